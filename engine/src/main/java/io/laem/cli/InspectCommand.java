@@ -1,0 +1,184 @@
+package io.laem.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.laem.engine.LaemException;
+import io.laem.engine.io.Json;
+import io.laem.engine.io.SafetensorsFile;
+import io.laem.engine.io.TensorInfo;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.lora.LoraConfig;
+import io.laem.engine.lora.LoraModule;
+import io.laem.engine.model.HfModel;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.model.ModuleKey;
+import io.laem.engine.model.ModuleKind;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code laem inspect}: what a model folder, an adapter folder or a safetensors file holds. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Show a model's architecture, or an adapter's rank, scale and per-layer delta norms.")
+final class InspectCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "PATH", description = "A model folder, an adapter folder, or a .safetensors file.")
+    Path path;
+
+    @Option(names = "--base", paramLabel = "DIR", description = "Validate the adapter against this base model.")
+    Path base;
+
+    @Option(names = "--json", description = "Print JSON instead of tables.")
+    boolean json;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (!Files.exists(path)) {
+            throw new LaemException(path + ": no such file or folder");
+        }
+        if (Files.isRegularFile(path)) {
+            inspectFile(out);
+        } else if (Files.exists(path.resolve(LoraConfig.FILE))) {
+            inspectAdapter(out);
+        } else if (HfModel.isModelFolder(path)) {
+            inspectModel(out);
+        } else {
+            throw new LaemException(path + ": neither a model folder (config.json) nor an adapter folder (" + LoraConfig.FILE + ")");
+        }
+        out.flush();
+        return 0;
+    }
+
+    private void inspectFile(PrintWriter out) {
+        try (SafetensorsFile f = SafetensorsFile.open(path)) {
+            if (json) {
+                ObjectNode root = Json.JSON.createObjectNode();
+                ArrayNode ts = root.putArray("tensors");
+                for (TensorInfo t : f.tensors()) {
+                    ObjectNode o = ts.addObject();
+                    o.put("name", t.name());
+                    o.put("dtype", t.dtype().name());
+                    ArrayNode s = o.putArray("shape");
+                    for (long d : t.shape()) {
+                        s.add(d);
+                    }
+                }
+                out.println(root.toPrettyString());
+            } else {
+                out.printf("%s: %d tensors%n", path, f.tensors().size());
+                for (TensorInfo t : f.tensors()) {
+                    out.printf("  %-60s %-5s %s%n", t.name(), t.dtype(), t.shapeString());
+                }
+            }
+        }
+    }
+
+    private void inspectModel(PrintWriter out) {
+        try (HfModel m = HfModel.open(path)) {
+            ModelConfig c = m.config();
+            if (json) {
+                ObjectNode root = Json.JSON.createObjectNode();
+                root.put("kind", "model");
+                root.put("path", path.toString());
+                root.put("architecture", c.modelType());
+                root.put("layers", c.numLayers());
+                root.put("hidden_size", c.hiddenSize());
+                root.put("intermediate_size", c.intermediateSize());
+                root.put("heads", c.numHeads());
+                root.put("kv_heads", c.numKvHeads());
+                root.put("head_dim", c.headDim());
+                root.put("vocab_size", c.vocabSize());
+                root.put("dtype", m.storageDtype());
+                root.put("parameters", c.parameterCount());
+                root.put("tied_embeddings", c.tieWordEmbeddings());
+                out.println(root.toPrettyString());
+            } else {
+                out.printf("model         %s%n", path);
+                out.printf("architecture  %s%n", c.modelType());
+                out.printf("layers        %d%n", c.numLayers());
+                out.printf("hidden size   %d (intermediate %d)%n", c.hiddenSize(), c.intermediateSize());
+                out.printf("heads         %d (kv %d, head dim %d)%n", c.numHeads(), c.numKvHeads(), c.headDim());
+                out.printf("vocabulary    %d%n", c.vocabSize());
+                out.printf("dtype         %s%n", m.storageDtype());
+                out.printf("parameters    %,d%n", c.parameterCount());
+                out.printf("tokenizer     %s%n", m.tokenizerJson().map(p -> "tokenizer.json").orElse("none"));
+            }
+        }
+    }
+
+    private void inspectAdapter(PrintWriter out) {
+        LoraAdapter a = LoraAdapter.load(path);
+        String validated = null;
+        if (base != null) {
+            try (HfModel m = HfModel.open(base)) {
+                a.validateAgainst(m.config(), base);
+                validated = base.toString();
+            }
+        }
+        LoraConfig c = a.config();
+        Map<Integer, Map<ModuleKind, Double>> table = new TreeMap<>();
+        for (LoraModule mod : a.modules().values()) {
+            table.computeIfAbsent(mod.key().layer(), l -> new TreeMap<>()).put(mod.key().kind(), mod.deltaNorm());
+        }
+        var kinds = a.modules().keySet().stream().map(ModuleKey::kind).distinct().sorted().toList();
+        if (json) {
+            ObjectNode root = Json.JSON.createObjectNode();
+            root.put("kind", "adapter");
+            root.put("path", path.toString());
+            root.put("r", c.r());
+            root.put("lora_alpha", c.loraAlpha());
+            root.put("use_rslora", c.useRslora());
+            root.put("scale", c.useRslora() ? c.loraAlpha() / Math.sqrt(c.r()) : c.loraAlpha() / c.r());
+            ArrayNode tm = root.putArray("target_modules");
+            kinds.forEach(k -> tm.add(k.peftName()));
+            root.put("modules", a.modules().size());
+            if (validated != null) {
+                root.put("validated_against", validated);
+            }
+            ObjectNode layers = root.putObject("delta_norms");
+            table.forEach((l, row) -> {
+                ObjectNode r = layers.putObject(Integer.toString(l));
+                row.forEach((k, v) -> r.put(k.peftName(), v));
+            });
+            out.println(root.toPrettyString());
+            return;
+        }
+        out.printf("adapter       %s%n", path);
+        out.printf("rank          %d%s%n", c.r(), c.rankPattern().isEmpty() ? "" : " (rank_pattern: " + c.rankPattern().size() + " overrides)");
+        out.printf("alpha         %s%s%n", fmt(c.loraAlpha()), c.alphaPattern().isEmpty() ? "" : " (alpha_pattern: " + c.alphaPattern().size() + " overrides)");
+        out.printf("scale         %s%s%n", fmt(c.useRslora() ? c.loraAlpha() / Math.sqrt(c.r()) : c.loraAlpha() / c.r()),
+                c.useRslora() ? " (rsLoRA: alpha/sqrt(r))" : " (alpha/r)");
+        out.printf("targets       %s%n", kinds.stream().map(ModuleKind::peftName).toList());
+        out.printf("base          %s%n", c.baseModelNameOrPath() == null ? "-" : c.baseModelNameOrPath());
+        if (validated != null) {
+            out.printf("validated     against %s: every module exists and shapes agree%n", validated);
+        }
+        out.println();
+        out.println("Frobenius norm of each module's delta s*B*A:");
+        StringBuilder h = new StringBuilder(String.format("%-6s", "layer"));
+        kinds.forEach(k -> h.append(String.format(" %10s", k.peftName())));
+        out.println(h);
+        table.forEach((l, row) -> {
+            StringBuilder sb = new StringBuilder(String.format("%-6d", l));
+            for (ModuleKind k : kinds) {
+                Double v = row.get(k);
+                sb.append(v == null ? String.format(" %10s", "-") : String.format(" %10.4g", v));
+            }
+            out.println(sb);
+        });
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : String.format("%.4g", v);
+    }
+}

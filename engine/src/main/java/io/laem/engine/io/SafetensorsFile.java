@@ -1,0 +1,253 @@
+package io.laem.engine.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.laem.engine.LaemException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A safetensors file, memory-mapped with the FFM API (any size, no heap copy). Opening validates the
+ * whole header against the file: every problem is a {@link LaemException} naming the file and tensor.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+    /** Headers beyond this are refused before any allocation (the reference implementation uses 100 MB). */
+    public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment data;
+    private final Header header;
+
+    /** The parsed header: tensors in data order, and the free-form metadata. */
+    public record Header(Map<String, TensorInfo> tensors, Map<String, String> metadata) {}
+
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, Header header) {
+        this.path = path;
+        this.arena = arena;
+        this.data = data;
+        this.header = header;
+    }
+
+    public static SafetensorsFile open(Path path) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) {
+                throw new LaemException(path + ": not a safetensors file: " + size + " bytes, shorter than the 8-byte header length");
+            }
+            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+            if (n < 0 || n > MAX_HEADER_BYTES) {
+                throw new LaemException(path + ": header length " + Long.toUnsignedString(n) + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+            }
+            if (8 + n > size) {
+                throw new LaemException(path + ": header length " + n + " runs past the end of the file (" + size + " bytes)");
+            }
+            byte[] headerBytes = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment data = all.asSlice(8 + n);
+            Header header = parseHeader(path.toString(), headerBytes, data.byteSize());
+            return new SafetensorsFile(path, arena, data, header);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new LaemException(path + ": file not found");
+        } catch (IOException e) {
+            arena.close();
+            throw new LaemException(path + ": cannot read: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Parses and validates a header against the size of the data section that follows it. Pure:
+     * the fuzz tests call it directly.
+     */
+    public static Header parseHeader(String file, byte[] headerBytes, long dataSize) {
+        JsonNode root;
+        try {
+            root = Json.JSON.readTree(headerBytes);
+        } catch (IOException | RuntimeException e) {
+            throw new LaemException(file + ": header is not valid JSON: " + Json.firstLine(e.getMessage()));
+        }
+        if (root == null || !root.isObject()) {
+            throw new LaemException(file + ": header is not a JSON object");
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<TensorInfo> infos = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("__metadata__")) {
+                readMetadata(file, e.getValue(), metadata);
+            } else {
+                infos.add(readEntry(file, e.getKey(), e.getValue(), dataSize));
+            }
+        }
+        infos.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        TensorInfo prev = null;
+        for (TensorInfo t : infos) {
+            if (prev != null && t.begin() < prev.end()) {
+                throw new LaemException(file + ": tensor '" + t.name() + "' overlaps tensor '" + prev.name()
+                        + "' (bytes " + t.begin() + ".." + t.end() + " vs " + prev.begin() + ".." + prev.end() + ")");
+            }
+            tensors.put(t.name(), t);
+            prev = t;
+        }
+        return new Header(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+
+    private static void readMetadata(String file, JsonNode node, Map<String, String> out) {
+        if (!node.isObject()) {
+            throw new LaemException(file + ": __metadata__ is not an object of strings");
+        }
+        node.fields().forEachRemaining(m -> {
+            if (!m.getValue().isTextual()) {
+                throw new LaemException(file + ": __metadata__ field '" + m.getKey() + "' is not a string");
+            }
+            out.put(m.getKey(), m.getValue().asText());
+        });
+    }
+
+    private static TensorInfo readEntry(String file, String name, JsonNode e, long dataSize) {
+        String where = file + ": tensor '" + name + "'";
+        if (!e.isObject()) {
+            throw new LaemException(where + ": entry is not an object");
+        }
+        JsonNode dt = e.get("dtype");
+        if (dt == null || !dt.isTextual()) {
+            throw new LaemException(where + ": missing dtype");
+        }
+        DType dtype = DType.parse(dt.asText()).orElseThrow(() ->
+                new LaemException(where + ": unknown dtype '" + dt.asText() + "'"));
+        JsonNode sh = e.get("shape");
+        if (sh == null || !sh.isArray()) {
+            throw new LaemException(where + ": missing shape");
+        }
+        long[] shape = new long[sh.size()];
+        long count = 1;
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = sh.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToLong()) {
+                throw new LaemException(where + ": shape " + sh + " has a non-integer dimension");
+            }
+            shape[i] = d.asLong();
+            if (shape[i] < 0) {
+                throw new LaemException(where + ": shape " + sh + " has a negative dimension");
+            }
+            try {
+                count = Math.multiplyExact(count, shape[i]);
+            } catch (ArithmeticException ex) {
+                throw new LaemException(where + ": shape " + sh + " is too large");
+            }
+        }
+        JsonNode off = e.get("data_offsets");
+        if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()
+                || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()) {
+            throw new LaemException(where + ": data_offsets must be [begin, end]");
+        }
+        long begin = off.get(0).asLong();
+        long end = off.get(1).asLong();
+        if (begin < 0 || end < 0) {
+            throw new LaemException(where + ": negative data_offsets " + off);
+        }
+        if (end < begin) {
+            throw new LaemException(where + ": data_offsets " + off + " are reversed (end before begin)");
+        }
+        if (end > dataSize) {
+            throw new LaemException(where + ": data_offsets " + off + " run past the end of the file (data section is "
+                    + dataSize + " bytes; the file is truncated or the header lies)");
+        }
+        long expected;
+        try {
+            expected = Math.multiplyExact(count, dtype.bytes());
+        } catch (ArithmeticException ex) {
+            throw new LaemException(where + ": shape " + sh + " is too large");
+        }
+        if (end - begin != expected) {
+            throw new LaemException(where + ": shape " + sh + " of " + dtype + " needs " + expected
+                    + " bytes but data_offsets give " + (end - begin));
+        }
+        return new TensorInfo(name, dtype, shape, begin, end);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    /** Tensors in the order of their data. */
+    public List<TensorInfo> tensors() {
+        return List.copyOf(header.tensors().values());
+    }
+
+    public Optional<TensorInfo> find(String name) {
+        return Optional.ofNullable(header.tensors().get(name));
+    }
+
+    public boolean contains(String name) {
+        return header.tensors().containsKey(name);
+    }
+
+    public TensorInfo info(String name) {
+        TensorInfo t = header.tensors().get(name);
+        if (t == null) {
+            throw new LaemException(path + ": no tensor '" + name + "'");
+        }
+        return t;
+    }
+
+    /** The raw bytes of a tensor, a view of the mapping (valid until close). */
+    public MemorySegment bytes(TensorInfo t) {
+        return data.asSlice(t.begin(), t.byteLength());
+    }
+
+    /** A tensor of a float dtype as float32, copied to the heap. */
+    public float[] floats(String name) {
+        TensorInfo t = info(name);
+        if (!t.dtype().isFloat()) {
+            throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected a float type");
+        }
+        long n = t.elementCount();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new LaemException(path + ": tensor '" + name + "' has " + n + " elements, too many for one array");
+        }
+        float[] out = new float[(int) n];
+        FloatCodec.decode(t.dtype(), bytes(t), out, out.length);
+        return out;
+    }
+
+    /** Like {@link #floats(String)} but refuses NaN and infinity, naming the first bad element. */
+    public float[] finiteFloats(String name) {
+        float[] v = floats(name);
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new LaemException(path + ": tensor '" + name + "' contains " + v[i] + " at element " + i);
+            }
+        }
+        return v;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

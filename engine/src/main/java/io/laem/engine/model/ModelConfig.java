@@ -1,0 +1,116 @@
+package io.laem.engine.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.laem.engine.LaemException;
+import io.laem.engine.io.Json;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The parts of a Hugging Face {@code config.json} the engine needs. Missing optional fields take
+ * HF transformers' defaults for the family.
+ */
+public record ModelConfig(
+        String modelType,
+        ArchitectureTemplate template,
+        int hiddenSize,
+        int intermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        int vocabSize,
+        int maxPositionEmbeddings,
+        double rmsNormEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        boolean tieWordEmbeddings,
+        boolean attentionBias,
+        String torchDtype,
+        Integer bosTokenId,
+        List<Integer> eosTokenIds) {
+
+    public static ModelConfig read(Path configJson) {
+        return parse(configJson.toString(), Json.readTree(configJson));
+    }
+
+    public static ModelConfig parse(String file, JsonNode n) {
+        if (n == null || !n.isObject()) {
+            throw new LaemException(file + ": config is not a JSON object");
+        }
+        String type = text(file, n, "model_type");
+        ArchitectureTemplate t = ArchitectureTemplate.forModelType(type).orElseThrow(() -> new LaemException(
+                file + ": model_type '" + type + "' is not supported (supported: " + ArchitectureTemplate.supportedTypes() + ")"));
+        int hidden = positive(file, n, "hidden_size");
+        int heads = positive(file, n, "num_attention_heads");
+        int kv = n.has("num_key_value_heads") && !n.get("num_key_value_heads").isNull() ? positive(file, n, "num_key_value_heads") : heads;
+        if (heads % kv != 0) {
+            throw new LaemException(file + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kv);
+        }
+        int headDim = n.has("head_dim") && !n.get("head_dim").isNull() ? positive(file, n, "head_dim") : hidden / heads;
+        if (!n.has("head_dim") && hidden % heads != 0) {
+            throw new LaemException(file + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
+        }
+        RopeScaling scaling = null;
+        JsonNode rs = n.get("rope_scaling");
+        if (rs != null && !rs.isNull()) {
+            String rt = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("");
+            if (!rt.equals("llama3") && !rt.equals("default")) {
+                throw new LaemException(file + ": rope_scaling type '" + rt + "' is not supported (supported: llama3)");
+            }
+            if (rt.equals("llama3")) {
+                scaling = new RopeScaling(rt, rs.path("factor").asDouble(8.0), rs.path("low_freq_factor").asDouble(1.0),
+                        rs.path("high_freq_factor").asDouble(4.0), rs.path("original_max_position_embeddings").asInt(8192));
+            }
+        }
+        List<Integer> eos = new ArrayList<>();
+        JsonNode e = n.get("eos_token_id");
+        if (e != null && e.isArray()) {
+            e.forEach(x -> eos.add(x.asInt()));
+        } else if (e != null && e.isIntegralNumber()) {
+            eos.add(e.asInt());
+        }
+        JsonNode bos = n.get("bos_token_id");
+        boolean defaultBias = t.family().equals("qwen2");
+        return new ModelConfig(type, t, hidden, positive(file, n, "intermediate_size"), positive(file, n, "num_hidden_layers"),
+                heads, kv, headDim, positive(file, n, "vocab_size"), n.path("max_position_embeddings").asInt(2048),
+                n.path("rms_norm_eps").asDouble(1e-6), n.path("rope_theta").asDouble(10000.0), scaling,
+                n.path("tie_word_embeddings").asBoolean(false), n.path("attention_bias").asBoolean(defaultBias),
+                n.path("torch_dtype").asText(n.path("dtype").asText("float32")),
+                bos != null && bos.isIntegralNumber() ? bos.asInt() : null, List.copyOf(eos));
+    }
+
+    private static String text(String file, JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new LaemException(file + ": missing or non-string field '" + field + "'");
+        }
+        return v.asText();
+    }
+
+    private static int positive(String file, JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || !v.isIntegralNumber() || v.asLong() <= 0 || v.asLong() > Integer.MAX_VALUE) {
+            throw new LaemException(file + ": field '" + field + "' must be a positive integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    /** Number of parameters implied by the config (embeddings counted once when tied). */
+    public long parameterCount() {
+        long perLayer = 0;
+        for (ModuleKind k : ModuleKind.values()) {
+            perLayer += (long) k.inFeatures(this) * k.outFeatures(this);
+        }
+        perLayer += 2L * hiddenSize;
+        if (attentionBias) {
+            perLayer += (long) (numHeads + 2 * numKvHeads) * headDim;
+        }
+        if (template.hasQkNorm()) {
+            perLayer += 2L * headDim;
+        }
+        long emb = (long) vocabSize * hiddenSize;
+        return perLayer * numLayers + emb * (tieWordEmbeddings ? 1 : 2) + hiddenSize;
+    }
+}

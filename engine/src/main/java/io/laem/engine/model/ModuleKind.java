@@ -1,0 +1,58 @@
+package io.laem.engine.model;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** The linear modules of a decoder layer that LoRA adapts, with PEFT's names. */
+public enum ModuleKind {
+    Q_PROJ("q_proj", Group.ATTN), K_PROJ("k_proj", Group.ATTN), V_PROJ("v_proj", Group.ATTN), O_PROJ("o_proj", Group.ATTN),
+    GATE_PROJ("gate_proj", Group.MLP), UP_PROJ("up_proj", Group.MLP), DOWN_PROJ("down_proj", Group.MLP);
+
+    /** Attention or MLP: schedules may give each group its own weights. */
+    public enum Group {
+        ATTN, MLP;
+
+        public String key() {
+            return name().toLowerCase();
+        }
+    }
+
+    private final String peftName;
+    private final Group group;
+
+    ModuleKind(String peftName, Group group) {
+        this.peftName = peftName;
+        this.group = group;
+    }
+
+    public String peftName() {
+        return peftName;
+    }
+
+    public Group group() {
+        return group;
+    }
+
+    public static Optional<ModuleKind> ofPeftName(String name) {
+        return Arrays.stream(values()).filter(k -> k.peftName.equals(name)).findFirst();
+    }
+
+    /** Input features of this module in a model of the given config. */
+    public int inFeatures(ModelConfig c) {
+        return switch (this) {
+            case Q_PROJ, K_PROJ, V_PROJ, GATE_PROJ, UP_PROJ -> c.hiddenSize();
+            case O_PROJ -> c.numHeads() * c.headDim();
+            case DOWN_PROJ -> c.intermediateSize();
+        };
+    }
+
+    /** Output features of this module in a model of the given config. */
+    public int outFeatures(ModelConfig c) {
+        return switch (this) {
+            case Q_PROJ -> c.numHeads() * c.headDim();
+            case K_PROJ, V_PROJ -> c.numKvHeads() * c.headDim();
+            case O_PROJ, DOWN_PROJ -> c.hiddenSize();
+            case GATE_PROJ, UP_PROJ -> c.intermediateSize();
+        };
+    }
+}
