@@ -1,14 +1,18 @@
 package io.laem.cli;
 
-import io.laem.engine.LaemException;
-import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code laem bench}: placeholder until its issue lands. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: merge and inference speed against measured memory bandwidth.")
-final class BenchCommand implements Callable<Integer> {
+/** {@code laem bench}: benchmarks whose figures go into docs/benchmarks.md. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks: merge and inference speed against the memory bandwidth measured in the same run.",
+        subcommands = {BenchMergeCommand.class, BenchInferCommand.class})
+final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
-    public Integer call() {
-        throw new LaemException("laem bench is not implemented yet");
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 }
