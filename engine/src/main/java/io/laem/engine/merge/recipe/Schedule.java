@@ -1,0 +1,103 @@
+package io.laem.engine.merge.recipe;
+
+import io.laem.engine.model.ModuleKind;
+import java.util.Arrays;
+
+/**
+ * A layer-weight schedule: one number; a list of control points interpolated across layers with
+ * mergekit's "gradient" semantics (layer l of L sits at t = l/(L-1); with n points, position
+ * t(n-1) is interpolated linearly between its neighbours, so a list of L points is one value per
+ * layer); or one schedule for attention and one for MLP modules.
+ */
+public sealed interface Schedule {
+    /** The weight at layer {@code layer} of {@code numLayers} for a module of the given kind. */
+    double at(int layer, int numLayers, ModuleKind kind);
+
+    static Schedule constant(double value) {
+        return new Constant(value);
+    }
+
+    /** Control points interpolated across layers (a list of numLayers values is per layer). */
+    static Schedule gradient(double... points) {
+        return new Gradient(points);
+    }
+
+    /** One weight per layer. */
+    static Schedule perLayer(double[] values) {
+        return new Gradient(values);
+    }
+
+    static Schedule perGroup(Schedule attn, Schedule mlp) {
+        return new PerGroup(attn, mlp);
+    }
+
+    /** A single number. */
+    record Constant(double value) implements Schedule {
+        @Override
+        public double at(int layer, int numLayers, ModuleKind kind) {
+            return value;
+        }
+    }
+
+    /** Control points; see the interface comment for the interpolation. */
+    record Gradient(double[] points) implements Schedule {
+        public Gradient {
+            if (points.length == 0) {
+                throw new IllegalArgumentException("a schedule list needs at least one value");
+            }
+            points = points.clone();
+        }
+
+        @Override
+        public double at(int layer, int numLayers, ModuleKind kind) {
+            int n = points.length;
+            if (n == 1 || numLayers <= 1) {
+                return points[0];
+            }
+            // position layer*(n-1)/(numLayers-1), split exactly into integer part and fraction so that
+            // a list of numLayers values returns each value unchanged
+            long num = (long) layer * (n - 1);
+            int den = numLayers - 1;
+            int i0 = (int) (num / den);
+            if (i0 >= n - 1) {
+                return points[n - 1];
+            }
+            double frac = (double) (num % den) / den;
+            return frac == 0 ? points[i0] : (1 - frac) * points[i0] + frac * points[i0 + 1];
+        }
+
+        @Override
+        public double[] points() {
+            return points.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Gradient g && Arrays.equals(points, g.points);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(points);
+        }
+
+        @Override
+        public String toString() {
+            return Arrays.toString(points);
+        }
+    }
+
+    /** Separate schedules for attention (q/k/v/o) and MLP (gate/up/down) modules. */
+    record PerGroup(Schedule attn, Schedule mlp) implements Schedule {
+        public PerGroup {
+            if (attn instanceof PerGroup || mlp instanceof PerGroup) {
+                throw new IllegalArgumentException("attn/mlp schedules cannot be nested");
+            }
+        }
+
+        @Override
+        public double at(int layer, int numLayers, ModuleKind kind) {
+            return (kind.group() == ModuleKind.Group.ATTN ? attn : mlp).at(layer, numLayers, kind);
+        }
+    }
+}

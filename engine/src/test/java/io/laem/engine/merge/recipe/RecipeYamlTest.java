@@ -1,0 +1,149 @@
+package io.laem.engine.merge.recipe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.laem.engine.LaemException;
+import io.laem.engine.io.DType;
+import io.laem.engine.merge.recipe.Recipe.Redundancy;
+import io.laem.engine.merge.recipe.Recipe.Shared;
+import io.laem.engine.model.ModuleKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RecipeYamlTest {
+    static final String FULL = """
+            base_model: ../models/base
+            adapters:
+              - {name: fin, path: adapters/fin}
+              - {name: med, path: /abs/med}
+            redundancy: {strategy: dare_ties, density: 0.3, energy: 0.9, sign: frequency, seed: 7}
+            shared: {mode: adapter, rank: 4, path: shared_lora}
+            weights:
+              fin: 0.5
+              med: [0, 1]
+              shared: {attn: [1, 3, 2], mlp: -0.25}
+            output: {rank: 16, dtype: bfloat16}
+            tasks: tasks.yaml
+            """;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void parsesEveryKeyAndResolvesPathsAgainstTheRecipe() {
+        Path dir = tmp.resolve("r");
+        Recipe r = RecipeYaml.parse("recipe.yaml", FULL, dir);
+        assertEquals(tmp.resolve("models/base"), r.baseModel());
+        assertEquals(dir.resolve("adapters/fin"), r.adapters().get(0).path());
+        assertEquals(Path.of("/abs/med"), r.adapters().get(1).path());
+        assertEquals(new Redundancy(Redundancy.Strategy.DARE_TIES, 0.3, 0.9, Redundancy.Sign.FREQUENCY, 7), r.redundancy());
+        assertEquals(new Shared(Shared.Mode.ADAPTER, 4, dir.resolve("shared_lora")), r.shared());
+        assertEquals(16, r.output().rank());
+        assertEquals(DType.BF16, r.output().dtype());
+        assertEquals(dir.resolve("tasks.yaml"), r.tasks());
+        assertEquals(0.5, r.weight("fin", 3, 5, ModuleKind.Q_PROJ));
+        assertEquals(0.75, r.weight("med", 3, 5, ModuleKind.Q_PROJ));
+        // shared attn [1,3,2] over 5 layers: t = l/4, position 2t -> layer 1 at 0.5 between 1 and 3
+        assertEquals(2.0, r.weight("shared", 1, 5, ModuleKind.K_PROJ), 1e-15);
+        assertEquals(2.5, r.weight("shared", 3, 5, ModuleKind.O_PROJ), 1e-15);
+        assertEquals(-0.25, r.weight("shared", 3, 5, ModuleKind.DOWN_PROJ));
+    }
+
+    @Test
+    void defaults() {
+        Recipe r = RecipeYaml.parse("r.yaml", "base_model: b\nadapters: [{name: a, path: a}]\n", tmp);
+        assertEquals(Redundancy.NONE, r.redundancy());
+        assertEquals(Shared.NONE, r.shared());
+        assertTrue(r.output().exact());
+        assertEquals(DType.F32, r.output().dtype());
+        assertNull(r.tasks());
+        assertEquals(1.0, r.weight("a", 0, 2, ModuleKind.UP_PROJ));
+    }
+
+    @Test
+    void gradientInterpolationByHand() {
+        Schedule s = Schedule.gradient(0, 1);
+        double[] expected = {0, 0.25, 0.5, 0.75, 1};
+        for (int l = 0; l < 5; l++) {
+            assertEquals(expected[l], s.at(l, 5, ModuleKind.Q_PROJ), 1e-15);
+        }
+        // three points over four layers: position l*2/3 -> 1, 1+(2/3)*2, 3-(1/3)*1, 2
+        Schedule g = Schedule.gradient(1, 3, 2);
+        assertEquals(1.0, g.at(0, 4, ModuleKind.Q_PROJ), 1e-15);
+        assertEquals(7.0 / 3, g.at(1, 4, ModuleKind.Q_PROJ), 1e-15);
+        assertEquals(8.0 / 3, g.at(2, 4, ModuleKind.Q_PROJ), 1e-15);
+        assertEquals(2.0, g.at(3, 4, ModuleKind.Q_PROJ), 1e-15);
+        // a list of L values is one value per layer, exactly
+        double[] per = {0.1, 0.7, -0.3, 0.9, 0.2, 0.4, 0.8, 0.05};
+        Schedule p = Schedule.perLayer(per);
+        for (int l = 0; l < per.length; l++) {
+            assertEquals(per[l], p.at(l, per.length, ModuleKind.UP_PROJ), 0.0);
+        }
+        // one layer: the first point
+        assertEquals(1.0, g.at(0, 1, ModuleKind.Q_PROJ));
+        Schedule grouped = Schedule.perGroup(Schedule.constant(2), Schedule.gradient(0, 4));
+        assertEquals(2.0, grouped.at(1, 3, ModuleKind.V_PROJ));
+        assertEquals(2.0, grouped.at(1, 3, ModuleKind.GATE_PROJ));
+        assertEquals(4.0, grouped.at(2, 3, ModuleKind.DOWN_PROJ));
+    }
+
+    @Test
+    void roundTripKeepsEverythingAndWritesRelativePaths() throws Exception {
+        Path dir = tmp.resolve("r");
+        Recipe r = RecipeYaml.parse("recipe.yaml", FULL, dir)
+                .withPerGroupWeights("fin", new double[] {0.1, 0.2, 0.3}, new double[] {1, 2, 3});
+        Path file = dir.resolve("recipe.yaml");
+        RecipeYaml.write(r, file);
+        String text = Files.readString(file);
+        assertTrue(text.contains("base_model: ../models/base"), text);
+        assertTrue(text.contains("path: adapters/fin"), text);
+        Recipe back = RecipeYaml.read(file);
+        assertEquals(r, back);
+        assertEquals(0.2, back.weight("fin", 1, 3, ModuleKind.Q_PROJ));
+        assertEquals(3.0, back.weight("fin", 2, 3, ModuleKind.UP_PROJ));
+        // moved elsewhere: paths stay pointing at the same files
+        Path other = tmp.resolve("x/y/recipe.yaml");
+        RecipeYaml.write(back, other);
+        assertEquals(r, RecipeYaml.read(other));
+    }
+
+    @Test
+    void errorsNameTheKey() {
+        assertError("unknown key 'redundancy.densty'", "redundancy: {densty: 0.2}");
+        assertError("unknown key 'colour'", "colour: red");
+        assertError("unknown key 'adapters[0].weight'", null, "base_model: b\nadapters: [{name: a, path: a, weight: 2}]");
+        assertError("key 'redundancy.density' must be a number in [0, 1], got 1.5", "redundancy: {density: 1.5}");
+        assertError("key 'redundancy.strategy' must be one of none|magnitude|dare|ties|dare_ties|spectral", "redundancy: {strategy: fancy}");
+        assertError("key 'redundancy.sign' must be one of total|frequency", "redundancy: {sign: majority}");
+        assertError("key 'output.rank' must be a positive integer or 'exact'", "output: {rank: 0}");
+        assertError("key 'output.dtype' must be float32, bfloat16 or float16", "output: {dtype: int8}");
+        assertError("key 'weights.b': no adapter named 'b'", "weights: {b: 1}");
+        assertError("key 'weights.a[1]' must be a number", "weights: {a: [1, x]}");
+        assertError("unknown key 'weights.a.embed'", "weights: {a: {attn: 1, mlp: 2, embed: 3}}");
+        assertError("key 'weights.a' needs both 'attn' and 'mlp'", "weights: {a: {attn: 1}}");
+        assertError("key 'shared.path' is required", "shared: {mode: adapter}");
+        assertError("key 'shared.rank' must be a positive integer", "shared: {mode: consensus, rank: -2}");
+        assertError("key 'base_model' is missing", null, "adapters: [{name: a, path: a}]");
+        assertError("key 'adapters[1].name' repeats the adapter name 'a'", null,
+                "base_model: b\nadapters: [{name: a, path: a}, {name: a, path: c}]");
+        assertError("key 'redundancy.density' must be above 0 for DARE", "redundancy: {strategy: dare, density: 0}");
+    }
+
+    private void assertError(String expected, String extra) {
+        assertError(expected, extra, null);
+    }
+
+    private void assertError(String expected, String extra, String whole) {
+        String yaml = whole != null ? whole
+                : "base_model: b\nadapters: [{name: a, path: a}]\n" + (extra == null ? "" : extra + "\n");
+        LaemException e = assertThrows(LaemException.class, () -> RecipeYaml.parse("recipe.yaml", yaml, tmp));
+        assertTrue(e.getMessage().startsWith("recipe.yaml: "), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+    }
+}
