@@ -1,0 +1,10 @@
+package io.laem.engine.optimize;
+
+/**
+ * What a run minimizes: candidate merge weights to a value and per-task scores. Implementations
+ * should poll {@code cancel.check()} between batches of work so that cancelling is prompt.
+ */
+@FunctionalInterface
+public interface Objective {
+    Evaluation evaluate(MergeWeights weights, CancelToken cancel);
+}

@@ -1,0 +1,318 @@
+package io.laem.engine.optimize;
+
+import io.laem.engine.LaemException;
+import io.laem.engine.model.ModuleKind;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.hipparchus.linear.MatrixUtils;
+import org.hipparchus.linear.RealMatrix;
+import org.hipparchus.linear.SingularValueDecomposition;
+
+/**
+ * Maps a search vector to merge weights. Every parameterization here is linear and acts on each
+ * entry (adapter or shared module) alone: the entry's block of {@code perEntry()} numbers is mapped
+ * by a fixed basis to its (layer, group) weights. Dimension grows down the list:
+ * <ul>
+ *   <li>{@code per-task}: one number per entry (T);
+ *   <li>{@code curve:K}: K control points per entry, interpolated across layers with mergekit's
+ *       "gradient" semantics (K*T);
+ *   <li>{@code per-layer}: one number per layer (L*T);
+ *   <li>{@code per-layer-kind}: one number per layer and module group, attention or MLP (2*L*T).
+ * </ul>
+ * {@link #encode} maps existing weights back (least squares through the basis, clipped to the
+ * bounds) for a warm start; it inverts {@link #decode} on the parameterization's own range.
+ */
+public final class Parameterization {
+    /** The four families. */
+    public enum Kind {
+        PER_TASK("per-task"), CURVE("curve"), PER_LAYER("per-layer"), PER_LAYER_KIND("per-layer-kind");
+
+        private final String spec;
+
+        Kind(String spec) {
+            this.spec = spec;
+        }
+
+        public String spec() {
+            return spec;
+        }
+    }
+
+    public static final double DEFAULT_LOWER = -0.5;
+    public static final double DEFAULT_UPPER = 2.0;
+
+    private final Kind kind;
+    private final int points; // control points (curve), else per-entry count
+    private final List<String> entries;
+    private final int numLayers;
+    private final double[][] basis; // [layer*GROUPS + group][param]
+    private final double[][] pseudoInverse; // [param][layer*GROUPS + group]
+    private final double lower;
+    private final double upper;
+
+    private Parameterization(Kind kind, int points, List<String> entries, int numLayers, double lower, double upper) {
+        if (!(lower < upper)) {
+            throw new LaemException("weight bounds [" + lower + ", " + upper + "] are empty");
+        }
+        if (entries.isEmpty() || numLayers < 1) {
+            throw new IllegalArgumentException("a parameterization needs entries and layers");
+        }
+        this.kind = kind;
+        this.entries = List.copyOf(entries);
+        this.numLayers = numLayers;
+        this.lower = lower;
+        this.upper = upper;
+        this.basis = basis(kind, points, numLayers);
+        this.points = basis[0].length;
+        RealMatrix b = MatrixUtils.createRealMatrix(basis);
+        this.pseudoInverse = new SingularValueDecomposition(b).getSolver().getInverse().getData();
+    }
+
+    public static Parameterization perTask(List<String> entries, int numLayers) {
+        return new Parameterization(Kind.PER_TASK, 1, entries, numLayers, DEFAULT_LOWER, DEFAULT_UPPER);
+    }
+
+    public static Parameterization curve(int controlPoints, List<String> entries, int numLayers) {
+        return new Parameterization(Kind.CURVE, controlPoints, entries, numLayers, DEFAULT_LOWER, DEFAULT_UPPER);
+    }
+
+    public static Parameterization perLayer(List<String> entries, int numLayers) {
+        return new Parameterization(Kind.PER_LAYER, numLayers, entries, numLayers, DEFAULT_LOWER, DEFAULT_UPPER);
+    }
+
+    public static Parameterization perLayerKind(List<String> entries, int numLayers) {
+        return new Parameterization(Kind.PER_LAYER_KIND, numLayers * MergeWeights.GROUPS, entries, numLayers,
+                DEFAULT_LOWER, DEFAULT_UPPER);
+    }
+
+    /**
+     * Parses {@code per-task | curve:K | per-layer | per-layer-kind}; a curve needs 1 <= K <= layers.
+     */
+    public static Parameterization parse(String spec, List<String> entries, int numLayers) {
+        String s = spec.trim().toLowerCase();
+        if (s.startsWith("curve:")) {
+            int k;
+            try {
+                k = Integer.parseInt(s.substring(6));
+            } catch (NumberFormatException e) {
+                throw new LaemException("--param " + spec + ": expected curve:K with an integer K");
+            }
+            if (k < 1 || k > numLayers) {
+                throw new LaemException("--param " + spec + ": K must be between 1 and the " + numLayers + " layers");
+            }
+            return curve(k, entries, numLayers);
+        }
+        return switch (s) {
+            case "per-task", "per-adapter" -> perTask(entries, numLayers);
+            case "per-layer" -> perLayer(entries, numLayers);
+            case "per-layer-kind" -> perLayerKind(entries, numLayers);
+            default -> throw new LaemException("--param " + spec
+                    + ": expected per-task, curve:K, per-layer or per-layer-kind");
+        };
+    }
+
+    /** The same parameterization with other bounds (default [-0.5, 2]). */
+    public Parameterization withBounds(double lower, double upper) {
+        return new Parameterization(kind, kind == Kind.CURVE ? points : 1, entries, numLayers, lower, upper);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** {@code per-task}, {@code curve:K}, {@code per-layer} or {@code per-layer-kind}. */
+    public String spec() {
+        return kind == Kind.CURVE ? "curve:" + points : kind.spec();
+    }
+
+    public List<String> entries() {
+        return entries;
+    }
+
+    public int numLayers() {
+        return numLayers;
+    }
+
+    /** Numbers per entry. */
+    public int perEntry() {
+        return points;
+    }
+
+    public int dimension() {
+        return points * entries.size();
+    }
+
+    public double lower() {
+        return lower;
+    }
+
+    public double upper() {
+        return upper;
+    }
+
+    public double[] lowerBounds() {
+        double[] b = new double[dimension()];
+        Arrays.fill(b, lower);
+        return b;
+    }
+
+    public double[] upperBounds() {
+        double[] b = new double[dimension()];
+        Arrays.fill(b, upper);
+        return b;
+    }
+
+    /** A name per search coordinate, e.g. {@code math@L3.mlp} (history CSV columns). */
+    public List<String> labels() {
+        List<String> out = new ArrayList<>(dimension());
+        for (String e : entries) {
+            for (int p = 0; p < points; p++) {
+                out.add(switch (kind) {
+                    case PER_TASK -> e;
+                    case CURVE -> e + "@c" + p;
+                    case PER_LAYER -> e + "@L" + p;
+                    case PER_LAYER_KIND -> e + "@L" + (p / MergeWeights.GROUPS) + "."
+                            + ModuleKind.Group.values()[p % MergeWeights.GROUPS].key();
+                });
+            }
+        }
+        return out;
+    }
+
+    /** The weights a search vector stands for. */
+    public MergeWeights decode(double[] x) {
+        checkDimension(x);
+        return MergeWeights.of(entries, numLayers, (e, l, g) -> {
+            double[] row = basis[l * MergeWeights.GROUPS + g.ordinal()];
+            double s = 0;
+            for (int p = 0; p < points; p++) {
+                s += row[p] * x[e * points + p];
+            }
+            return s;
+        });
+    }
+
+    /**
+     * The search vector closest (least squares over layers and groups) to the given weights, clipped
+     * to the bounds: a warm start from the current weights. Entries missing from {@code w} start at
+     * {@code fallback}.
+     */
+    public double[] encode(MergeWeights w, double fallback) {
+        double[] x = new double[dimension()];
+        int rows = numLayers * MergeWeights.GROUPS;
+        for (int e = 0; e < entries.size(); e++) {
+            int src = w.entries().indexOf(entries.get(e));
+            for (int p = 0; p < points; p++) {
+                double s = 0;
+                if (src < 0) {
+                    s = fallback;
+                } else {
+                    if (w.numLayers() != numLayers) {
+                        throw new IllegalArgumentException("warm-start weights have " + w.numLayers()
+                                + " layers, expected " + numLayers);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        s += pseudoInverse[p][r] * w.get(src, r / MergeWeights.GROUPS,
+                                ModuleKind.Group.values()[r % MergeWeights.GROUPS]);
+                    }
+                }
+                x[e * points + p] = Math.clamp(s, lower, upper);
+            }
+        }
+        return x;
+    }
+
+    public double[] encode(MergeWeights w) {
+        return encode(w, 0);
+    }
+
+    /**
+     * The recipe schedule of each entry for a search vector, as plain YAML values: a number
+     * (per-task), a list of control points (curve, per-layer) or {@code {attn: [...], mlp: [...]}}.
+     */
+    public Map<String, Object> schedules(double[] x) {
+        checkDimension(x);
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int e = 0; e < entries.size(); e++) {
+            int off = e * points;
+            out.put(entries.get(e), switch (kind) {
+                case PER_TASK -> x[off];
+                case CURVE, PER_LAYER -> list(x, off, 1, points);
+                case PER_LAYER_KIND -> {
+                    Map<String, Object> g = new LinkedHashMap<>();
+                    for (ModuleKind.Group grp : ModuleKind.Group.values()) {
+                        g.put(grp.key(), list(x, off + grp.ordinal(), MergeWeights.GROUPS, numLayers));
+                    }
+                    yield g;
+                }
+            });
+        }
+        return out;
+    }
+
+    private static List<Double> list(double[] x, int off, int stride, int n) {
+        List<Double> l = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            l.add(x[off + i * stride]);
+        }
+        return l;
+    }
+
+    private void checkDimension(double[] x) {
+        if (x.length != dimension()) {
+            throw new IllegalArgumentException("vector of " + x.length + " numbers for a " + spec()
+                    + " parameterization of dimension " + dimension());
+        }
+    }
+
+    private static double[][] basis(Kind kind, int points, int numLayers) {
+        int groups = MergeWeights.GROUPS;
+        int cols = switch (kind) {
+            case PER_TASK -> 1;
+            case CURVE -> points;
+            case PER_LAYER -> numLayers;
+            case PER_LAYER_KIND -> numLayers * groups;
+        };
+        if (cols < 1) {
+            throw new LaemException("a curve needs at least one control point");
+        }
+        double[][] b = new double[numLayers * groups][cols];
+        for (int l = 0; l < numLayers; l++) {
+            for (int g = 0; g < groups; g++) {
+                double[] row = b[l * groups + g];
+                switch (kind) {
+                    case PER_TASK -> row[0] = 1;
+                    case CURVE -> gradientRow(l, numLayers, row);
+                    case PER_LAYER -> row[l] = 1;
+                    case PER_LAYER_KIND -> row[l * groups + g] = 1;
+                }
+            }
+        }
+        return b;
+    }
+
+    /**
+     * mergekit's gradient list: layer l of L sits at t = l/(L-1), i.e. at position l(n-1)/(L-1) on a
+     * list of n points, linear between the two neighbours. Must agree with the recipe's schedule.
+     */
+    static void gradientRow(int layer, int numLayers, double[] row) {
+        int n = row.length;
+        if (n == 1 || numLayers <= 1) {
+            row[0] = 1;
+            return;
+        }
+        long num = (long) layer * (n - 1);
+        int den = numLayers - 1;
+        int i0 = (int) (num / den);
+        if (i0 >= n - 1) {
+            row[n - 1] = 1;
+            return;
+        }
+        double frac = (double) (num % den) / den;
+        row[i0] = 1 - frac;
+        row[i0 + 1] += frac;
+    }
+}

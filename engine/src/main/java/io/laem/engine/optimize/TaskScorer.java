@@ -1,0 +1,9 @@
+package io.laem.engine.optimize;
+
+import java.util.Map;
+
+/** Scores merge weights on every task (lower is better, e.g. mean validation NLL per token). */
+@FunctionalInterface
+public interface TaskScorer {
+    Map<String, Double> score(MergeWeights weights, CancelToken cancel);
+}

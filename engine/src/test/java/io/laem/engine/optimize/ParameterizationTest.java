@@ -1,0 +1,95 @@
+package io.laem.engine.optimize;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.laem.engine.LaemException;
+import io.laem.engine.model.ModuleKind.Group;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ParameterizationTest {
+    static final List<String> ENTRIES = List.of("a", "b", "shared");
+    static final int L = 5;
+
+    static double[] random(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = -0.5 + 2.5 * r.nextDouble();
+        }
+        return x;
+    }
+
+    @Test
+    void dimensionsGrowDownTheList() {
+        assertEquals(3, Parameterization.parse("per-task", ENTRIES, L).dimension());
+        assertEquals(9, Parameterization.parse("curve:3", ENTRIES, L).dimension());
+        assertEquals(15, Parameterization.parse("per-layer", ENTRIES, L).dimension());
+        assertEquals(30, Parameterization.parse("per-layer-kind", ENTRIES, L).dimension());
+        assertEquals("curve:3", Parameterization.parse("curve:3", ENTRIES, L).spec());
+    }
+
+    @Test
+    void curveInterpolatesLikeMergekitGradient() {
+        // 3 points over 5 layers: layers sit at positions 0, 0.5, 1, 1.5, 2 on the list (hand-computed)
+        Parameterization p = Parameterization.curve(3, List.of("a"), L);
+        MergeWeights w = p.decode(new double[] {0, 1, 0.5});
+        assertArrayEquals(new double[] {0, 0.5, 1, 0.75, 0.5}, w.layerWeights(0, Group.ATTN), 1e-12);
+        assertArrayEquals(new double[] {0, 0.5, 1, 0.75, 0.5}, w.layerWeights(0, Group.MLP), 1e-12);
+        // 2 points over 4 layers: t = 0, 1/3, 2/3, 1
+        MergeWeights w2 = Parameterization.curve(2, List.of("a"), 4).decode(new double[] {1, 0});
+        assertArrayEquals(new double[] {1, 2 / 3.0, 1 / 3.0, 0}, w2.layerWeights(0, Group.ATTN), 1e-12);
+    }
+
+    @Test
+    void perLayerKindSeparatesGroups() {
+        Parameterization p = Parameterization.perLayerKind(List.of("a"), 2);
+        assertEquals(List.of("a@L0.attn", "a@L0.mlp", "a@L1.attn", "a@L1.mlp"), p.labels());
+        MergeWeights w = p.decode(new double[] {1, 2, 3, 4});
+        assertEquals(1, w.get(0, 0, Group.ATTN));
+        assertEquals(2, w.get(0, 0, Group.MLP));
+        assertEquals(4, w.get(0, 1, Group.MLP));
+        assertEquals(Map.of("a", Map.of("attn", List.of(1.0, 3.0), "mlp", List.of(2.0, 4.0))), p.schedules(new double[] {1, 2, 3, 4}));
+    }
+
+    @Test
+    void roundTripsEveryKind() {
+        for (String spec : List.of("per-task", "curve:1", "curve:2", "curve:4", "curve:5", "per-layer", "per-layer-kind")) {
+            Parameterization p = Parameterization.parse(spec, ENTRIES, L);
+            double[] x = random(p.dimension(), spec.hashCode());
+            MergeWeights w = p.decode(x);
+            assertArrayEquals(x, p.encode(w), 1e-9, spec);
+            assertEquals(0, p.decode(p.encode(w)).maxAbsDifference(w), 1e-9, spec);
+        }
+    }
+
+    @Test
+    void encodeProjectsRicherWeightsAndClipsToBounds() {
+        Parameterization perLayer = Parameterization.perLayer(List.of("a"), 3);
+        MergeWeights w = Parameterization.perLayerKind(List.of("a"), 3).decode(new double[] {1, 3, 0, 0, 5, -3});
+        assertArrayEquals(new double[] {2, 0, 1}, perLayer.withBounds(-10, 10).encode(w), 1e-12); // mean of groups
+        assertArrayEquals(new double[] {2, 0, 1}, perLayer.encode(w), 1e-12);
+        assertArrayEquals(new double[] {1}, Parameterization.perTask(List.of("a"), 3).encode(w), 1e-12);
+        MergeWeights big = MergeWeights.constant(List.of("a"), 3, 7);
+        assertArrayEquals(new double[] {2, 2, 2}, perLayer.encode(big), 0); // clipped to the default upper bound 2
+    }
+
+    @Test
+    void encodeFillsMissingEntriesWithFallback() {
+        Parameterization p = Parameterization.perTask(List.of("a", "shared"), 2);
+        assertArrayEquals(new double[] {0.5, 0.25}, p.encode(MergeWeights.constant(List.of("a"), 2, 0.5), 0.25), 0);
+    }
+
+    @Test
+    void badSpecsAreOneLineErrors() {
+        assertThrows(LaemException.class, () -> Parameterization.parse("curve:0", ENTRIES, L));
+        assertThrows(LaemException.class, () -> Parameterization.parse("curve:6", ENTRIES, L));
+        assertThrows(LaemException.class, () -> Parameterization.parse("curve:x", ENTRIES, L));
+        assertThrows(LaemException.class, () -> Parameterization.parse("per-head", ENTRIES, L));
+        assertThrows(LaemException.class, () -> Parameterization.perTask(ENTRIES, L).withBounds(1, 1));
+    }
+}
