@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.model.ModuleKind;
 import java.util.Arrays;
 import java.util.List;
@@ -47,6 +48,16 @@ public final class MergeWeights {
             }
         }
         return new MergeWeights(entries, numLayers, v);
+    }
+
+    /**
+     * The weights a recipe gives its entries (an entry the recipe does not name gets the recipe's
+     * default, 1). Attention and MLP weights are read from q_proj and gate_proj: a recipe schedule
+     * differs at most per group.
+     */
+    public static MergeWeights fromRecipe(Recipe recipe, List<String> entries, int numLayers) {
+        return of(entries, numLayers, (e, l, g) -> recipe.weight(entries.get(e), l, numLayers,
+                g == ModuleKind.Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ));
     }
 
     /** A weight as a function of (entry index, layer, group). */

@@ -1,6 +1,7 @@
 package io.laem.engine.optimize;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ModuleKind;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -230,35 +231,31 @@ public final class Parameterization {
     }
 
     /**
-     * The recipe schedule of each entry for a search vector, as plain YAML values: a number
-     * (per-task), a list of control points (curve, per-layer) or {@code {attn: [...], mlp: [...]}}.
+     * The recipe schedule of each entry for a search vector: a number (per-task), a list of control
+     * points (curve, per-layer) or one list per module group (per-layer-kind).
      */
-    public Map<String, Object> schedules(double[] x) {
+    public Map<String, Schedule> schedules(double[] x) {
         checkDimension(x);
-        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Schedule> out = new LinkedHashMap<>();
         for (int e = 0; e < entries.size(); e++) {
             int off = e * points;
             out.put(entries.get(e), switch (kind) {
-                case PER_TASK -> x[off];
-                case CURVE, PER_LAYER -> list(x, off, 1, points);
-                case PER_LAYER_KIND -> {
-                    Map<String, Object> g = new LinkedHashMap<>();
-                    for (ModuleKind.Group grp : ModuleKind.Group.values()) {
-                        g.put(grp.key(), list(x, off + grp.ordinal(), MergeWeights.GROUPS, numLayers));
-                    }
-                    yield g;
-                }
+                case PER_TASK -> Schedule.constant(x[off]);
+                case CURVE, PER_LAYER -> Schedule.gradient(Arrays.copyOfRange(x, off, off + points));
+                case PER_LAYER_KIND -> Schedule.perGroup(
+                        Schedule.perLayer(strided(x, off + ModuleKind.Group.ATTN.ordinal(), numLayers)),
+                        Schedule.perLayer(strided(x, off + ModuleKind.Group.MLP.ordinal(), numLayers)));
             });
         }
         return out;
     }
 
-    private static List<Double> list(double[] x, int off, int stride, int n) {
-        List<Double> l = new ArrayList<>(n);
+    private static double[] strided(double[] x, int off, int n) {
+        double[] out = new double[n];
         for (int i = 0; i < n; i++) {
-            l.add(x[off + i * stride]);
+            out[i] = x[off + i * MergeWeights.GROUPS];
         }
-        return l;
+        return out;
     }
 
     private void checkDimension(double[] x) {
@@ -294,25 +291,12 @@ public final class Parameterization {
         return b;
     }
 
-    /**
-     * mergekit's gradient list: layer l of L sits at t = l/(L-1), i.e. at position l(n-1)/(L-1) on a
-     * list of n points, linear between the two neighbours. Must agree with the recipe's schedule.
-     */
-    static void gradientRow(int layer, int numLayers, double[] row) {
-        int n = row.length;
-        if (n == 1 || numLayers <= 1) {
-            row[0] = 1;
-            return;
+    /** Row of the curve basis: the recipe schedule's own interpolation, applied to unit control points. */
+    private static void gradientRow(int layer, int numLayers, double[] row) {
+        for (int p = 0; p < row.length; p++) {
+            double[] unit = new double[row.length];
+            unit[p] = 1;
+            row[p] = Schedule.gradient(unit).at(layer, numLayers, ModuleKind.Q_PROJ);
         }
-        long num = (long) layer * (n - 1);
-        int den = numLayers - 1;
-        int i0 = (int) (num / den);
-        if (i0 >= n - 1) {
-            row[n - 1] = 1;
-            return;
-        }
-        double frac = (double) (num % den) / den;
-        row[i0] = 1 - frac;
-        row[i0 + 1] += frac;
     }
 }

@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.recipe.Schedule;
 import java.util.Map;
 
 /**
@@ -22,7 +23,7 @@ public record RunResult(String label, Parameterization parameterization, double[
     }
 
     /** The best weights as recipe schedules ({@link Parameterization#schedules}). */
-    public Map<String, Object> bestSchedules() {
+    public Map<String, Schedule> bestSchedules() {
         return parameterization.schedules(bestX);
     }
 }

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ModuleKind.Group;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -53,7 +56,8 @@ class ParameterizationTest {
         assertEquals(1, w.get(0, 0, Group.ATTN));
         assertEquals(2, w.get(0, 0, Group.MLP));
         assertEquals(4, w.get(0, 1, Group.MLP));
-        assertEquals(Map.of("a", Map.of("attn", List.of(1.0, 3.0), "mlp", List.of(2.0, 4.0))), p.schedules(new double[] {1, 2, 3, 4}));
+        assertEquals(Map.of("a", Schedule.perGroup(Schedule.perLayer(new double[] {1, 3}), Schedule.perLayer(new double[] {2, 4}))),
+                p.schedules(new double[] {1, 2, 3, 4}));
     }
 
     @Test
@@ -65,6 +69,24 @@ class ParameterizationTest {
             assertArrayEquals(x, p.encode(w), 1e-9, spec);
             assertEquals(0, p.decode(p.encode(w)).maxAbsDifference(w), 1e-9, spec);
         }
+    }
+
+    @Test
+    void schedulesReproduceTheDecodedWeightsThroughARecipe() {
+        for (String spec : List.of("per-task", "curve:3", "per-layer", "per-layer-kind")) {
+            Parameterization p = Parameterization.parse(spec, ENTRIES, L);
+            double[] x = random(p.dimension(), 11);
+            Recipe recipe = Recipe.of(Path.of("/base"), List.of()).withWeights(p.schedules(x));
+            assertEquals(0, MergeWeights.fromRecipe(recipe, ENTRIES, L).maxAbsDifference(p.decode(x)), 1e-12, spec);
+        }
+    }
+
+    @Test
+    void recipeDefaultWeightIsOne() {
+        Recipe recipe = Recipe.of(Path.of("/base"), List.of()).withWeight("a", Schedule.constant(0.3));
+        MergeWeights w = MergeWeights.fromRecipe(recipe, List.of("a", "b"), 2);
+        assertEquals(0.3, w.get(0, 1, Group.MLP));
+        assertEquals(1.0, w.get(1, 0, Group.ATTN));
     }
 
     @Test
