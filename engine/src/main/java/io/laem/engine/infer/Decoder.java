@@ -1,0 +1,357 @@
+package io.laem.engine.infer;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import io.laem.engine.LaemException;
+import io.laem.engine.io.DType;
+import io.laem.engine.io.TensorInfo;
+import io.laem.engine.model.ArchitectureTemplate;
+import io.laem.engine.model.HfModel;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.model.ModuleKey;
+import io.laem.engine.model.ModuleKind;
+import io.laem.engine.model.WeightStore;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The decoder-only transformer of the HF Llama family (llama, mistral, qwen2 with q/k/v biases,
+ * qwen3 with q/k RMSNorm) written over DJL NDArrays, matching {@code LlamaForCausalLM} /
+ * {@code Qwen2ForCausalLM} / {@code Qwen3ForCausalLM}: RMSNorm in float32, rotate-half RoPE,
+ * grouped-query attention, SiLU-gated MLP, tied or separate LM head, and the {@link LoraBank}
+ * applied unmerged in every linear layer.
+ *
+ * <p>The same code serves inference and training: the weights are plain NDArrays (HF tensor
+ * names, see {@link #parameters()}), so inside a {@code GradientCollector} gradients reach any of
+ * them (or bank factors) that have {@code setRequiresGradient(true)}. The forward opens no
+ * {@link NDScope} of its own; callers that loop wrap each step in one.
+ *
+ * <p>Padding: the attention mask is [B, T] with 1 for real tokens and 0 for padding, on either side.
+ * Position ids are {@code cumsum(mask) - 1} (clamped at 0) as HF generate computes them, so left
+ * padding gives the same logits as no padding, and right padding leaves real tokens untouched.
+ */
+public final class Decoder implements AutoCloseable {
+    private static final float MASKED = -1e9f;
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final Map<String, NDArray> params;
+    private final DataType dataType;
+    private final LoraBank bank;
+    private final Rope rope;
+    private final boolean ownsManager;
+
+    private final NDArray embed;
+    private final NDArray lmHead;
+    private final NDArray finalNorm;
+    private final Layer[] layers;
+
+    private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, NDArray[] weight, NDArray[] bias,
+                         ModuleKey[] keys) {}
+
+    private Decoder(ModelConfig config, NDManager manager, Map<String, NDArray> params, boolean ownsManager) {
+        this.config = config;
+        this.manager = manager;
+        this.params = params;
+        this.ownsManager = ownsManager;
+        ArchitectureTemplate t = config.template();
+        this.embed = require(t.embedTokens(), config.vocabSize(), config.hiddenSize());
+        this.dataType = embed.getDataType();
+        this.lmHead = config.tieWordEmbeddings() ? embed : require(t.lmHead(), config.vocabSize(), config.hiddenSize());
+        this.finalNorm = require(t.finalNorm(), config.hiddenSize());
+        this.layers = new Layer[config.numLayers()];
+        ModuleKind[] kinds = ModuleKind.values();
+        for (int l = 0; l < layers.length; l++) {
+            NDArray[] w = new NDArray[kinds.length];
+            NDArray[] b = new NDArray[kinds.length];
+            ModuleKey[] keys = new ModuleKey[kinds.length];
+            for (ModuleKind k : kinds) {
+                ModuleKey key = new ModuleKey(l, k);
+                keys[k.ordinal()] = key;
+                w[k.ordinal()] = require(t.weight(key), k.outFeatures(config), k.inFeatures(config));
+                if (config.attentionBias() && k.group() == ModuleKind.Group.ATTN && k != ModuleKind.O_PROJ) {
+                    b[k.ordinal()] = require(t.bias(key), k.outFeatures(config));
+                }
+            }
+            layers[l] = new Layer(require(t.inputNorm(l), config.hiddenSize()), require(t.postAttentionNorm(l), config.hiddenSize()),
+                    t.hasQkNorm() ? require(t.qNorm(l), config.headDim()) : null,
+                    t.hasQkNorm() ? require(t.kNorm(l), config.headDim()) : null, w, b, keys);
+        }
+        this.bank = new LoraBank(config, manager, dataType);
+        this.rope = new Rope(config, manager);
+    }
+
+    private NDArray require(String name, long... shape) {
+        NDArray a = params.get(name);
+        if (a == null) {
+            throw new LaemException("decoder weights: missing tensor '" + name + "'");
+        }
+        if (!a.getShape().equals(new Shape(shape))) {
+            throw new LaemException("decoder weights: tensor '" + name + "' has shape " + a.getShape() + ", expected "
+                    + new Shape(shape));
+        }
+        return a;
+    }
+
+    /** Loads a model folder's weights as float32 on the CPU. */
+    public static Decoder load(HfModel model) {
+        return load(model, Device.cpu(), DataType.FLOAT32);
+    }
+
+    /**
+     * Copies the memory-mapped weights onto a device in a data type (float32 on a CPU; float32,
+     * bfloat16 or float16 on a GPU). The HfModel can be closed afterwards.
+     */
+    public static Decoder load(HfModel model, Device device, DataType dataType) {
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        try {
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            WeightStore w = model.weights();
+            for (String name : w.names()) {
+                params.put(name, read(manager, w, name, dataType));
+            }
+            return new Decoder(model.config(), manager, params, true);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    private static NDArray read(NDManager manager, WeightStore w, String name, DataType dataType) {
+        TensorInfo info = w.info(name);
+        Shape shape = new Shape(info.shape());
+        NDArray a;
+        if (info.dtype() == DType.F32) {
+            // one copy from the mapping into native memory, none through the Java heap
+            MemorySegment src = w.bytes(name);
+            ByteBuffer buf = manager.allocateDirect(Math.toIntExact(src.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+            MemorySegment.ofBuffer(buf).copyFrom(src);
+            a = manager.create(buf, shape, DataType.FLOAT32);
+        } else {
+            a = manager.create(w.floats(name), shape);
+        }
+        if (a.getDataType() != dataType) {
+            NDArray c = a.toType(dataType, false);
+            a.close();
+            a = c;
+        }
+        a.setName(name);
+        return a;
+    }
+
+    /**
+     * A decoder over arrays already in memory (HF tensor names, e.g. from training code). The arrays
+     * stay owned by the caller; the bank and rope tables live in {@code manager}.
+     */
+    public static Decoder fromArrays(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
+        return new Decoder(config, manager, new LinkedHashMap<>(params), false);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public DataType dataType() {
+        return dataType;
+    }
+
+    /** The weights by HF tensor name (live arrays: changing them changes the model). */
+    public Map<String, NDArray> parameters() {
+        return java.util.Collections.unmodifiableMap(params);
+    }
+
+    /** The LoRA bank applied in every forward. */
+    public LoraBank bank() {
+        return bank;
+    }
+
+    public KvCache newCache() {
+        return new KvCache(config.numLayers());
+    }
+
+    /** Logits [B, T, vocab] of a full sequence (no cache); {@code mask} [B, T] or null for no padding. */
+    public NDArray forward(NDArray inputIds, NDArray mask) {
+        return logits(hidden(inputIds, mask, null));
+    }
+
+    /** The LM head over final hidden states [..., H] -> [..., vocab]. */
+    public NDArray logits(NDArray hidden) {
+        return Linear.linear(hidden, lmHead).singletonOrThrow();
+    }
+
+    /**
+     * Final-norm hidden states [B, T, H] of {@code inputIds} [B, T] (int64 or int32) given what the
+     * cache holds (null: no past). {@code mask} [B, T] marks real tokens of the new ones (null: all
+     * real). The cache, when given, is extended with the new keys and values.
+     */
+    public NDArray hidden(NDArray inputIds, NDArray mask, KvCache cache) {
+        Shape s = inputIds.getShape();
+        if (s.dimension() != 2) {
+            throw new LaemException("input ids must be [batch, tokens], got " + s);
+        }
+        int batch = (int) s.get(0);
+        int tokens = (int) s.get(1);
+        int past = cache == null ? 0 : cache.length();
+        int total = past + tokens;
+        NDArray ids = inputIds.getDataType() == DataType.INT64 ? inputIds : inputIds.toType(DataType.INT64, false);
+
+        NDArray fullMask = null;
+        NDArray pastMask = cache == null ? null : cache.mask();
+        if (mask != null || pastMask != null) {
+            NDArray m = mask == null ? manager.ones(new Shape(batch, tokens)) : mask.toType(DataType.FLOAT32, false);
+            NDArray pm = pastMask != null ? pastMask : past > 0 ? manager.ones(new Shape(batch, past)) : null;
+            fullMask = pm == null ? m : pm.concat(m, 1);
+        }
+        NDArray positions;
+        int maxPosition;
+        if (fullMask == null) {
+            long[] p = new long[batch * tokens];
+            for (int b = 0; b < batch; b++) {
+                for (int t = 0; t < tokens; t++) {
+                    p[b * tokens + t] = past + t;
+                }
+            }
+            positions = manager.create(p, new Shape(batch, tokens));
+            maxPosition = total - 1;
+        } else {
+            positions = fullMask.cumSum(1).sub(1).get(":, " + past + ":").maximum(0).toType(DataType.INT64, false);
+            maxPosition = total - 1;
+        }
+        NDArray bias = attentionBias(fullMask, batch, tokens, past);
+
+        NDArray x = Embedding.embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            NDArray h = rmsNorm(x, layer.inputNorm());
+            x = x.add(attention(l, layer, h, positions, maxPosition, bias, cache, batch, tokens));
+            h = rmsNorm(x, layer.postNorm());
+            x = x.add(mlp(layer, h));
+        }
+        if (cache != null) {
+            cache.advance(tokens, fullMask);
+        }
+        return rmsNorm(x, finalNorm);
+    }
+
+    /** Additive mask [B, 1, 1, T, S]: causal and padding; null when nothing is masked (one new token, no padding). */
+    private NDArray attentionBias(NDArray fullMask, int batch, int tokens, int past) {
+        int total = past + tokens;
+        if (fullMask == null && tokens == 1) {
+            return null;
+        }
+        float[] keyMask = fullMask == null ? null : fullMask.toFloatArray();
+        int rows = fullMask == null ? 1 : batch;
+        float[] bias = new float[rows * tokens * total];
+        for (int b = 0; b < rows; b++) {
+            for (int i = 0; i < tokens; i++) {
+                for (int j = 0; j < total; j++) {
+                    boolean ok = j <= past + i && (keyMask == null || keyMask[b * total + j] != 0);
+                    bias[(b * tokens + i) * total + j] = ok ? 0 : MASKED;
+                }
+            }
+        }
+        return manager.create(bias, new Shape(rows, 1, 1, tokens, total));
+    }
+
+    private NDArray attention(int l, Layer layer, NDArray h, NDArray positions, int maxPosition, NDArray bias, KvCache cache,
+                              int batch, int tokens) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        int rep = heads / kvHeads;
+        NDArray q = linear(layer, ModuleKind.Q_PROJ, h).reshape(batch, tokens, heads, d);
+        NDArray k = linear(layer, ModuleKind.K_PROJ, h).reshape(batch, tokens, kvHeads, d);
+        NDArray v = linear(layer, ModuleKind.V_PROJ, h).reshape(batch, tokens, kvHeads, d);
+        if (layer.qNorm() != null) {
+            q = rmsNorm(q, layer.qNorm());
+            k = rmsNorm(k, layer.kNorm());
+        }
+        q = rope.apply(q.transpose(0, 2, 1, 3), positions, maxPosition);
+        k = rope.apply(k.transpose(0, 2, 1, 3), positions, maxPosition);
+        v = v.transpose(0, 2, 1, 3);
+        if (cache != null) {
+            if (cache.keys(l) != null) {
+                k = cache.keys(l).concat(k, 2);
+                v = cache.values(l).concat(v, 2);
+            }
+            cache.set(l, k, v);
+        }
+        int total = (int) k.getShape().get(2);
+        // group the query heads that share a kv head, so K and V are never repeated
+        NDArray qg = q.reshape(batch, kvHeads, (long) rep * tokens, d);
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(d));
+        scores = scores.toType(DataType.FLOAT32, false).reshape(batch, kvHeads, rep, tokens, total);
+        if (bias != null) {
+            scores = scores.add(bias);
+        }
+        NDArray probs = scores.softmax(-1).toType(v.getDataType(), false).reshape(batch, kvHeads, (long) rep * tokens, total);
+        NDArray out = probs.matMul(v).reshape(batch, heads, tokens, d).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
+        return linear(layer, ModuleKind.O_PROJ, out);
+    }
+
+    private NDArray mlp(Layer layer, NDArray h) {
+        NDArray gate = linear(layer, ModuleKind.GATE_PROJ, h);
+        NDArray up = linear(layer, ModuleKind.UP_PROJ, h);
+        return linear(layer, ModuleKind.DOWN_PROJ, gate.mul(Activation.sigmoid(gate)).mul(up));
+    }
+
+    /** {@code x W^T + b} plus the bank's active entries for this module. */
+    private NDArray linear(Layer layer, ModuleKind kind, NDArray x) {
+        int i = kind.ordinal();
+        NDList y = layer.bias()[i] == null ? Linear.linear(x, layer.weight()[i]) : Linear.linear(x, layer.weight()[i], layer.bias()[i]);
+        NDArray out = y.singletonOrThrow();
+        LoraBank.Packed p = bank.packed(layer.keys()[i]);
+        if (p != null) {
+            NDArray u = Linear.linear(x, p.a()).singletonOrThrow().mul(p.coef());
+            out = out.add(Linear.linear(u, p.b()).singletonOrThrow());
+        }
+        return out;
+    }
+
+    /** HF's RMSNorm: normalise in float32, cast back, then scale by the weight. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray xf = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray var = xf.square().mean(new int[] {-1}, true);
+        NDArray normed = xf.div(var.add((float) config.rmsNormEps()).sqrt());
+        if (normed.getDataType() != weight.getDataType()) {
+            normed = normed.toType(weight.getDataType(), false);
+        }
+        return normed.mul(weight);
+    }
+
+    /** Bytes of the weights (for bandwidth bounds). */
+    public long parameterBytes() {
+        return params.values().stream().distinct().mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
+    }
+
+    @Override
+    public void close() {
+        bank.close();
+        rope.close();
+        if (ownsManager) {
+            manager.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return config.modelType() + " decoder " + Arrays.toString(new int[] {config.numLayers(), config.hiddenSize()});
+    }
+}

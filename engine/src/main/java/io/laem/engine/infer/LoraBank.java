@@ -1,0 +1,268 @@
+package io.laem.engine.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import io.laem.engine.LaemException;
+import io.laem.engine.lora.LoraModule;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.model.ModuleKey;
+import io.laem.engine.model.ModuleKind;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Any number of LoRA entries held as factors, applied unmerged inside the decoder's linear layers:
+ * {@code y = x W^T (+ b) + sum_e c[l, m, e] * s_e * (x A_e^T) B_e^T}. Coefficients default to 0
+ * (an entry added is inert until given weight) and can change between forward calls without
+ * reloading; with every coefficient of a module at zero the module is exactly the base linear layer.
+ *
+ * <p>For speed the active entries of a module are packed once ({@code A} stacked to [sum r, in],
+ * {@code B} to [out, sum r], a [sum r] vector of {@code c * s}), so a module costs two thin matmuls
+ * however many entries are active. Entries whose factors require gradients (training) are never
+ * cached, so the graph reaches them on every call. Not thread-safe: one forward at a time.
+ */
+public final class LoraBank implements AutoCloseable {
+    /** One module's factors: {@code a} [r, in], {@code b} [out, r], {@code scale} alpha/r (or rsLoRA). */
+    public record Factors(NDArray a, NDArray b, double scale) {}
+
+    /** The packed active entries of one module. */
+    record Packed(NDArray a, NDArray b, NDArray coef, boolean owned) {}
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final Map<String, Map<ModuleKey, Factors>> entries = new LinkedHashMap<>();
+    private final Map<String, double[][]> coefficients = new HashMap<>();
+    private final Map<ModuleKey, Packed> packed = new HashMap<>();
+    private final Map<ModuleKey, Boolean> empty = new HashMap<>();
+
+    private final ai.djl.ndarray.types.DataType dataType;
+
+    LoraBank(ModelConfig config, NDManager manager, ai.djl.ndarray.types.DataType dataType) {
+        this.config = config;
+        this.manager = manager;
+        this.dataType = dataType;
+    }
+
+    /** Adds an entry from float factors (an adapter's {@code modules().values()}, a merge's shared module...). */
+    public void add(String name, Collection<LoraModule> modules) {
+        Map<ModuleKey, Factors> f = new HashMap<>();
+        for (LoraModule m : modules) {
+            check(name, m.key(), m.rank(), m.in(), m.out());
+            NDArray a = manager.create(m.a(), new Shape(m.rank(), m.in())).toType(dataType, false);
+            NDArray b = manager.create(m.b(), new Shape(m.out(), m.rank())).toType(dataType, false);
+            NDScope.unregister(a, b);
+            f.put(m.key(), new Factors(a, b, m.scale()));
+        }
+        put(name, f, true);
+    }
+
+    /**
+     * Adds an entry over existing arrays (e.g. factors being trained with {@code setRequiresGradient(true)}).
+     * The bank does not take ownership: closing the bank leaves these arrays alone.
+     */
+    public void addArrays(String name, Map<ModuleKey, Factors> factors) {
+        for (Map.Entry<ModuleKey, Factors> e : factors.entrySet()) {
+            Shape sa = e.getValue().a().getShape();
+            Shape sb = e.getValue().b().getShape();
+            if (sa.dimension() != 2 || sb.dimension() != 2 || sb.get(1) != sa.get(0)) {
+                throw new LaemException("LoRA entry '" + name + "': module " + e.getKey() + " has factors " + sa + " and " + sb
+                        + ", expected [r, in] and [out, r]");
+            }
+            check(name, e.getKey(), (int) sa.get(0), (int) sa.get(1), (int) sb.get(0));
+        }
+        put(name, new HashMap<>(factors), false);
+    }
+
+    private void check(String name, ModuleKey key, int rank, int in, int out) {
+        if (key.layer() < 0 || key.layer() >= config.numLayers()) {
+            throw new LaemException("LoRA entry '" + name + "': module " + key + " is past the model's " + config.numLayers() + " layers");
+        }
+        int ein = key.kind().inFeatures(config);
+        int eout = key.kind().outFeatures(config);
+        if (in != ein || out != eout || rank <= 0) {
+            throw new LaemException("LoRA entry '" + name + "': module " + key + " is [" + out + " x " + in + "] with rank " + rank
+                    + ", the model has [" + eout + " x " + ein + "]");
+        }
+    }
+
+    private final Map<String, Boolean> ownsArrays = new HashMap<>();
+
+    private void put(String name, Map<ModuleKey, Factors> f, boolean owned) {
+        if (entries.containsKey(name)) {
+            throw new LaemException("LoRA bank already has an entry named '" + name + "'");
+        }
+        entries.put(name, f);
+        ownsArrays.put(name, owned);
+        coefficients.put(name, new double[config.numLayers()][ModuleKind.values().length]);
+        invalidate(f.keySet());
+    }
+
+    /** Removes an entry and frees its arrays (when the bank created them). */
+    public void remove(String name) {
+        Map<ModuleKey, Factors> f = entries.remove(name);
+        if (f == null) {
+            throw new LaemException("LoRA bank has no entry named '" + name + "'");
+        }
+        coefficients.remove(name);
+        invalidate(f.keySet());
+        if (ownsArrays.remove(name)) {
+            f.values().forEach(x -> {
+                x.a().close();
+                x.b().close();
+            });
+        }
+    }
+
+    public List<String> names() {
+        return new ArrayList<>(entries.keySet());
+    }
+
+    public boolean contains(String name) {
+        return entries.containsKey(name);
+    }
+
+    /** The modules an entry has factors for. */
+    public Map<ModuleKey, Factors> factors(String name) {
+        return java.util.Collections.unmodifiableMap(entry(name));
+    }
+
+    private Map<ModuleKey, Factors> entry(String name) {
+        Map<ModuleKey, Factors> f = entries.get(name);
+        if (f == null) {
+            throw new LaemException("LoRA bank has no entry named '" + name + "'");
+        }
+        return f;
+    }
+
+    /** Sets c[layer, kind, entry]. */
+    public void setCoefficient(String name, ModuleKey key, double c) {
+        entry(name);
+        double[][] cs = coefficients.get(name);
+        if (cs[key.layer()][key.kind().ordinal()] != c) {
+            cs[key.layer()][key.kind().ordinal()] = c;
+            invalidate(List.of(key));
+        }
+    }
+
+    /** Sets the coefficient of every module of one layer. */
+    public void setLayerCoefficient(String name, int layer, double c) {
+        for (ModuleKind k : ModuleKind.values()) {
+            setCoefficient(name, new ModuleKey(layer, k), c);
+        }
+    }
+
+    /** One coefficient per layer (length = number of layers), for every module of the layer. */
+    public void setLayerCoefficients(String name, double[] perLayer) {
+        if (perLayer.length != config.numLayers()) {
+            throw new LaemException("LoRA entry '" + name + "': " + perLayer.length + " layer weights for a model with "
+                    + config.numLayers() + " layers");
+        }
+        for (int l = 0; l < perLayer.length; l++) {
+            setLayerCoefficient(name, l, perLayer[l]);
+        }
+    }
+
+    /** The same coefficient on every module of every layer. */
+    public void setAll(String name, double c) {
+        for (int l = 0; l < config.numLayers(); l++) {
+            setLayerCoefficient(name, l, c);
+        }
+    }
+
+    /** Every coefficient of every entry to zero: the base model. */
+    public void zeroAll() {
+        for (String n : entries.keySet()) {
+            setAll(n, 0);
+        }
+    }
+
+    public double coefficient(String name, ModuleKey key) {
+        entry(name);
+        return coefficients.get(name)[key.layer()][key.kind().ordinal()];
+    }
+
+    private void invalidate(Collection<ModuleKey> keys) {
+        for (ModuleKey k : keys) {
+            Packed p = packed.remove(k);
+            if (p != null && p.owned()) {
+                p.a().close();
+                p.b().close();
+                p.coef().close();
+            }
+            empty.remove(k);
+        }
+    }
+
+    /** The active entries of a module, or null when none has a non-zero coefficient there. */
+    Packed packed(ModuleKey key) {
+        if (empty.containsKey(key)) {
+            return null;
+        }
+        Packed p = packed.get(key);
+        if (p != null) {
+            return p;
+        }
+        List<NDArray> as = new ArrayList<>();
+        List<NDArray> bs = new ArrayList<>();
+        List<Float> coef = new ArrayList<>();
+        boolean trainable = false;
+        for (Map.Entry<String, Map<ModuleKey, Factors>> e : entries.entrySet()) {
+            Factors f = e.getValue().get(key);
+            double c = coefficients.get(e.getKey())[key.layer()][key.kind().ordinal()];
+            if (f == null || c == 0) {
+                continue;
+            }
+            trainable |= f.a().hasGradient() || f.b().hasGradient();
+            as.add(f.a());
+            bs.add(f.b());
+            long r = f.a().getShape().get(0);
+            for (long i = 0; i < r; i++) {
+                coef.add((float) (c * f.scale()));
+            }
+        }
+        if (as.isEmpty()) {
+            empty.put(key, true);
+            return null;
+        }
+        float[] cv = new float[coef.size()];
+        for (int i = 0; i < cv.length; i++) {
+            cv[i] = coef.get(i);
+        }
+        NDArray c = manager.create(cv).toType(as.getFirst().getDataType(), false);
+        if (trainable) {
+            // rebuilt on every call so gradients reach the factors; freed with the caller's scope
+            return new Packed(as.size() == 1 ? as.getFirst() : NDArrays.concat(new NDList(as), 0),
+                    bs.size() == 1 ? bs.getFirst() : NDArrays.concat(new NDList(bs), 1), c, false);
+        }
+        NDArray a = as.size() == 1 ? as.getFirst().duplicate() : NDArrays.concat(new NDList(as), 0);
+        NDArray b = bs.size() == 1 ? bs.getFirst().duplicate() : NDArrays.concat(new NDList(bs), 1);
+        // cached across calls: keep them out of any NDScope the caller has open
+        NDScope.unregister(a, b, c);
+        a.attach(manager);
+        b.attach(manager);
+        c.attach(manager);
+        p = new Packed(a, b, c, true);
+        packed.put(key, p);
+        return p;
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    @Override
+    public void close() {
+        invalidate(new ArrayList<>(packed.keySet()));
+        for (String n : new ArrayList<>(entries.keySet())) {
+            remove(n);
+        }
+    }
+}

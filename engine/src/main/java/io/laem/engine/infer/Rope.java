@@ -1,0 +1,113 @@
+package io.laem.engine.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Embedding;
+import ai.djl.ndarray.types.SparseFormat;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.model.RopeScaling;
+
+/**
+ * Rotary position embedding as HF transformers applies it ("rotate half": the two halves of the head
+ * dimension form the pairs), with {@code rope_theta} and Llama-3 frequency scaling. Cos/sin tables
+ * [positions, headDim] are built on the host in double precision and grow on demand.
+ */
+public final class Rope implements AutoCloseable {
+    private final NDManager manager;
+    private final double[] invFreq;
+    private final int headDim;
+    private NDArray cos;
+    private NDArray sin;
+    private int length;
+
+    public Rope(ModelConfig config, NDManager manager) {
+        this.manager = manager;
+        this.headDim = config.headDim();
+        this.invFreq = inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling());
+    }
+
+    /** {@code 1 / theta^(2i/d)}, adjusted by HF's {@code _compute_llama3_parameters} when scaling is set. */
+    public static double[] inverseFrequencies(int headDim, double theta, RopeScaling scaling) {
+        double[] f = new double[headDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+        }
+        if (scaling != null && scaling.type().equals("llama3")) {
+            double old = scaling.originalMaxPositionEmbeddings();
+            double lowWavelen = old / scaling.lowFreqFactor();
+            double highWavelen = old / scaling.highFreqFactor();
+            for (int i = 0; i < f.length; i++) {
+                double wavelen = 2 * Math.PI / f[i];
+                double scaled = wavelen > lowWavelen ? f[i] / scaling.factor() : f[i];
+                boolean medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+                if (medium) {
+                    double smooth = (old / wavelen - scaling.lowFreqFactor()) / (scaling.highFreqFactor() - scaling.lowFreqFactor());
+                    scaled = (1 - smooth) * scaled / scaling.factor() + smooth * scaled;
+                }
+                f[i] = scaled;
+            }
+        }
+        return f;
+    }
+
+    private void ensure(int positions) {
+        if (positions <= length) {
+            return;
+        }
+        int n = Math.max(positions, Math.max(64, length * 2));
+        float[] c = new float[n * headDim];
+        float[] s = new float[n * headDim];
+        int half = headDim / 2;
+        for (int p = 0; p < n; p++) {
+            for (int i = 0; i < half; i++) {
+                // HF computes the angle in float32: inv_freq(float32) * position
+                float angle = (float) invFreq[i] * (float) p;
+                float cv = (float) Math.cos(angle);
+                float sv = (float) Math.sin(angle);
+                c[p * headDim + i] = cv;
+                c[p * headDim + i + half] = cv;
+                s[p * headDim + i] = sv;
+                s[p * headDim + i + half] = sv;
+            }
+        }
+        if (cos != null) {
+            cos.close();
+            sin.close();
+        }
+        cos = manager.create(c, new Shape(n, headDim));
+        sin = manager.create(s, new Shape(n, headDim));
+        ai.djl.ndarray.NDScope.unregister(cos, sin);
+        length = n;
+    }
+
+    /**
+     * Applies the rotation to {@code x} [B, heads, T, D] at positions [B, T] (int64).
+     */
+    NDArray apply(NDArray x, NDArray positions, int maxPosition) {
+        ensure(maxPosition + 1);
+        NDArray c = Embedding.embedding(positions, cos, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
+        NDArray s = Embedding.embedding(positions, sin, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
+        if (x.getDataType() != DataType.FLOAT32) {
+            c = c.toType(x.getDataType(), false);
+            s = s.toType(x.getDataType(), false);
+        }
+        return x.mul(c).add(rotateHalf(x).mul(s));
+    }
+
+    private NDArray rotateHalf(NDArray x) {
+        int half = headDim / 2;
+        NDArray x1 = x.get("..., :" + half);
+        NDArray x2 = x.get("..., " + half + ":");
+        return x2.neg().concat(x1, -1);
+    }
+
+    @Override
+    public void close() {
+        if (cos != null) {
+            cos.close();
+            sin.close();
+        }
+    }
+}
