@@ -1,14 +1,65 @@
 package io.laem.cli;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.merge.MergedAdapter;
+import io.laem.engine.merge.MergeWriter;
+import io.laem.engine.merge.RecipeMerge;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** {@code laem merge}: placeholder until its issue lands. */
+/** {@code laem merge}: runs a recipe and writes the merged PEFT adapter (and optionally base + delta). */
 @Command(name = "merge", mixinStandardHelpOptions = true, description = "Merge adapters by a recipe into one PEFT adapter (and optionally a full model).")
 final class MergeCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "RECIPE", description = "Recipe YAML (base_model, adapters, redundancy, shared, weights, output).")
+    Path recipe;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the merged adapter and " + MergeWriter.REPORT + ".")
+    Path out;
+
+    @Option(names = "--full-model", paramLabel = "DIR", description = "Also write base + merged delta as a full HF model folder here.")
+    Path fullModel;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        throw new LaemException("laem merge is not implemented yet");
+        Recipe r = RecipeYaml.read(recipe);
+        Path outAbs = out.toAbsolutePath().normalize();
+        for (Recipe.AdapterRef a : r.adapters()) {
+            if (outAbs.equals(a.path().toAbsolutePath().normalize())) {
+                throw new LaemException(out + ": --out is the input adapter '" + a.name() + "'; inputs are never overwritten");
+            }
+        }
+        if (fullModel != null && fullModel.toAbsolutePath().normalize().equals(r.baseModel().toAbsolutePath().normalize())) {
+            throw new LaemException(fullModel + ": --full-model is the base model; inputs are never overwritten");
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new LaemException(out + ": exists and is not a folder");
+        }
+        MergedAdapter m = RecipeMerge.run(r, out, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+        PrintWriter o = spec.commandLine().getOut();
+        int minRank = m.modules().values().stream().mapToInt(x -> x.rank()).min().orElse(0);
+        int maxRank = m.modules().values().stream().mapToInt(x -> x.rank()).max().orElse(0);
+        o.printf("merged %d adapters (redundancy %s, shared %s) into %d modules, rank %s%n", r.adapters().size(),
+                r.redundancy().strategy().key(), r.shared().mode().key(), m.modules().size(),
+                minRank == maxRank ? Integer.toString(minRank) : minRank + ".." + maxRank);
+        o.printf("retained energy: min %.6f over modules%n", m.minRetainedEnergy());
+        o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));
+        if (fullModel != null) {
+            o.printf("full model: %s%n", fullModel);
+        }
+        o.flush();
+        return 0;
     }
 }

@@ -31,17 +31,19 @@ public final class AdapterWriter {
 
     /** Writes an adapter with the given config JSON verbatim (used for round trips). */
     public static void write(Path dir, ObjectNode config, Collection<LoraModule> modules, DType dtype) {
+        AtomicFiles.writeDirectory(dir, tmp -> writeInto(tmp, config, modules, dtype));
+    }
+
+    /** Writes the adapter files into a folder that an atomic directory write owns (no atomicity of its own). */
+    public static void writeInto(Path dir, ObjectNode config, Collection<LoraModule> modules, DType dtype) throws java.io.IOException {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         for (LoraModule m : new TreeMap<>(modules.stream().collect(java.util.stream.Collectors.toMap(LoraModule::key, x -> x))).values()) {
             String name = LoraConfig.moduleName(m.key());
             w.add(keyA(name), dtype, new long[] {m.rank(), m.in()}, m.a());
             w.add(keyB(name), dtype, new long[] {m.out(), m.rank()}, m.b());
         }
-        String json = config.toPrettyString();
-        AtomicFiles.writeDirectory(dir, tmp -> {
-            Files.writeString(tmp.resolve(LoraConfig.FILE), json);
-            w.writeDirect(tmp.resolve(LoraAdapter.WEIGHTS));
-        });
+        Files.writeString(dir.resolve(LoraConfig.FILE), config.toPrettyString());
+        w.writeDirect(dir.resolve(LoraAdapter.WEIGHTS));
     }
 
     /**

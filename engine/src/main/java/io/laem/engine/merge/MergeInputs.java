@@ -1,0 +1,33 @@
+package io.laem.engine.merge;
+
+import io.laem.engine.LaemException;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.model.ModelConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A recipe's inputs, loaded and checked against the base: the base config, the task adapters, the shared adapter if any. */
+public record MergeInputs(Path baseDir, ModelConfig base, List<LoraAdapter> adapters, LoraAdapter sharedAdapter) {
+    public static MergeInputs load(Recipe r) {
+        Path cfg = r.baseModel().resolve("config.json");
+        if (!Files.exists(cfg)) {
+            throw new LaemException(r.baseModel() + ": base_model is not a model folder (no config.json)");
+        }
+        ModelConfig base = ModelConfig.read(cfg);
+        List<LoraAdapter> adapters = new ArrayList<>();
+        for (Recipe.AdapterRef a : r.adapters()) {
+            LoraAdapter ad = LoraAdapter.load(a.path(), a.name());
+            ad.validateAgainst(base, r.baseModel());
+            adapters.add(ad);
+        }
+        LoraAdapter shared = null;
+        if (r.shared().mode() == Recipe.Shared.Mode.ADAPTER) {
+            shared = LoraAdapter.load(r.shared().path(), Recipe.SHARED);
+            shared.validateAgainst(base, r.baseModel());
+        }
+        return new MergeInputs(r.baseModel(), base, adapters, shared);
+    }
+}

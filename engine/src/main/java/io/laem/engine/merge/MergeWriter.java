@@ -1,0 +1,146 @@
+package io.laem.engine.merge;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.laem.engine.LaemException;
+import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.DType;
+import io.laem.engine.io.FloatCodec;
+import io.laem.engine.io.Json;
+import io.laem.engine.io.SafetensorsWriter;
+import io.laem.engine.io.TensorInfo;
+import io.laem.engine.lora.AdapterWriter;
+import io.laem.engine.lora.LoraConfig;
+import io.laem.engine.lora.LoraModule;
+import io.laem.engine.merge.linalg.LowRank;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.model.HfModel;
+import io.laem.engine.model.ModuleKey;
+import io.laem.engine.model.WeightStore;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Writes a merge: the PEFT adapter folder (adapter_config.json whose r/lora_alpha/rank_pattern/
+ * alpha_pattern reproduce each module's factors with scale 1, adapter_model.safetensors) plus
+ * merge-report.json; or a full HF model folder, base + delta, sharded like the input and streamed
+ * one tensor at a time. Both atomic; the inputs are only read.
+ */
+public final class MergeWriter {
+    public static final String REPORT = "merge-report.json";
+
+    private MergeWriter() {}
+
+    public static void writeAdapter(Path dir, MergedAdapter merged, Recipe recipe, DType dtype) {
+        if (merged.modules().isEmpty()) {
+            throw new LaemException(dir + ": nothing to write: every module of the merge is empty");
+        }
+        ObjectNode config = AdapterWriter.configFor(merged.modules().values(), recipe.baseModel().toString());
+        String report = report(merged, recipe).toPrettyString();
+        AtomicFiles.writeDirectory(dir, tmp -> {
+            AdapterWriter.writeInto(tmp, config, merged.modules().values(), dtype);
+            Files.writeString(tmp.resolve(REPORT), report);
+        });
+    }
+
+    /** The merge report: settings and, per module, rank, retained energy, weights and the plan's energies. */
+    public static ObjectNode report(MergedAdapter merged, Recipe recipe) {
+        ObjectNode root = Json.JSON.createObjectNode();
+        root.put("base_model", recipe.baseModel().toString());
+        var ad = root.putArray("adapters");
+        recipe.adapters().forEach(a -> ad.addObject().put("name", a.name()).put("path", a.path().toString()));
+        root.put("redundancy", recipe.redundancy().strategy().key());
+        root.put("shared", recipe.shared().mode().key());
+        root.put("output_rank", recipe.output().exact() ? "exact" : Integer.toString(recipe.output().rank()));
+        root.put("modules", merged.modules().size());
+        root.put("min_retained_energy", merged.minRetainedEnergy());
+        ObjectNode mods = root.putObject("per_module");
+        merged.report().forEach((k, r) -> {
+            ObjectNode o = mods.putObject(LoraConfig.moduleName(k));
+            o.put("rank", r.rank());
+            o.put("terms_rank", r.termsRank());
+            o.put("retained_energy", r.retainedEnergy());
+            ObjectNode w = o.putObject("weights");
+            r.weights().forEach(w::put);
+            if (!r.planEnergy().isEmpty()) {
+                ObjectNode e = o.putObject("plan_retained_energy");
+                r.planEnergy().forEach(e::put);
+            }
+        });
+        return root;
+    }
+
+    /**
+     * Writes base + merged delta as a full model folder: every weight tensor of a merged module gets
+     * {@code W + B A} (computed in float32, stored in the tensor's dtype), every other tensor is copied
+     * byte for byte, into the same shard files; config, tokenizer and other files are copied.
+     */
+    public static void writeFullModel(Path baseDir, MergedAdapter merged, Path outDir, ProgressListener progress,
+                                      CancellationToken cancel) {
+        try (HfModel model = HfModel.open(baseDir)) {
+            WeightStore store = model.weights();
+            Map<String, ModuleKey> deltas = new HashMap<>();
+            for (ModuleKey k : merged.modules().keySet()) {
+                deltas.put(model.config().template().weight(k), k);
+            }
+            Map<String, List<String>> byShard = new LinkedHashMap<>();
+            store.shardOf().forEach((t, shard) -> byShard.computeIfAbsent(shard, s -> new java.util.ArrayList<>()).add(t));
+            long total = store.names().size();
+            AtomicFiles.writeDirectory(outDir, tmp -> {
+                copyOtherFiles(baseDir, tmp);
+                long[] done = {0};
+                for (Map.Entry<String, List<String>> shard : byShard.entrySet()) {
+                    SafetensorsWriter w = new SafetensorsWriter().metadata(store.metadataOfFirstShard());
+                    for (String name : shard.getValue()) {
+                        TensorInfo info = store.info(name);
+                        ModuleKey k = deltas.get(name);
+                        long bytes = info.end() - info.begin();
+                        w.addStream(name, info.dtype(), info.shape(), bytes, ch -> {
+                            cancel.check();
+                            progress.progress(done[0]++, total, "writing " + name);
+                            if (k == null) {
+                                SafetensorsWriter.writeFully(ch, store.bytes(name).asByteBuffer());
+                            } else {
+                                SafetensorsWriter.writeFully(ch, ByteBuffer.wrap(addDelta(store, name, info, merged.modules().get(k))));
+                            }
+                        });
+                    }
+                    w.writeDirect(tmp.resolve(shard.getKey()));
+                }
+                progress.progress(total, total, "written");
+            });
+        }
+    }
+
+    private static byte[] addDelta(WeightStore store, String name, TensorInfo info, LoraModule m) {
+        if (info.rank() != 2 || info.dim(0) != m.out() || info.dim(1) != m.in()) {
+            throw new LaemException("base weight '" + name + "' has shape " + info.shapeString() + ", the merged module is ["
+                    + m.out() + ", " + m.in() + "]");
+        }
+        float[] w = store.floats(name);
+        float[] d = LowRank.denseDelta(m);
+        for (int i = 0; i < w.length; i++) {
+            w[i] += d[i];
+        }
+        return FloatCodec.encode(info.dtype(), w);
+    }
+
+    private static void copyOtherFiles(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                String n = p.getFileName().toString();
+                if (!n.endsWith(".safetensors") || n.equals(WeightStore.INDEX)) {
+                    Files.copy(p, to.resolve(n));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.laem.engine.merge;
+
+import io.laem.engine.lora.LoraModule;
+import io.laem.engine.model.ModuleKey;
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The result of a merge: one module per targeted module (scale 1: every weight and scale is baked
+ * into B) and, per module, the report (terms, rank, retained energy).
+ */
+public record MergedAdapter(SortedMap<ModuleKey, LoraModule> modules, SortedMap<ModuleKey, ModuleReport> report) {
+    public MergedAdapter {
+        modules = Collections.unmodifiableSortedMap(new TreeMap<>(modules));
+        report = Collections.unmodifiableSortedMap(new TreeMap<>(report));
+    }
+
+    /**
+     * One module of the merge report: the rank written, the share of the weighted sum's energy kept by
+     * the output rank (1 on the exact path), and the plan's re-factorization energy per task.
+     */
+    public record ModuleReport(int rank, int termsRank, double retainedEnergy, java.util.Map<String, Double> weights,
+                               java.util.Map<String, Double> planEnergy) {}
+
+    /** Lowest retained energy over modules. */
+    public double minRetainedEnergy() {
+        return report.values().stream().mapToDouble(ModuleReport::retainedEnergy).min().orElse(1.0);
+    }
+}

@@ -1,0 +1,27 @@
+package io.laem.engine.merge;
+
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
+import java.nio.file.Path;
+
+/** A recipe run end to end: plan, merge with the recipe's weights, write. What {@code laem merge} and the GUI's export call. */
+public final class RecipeMerge {
+    private RecipeMerge() {}
+
+    /** Plans and merges (nothing written). */
+    public static MergedAdapter merge(Recipe recipe, ProgressListener progress, CancellationToken cancel) {
+        MergePlan plan = MergePlanner.plan(recipe, progress, cancel);
+        return PlanMerger.merge(plan, recipe, progress, cancel);
+    }
+
+    /** Merges and writes the adapter to {@code out} and, when {@code fullModel} is not null, base + delta there. */
+    public static MergedAdapter run(Recipe recipe, Path out, Path fullModel, ProgressListener progress, CancellationToken cancel) {
+        MergedAdapter merged = merge(recipe, progress, cancel);
+        MergeWriter.writeAdapter(out, merged, recipe, recipe.output().dtype());
+        if (fullModel != null) {
+            MergeWriter.writeFullModel(recipe.baseModel(), merged, fullModel, progress, cancel);
+        }
+        return merged;
+    }
+}

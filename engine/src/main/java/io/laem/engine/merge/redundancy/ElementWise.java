@@ -1,0 +1,165 @@
+package io.laem.engine.merge.redundancy;
+
+import io.laem.engine.lora.LoraModule;
+import io.laem.engine.merge.linalg.Factors;
+import io.laem.engine.merge.linalg.LowRank;
+import io.laem.engine.merge.recipe.Recipe.Redundancy;
+import io.laem.engine.model.ModuleKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Strategies that act on the full deltas of one module (all tasks of that module at once, never
+ * more: peak memory is one module's deltas), then re-factorize each result to a low rank. Also the
+ * element-wise building blocks, public so the baseline merge methods share them.
+ */
+public abstract class ElementWise implements RedundancyStrategy {
+    /** Modifies the dense deltas ([task][out*in]) in place. */
+    protected abstract void sparsify(float[][] deltas, Redundancy p, long seed);
+
+    @Override
+    public final List<Result> apply(ModuleKey key, List<LoraModule> tasks, Redundancy params, int rank) {
+        float[][] deltas = new float[tasks.size()][];
+        for (int t = 0; t < deltas.length; t++) {
+            deltas[t] = LowRank.denseDelta(tasks.get(t));
+        }
+        long seed = moduleSeed(params.seed(), key);
+        sparsify(deltas, params, seed);
+        List<Result> out = new ArrayList<>();
+        for (int t = 0; t < deltas.length; t++) {
+            LoraModule m = tasks.get(t);
+            Factors f = LowRank.dense(deltas[t], m.out(), m.in(), rank > 0 ? rank : m.rank(), seed + t);
+            deltas[t] = null;
+            out.add(new Result(new LoraModule(key, f.rank(), m.in(), m.out(), f.a(), f.b(), 1.0), f.retainedEnergy()));
+        }
+        return out;
+    }
+
+    /** A seed per module so that results do not depend on the order modules are processed in. */
+    public static long moduleSeed(long seed, ModuleKey key) {
+        return new SplittableRandom(seed * 1_000_003L + key.layer() * 31L + key.kind().ordinal()).nextLong();
+    }
+
+    /**
+     * Keeps the {@code floor(density * n)} entries of largest magnitude (mergekit's "magnitude"
+     * sparsification, TIES' trim step); ties at the threshold are kept in index order.
+     */
+    public static void keepTopK(float[] x, double density) {
+        if (density >= 1) {
+            return;
+        }
+        int k = (int) (density * x.length);
+        if (k <= 0) {
+            java.util.Arrays.fill(x, 0f);
+            return;
+        }
+        float[] mag = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            mag[i] = Math.abs(x[i]);
+        }
+        float thr = select(mag, x.length - k); // k-th largest
+        int above = 0;
+        for (float v : x) {
+            if (Math.abs(v) > thr) {
+                above++;
+            }
+        }
+        int equalBudget = k - above;
+        for (int i = 0; i < x.length; i++) {
+            float a = Math.abs(x[i]);
+            if (a < thr || (a == thr && equalBudget-- <= 0)) {
+                x[i] = 0f;
+            }
+        }
+    }
+
+    /**
+     * DARE (Yu et al. 2023): each entry is kept with probability {@code density} (seeded Bernoulli)
+     * and kept entries are rescaled by 1/density.
+     */
+    public static void dropAndRescale(float[] x, double density, long seed) {
+        if (density >= 1) {
+            return;
+        }
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float scale = (float) (1.0 / density);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rnd.nextDouble() < density ? x[i] * scale : 0f;
+        }
+    }
+
+    /**
+     * TIES sign election (Yadav et al. 2023; mergekit's get_mask): per entry the elected sign is that
+     * of the weighted sum ("total") or of the weighted count of signs ("frequency"), +1 on a tie;
+     * entries of another sign (and zeros) are dropped. With {@code disjointMean}, each kept entry is
+     * divided by the total weight of the tasks kept at that entry, so that the weighted sum of the
+     * results is TIES' disjoint mean. Weights scale the votes as in mergekit (votes of weighted deltas).
+     */
+    public static void electSign(float[][] x, double[] weights, Redundancy.Sign sign, boolean disjointMean) {
+        int n = x[0].length;
+        for (int i = 0; i < n; i++) {
+            double vote = 0;
+            for (int t = 0; t < x.length; t++) {
+                double v = weights[t] * x[t][i];
+                vote += sign == Redundancy.Sign.TOTAL ? v : Math.signum(v);
+            }
+            double elected = vote >= 0 ? 1 : -1;
+            double divisor = 0;
+            for (int t = 0; t < x.length; t++) {
+                if (Math.signum(weights[t] * x[t][i]) != elected) {
+                    x[t][i] = 0f;
+                } else {
+                    divisor += weights[t];
+                }
+            }
+            if (disjointMean && divisor != 0 && divisor != 1) {
+                for (float[] xt : x) {
+                    xt[i] = (float) (xt[i] / divisor);
+                }
+            }
+        }
+    }
+
+    /** Unit weights for {@code n} tasks. */
+    static double[] ones(int n) {
+        double[] w = new double[n];
+        java.util.Arrays.fill(w, 1.0);
+        return w;
+    }
+
+    /** The k-th smallest value (0-based) of a, reordering a (quickselect). */
+    static float select(float[] a, int k) {
+        int lo = 0;
+        int hi = a.length - 1;
+        SplittableRandom rnd = new SplittableRandom(k);
+        while (lo < hi) {
+            float pivot = a[lo + rnd.nextInt(hi - lo + 1)];
+            int i = lo;
+            int j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) {
+                    i++;
+                }
+                while (a[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    float tmp = a[i];
+                    a[i] = a[j];
+                    a[j] = tmp;
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j) {
+                hi = j;
+            } else if (k >= i) {
+                lo = i;
+            } else {
+                return a[k];
+            }
+        }
+        return a[k];
+    }
+}

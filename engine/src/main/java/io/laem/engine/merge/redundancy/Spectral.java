@@ -1,0 +1,64 @@
+package io.laem.engine.merge.redundancy;
+
+import io.laem.engine.lora.LoraModule;
+import io.laem.engine.merge.linalg.Factors;
+import io.laem.engine.merge.linalg.LowRank;
+import io.laem.engine.merge.recipe.Recipe.Redundancy;
+import io.laem.engine.model.ModuleKey;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Spectral: each task's delta keeps its fewest top singular directions whose energy (sum of
+ * squared singular values) reaches the {@code energy} threshold; the rest are dropped. Computed in
+ * rank space (QR of B and A^T, SVD of the r x r core), never an out x in matrix. A rank, when given,
+ * caps the directions kept.
+ */
+final class Spectral implements RedundancyStrategy {
+    @Override
+    public Redundancy.Strategy id() {
+        return Redundancy.Strategy.SPECTRAL;
+    }
+
+    @Override
+    public List<Result> apply(ModuleKey key, List<LoraModule> tasks, Redundancy params, int rank) {
+        List<Result> out = new ArrayList<>();
+        for (LoraModule m : tasks) {
+            Factors all = LowRank.truncate(LowRank.matrix(m.b(), m.out(), m.rank()).muli(m.scale()),
+                    LowRank.matrix(m.a(), m.rank(), m.in()), m.rank());
+            int keep = directionsFor(all.singularValues(), params.energy());
+            if (rank > 0) {
+                keep = Math.min(keep, rank);
+            }
+            Factors f = LowRank.truncate(LowRank.matrix(all.b(), m.out(), all.rank()), LowRank.matrix(all.a(), all.rank(), m.in()), keep);
+            double total = energy(all.singularValues(), all.singularValues().length);
+            out.add(new Result(new LoraModule(key, f.rank(), m.in(), m.out(), f.a(), f.b(), 1.0),
+                    total == 0 ? 1.0 : energy(all.singularValues(), f.rank()) / total));
+        }
+        return out;
+    }
+
+    /** The fewest leading singular values whose squared sum reaches {@code threshold} of the total. */
+    static int directionsFor(double[] sv, double threshold) {
+        double total = energy(sv, sv.length);
+        if (total == 0) {
+            return 0;
+        }
+        double acc = 0;
+        for (int i = 0; i < sv.length; i++) {
+            acc += sv[i] * sv[i];
+            if (acc >= threshold * total * (1 - 1e-12)) {
+                return i + 1;
+            }
+        }
+        return sv.length;
+    }
+
+    private static double energy(double[] sv, int n) {
+        double e = 0;
+        for (int i = 0; i < n; i++) {
+            e += sv[i] * sv[i];
+        }
+        return e;
+    }
+}
