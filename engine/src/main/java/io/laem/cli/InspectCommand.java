@@ -99,7 +99,7 @@ final class InspectCommand implements Callable<Integer> {
                 root.put("head_dim", c.headDim());
                 root.put("vocab_size", c.vocabSize());
                 root.put("dtype", m.storageDtype());
-                root.put("parameters", c.parameterCount());
+                root.put("parameters", m.weights().elementCount());
                 root.put("tied_embeddings", c.tieWordEmbeddings());
                 out.println(root.toPrettyString());
             } else {
@@ -110,7 +110,7 @@ final class InspectCommand implements Callable<Integer> {
                 out.printf("heads         %d (kv %d, head dim %d)%n", c.numHeads(), c.numKvHeads(), c.headDim());
                 out.printf("vocabulary    %d%n", c.vocabSize());
                 out.printf("dtype         %s%n", m.storageDtype());
-                out.printf("parameters    %,d%n", c.parameterCount());
+                out.printf("parameters    %,d%n", m.weights().elementCount());
                 out.printf("tokenizer     %s%n", m.tokenizerJson().map(p -> "tokenizer.json").orElse("none"));
             }
         }

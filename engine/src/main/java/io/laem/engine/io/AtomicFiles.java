@@ -31,7 +31,7 @@ public final class AtomicFiles {
         Path temp = null;
         try {
             Files.createDirectories(dir);
-            temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            temp = Files.createFile(uniqueSibling(dir, target, ".tmp"));
             writer.write(temp);
             move(temp, target);
         } catch (IOException | UncheckedIOException e) {
@@ -55,23 +55,43 @@ public final class AtomicFiles {
         Path old = null;
         try {
             Files.createDirectories(parent);
-            temp = Files.createTempDirectory(parent, "." + target.getFileName() + ".");
+            temp = Files.createDirectory(uniqueSibling(parent, target, ".tmp"));
             writer.write(temp);
             if (Files.exists(target)) {
                 if (!Files.isDirectory(target)) {
                     throw new LaemException(target + ": exists and is not a directory");
                 }
-                old = Files.createTempDirectory(parent, "." + target.getFileName() + ".old.");
-                Files.delete(old);
+                old = uniqueSibling(parent, target, ".old");
                 Files.move(target, old);
             }
-            Files.move(temp, target);
+            try {
+                Files.move(temp, target);
+            } catch (IOException e) {
+                if (old != null) {
+                    Files.move(old, target); // put the previous content back
+                    old = null;
+                }
+                throw e;
+            }
             temp = null;
         } catch (IOException | UncheckedIOException e) {
             throw new LaemException(target + ": cannot write: " + Json.firstLine(e.getMessage()), e);
         } finally {
             deleteRecursively(temp);
             deleteRecursively(old);
+        }
+    }
+
+    /**
+     * A fresh hidden sibling name. Not {@code Files.createTemp*}: those create owner-only (0600/0700)
+     * entries, and the output should get the user's usual permissions (umask).
+     */
+    private static Path uniqueSibling(Path dir, Path target, String suffix) {
+        for (int i = 0; ; i++) {
+            Path p = dir.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime()) + "-" + i + suffix);
+            if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return p;
+            }
         }
     }
 

@@ -16,12 +16,12 @@ public final class FloatCodec {
         return Float.intBitsToFloat((bits & 0xffff) << 16);
     }
 
-    /** Round to nearest even, as torch does; NaN stays NaN. */
+    /** Round to nearest even, as torch's c10::BFloat16 does; every NaN becomes torch's canonical 0x7FC0. */
     public static short floatToBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
         if (Float.isNaN(f)) {
-            return (short) ((bits >>> 16) | 0x40);
+            return (short) 0x7FC0;
         }
+        int bits = Float.floatToRawIntBits(f);
         int rounding = 0x7fff + ((bits >>> 16) & 1);
         return (short) ((bits + rounding) >>> 16);
     }

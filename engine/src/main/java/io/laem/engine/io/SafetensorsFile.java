@@ -1,6 +1,8 @@
 package io.laem.engine.io;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.laem.engine.LaemException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -28,6 +30,14 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Headers beyond this are refused before any allocation (the reference implementation uses 100 MB). */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Header JSON: one object, nothing after it but the spaces that pad it to 8 bytes. */
+    private static final ObjectReader HEADER_READER = Json.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     private final Path path;
     private final Arena arena;
     private final MemorySegment data;
@@ -47,13 +57,17 @@ public final class SafetensorsFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
+            if (size == 0) {
+                throw new LaemException(path + ": empty file (0 bytes), not a safetensors file");
+            }
             if (size < 8) {
                 throw new LaemException(path + ": not a safetensors file: " + size + " bytes, shorter than the 8-byte header length");
             }
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+            long n = all.get(I64, 0);
             if (n < 0 || n > MAX_HEADER_BYTES) {
-                throw new LaemException(path + ": header length " + Long.toUnsignedString(n) + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+                throw new LaemException(path + ": header length " + Long.toUnsignedString(n) + " exceeds the limit of "
+                        + MAX_HEADER_BYTES + " bytes (not a safetensors file?)");
             }
             if (8 + n > size) {
                 throw new LaemException(path + ": header length " + n + " runs past the end of the file (" + size + " bytes)");
@@ -81,7 +95,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public static Header parseHeader(String file, byte[] headerBytes, long dataSize) {
         JsonNode root;
         try {
-            root = Json.JSON.readTree(headerBytes);
+            root = HEADER_READER.readTree(headerBytes);
         } catch (IOException | RuntimeException e) {
             throw new LaemException(file + ": header is not valid JSON: " + Json.firstLine(e.getMessage()));
         }
@@ -99,15 +113,26 @@ public final class SafetensorsFile implements AutoCloseable {
             }
         }
         infos.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        // As the reference implementation: the tensors tile the data section exactly, in offset order.
         Map<String, TensorInfo> tensors = new LinkedHashMap<>();
         TensorInfo prev = null;
+        long covered = 0;
         for (TensorInfo t : infos) {
             if (prev != null && t.begin() < prev.end()) {
                 throw new LaemException(file + ": tensor '" + t.name() + "' overlaps tensor '" + prev.name()
                         + "' (bytes " + t.begin() + ".." + t.end() + " vs " + prev.begin() + ".." + prev.end() + ")");
             }
+            if (t.begin() > covered) {
+                throw new LaemException(file + ": tensor '" + t.name() + "' starts at byte " + t.begin() + " leaving a gap of "
+                        + (t.begin() - covered) + " unaccounted bytes before it");
+            }
             tensors.put(t.name(), t);
+            covered = t.end();
             prev = t;
+        }
+        if (covered != dataSize) {
+            throw new LaemException(file + ": " + (dataSize - covered) + " bytes after the last tensor"
+                    + (prev == null ? "" : " '" + prev.name() + "'") + " are not described by the header");
         }
         return new Header(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
@@ -169,9 +194,13 @@ public final class SafetensorsFile implements AutoCloseable {
         if (end < begin) {
             throw new LaemException(where + ": data_offsets " + off + " are reversed (end before begin)");
         }
+        if (begin > dataSize) {
+            throw new LaemException(where + ": data_offsets " + off + " start past the end of the file (data section is "
+                    + dataSize + " bytes)");
+        }
         if (end > dataSize) {
-            throw new LaemException(where + ": data_offsets " + off + " run past the end of the file (data section is "
-                    + dataSize + " bytes; the file is truncated or the header lies)");
+            throw new LaemException(where + ": truncated: its data ends at byte " + end + " but the data section has only "
+                    + dataSize + " bytes (incomplete download or copy?)");
         }
         long expected;
         try {
@@ -226,13 +255,66 @@ public final class SafetensorsFile implements AutoCloseable {
         if (!t.dtype().isFloat()) {
             throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected a float type");
         }
-        long n = t.elementCount();
-        if (n > Integer.MAX_VALUE - 8) {
-            throw new LaemException(path + ": tensor '" + name + "' has " + n + " elements, too many for one array");
-        }
-        float[] out = new float[(int) n];
+        float[] out = new float[heapLength(t)];
         FloatCodec.decode(t.dtype(), bytes(t), out, out.length);
         return out;
+    }
+
+    /** A tensor of a float dtype as float64 (F64 exactly, the others widened), copied to the heap. */
+    public double[] doubles(String name) {
+        TensorInfo t = info(name);
+        if (!t.dtype().isFloat()) {
+            throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected a float type");
+        }
+        double[] out = new double[heapLength(t)];
+        MemorySegment seg = bytes(t);
+        if (t.dtype() == DType.F64) {
+            MemorySegment.copy(seg, F64, 0, out, 0, out.length);
+        } else {
+            float[] f = floats(name);
+            for (int i = 0; i < f.length; i++) {
+                out[i] = f[i];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A tensor of an integer or bool dtype as long values (signed types sign-extended, unsigned ones
+     * zero-extended; U64 values above Long.MAX_VALUE come back as their two's-complement bits).
+     */
+    public long[] longs(String name) {
+        TensorInfo t = info(name);
+        long[] out = new long[heapLength(t)];
+        MemorySegment seg = bytes(t);
+        if (t.dtype().isFloat() || t.dtype() == DType.F8_E4M3 || t.dtype() == DType.F8_E5M2) {
+            throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected an integer type");
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = integerAt(t.dtype(), seg, i);
+        }
+        return out;
+    }
+
+    private static long integerAt(DType dtype, MemorySegment seg, long i) {
+        return switch (dtype) {
+            case I64, U64 -> seg.get(I64, 8 * i);
+            case I32 -> seg.get(I32, 4 * i);
+            case U32 -> Integer.toUnsignedLong(seg.get(I32, 4 * i));
+            case I16 -> seg.get(I16, 2 * i);
+            case U16 -> Short.toUnsignedLong(seg.get(I16, 2 * i));
+            case I8 -> seg.get(ValueLayout.JAVA_BYTE, i);
+            case U8, BOOL -> Byte.toUnsignedLong(seg.get(ValueLayout.JAVA_BYTE, i));
+            default -> throw new IllegalArgumentException("not an integer dtype: " + dtype);
+        };
+    }
+
+    private int heapLength(TensorInfo t) {
+        long n = t.elementCount();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new LaemException(path + ": tensor '" + t.name() + "' has " + n + " elements, too many for one array");
+        }
+        return (int) n;
     }
 
     /** Like {@link #floats(String)} but refuses NaN and infinity, naming the first bad element. */

@@ -96,6 +96,10 @@ public final class LoraAdapter {
                 throw new LaemException(f.path() + ": tensor '" + ib.name() + "' has shape " + ib.shapeString()
                         + " but lora_A has rank " + r);
             }
+            if (!config.targets(key)) {
+                throw new LaemException(f.path() + ": tensor '" + ia.name() + "' is on " + LoraConfig.moduleName(key)
+                        + ", which the target_modules/layers_to_transform of adapter_config.json do not cover");
+            }
             int expected = config.rankOf(key);
             if (r != expected) {
                 throw new LaemException(f.path() + ": tensor '" + ia.name() + "' has rank " + r + " but adapter_config.json gives "
@@ -117,7 +121,7 @@ public final class LoraAdapter {
     public void validateAgainst(ModelConfig base, Path baseDir) {
         for (LoraModule m : modules.values()) {
             ModuleKey k = m.key();
-            String where = dir + ": module " + LoraConfig.moduleName(k);
+            String where = dir.resolve(WEIGHTS) + ": module " + LoraConfig.moduleName(k);
             if (k.layer() >= base.numLayers()) {
                 throw new LaemException(where + " is past the base model's " + base.numLayers() + " layers (" + baseDir
                         + "): adapter for another base?");

@@ -8,6 +8,7 @@ import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,9 +17,13 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * A PEFT {@code adapter_config.json}. Scaling and target matching follow PEFT's LoraModel: rank and
- * alpha patterns match a module when {@code (.*\.)?(KEY)$} matches its full name; a string
- * target_modules is a full-match regex; a list matches on the name's last component.
+ * A PEFT {@code adapter_config.json}. Scaling and target matching follow PEFT (peft/utils/other.py
+ * {@code get_pattern_key}, peft/tuners/tuners_utils.py {@code check_target_module_exists}): the first
+ * rank/alpha pattern key, in file order, for which {@code (.*\.)?(KEY)$} matches the module's full name
+ * wins; a string target_modules is a full-match regex ("all-linear": every linear module); a list entry
+ * matches the full name or its dotted suffix, then layers_to_transform filters by the layer index;
+ * exclude_modules and modules_to_save take modules out. fan_in_fan_out is ignored: these are
+ * nn.Linear modules, for which PEFT itself resets it to false (with a warning).
  */
 public record LoraConfig(
         int r,
@@ -32,7 +37,10 @@ public record LoraConfig(
         List<Integer> layersToTransform,
         List<String> modulesToSave,
         String baseModelNameOrPath,
-        ObjectNode raw) {
+        ObjectNode raw,
+        List<String> excludeModuleList,
+        String excludeModuleRegex,
+        List<String> layersPattern) {
 
     public static final String FILE = "adapter_config.json";
     public static final String ALL_LINEAR = "all-linear";
@@ -56,6 +64,17 @@ public record LoraConfig(
         if (!bias.equals("none")) {
             throw new LaemException(file + ": field 'bias' is '" + bias + "': LoRA bias training is not supported (only 'none')");
         }
+        if (n.path("lora_bias").asBoolean(false)) {
+            throw new LaemException(file + ": field 'lora_bias': a bias on lora_B is not supported (only bias-free LoRA)");
+        }
+        // LoRA variants whose delta is not scale * B A: refused rather than merged wrongly.
+        for (String variant : List.of("use_qalora", "alora_invocation_tokens", "target_parameters", "layer_replication",
+                "velora_config", "kasa_config", "monteclora_config", "trainable_token_indices")) {
+            JsonNode v = n.get(variant);
+            if (v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean()) && !(v.isContainerNode() && v.isEmpty())) {
+                throw new LaemException(file + ": field '" + variant + "' is set: this LoRA variant is not supported (plain LoRA only)");
+            }
+        }
         JsonNode rn = n.get("r");
         if (rn == null || !rn.isIntegralNumber() || rn.asInt() <= 0) {
             throw new LaemException(file + ": field 'r' must be a positive integer, got " + rn);
@@ -72,11 +91,7 @@ public record LoraConfig(
         } else if (tm.isTextual()) {
             regex = tm.asText();
             if (!regex.equals(ALL_LINEAR)) {
-                try {
-                    Pattern.compile(regex);
-                } catch (PatternSyntaxException e) {
-                    throw new LaemException(file + ": field 'target_modules' is not a valid regex: " + regex);
-                }
+                checkedRegex(file, "target_modules", regex);
             }
         } else if (tm.isArray()) {
             list = new ArrayList<>();
@@ -103,22 +118,61 @@ public record LoraConfig(
         List<Integer> layers = null;
         JsonNode lt = n.get("layers_to_transform");
         if (lt != null && !lt.isNull()) {
+            if (regex != null) {
+                throw new LaemException(file + ": field 'layers_to_transform' cannot be used when 'target_modules' is a string (as in PEFT)");
+            }
             layers = new ArrayList<>();
             if (lt.isIntegralNumber()) {
                 layers.add(lt.asInt());
             } else if (lt.isArray()) {
                 for (JsonNode x : lt) {
+                    if (!x.isIntegralNumber()) {
+                        throw new LaemException(file + ": field 'layers_to_transform' must hold integers, got " + x);
+                    }
                     layers.add(x.asInt());
                 }
             } else {
                 throw new LaemException(file + ": field 'layers_to_transform' must be an integer or a list");
             }
         }
+        List<String> layersPattern = List.of();
+        JsonNode lp = n.get("layers_pattern");
+        if (lp != null && lp.isTextual() && !lp.asText().isEmpty()) {
+            layersPattern = List.of(lp.asText());
+        } else if (lp != null && lp.isArray()) {
+            List<String> ps = new ArrayList<>();
+            lp.forEach(x -> ps.add(x.asText()));
+            layersPattern = List.copyOf(ps);
+        }
+        List<String> excludeList = null;
+        String excludeRegex = null;
+        JsonNode ex = n.get("exclude_modules");
+        if (ex != null && ex.isTextual()) {
+            excludeRegex = checkedRegex(file, "exclude_modules", ex.asText());
+        } else if (ex != null && ex.isArray()) {
+            excludeList = new ArrayList<>();
+            for (JsonNode x : ex) {
+                excludeList.add(x.asText());
+            }
+            excludeList = List.copyOf(excludeList);
+        }
         List<String> toSave = new ArrayList<>();
         n.path("modules_to_save").forEach(x -> toSave.add(x.asText()));
-        return new LoraConfig(rn.asInt(), an == null ? 8 : an.asDouble(), list, regex, Map.copyOf(rankPattern),
-                Map.copyOf(alphaPattern), n.path("use_rslora").asBoolean(false), n.path("fan_in_fan_out").asBoolean(false),
-                layers, List.copyOf(toSave), n.path("base_model_name_or_path").asText(null), ((ObjectNode) n).deepCopy());
+        return new LoraConfig(rn.asInt(), an == null ? 8 : an.asDouble(), list, regex,
+                Collections.unmodifiableMap(rankPattern), Collections.unmodifiableMap(alphaPattern),
+                n.path("use_rslora").asBoolean(false), n.path("fan_in_fan_out").asBoolean(false),
+                layers == null ? null : List.copyOf(layers), List.copyOf(toSave),
+                n.path("base_model_name_or_path").asText(null), ((ObjectNode) n).deepCopy(), excludeList, excludeRegex,
+                layersPattern);
+    }
+
+    private static String checkedRegex(String file, String field, String regex) {
+        try {
+            Pattern.compile(regex);
+            return regex;
+        } catch (PatternSyntaxException e) {
+            throw new LaemException(file + ": field '" + field + "' is not a valid regex: " + regex);
+        }
     }
 
     /** The full module name PEFT matches patterns against, e.g. {@code model.layers.3.self_attn.q_proj}. */
@@ -127,6 +181,7 @@ public record LoraConfig(
         return "model.layers." + key.layer() + "." + block + "." + key.kind().peftName();
     }
 
+    /** PEFT's get_pattern_key: the first key, in file order, whose pattern matches the end of the name. */
     private static String patternKey(Set<String> keys, String name) {
         for (String k : keys) {
             try {
@@ -134,7 +189,8 @@ public record LoraConfig(
                     return k;
                 }
             } catch (PatternSyntaxException e) {
-                if (name.endsWith(k)) {
+                // not a regex Java understands: PEFT then falls back to an exact lookup of the name
+                if (name.equals(k)) {
                     return k;
                 }
             }
@@ -159,20 +215,43 @@ public record LoraConfig(
         return useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
     }
 
-    /** Whether PEFT would put a LoRA on this module. */
+    /** Whether PEFT would put a LoRA on this module (check_target_module_exists). */
     public boolean targets(ModuleKey key) {
-        if (layersToTransform != null && !layersToTransform.contains(key.layer())) {
+        String name = moduleName(key);
+        if (excludeModuleRegex != null && Pattern.compile(excludeModuleRegex).matcher(name).matches()) {
             return false;
         }
-        String name = moduleName(key);
+        if (excludeModuleList != null && excludeModuleList.stream().anyMatch(e -> name.equals(e) || name.endsWith("." + e))) {
+            return false;
+        }
+        if (modulesToSave.stream().anyMatch(m -> Pattern.compile("(^|.*\\.)" + Pattern.quote(m) + "($|\\..*)").matcher(name).matches())) {
+            return false; // PEFT never puts a LoRA on a module it saves whole
+        }
         if (targetModuleRegex != null) {
             return targetModuleRegex.equals(ALL_LINEAR) || Pattern.compile(targetModuleRegex).matcher(name).matches();
         }
-        for (String t : targetModuleList) {
-            if (name.equals(t) || name.endsWith("." + t)) {
-                return true;
+        if (targetModuleList.contains(name)) {
+            return true; // a full name is taken as is, without the layer filter (as PEFT does)
+        }
+        if (targetModuleList.stream().noneMatch(t -> name.endsWith("." + t))) {
+            return false;
+        }
+        if (layersToTransform == null || layersToTransform.isEmpty()) {
+            return true;
+        }
+        Integer layer = layerIndex(name);
+        return layer != null && layersToTransform.contains(layer);
+    }
+
+    /** The layer index PEFT reads from a module name: the first numbered segment, or the one after a layers_pattern. */
+    private Integer layerIndex(String name) {
+        List<String> patterns = layersPattern.isEmpty() ? List.of("[^.]*") : layersPattern;
+        for (String p : patterns) {
+            java.util.regex.Matcher m = Pattern.compile(".*?\\." + p + "\\.(\\d+)\\..*").matcher(name);
+            if (m.matches()) {
+                return Integer.parseInt(m.group(1));
             }
         }
-        return false;
+        return null;
     }
 }

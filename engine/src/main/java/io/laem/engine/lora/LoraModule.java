@@ -61,15 +61,21 @@ public record LoraModule(ModuleKey key, int rank, int in, int out, float[] a, fl
         return g;
     }
 
-    /** The dense delta {@code scale * B A} ([out, in], row-major). For tests and small modules only. */
+    /** The dense delta {@code scale * B A} ([out, in], row-major), accumulated in double. For tests and small modules only. */
     public float[] denseDelta() {
-        float[] d = new float[out * in];
+        float[] d = new float[Math.multiplyExact(out, in)];
+        double[] row = new double[in];
         for (int o = 0; o < out; o++) {
+            java.util.Arrays.fill(row, 0);
             for (int k = 0; k < rank; k++) {
-                double bs = b[o * rank + k] * scale;
+                double bk = b[o * rank + k];
+                int ak = k * in;
                 for (int i = 0; i < in; i++) {
-                    d[o * in + i] += (float) (bs * a[k * in + i]);
+                    row[i] += bk * a[ak + i];
                 }
+            }
+            for (int i = 0; i < in; i++) {
+                d[o * in + i] = (float) (scale * row[i]);
             }
         }
         return d;

@@ -56,7 +56,7 @@ public final class HfModel implements AutoCloseable {
             for (ModuleKind k : ModuleKind.values()) {
                 ModuleKey key = new ModuleKey(l, k);
                 expect(t.weight(key), k.outFeatures(c), k.inFeatures(c));
-                if (c.attentionBias() && k.group() == ModuleKind.Group.ATTN && k != ModuleKind.O_PROJ) {
+                if (c.hasBias(k)) {
                     expect(t.bias(key), k.outFeatures(c));
                 }
             }

@@ -52,8 +52,14 @@ public record ModelConfig(
         if (!n.has("head_dim") && hidden % heads != 0) {
             throw new LaemException(file + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
         }
+        if (n.path("mlp_bias").asBoolean(false)) {
+            throw new LaemException(file + ": field 'mlp_bias' is true: MLP biases are not supported");
+        }
         RopeScaling scaling = null;
-        JsonNode rs = n.get("rope_scaling");
+        // transformers v5 moved rope_theta and the scaling into rope_parameters
+        JsonNode ropeParams = n.path("rope_parameters");
+        JsonNode rs = n.has("rope_scaling") && !n.get("rope_scaling").isNull() ? n.get("rope_scaling")
+                : ropeParams.isObject() ? ropeParams : null;
         if (rs != null && !rs.isNull()) {
             String rt = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("");
             if (!rt.equals("llama3") && !rt.equals("default")) {
@@ -72,11 +78,13 @@ public record ModelConfig(
             eos.add(e.asInt());
         }
         JsonNode bos = n.get("bos_token_id");
-        boolean defaultBias = t.family().equals("qwen2");
+        // Qwen2 always has q/k/v biases (no config field); llama and qwen3 follow attention_bias (q/k/v/o).
+        boolean bias = t.family().equals("qwen2") || (!t.family().equals("mistral") && n.path("attention_bias").asBoolean(false));
+        double ropeTheta = n.has("rope_theta") ? n.path("rope_theta").asDouble(10000.0) : ropeParams.path("rope_theta").asDouble(10000.0);
         return new ModelConfig(type, t, hidden, positive(file, n, "intermediate_size"), positive(file, n, "num_hidden_layers"),
                 heads, kv, headDim, positive(file, n, "vocab_size"), n.path("max_position_embeddings").asInt(2048),
-                n.path("rms_norm_eps").asDouble(1e-6), n.path("rope_theta").asDouble(10000.0), scaling,
-                n.path("tie_word_embeddings").asBoolean(false), n.path("attention_bias").asBoolean(defaultBias),
+                n.path("rms_norm_eps").asDouble(1e-6), ropeTheta, scaling,
+                n.path("tie_word_embeddings").asBoolean(false), bias,
                 n.path("torch_dtype").asText(n.path("dtype").asText("float32")),
                 bos != null && bos.isIntegralNumber() ? bos.asInt() : null, List.copyOf(eos));
     }
@@ -97,6 +105,17 @@ public record ModelConfig(
         return v.asInt();
     }
 
+    /**
+     * Whether a module has a bias, as in HF transformers: Qwen2's q/k/v always; Llama's and Qwen3's
+     * q/k/v/o when attention_bias is set; never for the MLP (mlp_bias is refused at load).
+     */
+    public boolean hasBias(ModuleKind kind) {
+        if (!attentionBias || kind.group() != ModuleKind.Group.ATTN) {
+            return false;
+        }
+        return kind != ModuleKind.O_PROJ || !template.family().equals("qwen2");
+    }
+
     /** Number of parameters implied by the config (embeddings counted once when tied). */
     public long parameterCount() {
         long perLayer = 0;
@@ -104,8 +123,8 @@ public record ModelConfig(
             perLayer += (long) k.inFeatures(this) * k.outFeatures(this);
         }
         perLayer += 2L * hiddenSize;
-        if (attentionBias) {
-            perLayer += (long) (numHeads + 2 * numKvHeads) * headDim;
+        for (ModuleKind k : ModuleKind.values()) {
+            perLayer += hasBias(k) ? k.outFeatures(this) : 0;
         }
         if (template.hasQkNorm()) {
             perLayer += 2L * headDim;

@@ -28,10 +28,14 @@ public final class WeightStore implements AutoCloseable {
     private final Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
     private final Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
 
-    private WeightStore() {}
+    private final Path dir;
+
+    private WeightStore(Path dir) {
+        this.dir = dir;
+    }
 
     public static WeightStore open(Path dir) {
-        WeightStore store = new WeightStore();
+        WeightStore store = new WeightStore(dir);
         try {
             Path index = dir.resolve(INDEX);
             if (Files.exists(index)) {
@@ -73,6 +77,9 @@ public final class WeightStore implements AutoCloseable {
         Path base = dir.toAbsolutePath().normalize();
         for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw new LaemException(index + ": shard of tensor '" + e.getKey() + "' is not a file name: " + e.getValue());
+            }
             String shard = e.getValue().asText();
             Path p = base.resolve(shard).normalize();
             if (shard.isEmpty() || !p.getParent().equals(base)) {
@@ -88,6 +95,11 @@ public final class WeightStore implements AutoCloseable {
 
     public boolean contains(String name) {
         return byTensor.containsKey(name);
+    }
+
+    /** Number of elements of all tensors (the model's real parameter count). */
+    public long elementCount() {
+        return byTensor.keySet().stream().mapToLong(n -> info(n).elementCount()).sum();
     }
 
     public List<String> names() {
@@ -130,7 +142,7 @@ public final class WeightStore implements AutoCloseable {
     private SafetensorsFile file(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) {
-            throw new LaemException("model weights: no tensor '" + name + "'");
+            throw new LaemException(dir + ": no tensor '" + name + "' in the model weights");
         }
         return f;
     }

@@ -76,7 +76,7 @@ public final class SyntheticModels {
                 int in = k.inFeatures(cfg);
                 int out = k.outFeatures(cfg);
                 w.add(t.weight(key), dt, new long[] {out, in}, normal(rnd, out * in, 0.02));
-                if (cfg.attentionBias() && k.group() == ModuleKind.Group.ATTN && k != ModuleKind.O_PROJ) {
+                if (cfg.hasBias(k)) {
                     w.add(t.bias(key), dt, new long[] {out}, normal(rnd, out, 0.02));
                 }
             }
