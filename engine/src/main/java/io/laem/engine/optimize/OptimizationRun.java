@@ -1,5 +1,7 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.CancelledException;
 import io.laem.engine.LaemException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +42,7 @@ public final class OptimizationRun {
     private final double[] start;
     private final String label;
     private final List<RunListener> listeners;
-    private final CancelToken cancel;
+    private final CancellationToken cancel;
     private final RunHistory history;
     private boolean started;
 
@@ -64,7 +66,7 @@ public final class OptimizationRun {
                 : param.encode(b.warmStart, 1.0 / param.entries().size());
         this.label = b.label;
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
-        this.cancel = b.cancel != null ? b.cancel : new CancelToken();
+        this.cancel = b.cancel != null ? b.cancel : new CancellationToken();
         this.history = b.history != null ? b.history : new RunHistory();
         if (sigma > param.upper() - param.lower()) {
             throw new LaemException("sigma " + sigma + " is larger than the bounds' width " + (param.upper() - param.lower()));
@@ -132,7 +134,7 @@ public final class OptimizationRun {
                 case CMA_ES -> cmaEs();
                 case RANDOM -> randomSearch();
             }
-        } catch (RunCancelledException e) {
+        } catch (CancelledException e) {
             cancelled = true;
         } catch (BudgetSpent e) {
             // normal end
@@ -217,7 +219,7 @@ public final class OptimizationRun {
         private MergeWeights warmStart;
         private String label = "";
         private final List<RunListener> listeners = new ArrayList<>();
-        private CancelToken cancel;
+        private CancellationToken cancel;
         private RunHistory history;
 
         private Builder(Objective objective, Parameterization param) {
@@ -274,7 +276,7 @@ public final class OptimizationRun {
         }
 
         /** Share a cancel token (several runs stopped by one button). */
-        public Builder cancelToken(CancelToken token) {
+        public Builder cancellationToken(CancellationToken token) {
             this.cancel = token;
             return this;
         }

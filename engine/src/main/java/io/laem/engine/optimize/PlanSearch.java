@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.progress.CancellationToken;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -23,7 +24,7 @@ public final class PlanSearch {
      * @param budget evaluations in all, split evenly (each plan gets at least one)
      */
     public static Result run(List<String> labels, Function<String, OptimizationRun.Builder> runFor, int budget,
-            CancelToken cancel) {
+            CancellationToken cancel) {
         if (labels.isEmpty()) {
             throw new IllegalArgumentException("no plans to search");
         }
@@ -31,7 +32,7 @@ public final class PlanSearch {
         List<RunResult> runs = new ArrayList<>();
         for (int i = 0; i < labels.size() && !cancel.isCancelled(); i++) {
             int share = Math.max(1, budget / labels.size() + (i < budget % labels.size() ? 1 : 0));
-            runs.add(runFor.apply(labels.get(i)).label(labels.get(i)).budget(share).cancelToken(cancel)
+            runs.add(runFor.apply(labels.get(i)).label(labels.get(i)).budget(share).cancellationToken(cancel)
                     .history(history).build().run());
         }
         RunResult best = runs.stream().filter(r -> r.best() != null)

@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.LaemException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -71,7 +72,7 @@ public final class TaskLossObjective implements Objective {
     }
 
     @Override
-    public Evaluation evaluate(MergeWeights weights, CancelToken cancel) {
+    public Evaluation evaluate(MergeWeights weights, CancellationToken cancel) {
         Map<String, Double> scores = new LinkedHashMap<>(scorer.score(weights, cancel));
         double sum = 0;
         double norm = 0;

@@ -1,9 +1,10 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.progress.CancellationToken;
 import java.util.Map;
 
 /** Scores merge weights on every task (lower is better, e.g. mean validation NLL per token). */
 @FunctionalInterface
 public interface TaskScorer {
-    Map<String, Double> score(MergeWeights weights, CancelToken cancel);
+    Map<String, Double> score(MergeWeights weights, CancellationToken cancel);
 }

@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.progress.CancellationToken;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -152,7 +153,7 @@ class OptimizationRunTest {
             assertEquals(value, Double.parseDouble(f[5]) / 2 + Double.parseDouble(f[6]) / 2, 1e-12);
             // the candidate's coordinates reproduce its value
             double[] x = {Double.parseDouble(f[7]), Double.parseDouble(f[8])};
-            assertEquals(value, OBJECTIVE.evaluate(p.decode(x), new CancelToken()).value(), 1e-12);
+            assertEquals(value, OBJECTIVE.evaluate(p.decode(x), new CancellationToken()).value(), 1e-12);
         }
         assertEquals(best, r.best().value());
     }

@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.progress.CancellationToken;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +35,7 @@ class PlanSearchTest {
                 case "sparse" -> 0.1;
                 default -> 0.5;
             }), p).seed(1);
-        }, 50, new CancelToken());
+        }, 50, new CancellationToken());
         assertEquals(List.of("dense", "sparse", "none"), built);
         assertEquals("sparse", r.best().label());
         assertEquals(List.of(17, 17, 16), r.runs().stream().map(RunResult::evaluations).toList());
@@ -45,7 +46,7 @@ class PlanSearchTest {
 
     @Test
     void cancelStopsRemainingPlans() {
-        CancelToken cancel = new CancelToken();
+        CancellationToken cancel = new CancellationToken();
         var p = Parameterization.perTask(ENTRIES, 2);
         PlanSearch.Result r = PlanSearch.run(List.of("x", "y"), label -> OptimizationRun.builder(planObjective(0), p)
                 .listener(new RunListener() {
