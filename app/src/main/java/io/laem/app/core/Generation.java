@@ -1,0 +1,41 @@
+package io.laem.app.core;
+
+/** Types of the playground's generation. */
+public final class Generation {
+    private Generation() {}
+
+    /** Which weights generate: the base alone, one adapter alone, or the current merge. */
+    public record Variant(Kind kind, String adapter) {
+        public enum Kind { BASE, ADAPTER, MERGE }
+
+        public static Variant base() {
+            return new Variant(Kind.BASE, null);
+        }
+
+        public static Variant adapter(String name) {
+            return new Variant(Kind.ADAPTER, name);
+        }
+
+        public static Variant merge() {
+            return new Variant(Kind.MERGE, null);
+        }
+
+        public String label() {
+            return switch (kind) {
+                case BASE -> "base";
+                case ADAPTER -> adapter;
+                case MERGE -> "merge";
+            };
+        }
+    }
+
+    /** Sampling settings: greedy when {@code sample} is false. */
+    public record Settings(int maxTokens, boolean sample, double temperature, double topP, long seed, boolean chat) {}
+
+    /** How a generation ended. */
+    public record Stats(int tokens, double seconds) {
+        public double tokensPerSecond() {
+            return seconds <= 0 ? 0 : tokens / seconds;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package io.laem.app.core;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javafx.beans.Observable;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.LongProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleLongProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.scene.paint.Color;
+
+/**
+ * The state every view shares: the open session (base model, adapters, task data, weights, merge
+ * settings), its file and whether it has unsaved changes, and the latest analysis. Lives on the FX
+ * thread; background jobs get {@link #snapshot()}s.
+ */
+public final class Workspace {
+    private final ReadOnlyObjectWrapper<BaseModelInfo> base = new ReadOnlyObjectWrapper<>(this, "base");
+    private final ObservableList<AdapterEntry> adapters =
+            FXCollections.observableArrayList(a -> new Observable[] {a.enabledProperty(), a.colorProperty()});
+    private final ObservableList<TaskEntry> tasks = FXCollections.observableArrayList();
+    private final WeightTable weights = new WeightTable();
+    private final MergeSettings settings = new MergeSettings();
+    private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
+    private final ObjectProperty<Path> file = new SimpleObjectProperty<>(this, "file");
+    private final ReadOnlyBooleanWrapper dirty = new ReadOnlyBooleanWrapper(this, "dirty");
+    private final ObjectProperty<AnalysisData> analysis = new SimpleObjectProperty<>(this, "analysis");
+    private final BooleanProperty loading = new SimpleBooleanProperty(this, "loading");
+
+    public Workspace() {
+        Runnable touch = () -> {
+            if (!loading.get()) {
+                dirty.set(true);
+            }
+        };
+        adapters.addListener((Observable o) -> touch.run());
+        tasks.addListener((Observable o) -> touch.run());
+        weights.revisionProperty().addListener(o -> touch.run());
+        settings.redundancyProperty().addListener(o -> touch.run());
+        settings.densityProperty().addListener(o -> touch.run());
+        settings.sharedProperty().addListener(o -> touch.run());
+        settings.sharedEnergyProperty().addListener(o -> touch.run());
+        seed.addListener(o -> touch.run());
+        base.addListener(o -> touch.run());
+    }
+
+    public ReadOnlyObjectProperty<BaseModelInfo> baseProperty() {
+        return base.getReadOnlyProperty();
+    }
+
+    public BaseModelInfo base() {
+        return base.get();
+    }
+
+    public ObservableList<AdapterEntry> adapters() {
+        return adapters;
+    }
+
+    public ObservableList<TaskEntry> tasks() {
+        return tasks;
+    }
+
+    public WeightTable weights() {
+        return weights;
+    }
+
+    public MergeSettings settings() {
+        return settings;
+    }
+
+    public LongProperty seedProperty() {
+        return seed;
+    }
+
+    public ObjectProperty<Path> fileProperty() {
+        return file;
+    }
+
+    public ReadOnlyBooleanProperty dirtyProperty() {
+        return dirty.getReadOnlyProperty();
+    }
+
+    public boolean isDirty() {
+        return dirty.get();
+    }
+
+    public void markSaved(Path to) {
+        file.set(to);
+        dirty.set(false);
+    }
+
+    public ObjectProperty<AnalysisData> analysisProperty() {
+        return analysis;
+    }
+
+    public int numLayers() {
+        return base.get() == null ? 1 : base.get().config().numLayers();
+    }
+
+    /** Sets a new base model; adapters of another base cannot stay, so they go. */
+    public void setBase(BaseModelInfo info) {
+        base.set(info);
+        adapters.clear();
+        analysis.set(null);
+        resetWeights();
+    }
+
+    public void addAdapter(Backend.AdapterInfo a) {
+        if (adapters.stream().anyMatch(e -> e.name().equals(a.name()))) {
+            throw new io.laem.engine.LaemException(a.dir() + ": an adapter named '" + a.name() + "' is already in the session");
+        }
+        adapters.add(new AdapterEntry(a.name(), a.dir(), a.rank(), a.scale(), a.modules(),
+                AdapterEntry.PALETTE[adapters.size() % AdapterEntry.PALETTE.length]));
+        analysis.set(null);
+        resetWeights();
+    }
+
+    public void removeAdapter(AdapterEntry a) {
+        adapters.remove(a);
+        analysis.set(null);
+        resetWeights();
+    }
+
+    /** Uniform weights over the current adapters and layers (history cleared). */
+    public void resetWeights() {
+        weights.reset(adapters.stream().map(AdapterEntry::name).toList(), numLayers());
+    }
+
+    /** Replaces everything with an opened session; not dirty afterwards. */
+    public void load(SessionData s, BaseModelInfo baseInfo, List<Backend.AdapterInfo> infos, List<TaskEntry> taskData, Path from) {
+        loading.set(true);
+        try {
+            base.set(baseInfo);
+            adapters.clear();
+            for (int i = 0; i < infos.size(); i++) {
+                Backend.AdapterInfo a = infos.get(i);
+                SessionData.AdapterRef ref = i < s.adapters().size() ? s.adapters().get(i) : null;
+                Color c = ref != null && ref.color() != null ? Color.web(ref.color()) : AdapterEntry.PALETTE[i % AdapterEntry.PALETTE.length];
+                AdapterEntry e = new AdapterEntry(a.name(), a.dir(), a.rank(), a.scale(), a.modules(), c);
+                e.enabledProperty().set(ref == null || ref.enabled());
+                adapters.add(e);
+            }
+            tasks.setAll(taskData);
+            resetWeights();
+            double[][][] v = s.weightValues();
+            if (v != null && v.length == 2 && v[0].length == weights.series().size()) {
+                int pts = v[0][0].length;
+                weights.setMode(s.weightMode() == null ? WeightTable.Mode.CONTROL_POINTS : s.weightMode(), pts);
+                if (weights.points() == pts) {
+                    weights.setAll(v, false);
+                }
+            }
+            settings.redundancyProperty().set(s.redundancy());
+            settings.densityProperty().set(s.density());
+            settings.sharedProperty().set(s.shared());
+            settings.sharedEnergyProperty().set(s.sharedEnergy());
+            seed.set(s.seed());
+            analysis.set(null);
+            file.set(from);
+            dirty.set(false);
+        } finally {
+            loading.set(false);
+        }
+    }
+
+    /** An empty session (File > New). */
+    public void clear() {
+        loading.set(true);
+        try {
+            base.set(null);
+            adapters.clear();
+            tasks.clear();
+            resetWeights();
+            analysis.set(null);
+            file.set(null);
+            dirty.set(false);
+        } finally {
+            loading.set(false);
+        }
+    }
+
+    /** The session as an immutable value for background work and saving. */
+    public SessionData snapshot() {
+        List<SessionData.AdapterRef> refs = new ArrayList<>();
+        for (AdapterEntry a : adapters) {
+            refs.add(new SessionData.AdapterRef(a.name(), a.dir(), a.isEnabled(), toHex(a.colorProperty().get())));
+        }
+        List<SessionData.TaskRef> ts = tasks.stream().map(t -> new SessionData.TaskRef(t.name(), t.file())).toList();
+        return new SessionData(base.get() == null ? null : base.get().dir(), List.copyOf(refs), ts,
+                weights.mode(), weights.values(), weights.snapshot(), settings.redundancyProperty().get(),
+                settings.densityProperty().get(), settings.sharedProperty().get(), settings.sharedEnergyProperty().get(),
+                seed.get());
+    }
+
+    static String toHex(Color c) {
+        if (c == null) {
+            return null;
+        }
+        return String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
+    }
+}

@@ -1,0 +1,74 @@
+package io.laem.app.export;
+
+import io.laem.app.core.Backend;
+import io.laem.app.core.BackgroundTasks;
+import io.laem.app.core.DialogService;
+import io.laem.app.core.Workspace;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/** File > Export: the merged adapter (PEFT), a merged full model, and the HTML report. */
+public final class ExportViewModel {
+    private final Workspace workspace;
+    private final Backend backend;
+    private final BackgroundTasks tasks;
+    private final DialogService dialogs;
+    private Supplier<Map<String, byte[]>> charts = LinkedHashMap::new;
+
+    public ExportViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks, DialogService dialogs) {
+        this.workspace = workspace;
+        this.backend = backend;
+        this.tasks = tasks;
+        this.dialogs = dialogs;
+    }
+
+    /** The views' charts as PNG bytes by title, taken on the FX thread when a report is written. */
+    public void setChartSource(Supplier<Map<String, byte[]>> charts) {
+        this.charts = charts;
+    }
+
+    public void exportAdapter() {
+        dialogs.saveFile("Export merged adapter (PEFT folder)", "merged-adapter").ifPresent(p -> exportAdapter(p, x -> {}));
+    }
+
+    public void exportAdapter(Path out, Consumer<Path> done) {
+        var s = workspace.snapshot();
+        tasks.run("Exporting adapter", p -> {
+            backend.exportAdapter(s, out, p);
+            return out;
+        }, o -> {
+            dialogs.showInfo("Export", "Merged adapter written to " + o);
+            done.accept(o);
+        });
+    }
+
+    public void exportFullModel() {
+        dialogs.saveFile("Export merged full model (HF folder)", "merged-model").ifPresent(out -> {
+            var s = workspace.snapshot();
+            tasks.run("Exporting model", p -> {
+                backend.exportFullModel(s, out, p);
+                return out;
+            }, o -> dialogs.showInfo("Export", "Merged model written to " + o));
+        });
+    }
+
+    public void exportReport() {
+        dialogs.saveFile("Export report (HTML folder)", "laem-report").ifPresent(out -> exportReport(out, x -> {}));
+    }
+
+    public void exportReport(Path out, Consumer<Path> done) {
+        var s = workspace.snapshot();
+        Map<String, byte[]> images = charts.get();
+        var analysis = workspace.analysisProperty().get();
+        tasks.run("Writing report", p -> {
+            ReportWriter.write(out, s, workspace.base() == null ? null : workspace.base().describe(), analysis, images);
+            return out;
+        }, o -> {
+            dialogs.showInfo("Report", "Report written to " + o.resolve("index.html"));
+            done.accept(o);
+        });
+    }
+}

@@ -1,0 +1,172 @@
+package io.laem.app.optimize;
+
+import io.fair_acc.chartfx.XYChart;
+import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
+import io.fair_acc.chartfx.renderer.LineStyle;
+import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
+import io.fair_acc.dataset.spi.DoubleDataSet;
+import io.laem.app.core.Optimization;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.collections.ListChangeListener;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.control.Button;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.Spinner;
+import javafx.scene.control.SplitPane;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableView;
+import javafx.scene.control.TextField;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.VBox;
+
+/** Optimizer settings, Start/Stop, the live objective chart and the comparison table. */
+public final class OptimizeView extends BorderPane {
+    private static final String[] TASK_COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
+    private final XYChart chart;
+    private final DoubleDataSet best = new DoubleDataSet("best objective");
+    private final DoubleDataSet objective = new DoubleDataSet("objective");
+    private final Map<String, DoubleDataSet> perTask = new LinkedHashMap<>();
+    private final ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
+    private final TableView<Integer> results = new TableView<>();
+
+    public OptimizeView(OptimizeViewModel vm) {
+        setId("optimize-view");
+        ComboBox<Optimization.Parameterization> param = new ComboBox<>();
+        param.getItems().setAll(Optimization.Parameterization.values());
+        param.valueProperty().bindBidirectional(vm.parameterizationProperty());
+        param.setId("parameterization-box");
+        Spinner<Integer> points = new Spinner<>(1, 64, vm.controlPointsProperty().get());
+        points.getValueFactory().valueProperty().addListener((o, a, b) -> vm.controlPointsProperty().set(b));
+        points.setPrefWidth(70);
+        points.disableProperty().bind(vm.parameterizationProperty().isNotEqualTo(Optimization.Parameterization.CONTROL_POINTS));
+        Spinner<Integer> budget = new Spinner<>(2, 100000, vm.budgetProperty().get(), 10);
+        budget.setId("budget-spinner");
+        budget.setEditable(true);
+        budget.setPrefWidth(96);
+        budget.getValueFactory().valueProperty().addListener((o, a, b) -> vm.budgetProperty().set(b));
+        TextField seed = new TextField(Long.toString(vm.seedProperty().get()));
+        seed.setPrefColumnCount(6);
+        seed.textProperty().addListener((o, a, b) -> {
+            try {
+                vm.seedProperty().set(Long.parseLong(b.trim()));
+            } catch (NumberFormatException e) {
+                // keep the last valid seed
+            }
+        });
+        Button start = new Button("Start");
+        start.setId("optimize-start");
+        start.setDefaultButton(true);
+        start.disableProperty().bind(vm.runningProperty());
+        start.setOnAction(e -> vm.start());
+        Button stop = new Button("Stop");
+        stop.setId("optimize-stop");
+        stop.disableProperty().bind(vm.runningProperty().not());
+        stop.setOnAction(e -> vm.stop());
+        Button evaluate = new Button("Evaluate");
+        evaluate.disableProperty().bind(vm.runningProperty());
+        evaluate.setOnAction(e -> vm.evaluate());
+        Button apply = new Button("Apply");
+        apply.setId("optimize-apply");
+        apply.disableProperty().bind(vm.comparisonProperty().isNull().or(vm.runningProperty()));
+        apply.setOnAction(e -> vm.apply());
+        HBox bar = new HBox(8, new Label("Search space"), param, new Label("points"), points, new Label("Budget"), budget,
+                new Label("Seed"), seed, start, stop, evaluate, apply);
+        bar.setAlignment(Pos.CENTER_LEFT);
+        bar.setPadding(new Insets(6));
+        Label summary = new Label();
+        summary.setId("optimize-summary");
+        summary.textProperty().bind(vm.summaryProperty());
+        summary.setPadding(new Insets(0, 6, 4, 6));
+        setTop(new VBox(bar, summary));
+
+        DefaultNumericAxis x = new DefaultNumericAxis("evaluations");
+        DefaultNumericAxis y = new DefaultNumericAxis("objective (mean validation NLL)");
+        x.setAutoRangeRounding(false);
+        y.setForceZeroInRange(false);
+        chart = new XYChart(x, y);
+        chart.setId("optimize-chart");
+        chart.setTitle("Best objective against evaluations");
+        chart.setAnimated(false);
+        renderer.setPolyLineStyle(LineStyle.NORMAL);
+        renderer.setDrawMarker(false);
+        renderer.setErrorStyle(io.fair_acc.chartfx.renderer.ErrorStyle.NONE);
+        best.setStyle("strokeColor=black; strokeWidth=3");
+        objective.setStyle("strokeColor=#bbbbbb; strokeWidth=1");
+        renderer.getDatasets().setAll(objective, best);
+        chart.getRenderers().setAll(renderer);
+        vm.events().addListener((ListChangeListener<Optimization.Event>) c -> {
+            while (c.next()) {
+                if (c.wasRemoved() && vm.events().isEmpty()) {
+                    clearChart();
+                }
+                for (Optimization.Event e : c.getAddedSubList()) {
+                    add(e);
+                }
+            }
+        });
+
+        results.setId("comparison-table");
+        results.setPlaceholder(new Label("After a run (or Run > Evaluate): base, each adapter, uniform, TIES and LAEM per task."));
+        results.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        vm.comparisonProperty().addListener((o, a, b) -> showComparison(b));
+        SplitPane split = new SplitPane(chart, results);
+        split.setOrientation(javafx.geometry.Orientation.VERTICAL);
+        split.setDividerPositions(0.62);
+        setCenter(split);
+    }
+
+    private void clearChart() {
+        best.clearData();
+        objective.clearData();
+        perTask.clear();
+        renderer.getDatasets().setAll(objective, best);
+    }
+
+    private void add(Optimization.Event e) {
+        best.add(e.evaluation(), e.best());
+        objective.add(e.evaluation(), e.objective());
+        for (Map.Entry<String, Double> t : e.taskScores().entrySet()) {
+            DoubleDataSet ds = perTask.computeIfAbsent(t.getKey(), k -> {
+                DoubleDataSet d = new DoubleDataSet(k);
+                d.setStyle("strokeColor=" + TASK_COLORS[perTask.size() % TASK_COLORS.length] + "; strokeWidth=1; strokeDashPattern=3,3");
+                renderer.getDatasets().add(d);
+                return d;
+            });
+            ds.add(e.evaluation(), t.getValue());
+        }
+    }
+
+    private void showComparison(Optimization.Comparison c) {
+        results.getColumns().clear();
+        results.getItems().clear();
+        if (c == null) {
+            return;
+        }
+        TableColumn<Integer, String> method = new TableColumn<>("method");
+        method.setCellValueFactory(r -> new ReadOnlyStringWrapper(c.methods().get(r.getValue())));
+        results.getColumns().add(method);
+        List<String> cols = new ArrayList<>(c.tasks());
+        for (int t = 0; t < cols.size(); t++) {
+            int ti = t;
+            TableColumn<Integer, String> col = new TableColumn<>(cols.get(t) + " (" + c.metric() + ")");
+            col.setCellValueFactory(r -> new ReadOnlyStringWrapper(String.format(Locale.ROOT, "%.4f", c.values()[r.getValue()][ti])));
+            col.setStyle("-fx-alignment: CENTER-RIGHT;");
+            results.getColumns().add(col);
+        }
+        for (int m = 0; m < c.methods().size(); m++) {
+            results.getItems().add(m);
+        }
+    }
+
+    public XYChart chart() {
+        return chart;
+    }
+}

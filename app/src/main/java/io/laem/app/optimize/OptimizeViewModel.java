@@ -1,0 +1,157 @@
+package io.laem.app.optimize;
+
+import io.laem.app.core.Backend;
+import io.laem.app.core.BackgroundTasks;
+import io.laem.app.core.Optimization;
+import io.laem.app.core.WeightTable;
+import io.laem.app.core.Workspace;
+import javafx.application.Platform;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.LongProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleLongProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.concurrent.Task;
+
+/**
+ * The optimize view: search space, budget and seed; a run whose events feed the live chart and
+ * whose best weights so far animate in the weights view; the comparison table at the end.
+ */
+public final class OptimizeViewModel {
+    private final Workspace workspace;
+    private final Backend backend;
+    private final BackgroundTasks tasks;
+    private final ObjectProperty<Optimization.Parameterization> parameterization =
+            new SimpleObjectProperty<>(this, "parameterization", Optimization.Parameterization.CONTROL_POINTS);
+    private final IntegerProperty controlPoints = new SimpleIntegerProperty(this, "controlPoints", WeightTable.DEFAULT_CONTROL_POINTS);
+    private final IntegerProperty budget = new SimpleIntegerProperty(this, "budget", 60);
+    private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
+    private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
+    private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper(this, "summary", "Not run yet.");
+    private final ObservableList<Optimization.Event> events = FXCollections.observableArrayList();
+    private final ReadOnlyObjectWrapper<Optimization.Comparison> comparison = new ReadOnlyObjectWrapper<>(this, "comparison");
+    private final ReadOnlyObjectWrapper<double[][][]> best = new ReadOnlyObjectWrapper<>(this, "best");
+    private Task<?> task;
+
+    public OptimizeViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks) {
+        this.workspace = workspace;
+        this.backend = backend;
+        this.tasks = tasks;
+    }
+
+    public ObjectProperty<Optimization.Parameterization> parameterizationProperty() {
+        return parameterization;
+    }
+
+    public IntegerProperty controlPointsProperty() {
+        return controlPoints;
+    }
+
+    public IntegerProperty budgetProperty() {
+        return budget;
+    }
+
+    public LongProperty seedProperty() {
+        return seed;
+    }
+
+    public ReadOnlyBooleanProperty runningProperty() {
+        return running.getReadOnlyProperty();
+    }
+
+    public ReadOnlyStringProperty summaryProperty() {
+        return summary.getReadOnlyProperty();
+    }
+
+    /** Every evaluation of the current run, in order. */
+    public ObservableList<Optimization.Event> events() {
+        return events;
+    }
+
+    public ReadOnlyObjectProperty<Optimization.Comparison> comparisonProperty() {
+        return comparison.getReadOnlyProperty();
+    }
+
+    /** Run > Optimize / Start. Warm-starts from the current weights; the table shows per-layer values. */
+    public void start() {
+        if (running.get()) {
+            return;
+        }
+        events.clear();
+        comparison.set(null);
+        best.set(null);
+        WeightTable table = workspace.weights();
+        table.setMode(WeightTable.Mode.PER_LAYER, 0); // the run's best weights animate as per-layer curves
+        var s = workspace.snapshot();
+        var settings = new Optimization.Settings(parameterization.get(), controlPoints.get(), budget.get(), seed.get(), 0.0);
+        running.set(true);
+        summary.set("Running: budget " + settings.budget() + " evaluations...");
+        task = tasks.run("Optimizing", p -> backend.optimize(s, settings, e -> Platform.runLater(() -> onEvent(e)), p),
+                outcome -> {
+                    best.set(outcome.bestWeights());
+                    comparison.set(outcome.comparison());
+                    summary.set(String.format("Done: best objective %.4f after %d evaluations.", outcome.best(), outcome.evaluations()));
+                    apply();
+                },
+                () -> {
+                    running.set(false);
+                    if (summary.get().startsWith("Running")) {
+                        summary.set(events.isEmpty() ? "Stopped." : String.format("Stopped after %d evaluations; best %.4f kept.",
+                                events.size(), events.get(events.size() - 1).best()));
+                    }
+                });
+    }
+
+    private void onEvent(Optimization.Event e) {
+        if (!running.get()) {
+            return;
+        }
+        boolean improved = events.isEmpty() || e.best() < events.get(events.size() - 1).best();
+        events.add(e);
+        if (improved && e.bestWeights() != null && fits(e.bestWeights())) {
+            best.set(e.bestWeights());
+            workspace.weights().setAll(e.bestWeights(), true);
+        }
+    }
+
+    private boolean fits(double[][][] w) {
+        WeightTable t = workspace.weights();
+        return w.length == 2 && w[0].length == t.series().size() && w[0][0].length == t.points();
+    }
+
+    /** Stop: the best weights so far stay. */
+    public void stop() {
+        if (task != null) {
+            task.cancel(true);
+        }
+    }
+
+    /** Apply: the run's best weights become the current weights (one undo step). */
+    public void apply() {
+        double[][][] b = best.get();
+        if (b != null) {
+            WeightTable t = workspace.weights();
+            if (!fits(b)) {
+                t.setMode(WeightTable.Mode.PER_LAYER, 0);
+            }
+            if (fits(b)) {
+                t.setAll(b, false);
+            }
+        }
+    }
+
+    /** Run > Evaluate: base, each adapter, uniform, TIES and the current merge on every task. */
+    public void evaluate() {
+        var s = workspace.snapshot();
+        tasks.run("Evaluating", p -> backend.evaluate(s, p), comparison::set);
+    }
+}

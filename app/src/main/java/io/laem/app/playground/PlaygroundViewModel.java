@@ -1,0 +1,189 @@
+package io.laem.app.playground;
+
+import io.laem.app.core.AdapterEntry;
+import io.laem.app.core.Backend;
+import io.laem.app.core.BackgroundTasks;
+import io.laem.app.core.Generation;
+import io.laem.app.core.Workspace;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javafx.application.Platform;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.LongProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleLongProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.concurrent.Task;
+
+/**
+ * The playground: one prompt, answered side by side by the base, each enabled adapter and the
+ * current merge, with tokens streaming in and tokens/s per column.
+ */
+public final class PlaygroundViewModel {
+    /** One answer column. */
+    public static final class Column {
+        private final Generation.Variant variant;
+        private final ReadOnlyStringWrapper text = new ReadOnlyStringWrapper(this, "text", "");
+        private final ReadOnlyStringWrapper stats = new ReadOnlyStringWrapper(this, "stats", "");
+
+        Column(Generation.Variant variant) {
+            this.variant = variant;
+        }
+
+        public Generation.Variant variant() {
+            return variant;
+        }
+
+        public String title() {
+            return variant.label();
+        }
+
+        public ReadOnlyStringProperty textProperty() {
+            return text.getReadOnlyProperty();
+        }
+
+        public ReadOnlyStringProperty statsProperty() {
+            return stats.getReadOnlyProperty();
+        }
+    }
+
+    private final Workspace workspace;
+    private final Backend backend;
+    private final BackgroundTasks tasks;
+    private final StringProperty prompt = new SimpleStringProperty(this, "prompt", "");
+    private final BooleanProperty sample = new SimpleBooleanProperty(this, "sample");
+    private final DoubleProperty temperature = new SimpleDoubleProperty(this, "temperature", 0.8);
+    private final DoubleProperty topP = new SimpleDoubleProperty(this, "topP", 0.95);
+    private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
+    private final IntegerProperty maxTokens = new SimpleIntegerProperty(this, "maxTokens", 48);
+    private final BooleanProperty chat = new SimpleBooleanProperty(this, "chat");
+    private final ObservableList<Column> columns = FXCollections.observableArrayList();
+    private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
+    private Task<?> task;
+
+    public PlaygroundViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks) {
+        this.workspace = workspace;
+        this.backend = backend;
+        this.tasks = tasks;
+        workspace.adapters().addListener((javafx.beans.Observable o) -> rebuildColumns());
+        rebuildColumns();
+    }
+
+    public StringProperty promptProperty() {
+        return prompt;
+    }
+
+    public BooleanProperty sampleProperty() {
+        return sample;
+    }
+
+    public DoubleProperty temperatureProperty() {
+        return temperature;
+    }
+
+    public DoubleProperty topPProperty() {
+        return topP;
+    }
+
+    public LongProperty seedProperty() {
+        return seed;
+    }
+
+    public IntegerProperty maxTokensProperty() {
+        return maxTokens;
+    }
+
+    public BooleanProperty chatProperty() {
+        return chat;
+    }
+
+    public ObservableList<Column> columns() {
+        return columns;
+    }
+
+    public ReadOnlyBooleanProperty runningProperty() {
+        return running.getReadOnlyProperty();
+    }
+
+    private void rebuildColumns() {
+        if (running.get()) {
+            return;
+        }
+        List<Column> cs = new ArrayList<>();
+        cs.add(new Column(Generation.Variant.base()));
+        for (AdapterEntry a : workspace.adapters()) {
+            if (a.isEnabled()) {
+                cs.add(new Column(Generation.Variant.adapter(a.name())));
+            }
+        }
+        cs.add(new Column(Generation.Variant.merge()));
+        if (!sameVariants(cs)) {
+            columns.setAll(cs);
+        }
+    }
+
+    private boolean sameVariants(List<Column> cs) {
+        if (cs.size() != columns.size()) {
+            return false;
+        }
+        for (int i = 0; i < cs.size(); i++) {
+            if (!cs.get(i).variant().equals(columns.get(i).variant())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Generates in every column, one after the other (they share one model). */
+    public void generate() {
+        if (running.get() || prompt.get().isBlank()) {
+            return;
+        }
+        rebuildColumns();
+        var s = workspace.snapshot();
+        var settings = new Generation.Settings(maxTokens.get(), sample.get(), temperature.get(), topP.get(), seed.get(), chat.get());
+        String text = prompt.get();
+        List<Column> cs = List.copyOf(columns);
+        for (Column c : cs) {
+            c.text.set("");
+            c.stats.set("waiting");
+        }
+        running.set(true);
+        task = tasks.run("Generating", p -> {
+            for (int i = 0; i < cs.size() && !p.isCancelled(); i++) {
+                Column c = cs.get(i);
+                p.update(i, cs.size(), c.title());
+                Platform.runLater(() -> c.stats.set("generating..."));
+                Generation.Stats st = backend.generate(s, c.variant(), text, settings,
+                        tok -> Platform.runLater(() -> c.text.set(c.text.get() + tok)), p);
+                Platform.runLater(() -> c.stats.set(String.format(Locale.ROOT, "%d tokens, %.1f tokens/s", st.tokens(), st.tokensPerSecond())));
+            }
+            return null;
+        }, x -> {}, () -> {
+            running.set(false);
+            for (Column c : cs) {
+                if (c.stats.get().equals("waiting") || c.stats.get().equals("generating...")) {
+                    c.stats.set("stopped");
+                }
+            }
+        });
+    }
+
+    public void stop() {
+        if (task != null) {
+            task.cancel(true);
+        }
+    }
+}

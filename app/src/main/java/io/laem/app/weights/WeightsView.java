@@ -1,0 +1,299 @@
+package io.laem.app.weights;
+
+import io.fair_acc.chartfx.XYChart;
+import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
+import io.fair_acc.chartfx.plugins.EditDataSet;
+import io.fair_acc.chartfx.renderer.LineStyle;
+import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
+import io.fair_acc.dataset.EditConstraints;
+import io.fair_acc.dataset.spi.DoubleDataSet;
+import io.laem.app.core.MergeSettings;
+import io.laem.app.core.WeightTable;
+import io.laem.engine.model.ModuleKind.Group;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.Slider;
+import javafx.scene.control.Spinner;
+import javafx.scene.control.SplitPane;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableView;
+import javafx.scene.control.cell.TextFieldTableCell;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
+import javafx.util.converter.DoubleStringConverter;
+
+/**
+ * Weight curves over the layers: each point can be dragged (ChartFX EditDataSet: drag a box
+ * around points to select them, then drag a marker) or typed in the table; the merge settings sit
+ * beside them.
+ */
+public final class WeightsView extends BorderPane {
+    private final WeightsViewModel vm;
+    private final XYChart chart;
+    private final DefaultNumericAxis xAxis = new DefaultNumericAxis("layer");
+    private final DefaultNumericAxis yAxis = new DefaultNumericAxis("weight");
+    private final ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
+    private final TableView<Integer> table = new TableView<>();
+    private final List<SeriesDataSet> dataSets = new ArrayList<>();
+    private boolean updating;
+
+    /** A series' points; moves by the mouse go to the view model, x stays fixed. */
+    private final class SeriesDataSet extends DoubleDataSet {
+        private final int series;
+
+        SeriesDataSet(String name, int series) {
+            super(name);
+            this.series = series;
+            setEditConstraints(new EditConstraints() {
+                @Override
+                public boolean canAdd(int index) {
+                    return false;
+                }
+
+                @Override
+                public boolean canDelete(int index) {
+                    return false;
+                }
+
+                @Override
+                public boolean isEditable(int dim) {
+                    return dim == DIM_Y;
+                }
+            });
+        }
+
+        @Override
+        public DoubleDataSet set(int index, double... newValue) {
+            DoubleDataSet r = super.set(index, newValue);
+            if (!updating && newValue.length >= 2) {
+                vm.drag(series, index, newValue[1]);
+            }
+            return r;
+        }
+    }
+
+    public WeightsView(WeightsViewModel vm) {
+        this.vm = vm;
+        setId("weights-view");
+        xAxis.setAutoRanging(false);
+        yAxis.setAutoRanging(false);
+        xAxis.setAutoUnitScaling(false);
+        yAxis.setAutoUnitScaling(false);
+        yAxis.set(-0.05, 1.2);
+        chart = new XYChart(xAxis, yAxis);
+        chart.setId("weights-chart");
+        chart.setTitle("Merge weight per layer");
+        chart.setAnimated(false);
+        renderer.setPolyLineStyle(LineStyle.NORMAL);
+        renderer.setDrawMarker(true);
+        renderer.setErrorStyle(io.fair_acc.chartfx.renderer.ErrorStyle.NONE);
+        chart.getRenderers().setAll(renderer);
+        EditDataSet edit = new EditDataSet();
+        chart.getPlugins().add(edit);
+
+        table.setId("weights-table");
+        table.setEditable(true);
+        table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+
+        ComboBox<Group> group = new ComboBox<>();
+        group.getItems().setAll(Group.ATTN, Group.MLP);
+        group.setId("group-box");
+        group.valueProperty().bindBidirectional(vm.groupProperty());
+        group.setConverter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Group g) {
+                return g == null ? "" : vm.splitProperty().get() ? (g == Group.ATTN ? "attention" : "MLP") : "all modules";
+            }
+
+            @Override
+            public Group fromString(String s) {
+                return null;
+            }
+        });
+        group.disableProperty().bind(vm.splitProperty().not());
+        CheckBox split = new CheckBox("Attention and MLP separately");
+        split.setId("split-box");
+        split.selectedProperty().bindBidirectional(vm.splitProperty());
+        ComboBox<WeightTable.Mode> mode = new ComboBox<>();
+        mode.getItems().setAll(WeightTable.Mode.values());
+        mode.setId("mode-box");
+        mode.valueProperty().bindBidirectional(vm.modeProperty());
+        mode.setConverter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(WeightTable.Mode m) {
+                return m == WeightTable.Mode.PER_LAYER ? "per layer" : m == null ? "" : "control points";
+            }
+
+            @Override
+            public WeightTable.Mode fromString(String s) {
+                return null;
+            }
+        });
+        Spinner<Integer> points = new Spinner<>(1, 64, vm.controlPointsProperty().get());
+        points.setId("points-spinner");
+        points.setPrefWidth(72);
+        points.getValueFactory().valueProperty().addListener((o, a, b) -> vm.controlPointsProperty().set(b));
+        vm.controlPointsProperty().addListener((o, a, b) -> points.getValueFactory().setValue(b.intValue()));
+        points.disableProperty().bind(vm.modeProperty().isEqualTo(WeightTable.Mode.PER_LAYER));
+        HBox top = new HBox(8, new Label("Curves"), mode, new Label("points"), points, split, group);
+        top.setAlignment(Pos.CENTER_LEFT);
+        top.setPadding(new Insets(6));
+        setTop(top);
+
+        SplitPane center = new SplitPane(chart, table);
+        center.setOrientation(javafx.geometry.Orientation.VERTICAL);
+        center.setDividerPositions(0.66);
+        setCenter(center);
+        setRight(settingsPane(vm.settings()));
+
+        vm.revisionProperty().addListener(o -> refresh());
+        vm.groupProperty().addListener(o -> refresh());
+        vm.splitProperty().addListener(o -> group.setConverter(group.getConverter()));
+        refresh();
+    }
+
+    private GridPane settingsPane(MergeSettings s) {
+        GridPane g = new GridPane();
+        g.setId("merge-settings");
+        g.setHgap(6);
+        g.setVgap(8);
+        g.setPadding(new Insets(10));
+        g.setPrefWidth(250);
+        Label title = new Label("Merge settings");
+        title.setStyle("-fx-font-weight: bold;");
+        g.add(title, 0, 0, 2, 1);
+        ComboBox<MergeSettings.Redundancy> red = new ComboBox<>();
+        red.getItems().setAll(MergeSettings.Redundancy.values());
+        red.valueProperty().bindBidirectional(s.redundancyProperty());
+        red.setId("redundancy-box");
+        g.addRow(1, new Label("Redundancy"), red);
+        Slider density = new Slider(0.05, 1, s.densityProperty().get());
+        density.valueProperty().bindBidirectional(s.densityProperty());
+        density.setId("density-slider");
+        Label dval = new Label();
+        dval.textProperty().bind(s.densityProperty().asString(Locale.ROOT, "%.2f"));
+        g.addRow(2, new Label("Density"), new VBox(2, density, dval));
+        ComboBox<MergeSettings.Shared> shared = new ComboBox<>();
+        shared.getItems().setAll(MergeSettings.Shared.values());
+        shared.valueProperty().bindBidirectional(s.sharedProperty());
+        shared.setId("shared-box");
+        g.addRow(3, new Label("Shared module"), shared);
+        Slider energy = new Slider(0.05, 1, s.sharedEnergyProperty().get());
+        energy.valueProperty().bindBidirectional(s.sharedEnergyProperty());
+        energy.disableProperty().bind(s.sharedProperty().isEqualTo(MergeSettings.Shared.NONE));
+        Label eval = new Label();
+        eval.textProperty().bind(s.sharedEnergyProperty().asString(Locale.ROOT, "%.2f"));
+        g.addRow(4, new Label("Shared energy"), new VBox(2, energy, eval));
+        Label help = new Label("Drag a box around points to select them, then drag a marker up or down; "
+                + "or type values in the table. Edit > Undo reverts a change.");
+        help.setWrapText(true);
+        help.setStyle("-fx-text-fill: #555;");
+        g.add(help, 0, 5, 2, 1);
+        GridPane.setVgrow(help, Priority.ALWAYS);
+        return g;
+    }
+
+    /** Rebuilds the curves and the table from the view model. */
+    private void refresh() {
+        updating = true;
+        try {
+            List<String> series = vm.series();
+            int n = vm.points();
+            int layers = vm.table().numLayers();
+            if (dataSets.size() != series.size() || !sameNames(series)) {
+                dataSets.clear();
+                for (int s = 0; s < series.size(); s++) {
+                    dataSets.add(new SeriesDataSet(series.get(s), s));
+                }
+                renderer.getDatasets().setAll(dataSets);
+                rebuildTableColumns(series);
+            }
+            double max = 1.0;
+            for (int s = 0; s < series.size(); s++) {
+                SeriesDataSet ds = dataSets.get(s);
+                double[] x = new double[n];
+                double[] y = new double[n];
+                for (int p = 0; p < n; p++) {
+                    x[p] = vm.pointLayer(p);
+                    y[p] = vm.value(s, p);
+                    max = Math.max(max, y[p]);
+                }
+                ds.set(x, y);
+                Color c = vm.color(s);
+                String web = String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
+                ds.setStyle("strokeColor=" + web + "; fillColor=" + web + "; strokeWidth=2"
+                        + (vm.isEnabled(s) ? "" : "; strokeDashPattern=4,4") + (s == series.size() - 1 ? "; strokeDashPattern=8,4" : ""));
+            }
+            xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
+            xAxis.setTickUnit(layers > 24 ? 4 : layers > 12 ? 2 : 1);
+            yAxis.set(-0.05, Math.ceil(max * 1.15 * 10) / 10);
+            List<Integer> rows = new ArrayList<>();
+            for (int p = 0; p < n; p++) {
+                rows.add(p);
+            }
+            table.getItems().setAll(rows);
+            table.refresh();
+            chart.invalidate();
+        } finally {
+            updating = false;
+        }
+    }
+
+    private boolean sameNames(List<String> series) {
+        for (int s = 0; s < series.size(); s++) {
+            if (!dataSets.get(s).getName().equals(series.get(s))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void rebuildTableColumns(List<String> series) {
+        table.getColumns().clear();
+        TableColumn<Integer, String> at = new TableColumn<>("layer");
+        at.setCellValueFactory(c -> new ReadOnlyStringWrapper(String.format(Locale.ROOT, "%.1f", vm.pointLayer(c.getValue()))));
+        at.setSortable(false);
+        table.getColumns().add(at);
+        for (int s = 0; s < series.size(); s++) {
+            int si = s;
+            TableColumn<Integer, Double> col = new TableColumn<>(series.get(s));
+            col.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(Math.round(vm.value(si, c.getValue()) * 1000) / 1000.0));
+            col.setCellFactory(TextFieldTableCell.forTableColumn(new DoubleStringConverter() {
+                @Override
+                public Double fromString(String v) {
+                    try {
+                        return super.fromString(v);
+                    } catch (NumberFormatException e) {
+                        return null;
+                    }
+                }
+            }));
+            col.setOnEditCommit(e -> {
+                if (e.getNewValue() != null) {
+                    vm.setValue(si, e.getRowValue(), e.getNewValue());
+                } else {
+                    table.refresh();
+                }
+            });
+            col.setSortable(false);
+            col.setEditable(true);
+            table.getColumns().add(col);
+        }
+    }
+
+    public XYChart chart() {
+        return chart;
+    }
+}

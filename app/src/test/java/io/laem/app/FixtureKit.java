@@ -1,0 +1,58 @@
+package io.laem.app;
+
+import io.laem.app.core.SessionData;
+import io.laem.app.core.SessionFiles;
+import io.laem.app.core.MergeSettings;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.model.ModuleKind;
+import io.laem.engine.synth.AdapterSpec;
+import io.laem.engine.synth.ModelSpec;
+import io.laem.engine.synth.SyntheticModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A small session on disk for the app's tests until the demo kit exists: a tiny random Llama with
+ * 6 layers, three task adapters of different shapes, a few JSONL examples per task, and
+ * {@code session.yaml} referring to all of it.
+ */
+public final class FixtureKit {
+    public static final List<String> TASKS = List.of("arith", "reverse", "upper");
+
+    private FixtureKit() {}
+
+    /** Writes the kit under {@code dir}; returns the session file. */
+    public static Path write(Path dir) throws IOException {
+        Path base = dir.resolve("base");
+        SyntheticModels.writeModel(base, ModelSpec.tiny("llama").withLayers(6), 7);
+        ModelConfig cfg = ModelConfig.read(base.resolve("config.json"));
+        List<SessionData.AdapterRef> adapters = new ArrayList<>();
+        List<SessionData.TaskRef> tasks = new ArrayList<>();
+        AdapterSpec[] specs = {
+            AdapterSpec.allLinear(4, 8),
+            AdapterSpec.of(4, 8, List.of(ModuleKind.Q_PROJ, ModuleKind.V_PROJ, ModuleKind.UP_PROJ, ModuleKind.DOWN_PROJ)).withBScale(2.0),
+            AdapterSpec.allLinear(2, 4).withLayers(List.of(2, 3, 4, 5)),
+        };
+        for (int t = 0; t < TASKS.size(); t++) {
+            String name = TASKS.get(t);
+            Path a = dir.resolve("adapters").resolve(name);
+            SyntheticModels.writeAdapter(a, cfg, specs[t], 100 + t, base.toString());
+            adapters.add(new SessionData.AdapterRef(name, a, true, null));
+            Path data = dir.resolve("data").resolve(name + ".validation.jsonl");
+            Files.createDirectories(data.getParent());
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                sb.append("{\"prompt\":\"").append(name).append(' ').append(i).append("\",\"completion\":\" ").append(i).append("\"}\n");
+            }
+            Files.writeString(data, sb.toString());
+            tasks.add(new SessionData.TaskRef(name, data));
+        }
+        Path session = dir.resolve("session.yaml");
+        SessionFiles.write(session, new SessionData(base, adapters, tasks, null, null, null,
+                MergeSettings.Redundancy.TIES, 0.5, MergeSettings.Shared.CONSENSUS, 0.5, 42));
+        return session;
+    }
+}
