@@ -1,0 +1,173 @@
+package io.laem.engine.infer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.laem.engine.LaemException;
+import io.laem.engine.io.Json;
+import io.laem.engine.model.HfModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A model's tokenizer: {@code tokenizer.json} through DJL's HuggingFace tokenizers (Rust, offline),
+ * so special tokens are added exactly as its post-processor says; bos/eos/pad and the chat template
+ * from {@code tokenizer_config.json} when present.
+ */
+public final class HfTokenizer implements AutoCloseable {
+    private final Path file;
+    private final HuggingFaceTokenizer tokenizer;
+    private final Map<String, Long> vocab;
+    private final String bosToken;
+    private final String eosToken;
+    private final Set<Long> eosIds;
+    private final Long padId;
+    private final ChatTemplate chatTemplate;
+
+    private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, Map<String, Long> vocab, String bos, String eos, Set<Long> eosIds,
+                        Long padId, ChatTemplate chatTemplate) {
+        this.file = file;
+        this.tokenizer = tokenizer;
+        this.vocab = vocab;
+        this.bosToken = bos;
+        this.eosToken = eos;
+        this.eosIds = eosIds;
+        this.padId = padId;
+        this.chatTemplate = chatTemplate;
+    }
+
+    /** The tokenizer of a model folder; eos ids are the config's plus tokenizer_config's eos token. */
+    public static HfTokenizer load(HfModel model) {
+        Path tj = model.tokenizerJson().orElseThrow(() -> new LaemException(model.dir() + ": no tokenizer.json"));
+        HfTokenizer t = load(tj, model.tokenizerConfigJson().orElse(null));
+        model.config().eosTokenIds().forEach(id -> t.eosIds.add((long) id));
+        return t;
+    }
+
+    public static HfTokenizer load(Path tokenizerJson, Path tokenizerConfigJson) {
+        JsonNode tree = Json.readTree(tokenizerJson);
+        Map<String, Long> vocab = new HashMap<>();
+        tree.path("model").path("vocab").properties().forEach(e -> {
+            if (e.getValue().isIntegralNumber()) {
+                vocab.put(e.getKey(), e.getValue().asLong());
+            }
+        });
+        tree.path("added_tokens").forEach(t -> vocab.put(t.path("content").asText(), t.path("id").asLong()));
+        String bos = null;
+        String eos = null;
+        String pad = null;
+        ChatTemplate template = null;
+        if (tokenizerConfigJson != null) {
+            JsonNode c = Json.readTree(tokenizerConfigJson);
+            bos = tokenText(c.get("bos_token"));
+            eos = tokenText(c.get("eos_token"));
+            pad = tokenText(c.get("pad_token"));
+            JsonNode ct = c.get("chat_template");
+            if (ct != null && ct.isTextual()) {
+                template = new ChatTemplate(tokenizerConfigJson + ": chat_template", ct.asText());
+            } else if (ct != null && ct.isArray()) {
+                for (JsonNode named : ct) {
+                    if (named.path("name").asText().equals("default")) {
+                        template = new ChatTemplate(tokenizerConfigJson + ": chat_template", named.path("template").asText());
+                    }
+                }
+            }
+        }
+        Set<Long> eosIds = new LinkedHashSet<>();
+        if (eos != null && vocab.containsKey(eos)) {
+            eosIds.add(vocab.get(eos));
+        }
+        Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
+        try {
+            HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
+            return new HfTokenizer(tokenizerJson, hf, vocab, bos, eos, eosIds, pad == null ? null : vocab.get(pad), template);
+        } catch (IOException | RuntimeException e) {
+            throw new LaemException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage());
+        }
+    }
+
+    private static String tokenText(JsonNode n) {
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        return n.isTextual() ? n.asText() : n.path("content").asText(null);
+    }
+
+    /** Token ids of a text, with the special tokens the post-processor adds (e.g. bos). */
+    public long[] encode(String text) {
+        return encode(text, true);
+    }
+
+    public long[] encode(String text, boolean addSpecialTokens) {
+        Encoding e = tokenizer.encode(text, addSpecialTokens, false);
+        return e.getIds();
+    }
+
+    public String decode(long[] ids, boolean skipSpecialTokens) {
+        return tokenizer.decode(ids, skipSpecialTokens);
+    }
+
+    public Optional<Long> id(String token) {
+        return Optional.ofNullable(vocab.get(token));
+    }
+
+    public Set<Long> eosIds() {
+        return eosIds;
+    }
+
+    /** Padding id: the pad token, else the first eos, else 0 (padded positions are masked anyway). */
+    public long padId() {
+        return padId != null ? padId : eosIds.isEmpty() ? 0 : eosIds.iterator().next();
+    }
+
+    public Optional<String> bosToken() {
+        return Optional.ofNullable(bosToken);
+    }
+
+    public Optional<String> eosToken() {
+        return Optional.ofNullable(eosToken);
+    }
+
+    public Optional<ChatTemplate> chatTemplate() {
+        return Optional.ofNullable(chatTemplate);
+    }
+
+    /**
+     * The prompt for a conversation through the chat template (with the generation prompt), encoded
+     * without adding special tokens again: the template writes them itself.
+     */
+    public long[] encodeChat(List<ChatTemplate.Message> messages) {
+        ChatTemplate t = chatTemplate().orElseThrow(() -> new LaemException(file.getParent() + ": no chat_template in tokenizer_config.json"));
+        return encode(t.render(messages, true, bosToken, eosToken), false);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public int vocabSize() {
+        return vocab.size();
+    }
+
+    /** Ids as a list (convenience for callers that build token lists). */
+    public static List<Long> list(long[] ids) {
+        List<Long> l = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            l.add(id);
+        }
+        return l;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

@@ -1,0 +1,78 @@
+package io.laem.engine.infer;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token from one row of logits on the host: greedy (temperature 0), or temperature,
+ * top-k, then top-p (HF semantics: keep the smallest set of most likely tokens whose probability
+ * reaches p, at least one) and a seeded draw.
+ */
+public final class Sampler {
+    private final double temperature;
+    private final int topK;
+    private final double topP;
+    private final SplittableRandom random;
+
+    public Sampler(double temperature, int topK, double topP, long seed) {
+        if (temperature < 0 || topP <= 0 || topP > 1 || topK < 0) {
+            throw new io.laem.engine.LaemException("sampling: temperature must be >= 0, top-p in (0, 1], top-k >= 0 (got "
+                    + temperature + ", " + topP + ", " + topK + ")");
+        }
+        this.temperature = temperature;
+        this.topK = topK;
+        this.topP = topP;
+        this.random = new SplittableRandom(seed);
+    }
+
+    public static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    public int next(float[] logits) {
+        if (temperature == 0) {
+            return argmax(logits);
+        }
+        int n = logits.length;
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
+        int keep = topK > 0 ? Math.min(topK, n) : n;
+        double max = logits[order[0]] / temperature;
+        double[] p = new double[keep];
+        double sum = 0;
+        for (int i = 0; i < keep; i++) {
+            p[i] = Math.exp(logits[order[i]] / temperature - max);
+            sum += p[i];
+        }
+        double cum = 0;
+        int cut = keep;
+        for (int i = 0; i < keep; i++) {
+            cum += p[i] / sum;
+            if (cum >= topP) {
+                cut = i + 1;
+                break;
+            }
+        }
+        double total = 0;
+        for (int i = 0; i < cut; i++) {
+            total += p[i];
+        }
+        double u = random.nextDouble() * total;
+        for (int i = 0; i < cut; i++) {
+            u -= p[i];
+            if (u <= 0) {
+                return order[i];
+            }
+        }
+        return order[cut - 1];
+    }
+}

@@ -1,0 +1,193 @@
+package io.laem.engine.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import io.laem.engine.LaemException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Negative log-likelihood of completions given prompts, batched. The completion's tokens are those
+ * of {@code encode(prompt + completion)} after the first {@code len(encode(prompt))} tokens. Examples
+ * are tokenized once into a {@link Prepared} set (sorted by length, right-padded, index tensors
+ * built once) that can be scored many times while the LoRA bank's coefficients change (the
+ * optimizer's loop); only rows at completion positions go through the LM head.
+ */
+public final class Scorer {
+    public record Example(String prompt, String completion) {}
+
+    public record ExampleScore(double nll, int tokens) {}
+
+    /** Per example (input order) summed NLL and token count; mean NLL per token; perplexity exp(mean). */
+    public record Result(List<ExampleScore> examples, double meanNll, double perplexity) {}
+
+    private static final int MAX_BATCH = 16;
+    private static final int TOKEN_BUDGET = 4096;
+    /** Logit rows per LM-head chunk, bounding the [rows, vocab] float32 buffer to about 128 MB. */
+    private static final long LOGIT_FLOATS = 32L << 20;
+
+    private final Decoder decoder;
+    private final HfTokenizer tokenizer;
+
+    public Scorer(Decoder decoder, HfTokenizer tokenizer) {
+        this.decoder = decoder;
+        this.tokenizer = tokenizer;
+    }
+
+    private record Batch(NDArray ids, NDArray mask, NDArray rows, NDArray targets, int[] exampleOfRow) {}
+
+    /** Tokenized, batched examples held as device tensors; close when done. */
+    public static final class Prepared implements AutoCloseable {
+        private final NDManager manager;
+        private final List<Batch> batches;
+        private final int[] tokens;
+
+        private Prepared(NDManager manager, List<Batch> batches, int[] tokens) {
+            this.manager = manager;
+            this.batches = batches;
+            this.tokens = tokens;
+        }
+
+        public int size() {
+            return tokens.length;
+        }
+
+        /** Completion tokens of each example, input order. */
+        public int[] tokens() {
+            return tokens.clone();
+        }
+
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
+    public Result score(List<Example> examples) {
+        try (Prepared p = prepare(examples)) {
+            return score(p);
+        }
+    }
+
+    public Prepared prepare(List<Example> examples) {
+        if (examples.isEmpty()) {
+            throw new LaemException("no examples to score");
+        }
+        int context = decoder.config().maxPositionEmbeddings();
+        int n = examples.size();
+        long[][] full = new long[n][];
+        int[] promptLen = new int[n];
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) {
+            Example e = examples.get(i);
+            promptLen[i] = tokenizer.encode(e.prompt()).length;
+            full[i] = tokenizer.encode(e.prompt() + e.completion());
+            tokens[i] = Math.max(0, full[i].length - Math.max(promptLen[i], 1));
+            if (full[i].length > context) {
+                throw new LaemException("example " + (i + 1) + " has " + full[i].length + " tokens but the model's context is "
+                        + context + " tokens");
+            }
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> full[i].length).reversed());
+        NDManager m = decoder.manager().newSubManager();
+        List<Batch> batches = new ArrayList<>();
+        try {
+            int start = 0;
+            while (start < n) {
+                int maxLen = Math.max(1, full[order[start]].length);
+                int end = start + 1;
+                while (end < n && end - start < MAX_BATCH && (long) (end - start + 1) * maxLen <= TOKEN_BUDGET) {
+                    end++;
+                }
+                batches.add(batch(m, Arrays.copyOfRange(order, start, end), full, promptLen, maxLen));
+                start = end;
+            }
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return new Prepared(m, batches, tokens);
+    }
+
+    private Batch batch(NDManager m, Integer[] members, long[][] full, int[] promptLen, int maxLen) {
+        int b = members.length;
+        long[] ids = new long[b * maxLen];
+        float[] mask = new float[b * maxLen];
+        Arrays.fill(ids, tokenizer.padId());
+        boolean padded = false;
+        List<Long> rows = new ArrayList<>();
+        List<Long> targets = new ArrayList<>();
+        List<Integer> owner = new ArrayList<>();
+        for (int r = 0; r < b; r++) {
+            long[] seq = full[members[r]];
+            padded |= seq.length != maxLen;
+            for (int t = 0; t < seq.length; t++) {
+                ids[r * maxLen + t] = seq[t];
+                mask[r * maxLen + t] = 1;
+            }
+            // position t predicts token t + 1; completion tokens start at the prompt's length
+            for (int t = Math.max(promptLen[members[r]], 1); t < seq.length; t++) {
+                rows.add((long) r * maxLen + t - 1);
+                targets.add(seq[t]);
+                owner.add(members[r]);
+            }
+        }
+        NDArray idArr = m.create(ids, new Shape(b, maxLen));
+        NDArray maskArr = padded ? m.create(mask, new Shape(b, maxLen)) : null;
+        NDArray rowArr = m.create(rows.stream().mapToLong(Long::longValue).toArray());
+        NDArray tgtArr = m.create(targets.stream().mapToLong(Long::longValue).toArray(), new Shape(targets.size(), 1));
+        NDScope.unregister(idArr, rowArr, tgtArr);
+        if (maskArr != null) {
+            NDScope.unregister(maskArr);
+        }
+        return new Batch(idArr, maskArr, rowArr, tgtArr, owner.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** Scores a prepared set with the bank's current coefficients. */
+    public Result score(Prepared p) {
+        double[] nll = new double[p.tokens.length];
+        long chunk = Math.max(1, LOGIT_FLOATS / decoder.config().vocabSize());
+        for (Batch b : p.batches) {
+            int rowsTotal = b.exampleOfRow().length;
+            if (rowsTotal == 0) {
+                continue;
+            }
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray h = decoder.hidden(b.ids(), b.mask(), null);
+                NDArray flat = h.reshape(-1, h.getShape().get(2));
+                NDArray sel = Embedding.embedding(b.rows(), flat, SparseFormat.DENSE).singletonOrThrow();
+                for (long from = 0; from < rowsTotal; from += chunk) {
+                    long to = Math.min(rowsTotal, from + chunk);
+                    NDArray part = rowsTotal <= chunk ? sel : sel.get(from + ":" + to);
+                    NDArray tg = rowsTotal <= chunk ? b.targets() : b.targets().get(from + ":" + to);
+                    NDArray logp = decoder.logits(part).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).logSoftmax(-1);
+                    float[] picked = logp.gather(tg, 1).toFloatArray();
+                    for (int i = 0; i < picked.length; i++) {
+                        nll[b.exampleOfRow()[(int) from + i]] -= picked[i];
+                    }
+                }
+            }
+        }
+        List<ExampleScore> out = new ArrayList<>();
+        double sum = 0;
+        long count = 0;
+        for (int i = 0; i < nll.length; i++) {
+            out.add(new ExampleScore(nll[i], p.tokens[i]));
+            sum += nll[i];
+            count += p.tokens[i];
+        }
+        double mean = count == 0 ? 0 : sum / count;
+        return new Result(out, mean, Math.exp(mean));
+    }
+}
