@@ -4,6 +4,9 @@ import io.laem.engine.LaemException;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.RecipeMerge;
+import io.laem.engine.merge.methods.MergeMethod;
+import io.laem.engine.merge.methods.MergeMethods;
+import io.laem.engine.merge.methods.MethodMerge;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
@@ -29,6 +32,17 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--full-model", paramLabel = "DIR", description = "Also write base + merged delta as a full HF model folder here.")
     Path fullModel;
 
+    @Option(names = "--method", paramLabel = "NAME", description = "Run a baseline method instead of the LAEM merge: ${COMPLETION-CANDIDATES}. "
+            + "Uses the recipe's adapters, weights, redundancy density/sign/seed and output rank.", completionCandidates = MethodNames.class)
+    String method;
+
+    /** Method names for the help text. */
+    static final class MethodNames extends java.util.ArrayList<String> {
+        MethodNames() {
+            super(MergeMethods.names());
+        }
+    }
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -47,12 +61,23 @@ final class MergeCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new LaemException(out + ": exists and is not a folder");
         }
-        MergedAdapter m = RecipeMerge.run(r, out, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+        MergedAdapter m;
+        if (method == null) {
+            m = RecipeMerge.run(r, out, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+        } else {
+            MergeMethod mm = MergeMethods.of(method);
+            m = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
+            MergeWriter.writeAdapter(out, m, r, r.output().dtype(), mm.name());
+            if (fullModel != null) {
+                MergeWriter.writeFullModel(r.baseModel(), m, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+            }
+        }
         PrintWriter o = spec.commandLine().getOut();
         int minRank = m.modules().values().stream().mapToInt(x -> x.rank()).min().orElse(0);
         int maxRank = m.modules().values().stream().mapToInt(x -> x.rank()).max().orElse(0);
-        o.printf("merged %d adapters (redundancy %s, shared %s) into %d modules, rank %s%n", r.adapters().size(),
-                r.redundancy().strategy().key(), r.shared().mode().key(), m.modules().size(),
+        o.printf("merged %d adapters (%s) into %d modules, rank %s%n", r.adapters().size(),
+                method != null ? "method " + method : "redundancy " + r.redundancy().strategy().key() + ", shared " + r.shared().mode().key(),
+                m.modules().size(),
                 minRank == maxRank ? Integer.toString(minRank) : minRank + ".." + maxRank);
         o.printf("retained energy: min %.6f over modules%n", m.minRetainedEnergy());
         o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));

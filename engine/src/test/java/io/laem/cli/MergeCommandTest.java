@@ -80,6 +80,29 @@ class MergeCommandTest {
     }
 
     @Test
+    void baselineMethodsRunFromTheCommandLine() throws Exception {
+        Path base = Fixtures.tinyLlama(tmp);
+        Fixtures.taskAdapters(tmp.resolve("adapters"), base, 2);
+        Path recipe = tmp.resolve("recipe.yaml");
+        Files.writeString(recipe, """
+                base_model: tiny-llama
+                adapters: [{name: a, path: adapters/task0}, {name: b, path: adapters/task1}]
+                redundancy: {density: 0.2, seed: 3}
+                output: {rank: 4, dtype: bfloat16}
+                """);
+        for (String m : List.of("ties", "svd", "dare_linear")) {
+            Run r = laem("merge", recipe.toString(), "--out", tmp.resolve(m).toString(), "--method", m);
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("(method " + m + ") into 14 modules, rank 4"), r.out());
+            assertEquals(0, laem("inspect", tmp.resolve(m).toString(), "--base", base.toString()).code());
+            assertTrue(Files.readString(tmp.resolve(m).resolve("merge-report.json")).contains("\"method\" : \"" + m + "\""));
+        }
+        Run bad = laem("merge", recipe.toString(), "--out", tmp.resolve("x").toString(), "--method", "slerp");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("laem: unknown merge method 'slerp'"), bad.err());
+    }
+
+    @Test
     void badRecipeIsOneLineNamingTheKey() throws Exception {
         Path recipe = tmp.resolve("r.yaml");
         Files.writeString(recipe, "base_model: x\nadapters: [{name: a, path: a}]\nredundancy: {strategy: tie}\n");

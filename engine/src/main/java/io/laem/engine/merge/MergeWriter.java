@@ -40,11 +40,20 @@ public final class MergeWriter {
     private MergeWriter() {}
 
     public static void writeAdapter(Path dir, MergedAdapter merged, Recipe recipe, DType dtype) {
+        writeAdapter(dir, merged, recipe, dtype, null);
+    }
+
+    /** As above, naming the baseline method that produced the merge (null: the recipe's LAEM merge). */
+    public static void writeAdapter(Path dir, MergedAdapter merged, Recipe recipe, DType dtype, String method) {
         if (merged.modules().isEmpty()) {
             throw new LaemException(dir + ": nothing to write: every module of the merge is empty");
         }
         ObjectNode config = AdapterWriter.configFor(merged.modules().values(), recipe.baseModel().toString());
-        String report = report(merged, recipe).toPrettyString();
+        ObjectNode reportJson = report(merged, recipe);
+        if (method != null) {
+            reportJson.put("method", method);
+        }
+        String report = reportJson.toPrettyString();
         AtomicFiles.writeDirectory(dir, tmp -> {
             AdapterWriter.writeInto(tmp, config, merged.modules().values(), dtype);
             Files.writeString(tmp.resolve(REPORT), report);
