@@ -131,6 +131,7 @@ final class InspectCommand implements Callable<Integer> {
             table.computeIfAbsent(mod.key().layer(), l -> new TreeMap<>()).put(mod.key().kind(), mod.deltaNorm());
         }
         var kinds = a.modules().keySet().stream().map(ModuleKey::kind).distinct().sorted().toList();
+        double scale = c.useRslora() ? c.loraAlpha() / Math.sqrt(c.r()) : c.loraAlpha() / c.r();
         if (json) {
             ObjectNode root = Json.JSON.createObjectNode();
             root.put("kind", "adapter");
@@ -138,10 +139,15 @@ final class InspectCommand implements Callable<Integer> {
             root.put("r", c.r());
             root.put("lora_alpha", c.loraAlpha());
             root.put("use_rslora", c.useRslora());
-            root.put("scale", c.useRslora() ? c.loraAlpha() / Math.sqrt(c.r()) : c.loraAlpha() / c.r());
-            ArrayNode tm = root.putArray("target_modules");
-            kinds.forEach(k -> tm.add(k.peftName()));
+            root.put("scale", scale);
+            root.set("target_modules", c.raw().path("target_modules").deepCopy());
+            root.set("rank_pattern", Json.JSON.valueToTree(c.rankPattern()));
+            root.set("alpha_pattern", Json.JSON.valueToTree(c.alphaPattern()));
+            root.set("layers_to_transform", Json.JSON.valueToTree(c.layersToTransform()));
+            ArrayNode mk = root.putArray("module_kinds");
+            kinds.forEach(k -> mk.add(k.peftName()));
             root.put("modules", a.modules().size());
+            root.put("base_model_name_or_path", c.baseModelNameOrPath());
             if (validated != null) {
                 root.put("validated_against", validated);
             }
@@ -154,11 +160,21 @@ final class InspectCommand implements Callable<Integer> {
             return;
         }
         out.printf("adapter       %s%n", path);
-        out.printf("rank          %d%s%n", c.r(), c.rankPattern().isEmpty() ? "" : " (rank_pattern: " + c.rankPattern().size() + " overrides)");
-        out.printf("alpha         %s%s%n", fmt(c.loraAlpha()), c.alphaPattern().isEmpty() ? "" : " (alpha_pattern: " + c.alphaPattern().size() + " overrides)");
-        out.printf("scale         %s%s%n", fmt(c.useRslora() ? c.loraAlpha() / Math.sqrt(c.r()) : c.loraAlpha() / c.r()),
-                c.useRslora() ? " (rsLoRA: alpha/sqrt(r))" : " (alpha/r)");
-        out.printf("targets       %s%n", kinds.stream().map(ModuleKind::peftName).toList());
+        out.printf("rank          %d%n", c.r());
+        out.printf("alpha         %s%n", fmt(c.loraAlpha()));
+        out.printf("scale         %s%s%n", fmt(scale), c.useRslora() ? " (rsLoRA: alpha/sqrt(r))" : " (alpha/r)");
+        if (!c.rankPattern().isEmpty()) {
+            out.printf("rank_pattern  %s%n", c.rankPattern());
+        }
+        if (!c.alphaPattern().isEmpty()) {
+            out.printf("alpha_pattern %s%n", c.alphaPattern());
+        }
+        out.printf("targets       %s%n", c.targetModuleRegex() != null ? c.targetModuleRegex() : String.join(", ", c.targetModuleList()));
+        if (c.layersToTransform() != null) {
+            out.printf("layers        %s (layers_to_transform)%n", c.layersToTransform());
+        }
+        out.printf("modules       %d in %d layers (%s)%n", a.modules().size(), a.layers().size(),
+                String.join(", ", kinds.stream().map(ModuleKind::peftName).toList()));
         out.printf("base          %s%n", c.baseModelNameOrPath() == null ? "-" : c.baseModelNameOrPath());
         if (validated != null) {
             out.printf("validated     against %s: every module exists and shapes agree%n", validated);
