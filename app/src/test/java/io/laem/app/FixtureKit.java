@@ -3,6 +3,8 @@ package io.laem.app;
 import io.laem.app.core.SessionData;
 import io.laem.app.core.SessionFiles;
 import io.laem.app.core.MergeSettings;
+import io.laem.app.core.WeightTable;
+import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKind;
 import io.laem.engine.synth.AdapterSpec;
@@ -51,8 +53,16 @@ public final class FixtureKit {
             tasks.add(new SessionData.TaskRef(name, data));
         }
         Path session = dir.resolve("session.yaml");
-        SessionFiles.write(session, new SessionData(base, adapters, tasks, null, null, null,
-                MergeSettings.Redundancy.TIES, 0.5, MergeSettings.Shared.CONSENSUS, 0.5, 42));
+        int series = adapters.size() + 1;
+        double[][][] w = new double[2][series][];
+        for (int g = 0; g < 2; g++) {
+            for (int s = 0; s < series; s++) {
+                w[g][s] = new double[] {s == series - 1 ? 1.0 : 1.0 / 3, s == series - 1 ? 1.0 : 1.0 / 3};
+            }
+        }
+        SessionFiles.write(session, new SessionData(base, adapters, tasks, null, WeightTable.Mode.CONTROL_POINTS, w, null,
+                new MergeSettings.Values(new Recipe.Redundancy(Recipe.Redundancy.Strategy.NONE, 1, 1, Recipe.Redundancy.Sign.TOTAL, 42),
+                        Recipe.Shared.NONE, Recipe.Output.EXACT), 42));
         return session;
     }
 }

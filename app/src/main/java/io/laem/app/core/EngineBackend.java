@@ -1,10 +1,12 @@
 package io.laem.app.core;
 
 import io.laem.engine.LaemException;
-import io.laem.engine.io.DType;
 import io.laem.engine.io.Json;
-import io.laem.engine.lora.AdapterWriter;
 import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.merge.MergeWriter;
+import io.laem.engine.merge.MergedAdapter;
+import io.laem.engine.merge.RecipeMerge;
+import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.lora.LoraModule;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.model.ModelConfig;
@@ -169,68 +171,27 @@ public final class EngineBackend implements Backend {
         throw new LaemException("evaluation is not part of this build yet");
     }
 
-    /**
-     * Exact concatenation of the enabled adapters with the per-layer weights baked into B: the
-     * merged delta sum_t w_l,t * s_t B_t A_t of every module, as one adapter of rank sum r_t.
-     */
     @Override
     public void exportAdapter(SessionData s, Path out, Progress progress) {
-        ModelConfig cfg = requireBase(s);
-        List<SessionData.AdapterRef> refs = s.adapters().stream().filter(SessionData.AdapterRef::enabled).toList();
-        if (refs.isEmpty()) {
-            throw new LaemException("no enabled adapter to export");
-        }
-        List<LoraAdapter> as = refs.stream().map(r -> adapter(r.dir())).toList();
-        List<LoraModule> merged = new ArrayList<>();
-        for (int l = 0; l < cfg.numLayers(); l++) {
-            progress.update(l, cfg.numLayers(), "layer " + l);
-            if (progress.isCancelled()) {
-                throw new java.util.concurrent.CancellationException();
-            }
-            for (ModuleKind k : ModuleKind.values()) {
-                ModuleKey key = new ModuleKey(l, k);
-                List<LoraModule> parts = new ArrayList<>();
-                List<Double> ws = new ArrayList<>();
-                for (int t = 0; t < as.size(); t++) {
-                    var m = as.get(t).module(key);
-                    if (m.isPresent()) {
-                        parts.add(m.get());
-                        ws.add(s.weights().at(refs.get(t).name(), l, k));
-                    }
-                }
-                if (!parts.isEmpty()) {
-                    merged.add(concat(key, parts, ws));
-                }
-            }
-        }
-        AdapterWriter.write(out, AdapterWriter.configFor(merged, s.base().toString()), merged, DType.F32);
-        progress.update(1, 1, "written");
-    }
-
-    private static LoraModule concat(ModuleKey key, List<LoraModule> parts, List<Double> ws) {
-        int in = parts.get(0).in();
-        int outF = parts.get(0).out();
-        int r = parts.stream().mapToInt(LoraModule::rank).sum();
-        float[] a = new float[r * in];
-        float[] b = new float[outF * r];
-        int off = 0;
-        for (int p = 0; p < parts.size(); p++) {
-            LoraModule m = parts.get(p);
-            System.arraycopy(m.a(), 0, a, off * in, m.rank() * in);
-            double f = m.scale() * ws.get(p);
-            for (int o = 0; o < outF; o++) {
-                for (int k = 0; k < m.rank(); k++) {
-                    b[o * r + off + k] = (float) (f * m.b()[o * m.rank() + k]);
-                }
-            }
-            off += m.rank();
-        }
-        return new LoraModule(key, r, in, outF, a, b, 1.0);
+        EngineProgress ep = new EngineProgress(progress);
+        RecipeMerge.run(recipe(s), out, null, ep, ep.token());
     }
 
     @Override
-    public void exportFullModel(SessionData session, Path out, Progress progress) {
-        throw new LaemException("merged full-model export is not part of this build yet");
+    public void exportFullModel(SessionData s, Path out, Progress progress) {
+        EngineProgress ep = new EngineProgress(progress);
+        Recipe r = recipe(s);
+        MergedAdapter merged = RecipeMerge.merge(r, ep, ep.token());
+        MergeWriter.writeFullModel(r.baseModel(), merged, out, ep, ep.token());
+    }
+
+    /** The recipe of the enabled adapters. */
+    static Recipe recipe(SessionData s) {
+        requireBase(s);
+        if (s.enabledAdapters().isEmpty()) {
+            throw new LaemException("no enabled adapter to merge");
+        }
+        return s.toRecipe(true, null);
     }
 
     private static ModelConfig requireBase(SessionData s) {

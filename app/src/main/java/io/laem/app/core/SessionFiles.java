@@ -1,133 +1,165 @@
 package io.laem.app.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.LaemException;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.Json;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.merge.recipe.Schedule;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.ModuleKind.Group;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Reads and writes the session YAML. Paths are stored relative to the session file's folder when
- * they lie below it, so a session folder can be moved as a whole.
+ * The session on disk: the engine's recipe YAML ({@link RecipeYaml}, so {@code laem merge SESSION}
+ * runs it) whose {@code tasks:} names a tasks YAML ({@code tasks: {NAME: {validation: FILE}}}).
+ * Adapters whose weight is 0 everywhere come back disabled; colors are not stored.
  */
 public final class SessionFiles {
     private SessionFiles() {}
 
     public static SessionData read(Path file) {
-        JsonNode n = Json.readYamlTree(file);
-        Path dir = file.toAbsolutePath().getParent();
-        Path base = n.hasNonNull("base") ? resolve(dir, n.get("base").asText()) : null;
+        Recipe r = RecipeYaml.read(file);
+        int layers = numLayers(r.baseModel());
         List<SessionData.AdapterRef> adapters = new ArrayList<>();
-        for (JsonNode a : n.path("adapters")) {
-            if (!a.hasNonNull("path")) {
-                throw new LaemException(file + ": field 'adapters[].path' is missing");
-            }
-            Path p = resolve(dir, a.get("path").asText());
-            String name = a.path("name").asText(p.getFileName().toString());
-            adapters.add(new SessionData.AdapterRef(name, p, a.path("enabled").asBoolean(true),
-                    a.hasNonNull("color") ? a.get("color").asText() : null));
+        List<String> series = new ArrayList<>();
+        for (Recipe.AdapterRef a : r.adapters()) {
+            boolean off = r.weights().get(a.name()) instanceof Schedule.Constant c && c.value() == 0;
+            adapters.add(new SessionData.AdapterRef(a.name(), a.path(), !off, null));
+            series.add(a.name());
         }
-        List<SessionData.TaskRef> tasks = new ArrayList<>();
-        for (JsonNode t : n.path("tasks")) {
-            JsonNode pathNode = t.has("validation") ? t.get("validation") : t.get("path");
-            if (pathNode == null) {
-                throw new LaemException(file + ": field 'tasks[].path' is missing");
-            }
-            Path p = resolve(dir, pathNode.asText());
-            tasks.add(new SessionData.TaskRef(t.path("name").asText(p.getFileName().toString()), p));
-        }
-        JsonNode m = n.path("merge");
-        JsonNode w = n.path("weights");
-        WeightTable.Mode mode = "per_layer".equals(w.path("mode").asText()) ? WeightTable.Mode.PER_LAYER : WeightTable.Mode.CONTROL_POINTS;
-        double[][][] values = null;
-        if (w.has("attn") && w.has("mlp")) {
-            List<String> names = new ArrayList<>(adapters.stream().map(SessionData.AdapterRef::name).toList());
-            names.add(WeightTable.SHARED);
-            values = new double[2][names.size()][];
-            for (Group g : Group.values()) {
-                JsonNode gn = w.get(g.key());
-                for (int s = 0; s < names.size(); s++) {
-                    JsonNode arr = gn.get(names.get(s));
-                    if (arr == null || !arr.isArray() || arr.isEmpty()) {
-                        values = null;
-                        break;
-                    }
-                    double[] v = new double[arr.size()];
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = arr.get(i).asDouble();
-                    }
-                    values[g.ordinal()][s] = v;
-                }
-                if (values == null) {
-                    break;
-                }
-            }
-        }
-        return new SessionData(base, adapters, tasks, mode, values, null,
-                MergeSettings.Redundancy.ofKey(m.path("redundancy").asText("ties")), m.path("density").asDouble(0.5),
-                MergeSettings.Shared.ofKey(m.path("shared").asText("consensus")), m.path("shared_energy").asDouble(0.5),
-                n.path("seed").asLong(42));
+        series.add(Recipe.SHARED);
+        List<SessionData.TaskRef> tasks = r.tasks() == null ? List.of() : readTasks(r.tasks());
+        WeightsRead w = weights(r, series, layers);
+        return new SessionData(r.baseModel(), adapters, tasks, r.tasks(), w.mode, w.values, null,
+                new MergeSettings.Values(r.redundancy(), r.shared(), r.output()), r.redundancy().seed());
     }
 
+    /** Writes the recipe, and a tasks file next to it unless the session's tasks file is unchanged. */
     public static void write(Path file, SessionData s) {
-        Path dir = file.toAbsolutePath().getParent();
-        ObjectNode root = Json.YAML.createObjectNode();
-        if (s.base() != null) {
-            root.put("base", relative(dir, s.base()));
+        if (s.base() == null) {
+            throw new LaemException(file + ": cannot save a session without a base model");
         }
-        ArrayNode as = root.putArray("adapters");
-        for (SessionData.AdapterRef a : s.adapters()) {
-            ObjectNode o = as.addObject();
-            o.put("name", a.name());
-            o.put("path", relative(dir, a.dir()));
-            o.put("enabled", a.enabled());
-            if (a.color() != null) {
-                o.put("color", a.color());
+        if (s.adapters().isEmpty()) {
+            throw new LaemException(file + ": cannot save a session without adapters (a recipe needs at least one)");
+        }
+        Path tasks = s.tasksFile();
+        if (tasks == null && !s.tasks().isEmpty()) {
+            String stem = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+            tasks = file.toAbsolutePath().resolveSibling(stem + ".tasks.yaml");
+            writeTasks(tasks, s.tasks());
+        }
+        RecipeYaml.write(s.toRecipe(false, tasks), file);
+    }
+
+    /** The validation file of every task in a tasks YAML ({@code tasks: {NAME: {validation: FILE, ...}}}). */
+    public static List<SessionData.TaskRef> readTasks(Path yaml) {
+        JsonNode ts = Json.readYamlTree(yaml).get("tasks");
+        if (ts == null || !ts.isObject()) {
+            throw new LaemException(yaml + ": field 'tasks' must map task names to their files");
+        }
+        Path dir = yaml.toAbsolutePath().getParent();
+        List<SessionData.TaskRef> out = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = ts.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode v = e.getValue().get("validation");
+            if (v == null || !v.isTextual()) {
+                throw new LaemException(yaml + ": tasks." + e.getKey() + ".validation must be a file path");
+            }
+            out.add(new SessionData.TaskRef(e.getKey(), dir.resolve(v.asText()).normalize()));
+        }
+        return out;
+    }
+
+    private static void writeTasks(Path yaml, List<SessionData.TaskRef> tasks) {
+        Path dir = yaml.toAbsolutePath().getParent();
+        ObjectNode root = Json.YAML.createObjectNode();
+        ObjectNode ts = root.putObject("tasks");
+        for (SessionData.TaskRef t : tasks) {
+            Path abs = t.file().toAbsolutePath().normalize();
+            ts.putObject(t.name()).put("validation", abs.startsWith(dir) ? dir.relativize(abs).toString() : abs.toString());
+        }
+        try {
+            AtomicFiles.writeString(yaml, Json.YAML.writeValueAsString(root));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new LaemException(yaml + ": cannot write tasks: " + e.getOriginalMessage());
+        }
+    }
+
+    private static int numLayers(Path base) {
+        Path cfg = base.resolve("config.json");
+        return Files.isRegularFile(cfg) ? ModelConfig.read(cfg).numLayers() : 1;
+    }
+
+    private record WeightsRead(WeightTable.Mode mode, double[][][] values) {}
+
+    /**
+     * The table for the recipe's schedules: when every schedule is a list of the same length (or a
+     * number), those are the control points; otherwise one value per layer.
+     */
+    private static WeightsRead weights(Recipe r, List<String> series, int layers) {
+        int n = -1;
+        boolean common = true;
+        for (String s : series) {
+            Schedule sc = r.weights().get(s);
+            if (sc instanceof Schedule.Gradient g) {
+                common &= n < 0 || n == g.points().length;
+                n = g.points().length;
+            } else if (sc instanceof Schedule.PerGroup) {
+                common = false;
             }
         }
-        ArrayNode ts = root.putArray("tasks");
-        for (SessionData.TaskRef t : s.tasks()) {
-            ts.addObject().put("name", t.name()).put("validation", relative(dir, t.file()));
+        double[][][] v = new double[2][series.size()][];
+        if (common && n > 0 && n <= layers) {
+            for (int s = 0; s < series.size(); s++) {
+                Schedule sc = r.weights().get(series.get(s));
+                double[] p = sc instanceof Schedule.Gradient g ? g.points() : constant(n, sc == null ? defaultWeight(series.get(s), r) : sc.at(0, layers, ModuleKind.Q_PROJ));
+                v[0][s] = p;
+                v[1][s] = p.clone();
+            }
+            return new WeightsRead(n == layers && layers > 1 ? WeightTable.Mode.PER_LAYER : WeightTable.Mode.CONTROL_POINTS, v);
         }
-        ObjectNode m = root.putObject("merge");
-        m.put("redundancy", s.redundancy().key());
-        m.put("density", s.density());
-        m.put("shared", s.shared().key());
-        m.put("shared_energy", s.sharedEnergy());
-        if (s.weightValues() != null) {
-            ObjectNode w = root.putObject("weights");
-            w.put("mode", s.weightMode() == WeightTable.Mode.PER_LAYER ? "per_layer" : "control_points");
-            List<String> names = new ArrayList<>(s.adapters().stream().map(SessionData.AdapterRef::name).toList());
-            names.add(WeightTable.SHARED);
-            for (Group g : Group.values()) {
-                ObjectNode gn = w.putObject(g.key());
-                for (int i = 0; i < names.size() && i < s.weightValues()[g.ordinal()].length; i++) {
-                    ArrayNode arr = gn.putArray(names.get(i));
-                    for (double v : s.weightValues()[g.ordinal()][i]) {
-                        arr.add(Math.round(v * 1e6) / 1e6);
-                    }
+        if (n < 0 && common) {
+            // numbers only (or nothing): control points holding the numbers
+            int k = Math.min(WeightTable.DEFAULT_CONTROL_POINTS, layers);
+            for (int s = 0; s < series.size(); s++) {
+                Schedule sc = r.weights().get(series.get(s));
+                for (Group g : Group.values()) {
+                    ModuleKind kind = g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
+                    v[g.ordinal()][s] = constant(k, sc == null ? defaultWeight(series.get(s), r) : sc.at(0, layers, kind));
                 }
             }
+            return new WeightsRead(WeightTable.Mode.CONTROL_POINTS, v);
         }
-        root.put("seed", s.seed());
-        try {
-            AtomicFiles.writeString(file, Json.YAML.writeValueAsString(root));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new LaemException(file + ": cannot write session: " + e.getOriginalMessage());
+        for (int s = 0; s < series.size(); s++) {
+            for (Group g : Group.values()) {
+                ModuleKind kind = g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
+                double[] p = new double[layers];
+                for (int l = 0; l < layers; l++) {
+                    p[l] = r.weights().containsKey(series.get(s)) ? r.weight(series.get(s), l, layers, kind) : defaultWeight(series.get(s), r);
+                }
+                v[g.ordinal()][s] = p;
+            }
         }
+        return new WeightsRead(WeightTable.Mode.PER_LAYER, v);
     }
 
-    private static Path resolve(Path dir, String p) {
-        return dir.resolve(p).normalize();
+    /** The recipe's default weight; a disabled adapter's table values start uniform again. */
+    private static double defaultWeight(String name, Recipe r) {
+        return Recipe.DEFAULT_WEIGHT;
     }
 
-    private static String relative(Path dir, Path p) {
-        Path abs = p.toAbsolutePath().normalize();
-        return abs.startsWith(dir) ? dir.relativize(abs).toString() : abs.toString();
+    private static double[] constant(int n, double v) {
+        double[] p = new double[n];
+        java.util.Arrays.fill(p, v);
+        return p;
     }
 }

@@ -34,6 +34,7 @@ public final class Workspace {
     private final ObjectProperty<Path> file = new SimpleObjectProperty<>(this, "file");
     private final ReadOnlyBooleanWrapper dirty = new ReadOnlyBooleanWrapper(this, "dirty");
     private final ObjectProperty<AnalysisData> analysis = new SimpleObjectProperty<>(this, "analysis");
+    private final ObjectProperty<Path> tasksFile = new SimpleObjectProperty<>(this, "tasksFile");
     private final BooleanProperty loading = new SimpleBooleanProperty(this, "loading");
 
     public Workspace() {
@@ -43,12 +44,18 @@ public final class Workspace {
             }
         };
         adapters.addListener((Observable o) -> touch.run());
-        tasks.addListener((Observable o) -> touch.run());
+        tasks.addListener((Observable o) -> {
+            touch.run();
+            if (!loading.get()) {
+                tasksFile.set(null); // edited tasks are written next to the session on save
+            }
+        });
         weights.revisionProperty().addListener(o -> touch.run());
-        settings.redundancyProperty().addListener(o -> touch.run());
-        settings.densityProperty().addListener(o -> touch.run());
-        settings.sharedProperty().addListener(o -> touch.run());
-        settings.sharedEnergyProperty().addListener(o -> touch.run());
+        for (javafx.beans.Observable p : List.of(settings.strategyProperty(), settings.densityProperty(), settings.energyProperty(),
+                settings.signProperty(), settings.sharedModeProperty(), settings.sharedRankProperty(), settings.sharedPathProperty(),
+                settings.outputRankProperty(), settings.outputDtypeProperty())) {
+            p.addListener(o -> touch.run());
+        }
         seed.addListener(o -> touch.run());
         base.addListener(o -> touch.run());
     }
@@ -159,11 +166,9 @@ public final class Workspace {
                     weights.setAll(v, false);
                 }
             }
-            settings.redundancyProperty().set(s.redundancy());
-            settings.densityProperty().set(s.density());
-            settings.sharedProperty().set(s.shared());
-            settings.sharedEnergyProperty().set(s.sharedEnergy());
+            settings.set(s.settings());
             seed.set(s.seed());
+            tasksFile.set(s.tasksFile());
             analysis.set(null);
             file.set(from);
             dirty.set(false);
@@ -179,6 +184,7 @@ public final class Workspace {
             base.set(null);
             adapters.clear();
             tasks.clear();
+            tasksFile.set(null);
             resetWeights();
             analysis.set(null);
             file.set(null);
@@ -195,10 +201,8 @@ public final class Workspace {
             refs.add(new SessionData.AdapterRef(a.name(), a.dir(), a.isEnabled(), toHex(a.colorProperty().get())));
         }
         List<SessionData.TaskRef> ts = tasks.stream().map(t -> new SessionData.TaskRef(t.name(), t.file())).toList();
-        return new SessionData(base.get() == null ? null : base.get().dir(), List.copyOf(refs), ts,
-                weights.mode(), weights.values(), weights.snapshot(), settings.redundancyProperty().get(),
-                settings.densityProperty().get(), settings.sharedProperty().get(), settings.sharedEnergyProperty().get(),
-                seed.get());
+        return new SessionData(base.get() == null ? null : base.get().dir(), List.copyOf(refs), ts, tasksFile.get(),
+                weights.mode(), weights.values(), weights.snapshot(), settings.values(seed.get()), seed.get());
     }
 
     static String toHex(Color c) {

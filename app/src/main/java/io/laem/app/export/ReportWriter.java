@@ -25,8 +25,10 @@ public final class ReportWriter {
             for (SessionData.AdapterRef a : s.adapters()) {
                 h.append("<li>").append(esc(a.name())).append(a.enabled() ? "" : " (disabled)").append(": ").append(esc(a.dir().toString())).append("</li>\n");
             }
-            h.append("</ul>\n<h2>Merge settings</h2><p>redundancy ").append(s.redundancy().key())
-                    .append(", density ").append(s.density()).append(", shared module ").append(s.shared().key()).append("</p>\n");
+            var st = s.settings();
+            h.append("</ul>\n<h2>Merge settings</h2><p>redundancy ").append(st.redundancy().strategy().key())
+                    .append(", density ").append(st.redundancy().density()).append(", shared module ").append(st.shared().mode().key())
+                    .append(", output rank ").append(st.output().exact() ? "exact" : st.output().rank()).append("</p>\n");
             h.append("<h2>Per-layer weights</h2>\n");
             for (ModuleKind.Group g : ModuleKind.Group.values()) {
                 ModuleKind kind = g == ModuleKind.Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;

@@ -8,6 +8,8 @@ import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.EditConstraints;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 import io.laem.app.core.MergeSettings;
+import io.laem.engine.io.DType;
+import io.laem.engine.merge.recipe.Recipe;
 import io.laem.app.core.WeightTable;
 import io.laem.engine.model.ModuleKind.Group;
 import java.util.ArrayList;
@@ -170,39 +172,82 @@ public final class WeightsView extends BorderPane {
         g.setHgap(6);
         g.setVgap(8);
         g.setPadding(new Insets(10));
-        g.setPrefWidth(250);
+        g.setPrefWidth(270);
         Label title = new Label("Merge settings");
         title.setStyle("-fx-font-weight: bold;");
         g.add(title, 0, 0, 2, 1);
-        ComboBox<MergeSettings.Redundancy> red = new ComboBox<>();
-        red.getItems().setAll(MergeSettings.Redundancy.values());
-        red.valueProperty().bindBidirectional(s.redundancyProperty());
+        ComboBox<Recipe.Redundancy.Strategy> red = new ComboBox<>();
+        red.getItems().setAll(Recipe.Redundancy.Strategy.values());
+        red.valueProperty().bindBidirectional(s.strategyProperty());
+        red.setConverter(keyed(Recipe.Redundancy.Strategy::key));
         red.setId("redundancy-box");
         g.addRow(1, new Label("Redundancy"), red);
         Slider density = new Slider(0.05, 1, s.densityProperty().get());
         density.valueProperty().bindBidirectional(s.densityProperty());
         density.setId("density-slider");
+        density.disableProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(
+                () -> !s.strategyProperty().get().elementWise(), s.strategyProperty()));
         Label dval = new Label();
         dval.textProperty().bind(s.densityProperty().asString(Locale.ROOT, "%.2f"));
         g.addRow(2, new Label("Density"), new VBox(2, density, dval));
-        ComboBox<MergeSettings.Shared> shared = new ComboBox<>();
-        shared.getItems().setAll(MergeSettings.Shared.values());
-        shared.valueProperty().bindBidirectional(s.sharedProperty());
-        shared.setId("shared-box");
-        g.addRow(3, new Label("Shared module"), shared);
-        Slider energy = new Slider(0.05, 1, s.sharedEnergyProperty().get());
-        energy.valueProperty().bindBidirectional(s.sharedEnergyProperty());
-        energy.disableProperty().bind(s.sharedProperty().isEqualTo(MergeSettings.Shared.NONE));
+        Slider energy = new Slider(0.05, 1, s.energyProperty().get());
+        energy.valueProperty().bindBidirectional(s.energyProperty());
+        energy.disableProperty().bind(s.strategyProperty().isNotEqualTo(Recipe.Redundancy.Strategy.SPECTRAL));
         Label eval = new Label();
-        eval.textProperty().bind(s.sharedEnergyProperty().asString(Locale.ROOT, "%.2f"));
-        g.addRow(4, new Label("Shared energy"), new VBox(2, energy, eval));
+        eval.textProperty().bind(s.energyProperty().asString(Locale.ROOT, "%.2f"));
+        g.addRow(3, new Label("Energy kept"), new VBox(2, energy, eval));
+        ComboBox<Recipe.Redundancy.Sign> sign = new ComboBox<>();
+        sign.getItems().setAll(Recipe.Redundancy.Sign.values());
+        sign.valueProperty().bindBidirectional(s.signProperty());
+        sign.setConverter(keyed(Recipe.Redundancy.Sign::key));
+        sign.disableProperty().bind(s.strategyProperty().isNotEqualTo(Recipe.Redundancy.Strategy.TIES)
+                .and(s.strategyProperty().isNotEqualTo(Recipe.Redundancy.Strategy.DARE_TIES)));
+        g.addRow(4, new Label("Sign election"), sign);
+        ComboBox<Recipe.Shared.Mode> shared = new ComboBox<>();
+        shared.getItems().setAll(Recipe.Shared.Mode.NONE, Recipe.Shared.Mode.CONSENSUS);
+        if (s.sharedPathProperty().get() != null) {
+            shared.getItems().add(Recipe.Shared.Mode.ADAPTER);
+        }
+        shared.valueProperty().bindBidirectional(s.sharedModeProperty());
+        shared.setConverter(keyed(Recipe.Shared.Mode::key));
+        shared.setId("shared-box");
+        g.addRow(5, new Label("Shared module"), shared);
+        Spinner<Integer> rank = new Spinner<>(1, 256, s.sharedRankProperty().get());
+        rank.setPrefWidth(80);
+        rank.getValueFactory().valueProperty().addListener((o, a, b) -> s.sharedRankProperty().set(b));
+        s.sharedRankProperty().addListener((o, a, b) -> rank.getValueFactory().setValue(b.intValue()));
+        rank.disableProperty().bind(s.sharedModeProperty().isNotEqualTo(Recipe.Shared.Mode.CONSENSUS));
+        g.addRow(6, new Label("Shared rank"), rank);
+        Spinner<Integer> outRank = new Spinner<>(0, 4096, s.outputRankProperty().get(), 4);
+        outRank.setPrefWidth(80);
+        outRank.getValueFactory().valueProperty().addListener((o, a, b) -> s.outputRankProperty().set(b));
+        s.outputRankProperty().addListener((o, a, b) -> outRank.getValueFactory().setValue(b.intValue()));
+        g.addRow(7, new Label("Output rank"), new HBox(4, outRank, new Label("0 = exact")));
+        ComboBox<DType> dtype = new ComboBox<>();
+        dtype.getItems().setAll(DType.F32, DType.BF16, DType.F16);
+        dtype.valueProperty().bindBidirectional(s.outputDtypeProperty());
+        g.addRow(8, new Label("Output dtype"), dtype);
         Label help = new Label("Drag a box around points to select them, then drag a marker up or down; "
                 + "or type values in the table. Edit > Undo reverts a change.");
         help.setWrapText(true);
         help.setStyle("-fx-text-fill: #555;");
-        g.add(help, 0, 5, 2, 1);
+        g.add(help, 0, 9, 2, 1);
         GridPane.setVgrow(help, Priority.ALWAYS);
         return g;
+    }
+
+    private static <T> javafx.util.StringConverter<T> keyed(java.util.function.Function<T, String> key) {
+        return new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(T t) {
+                return t == null ? "" : key.apply(t);
+            }
+
+            @Override
+            public T fromString(String s) {
+                return null;
+            }
+        };
     }
 
     /** Rebuilds the curves and the table from the view model. */

@@ -2,52 +2,87 @@ package io.laem.app.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.laem.app.FixtureKit;
 import io.laem.engine.LaemException;
+import io.laem.engine.io.DType;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.merge.recipe.Schedule;
+import io.laem.engine.model.ModuleKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The session file is the engine's recipe: what the GUI writes, laem merge reads. */
 class SessionFilesTest {
     @TempDir
     Path dir;
 
-    @Test
-    void roundTripWithRelativePaths() throws Exception {
-        double[][][] w = {{{0.1, 0.2}, {0.3, 0.4}, {1, 1}}, {{0.5, 0.6}, {0.7, 0.8}, {1, 0.9}}};
-        SessionData s = new SessionData(dir.resolve("base"),
-                List.of(new SessionData.AdapterRef("a", dir.resolve("ad/a"), true, "#ff0000"),
-                        new SessionData.AdapterRef("b", Path.of("/elsewhere/b"), false, null)),
-                List.of(new SessionData.TaskRef("a", dir.resolve("data/a.jsonl"))),
-                WeightTable.Mode.PER_LAYER, w, null, MergeSettings.Redundancy.DARE, 0.3,
-                MergeSettings.Shared.NONE, 0.7, 9);
-        Path f = dir.resolve("s.yaml");
-        SessionFiles.write(f, s);
-        String text = Files.readString(f);
-        assertTrue(text.contains("path: ad/a"), text);
-        assertTrue(text.contains("/elsewhere/b"), text);
-        SessionData r = SessionFiles.read(f);
-        assertEquals(dir.resolve("base"), r.base());
-        assertEquals(List.of("a"), r.enabledAdapters());
-        assertEquals("#ff0000", r.adapters().get(0).color());
-        assertEquals(dir.resolve("data/a.jsonl"), r.tasks().get(0).file());
-        assertEquals(WeightTable.Mode.PER_LAYER, r.weightMode());
-        assertArrayEquals(w[1][2], r.weightValues()[1][2]);
-        assertEquals(MergeSettings.Redundancy.DARE, r.redundancy());
-        assertEquals(0.3, r.density());
-        assertEquals(MergeSettings.Shared.NONE, r.shared());
-        assertEquals(9, r.seed());
+    private SessionData session(double[][][] w, WeightTable.Mode mode, Path tasksFile) {
+        return new SessionData(dir.resolve("kit/base"),
+                List.of(new SessionData.AdapterRef("a", dir.resolve("kit/adapters/arith"), true, "#ff0000"),
+                        new SessionData.AdapterRef("b", dir.resolve("kit/adapters/reverse"), false, null),
+                        new SessionData.AdapterRef("c", dir.resolve("kit/adapters/upper"), true, null)),
+                List.of(new SessionData.TaskRef("a", dir.resolve("kit/data/arith.validation.jsonl"))), tasksFile,
+                mode, w, null,
+                new MergeSettings.Values(new Recipe.Redundancy(Recipe.Redundancy.Strategy.DARE, 0.3, 1, Recipe.Redundancy.Sign.TOTAL, 9),
+                        new Recipe.Shared(Recipe.Shared.Mode.CONSENSUS, 4, null), new Recipe.Output(16, DType.BF16)), 9);
     }
 
     @Test
-    void missingAdapterPathIsAOneLineError() throws Exception {
+    void writesARecipeThatTheEngineReadsBack() throws Exception {
+        FixtureKit.write(dir.resolve("kit"));
+        double[][][] w = {{{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}, {1, 1}}, {{0.1, 0.2}, {0.3, 0.4}, {0.7, 0.8}, {1, 0.9}}};
+        Path f = dir.resolve("kit/s.yaml");
+        SessionFiles.write(f, session(w, WeightTable.Mode.CONTROL_POINTS, null));
+        Recipe r = RecipeYaml.read(f);
+        assertEquals(List.of("a", "b", "c"), r.adapterNames());
+        assertEquals(new Schedule.Gradient(new double[] {0.1, 0.2}), r.weights().get("a"));
+        assertEquals(Schedule.constant(0), r.weights().get("b")); // disabled
+        assertEquals(Schedule.perGroup(Schedule.gradient(0.5, 0.6), Schedule.gradient(0.7, 0.8)), r.weights().get("c"));
+        assertEquals(Recipe.Redundancy.Strategy.DARE, r.redundancy().strategy());
+        assertEquals(16, r.output().rank());
+        assertTrue(Files.readString(f).contains("base_model: base"), Files.readString(f));
+        // tasks were edited in the session: a tasks file is written next to it
+        assertEquals(dir.resolve("kit/s.tasks.yaml"), r.tasks());
+        assertEquals(List.of(new SessionData.TaskRef("a", dir.resolve("kit/data/arith.validation.jsonl"))), SessionFiles.readTasks(r.tasks()));
+
+        SessionData back = SessionFiles.read(f);
+        assertEquals(List.of("a", "c"), back.enabledAdapters());
+        assertEquals(WeightTable.Mode.PER_LAYER, back.weightMode()); // per-group schedules come back per layer
+        // layer 5 of 6 of c's MLP curve [0.7, 0.8] is 0.8; attention 0.6
+        assertEquals(0.8, back.weightValues()[1][2][5], 1e-12);
+        assertEquals(0.6, back.weightValues()[0][2][5], 1e-12);
+        assertEquals(0.3, back.settings().redundancy().density());
+        assertEquals(9, back.seed());
+        assertEquals(r.tasks(), back.tasksFile());
+    }
+
+    @Test
+    void controlPointsComeBackAsControlPoints() throws Exception {
+        FixtureKit.write(dir.resolve("kit"));
+        double[][][] w = {{{0.1, 0.2, 0.3}, {0.3, 0.4, 0.5}, {0.5, 0.6, 0.7}, {1, 1, 1}}, null};
+        w[1] = w[0];
+        Path f = dir.resolve("kit/s.yaml");
+        SessionFiles.write(f, session(w, WeightTable.Mode.CONTROL_POINTS, null));
+        SessionData back = SessionFiles.read(dir.resolve("kit/s.yaml").toAbsolutePath());
+        assertEquals(WeightTable.Mode.CONTROL_POINTS, back.weightMode());
+        assertArrayEquals(new double[] {0.5, 0.6, 0.7}, back.weightValues()[0][2]);
+        assertNull(back.adapters().get(0).color());
+    }
+
+    @Test
+    void badRecipeIsAOneLineError() throws Exception {
         Path f = dir.resolve("bad.yaml");
-        Files.writeString(f, "adapters:\n  - name: x\n");
+        Files.writeString(f, "base_model: x\nadapters:\n  - name: x\n");
         LaemException e = assertThrows(LaemException.class, () -> SessionFiles.read(f));
-        assertTrue(e.getMessage().contains("bad.yaml") && e.getMessage().contains("adapters[].path"), e.getMessage());
+        assertTrue(e.getMessage().contains("bad.yaml") && e.getMessage().contains("adapters[0].path"), e.getMessage());
+        assertTrue(ModuleKind.values().length > 0);
     }
 }
