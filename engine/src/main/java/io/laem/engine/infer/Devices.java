@@ -1,0 +1,40 @@
+package io.laem.engine.infer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import io.laem.engine.LaemException;
+
+/**
+ * {@code --device auto|cpu|gpu}. The build bundles PyTorch's CPU library; a GPU is used when DJL's
+ * PyTorch CUDA flavor is installed (see docs/inference.md) and a CUDA device is visible.
+ */
+public final class Devices {
+    private Devices() {}
+
+    public static Device resolve(String name) {
+        String n = name == null ? "cpu" : name.toLowerCase(java.util.Locale.ROOT);
+        return switch (n) {
+            case "cpu" -> Device.cpu();
+            case "auto" -> gpuCount() > 0 ? Device.gpu() : Device.cpu();
+            case "gpu", "cuda" -> {
+                if (gpuCount() == 0) {
+                    throw new LaemException("--device gpu: no CUDA GPU is available to PyTorch (this installation has the "
+                            + "CPU build of PyTorch " + Engine.getEngine("PyTorch").getVersion()
+                            + "; install DJL's CUDA flavor as docs/inference.md describes, or use --device cpu)");
+                }
+                yield Device.gpu();
+            }
+            default -> throw new LaemException("--device must be auto, cpu or gpu, got '" + name + "'");
+        };
+    }
+
+    /** float32 on the CPU, bfloat16 on a GPU (norms and softmax still run in float32). */
+    public static DataType dataTypeFor(Device d) {
+        return d.isGpu() ? DataType.BFLOAT16 : DataType.FLOAT32;
+    }
+
+    private static int gpuCount() {
+        return Engine.getEngine("PyTorch").getGpuCount();
+    }
+}
