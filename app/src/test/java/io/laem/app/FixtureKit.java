@@ -5,6 +5,7 @@ import io.laem.app.core.SessionFiles;
 import io.laem.app.core.MergeSettings;
 import io.laem.app.core.WeightTable;
 import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.infer.CharTokenizer;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKind;
 import io.laem.engine.synth.AdapterSpec;
@@ -24,12 +25,24 @@ import java.util.List;
 public final class FixtureKit {
     public static final List<String> TASKS = List.of("arith", "reverse", "upper");
 
+    /** 92 characters: with the 4 specials exactly the tiny model's vocabulary of 96. */
+    static final String CHARS;
+
+    static {
+        StringBuilder sb = new StringBuilder();
+        for (char c = ' '; c < ' ' + 92; c++) {
+            sb.append(c);
+        }
+        CHARS = sb.toString();
+    }
+
     private FixtureKit() {}
 
     /** Writes the kit under {@code dir}; returns the session file. */
     public static Path write(Path dir) throws IOException {
         Path base = dir.resolve("base");
         SyntheticModels.writeModel(base, ModelSpec.tiny("llama").withLayers(6), 7);
+        CharTokenizer.write(base, CHARS);
         ModelConfig cfg = ModelConfig.read(base.resolve("config.json"));
         List<SessionData.AdapterRef> adapters = new ArrayList<>();
         List<SessionData.TaskRef> tasks = new ArrayList<>();

@@ -2,6 +2,8 @@ package io.laem.app.core;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.io.Json;
+import io.laem.engine.infer.ChatTemplate;
+import io.laem.engine.infer.Generator;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
@@ -28,6 +30,7 @@ public final class EngineBackend implements Backend {
 
     /** Adapters read once per folder: analysis and details reuse them. */
     private final Map<Path, LoraAdapter> adapters = new ConcurrentHashMap<>();
+    private LiveModel live;
 
     @Override
     public BaseModelInfo openBase(Path dir) {
@@ -149,15 +152,69 @@ public final class EngineBackend implements Backend {
         return sb.toString().stripTrailing();
     }
 
+    /** The loaded model, opened on first use and again when the base model changes. */
+    private LiveModel live(SessionData s, Progress progress) {
+        synchronized (this) {
+            Path base = requireBaseDir(s);
+            if (live == null || !live.baseDir().equals(base)) {
+                if (live != null) {
+                    live.close();
+                }
+                live = null;
+                progress.update(0, 1, "loading the model");
+                live = LiveModel.open(base);
+            }
+            return live;
+        }
+    }
+
+    /** New weights go into the bank at once when the loaded model shows the merge of these settings. */
     @Override
-    public void applyWeights(SessionData session) {
-        // the live model arrives with the inference engine; until then weights only reach exports
+    public void applyWeights(SessionData s) {
+        LiveModel m;
+        synchronized (this) {
+            m = live;
+        }
+        if (m == null || s.base() == null || s.enabledAdapters().isEmpty()) {
+            return;
+        }
+        synchronized (m.lock()) {
+            Recipe r = s.toRecipe(true, null);
+            if (io.laem.engine.merge.MergePlan.Key.of(r).equals(m.planKey())) {
+                m.showMerge(r);
+            }
+        }
     }
 
     @Override
-    public Generation.Stats generate(SessionData session, Generation.Variant variant, String prompt,
+    public Generation.Stats generate(SessionData s, Generation.Variant variant, String prompt,
             Generation.Settings settings, Consumer<String> tokens, Progress progress) {
-        throw new LaemException("generation needs the inference engine, which this build does not have yet");
+        LiveModel m = live(s, progress);
+        synchronized (m.lock()) {
+            m.syncAdapters(s);
+            switch (variant.kind()) {
+                case BASE -> m.showBase();
+                case ADAPTER -> m.showAdapter(variant.adapter());
+                case MERGE -> {
+                    Recipe r = recipe(s);
+                    EngineProgress ep = new EngineProgress(progress);
+                    m.syncPlan(r, ep, ep.token());
+                    m.showMerge(r);
+                }
+            }
+            Generator.Options o = settings.sample()
+                    ? new Generator.Options(settings.maxTokens(), settings.temperature(), settings.topP(), 0, settings.seed(), List.of())
+                    : Generator.Options.greedy(settings.maxTokens());
+            long[] ids = settings.chat()
+                    ? m.tokenizer().encodeChat(List.of(new ChatTemplate.Message("user", prompt)))
+                    : m.tokenizer().encode(prompt);
+            Generator.Result res = m.generator().generate(ids, o, (id, text) -> {
+                if (!text.isEmpty()) {
+                    tokens.accept(text);
+                }
+            }, progress::isCancelled);
+            return new Generation.Stats(res.tokens().length, res.decodeSeconds() + res.prefillSeconds());
+        }
     }
 
     @Override
@@ -194,6 +251,11 @@ public final class EngineBackend implements Backend {
         return s.toRecipe(true, null);
     }
 
+    private static Path requireBaseDir(SessionData s) {
+        requireBase(s);
+        return s.base().toAbsolutePath().normalize();
+    }
+
     private static ModelConfig requireBase(SessionData s) {
         if (s.base() == null) {
             throw new LaemException("no base model open (File > Open Base Model...)");
@@ -203,6 +265,12 @@ public final class EngineBackend implements Backend {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (live != null) {
+                live.close();
+                live = null;
+            }
+        }
         adapters.clear();
     }
 }

@@ -1,0 +1,173 @@
+package io.laem.app.core;
+
+import io.laem.engine.infer.Decoder;
+import io.laem.engine.infer.Generator;
+import io.laem.engine.infer.HfTokenizer;
+import io.laem.engine.infer.LoraBank;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.merge.MergePlan;
+import io.laem.engine.merge.MergePlanCache;
+import io.laem.engine.merge.MergePlanner;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.model.HfModel;
+import io.laem.engine.model.ModuleKey;
+import io.laem.engine.optimize.BankCoefficients;
+import io.laem.engine.optimize.MergeWeights;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The base model loaded once with a LoRA bank holding every adapter as it is ({@code raw/NAME}) and
+ * the current merge plan's entries ({@code laem/TASK}, {@code laem/shared}). Showing the base, one
+ * adapter or the merge only changes bank coefficients. The decoder is not thread-safe: callers
+ * hold {@link #lock()}.
+ */
+final class LiveModel implements AutoCloseable {
+    static final String RAW = "raw";
+    static final String MERGE = "laem";
+
+    private final Path baseDir;
+    private final Decoder decoder;
+    private final HfTokenizer tokenizer;
+    private final MergePlanCache plans = new MergePlanCache(4);
+    private MergePlan.Key planKey;
+    private List<String> planEntries = List.of();
+    private final Object lock = new Object();
+
+    private LiveModel(Path baseDir, Decoder decoder, HfTokenizer tokenizer) {
+        this.baseDir = baseDir;
+        this.decoder = decoder;
+        this.tokenizer = tokenizer;
+    }
+
+    static LiveModel open(Path baseDir) {
+        try (HfModel m = HfModel.open(baseDir)) {
+            HfTokenizer tok = HfTokenizer.load(m);
+            try {
+                return new LiveModel(baseDir.toAbsolutePath().normalize(), Decoder.load(m), tok);
+            } catch (RuntimeException e) {
+                tok.close();
+                throw e;
+            }
+        }
+    }
+
+    Object lock() {
+        return lock;
+    }
+
+    Path baseDir() {
+        return baseDir;
+    }
+
+    Decoder decoder() {
+        return decoder;
+    }
+
+    HfTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    int numLayers() {
+        return decoder.config().numLayers();
+    }
+
+    /** Puts every adapter of the session into the bank as it is (once each). */
+    void syncAdapters(SessionData s) {
+        LoraBank bank = decoder.bank();
+        for (SessionData.AdapterRef a : s.adapters()) {
+            String name = BankCoefficients.bankName(RAW, a.name());
+            if (!bank.contains(name)) {
+                LoraAdapter ad = LoraAdapter.load(a.dir(), a.name());
+                ad.validateAgainst(decoder.config(), baseDir);
+                bank.add(name, ad.modules().values());
+            }
+        }
+    }
+
+    /** Makes the bank hold the merge plan of the session's settings (planned once per setting, cached). */
+    void syncPlan(Recipe r, ProgressListener progress, CancellationToken cancel) {
+        MergePlan.Key key = MergePlan.Key.of(r);
+        if (key.equals(planKey)) {
+            return;
+        }
+        MergePlan plan = plans.get(key);
+        if (plan == null) {
+            plan = MergePlanner.plan(r, progress, cancel);
+            plans.put(plan);
+        }
+        LoraBank bank = decoder.bank();
+        for (String e : planEntries) {
+            bank.remove(BankCoefficients.bankName(MERGE, e));
+        }
+        List<String> entries = new ArrayList<>();
+        for (String t : plan.taskNames()) {
+            bank.add(BankCoefficients.bankName(MERGE, t), plan.task(t).values());
+            entries.add(t);
+        }
+        if (!plan.shared().isEmpty()) {
+            bank.add(BankCoefficients.bankName(MERGE, Recipe.SHARED), plan.shared().values());
+            entries.add(Recipe.SHARED);
+        }
+        planKey = key;
+        planEntries = List.copyOf(entries);
+    }
+
+    /** Coefficients for the base alone. */
+    void showBase() {
+        decoder.bank().zeroAll();
+    }
+
+    /** Coefficients for one adapter alone at weight 1. */
+    void showAdapter(String name) {
+        decoder.bank().zeroAll();
+        decoder.bank().setAll(BankCoefficients.bankName(RAW, name), 1.0);
+    }
+
+    /** Coefficients for the merge with the recipe's weights (the plan must be synced). */
+    void showMerge(Recipe r) {
+        MergeWeights w = MergeWeights.fromRecipe(r, planEntries, numLayers());
+        bankCoefficients().show(MERGE, w);
+    }
+
+    /** Coefficients for given merge weights over the plan's entries. */
+    void showMerge(MergeWeights w) {
+        bankCoefficients().show(MERGE, w);
+    }
+
+    MergePlan.Key planKey() {
+        return planKey;
+    }
+
+    List<String> planEntries() {
+        return planEntries;
+    }
+
+    BankCoefficients bankCoefficients() {
+        LoraBank bank = decoder.bank();
+        return new BankCoefficients(new BankCoefficients.Bank() {
+            @Override
+            public List<String> names() {
+                return bank.names();
+            }
+
+            @Override
+            public void setCoefficient(String entry, ModuleKey key, double c) {
+                bank.setCoefficient(entry, key, c);
+            }
+        }, numLayers());
+    }
+
+    Generator generator() {
+        return new Generator(decoder, tokenizer);
+    }
+
+    @Override
+    public void close() {
+        decoder.close();
+        tokenizer.close();
+    }
+}

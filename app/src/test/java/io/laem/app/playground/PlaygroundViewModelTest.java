@@ -1,0 +1,90 @@
+package io.laem.app.playground;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.laem.app.FakeDialogs;
+import io.laem.app.FixtureKit;
+import io.laem.app.Fx;
+import io.laem.app.core.AppPreferences;
+import io.laem.app.core.BackgroundTasks;
+import io.laem.app.core.EngineBackend;
+import io.laem.app.core.Workspace;
+import io.laem.app.shell.MainViewModel;
+import io.laem.engine.infer.Decoder;
+import io.laem.engine.infer.Generator;
+import io.laem.engine.infer.HfTokenizer;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.model.HfModel;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The playground on the real engine over the fixture kit. */
+class PlaygroundViewModelTest {
+    @TempDir
+    static Path dir;
+    static MainViewModel vm;
+    static FakeDialogs dialogs = new FakeDialogs();
+
+    @BeforeAll
+    static void open() throws Exception {
+        Fx.start();
+        Path session = FixtureKit.write(dir.resolve("kit"));
+        Fx.run(() -> vm = new MainViewModel(new Workspace(), new EngineBackend(), new BackgroundTasks(), dialogs,
+                new AppPreferences(dir.resolve("prefs"))));
+        Fx.run(() -> vm.openSession(session, p -> {}));
+        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3);
+    }
+
+    @AfterAll
+    static void close() {
+        Fx.run(vm::close);
+    }
+
+    /** Greedy text of the model with one adapter (or none) at weight 1, straight from the engine. */
+    private static String reference(String adapter, String prompt, int max) {
+        try (HfModel m = HfModel.open(dir.resolve("kit/base")); HfTokenizer tok = HfTokenizer.load(m); Decoder d = Decoder.load(m)) {
+            if (adapter != null) {
+                d.bank().add("x", LoraAdapter.load(dir.resolve("kit/adapters/" + adapter)).modules().values());
+                d.bank().setAll("x", 1.0);
+            }
+            return new Generator(d, tok).generate(prompt, Generator.Options.greedy(max), (id, t) -> {}, () -> false).text();
+        }
+    }
+
+    @Test
+    void everyColumnStreamsWhatTheEngineGenerates() {
+        PlaygroundViewModel p = vm.playground();
+        assertEquals(List.of("base", "arith", "reverse", "upper", "merge"), p.columns().stream().map(PlaygroundViewModel.Column::title).toList());
+        Fx.run(() -> {
+            p.promptProperty().set("hello");
+            p.maxTokensProperty().set(6);
+            p.generate();
+        });
+        Fx.waitUntil(120, () -> !p.runningProperty().get());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        assertEquals(reference(null, "hello", 6), p.columns().get(0).textProperty().get());
+        assertEquals(reference("reverse", "hello", 6), p.columns().get(2).textProperty().get());
+        for (PlaygroundViewModel.Column c : p.columns()) {
+            assertTrue(c.statsProperty().get().endsWith("tokens/s"), c.title() + ": " + c.statsProperty().get());
+        }
+    }
+
+    @Test
+    void stopEndsAtOnce() {
+        PlaygroundViewModel p = vm.playground();
+        Fx.run(() -> {
+            p.promptProperty().set("a longer prompt");
+            p.maxTokensProperty().set(4000);
+            p.generate();
+            p.stop();
+        });
+        Fx.waitUntil(30, () -> !p.runningProperty().get());
+        assertTrue(p.columns().stream().anyMatch(c -> c.statsProperty().get().equals("stopped")));
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+    }
+}
