@@ -11,7 +11,7 @@ import io.laem.engine.io.TensorInfo;
 import io.laem.engine.lora.AdapterWriter;
 import io.laem.engine.lora.LoraConfig;
 import io.laem.engine.lora.LoraModule;
-import io.laem.engine.merge.linalg.LowRank;
+import io.laem.engine.linalg.LowRank;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.model.ModuleKey;

@@ -1,8 +1,8 @@
 package io.laem.engine.merge.methods;
 
 import io.laem.engine.lora.LoraModule;
-import io.laem.engine.merge.linalg.Factors;
-import io.laem.engine.merge.linalg.LowRank;
+import io.laem.engine.linalg.Factors;
+import io.laem.engine.linalg.LowRank;
 import io.laem.engine.model.ModuleKey;
 import java.util.Arrays;
 import java.util.List;

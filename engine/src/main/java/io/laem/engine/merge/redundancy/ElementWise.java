@@ -1,8 +1,9 @@
 package io.laem.engine.merge.redundancy;
 
 import io.laem.engine.lora.LoraModule;
-import io.laem.engine.merge.linalg.Factors;
-import io.laem.engine.merge.linalg.LowRank;
+import io.laem.engine.linalg.Factors;
+import io.laem.engine.linalg.LowRank;
+import io.laem.engine.linalg.Selection;
 import io.laem.engine.merge.recipe.Recipe.Redundancy;
 import io.laem.engine.model.ModuleKey;
 import java.util.ArrayList;
@@ -58,7 +59,7 @@ public abstract class ElementWise implements RedundancyStrategy {
         for (int i = 0; i < x.length; i++) {
             mag[i] = Math.abs(x[i]);
         }
-        float thr = select(mag, x.length - k); // k-th largest
+        float thr = Selection.select(mag, 0, mag.length, x.length - k); // k-th largest
         int above = 0;
         for (float v : x) {
             if (Math.abs(v) > thr) {
@@ -126,40 +127,5 @@ public abstract class ElementWise implements RedundancyStrategy {
         double[] w = new double[n];
         java.util.Arrays.fill(w, 1.0);
         return w;
-    }
-
-    /** The k-th smallest value (0-based) of a, reordering a (quickselect). */
-    static float select(float[] a, int k) {
-        int lo = 0;
-        int hi = a.length - 1;
-        SplittableRandom rnd = new SplittableRandom(k);
-        while (lo < hi) {
-            float pivot = a[lo + rnd.nextInt(hi - lo + 1)];
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (a[i] < pivot) {
-                    i++;
-                }
-                while (a[j] > pivot) {
-                    j--;
-                }
-                if (i <= j) {
-                    float tmp = a[i];
-                    a[i] = a[j];
-                    a[j] = tmp;
-                    i++;
-                    j--;
-                }
-            }
-            if (k <= j) {
-                hi = j;
-            } else if (k >= i) {
-                lo = i;
-            } else {
-                return a[k];
-            }
-        }
-        return a[k];
     }
 }

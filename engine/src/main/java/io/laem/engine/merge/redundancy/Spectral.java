@@ -1,8 +1,8 @@
 package io.laem.engine.merge.redundancy;
 
 import io.laem.engine.lora.LoraModule;
-import io.laem.engine.merge.linalg.Factors;
-import io.laem.engine.merge.linalg.LowRank;
+import io.laem.engine.linalg.Factors;
+import io.laem.engine.linalg.LowRank;
 import io.laem.engine.merge.recipe.Recipe.Redundancy;
 import io.laem.engine.model.ModuleKey;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ final class Spectral implements RedundancyStrategy {
         for (LoraModule m : tasks) {
             Factors all = LowRank.truncate(LowRank.matrix(m.b(), m.out(), m.rank()).muli(m.scale()),
                     LowRank.matrix(m.a(), m.rank(), m.in()), m.rank());
-            int keep = directionsFor(all.singularValues(), params.energy());
+            int keep = LowRank.directionsFor(all.singularValues(), params.energy());
             if (rank > 0) {
                 keep = Math.min(keep, rank);
             }
@@ -36,22 +36,6 @@ final class Spectral implements RedundancyStrategy {
                     total == 0 ? 1.0 : energy(all.singularValues(), f.rank()) / total));
         }
         return out;
-    }
-
-    /** The fewest leading singular values whose squared sum reaches {@code threshold} of the total. */
-    static int directionsFor(double[] sv, double threshold) {
-        double total = energy(sv, sv.length);
-        if (total == 0) {
-            return 0;
-        }
-        double acc = 0;
-        for (int i = 0; i < sv.length; i++) {
-            acc += sv[i] * sv[i];
-            if (acc >= threshold * total * (1 - 1e-12)) {
-                return i + 1;
-            }
-        }
-        return sv.length;
     }
 
     private static double energy(double[] sv, int n) {

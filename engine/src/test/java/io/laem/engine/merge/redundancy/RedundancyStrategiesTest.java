@@ -156,7 +156,7 @@ class RedundancyStrategiesTest {
         assertArrayEquals(expected, r.module().denseDelta(), 1e-5f);
         var low = new Redundancy(Strategy.SPECTRAL, 1.0, 0.6, Sign.TOTAL, 0);
         assertEquals(1, RedundancyStrategies.of(Strategy.SPECTRAL).apply(KEY, List.of(m), low, 0).getFirst().module().rank());
-        assertEquals(3, Spectral.directionsFor(new double[] {3, 2, 1}, 1.0));
+        assertEquals(3, io.laem.engine.linalg.LowRank.directionsFor(new double[] {3, 2, 1}, 1.0));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.laem.engine.merge.linalg;
+package io.laem.engine.linalg;
 
 import io.laem.engine.lora.LoraModule;
 import io.laem.engine.model.ModuleKey;
@@ -147,6 +147,25 @@ public final class LowRank {
             off += r;
         }
         return new LoraModule(key, total, in, out, a, b, 1.0);
+    }
+
+    /** The fewest leading singular values whose squared sum reaches {@code threshold} of the total (0 for a zero matrix). */
+    public static int directionsFor(double[] sv, double threshold) {
+        double total = 0;
+        for (double v : sv) {
+            total += v * v;
+        }
+        if (total == 0) {
+            return 0;
+        }
+        double acc = 0;
+        for (int i = 0; i < sv.length; i++) {
+            acc += sv[i] * sv[i];
+            if (acc >= threshold * total * (1 - 1e-12)) {
+                return i + 1;
+            }
+        }
+        return sv.length;
     }
 
     /** Row-major float copy of a matrix. */

@@ -1,4 +1,4 @@
-package io.laem.engine.merge.linalg;
+package io.laem.engine.linalg;
 
 /**
  * A low-rank factorization {@code b @ a} of a matrix ({@code b} [out, rank], {@code a} [rank, in],
