@@ -19,7 +19,7 @@ public record ArchitectureTemplate(String family, List<String> modelTypes, boole
             new ArchitectureTemplate("qwen3", List.of("qwen3"), false, true));
 
     private static final Pattern MODULE = Pattern.compile(
-            "(?:.*\\.)?layers\\.(\\d+)\\.(?:self_attn|mlp)\\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)$");
+            "(?:.*\\.)?layers\\.(\\d+)\\.(self_attn|mlp)\\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)$");
 
     public static Optional<ArchitectureTemplate> forModelType(String modelType) {
         return ALL.stream().filter(t -> t.modelTypes.contains(modelType)).findFirst();
@@ -77,7 +77,11 @@ public record ArchitectureTemplate(String family, List<String> modelTypes, boole
         if (!m.matches()) {
             return Optional.empty();
         }
-        return Optional.of(new ModuleKey(Integer.parseInt(m.group(1)), ModuleKind.ofPeftName(m.group(2)).orElseThrow()));
+        ModuleKind kind = ModuleKind.ofPeftName(m.group(3)).orElseThrow();
+        if (!m.group(2).equals(kind.group() == ModuleKind.Group.ATTN ? "self_attn" : "mlp")) {
+            return Optional.empty(); // e.g. mlp.q_proj: not a module of these architectures
+        }
+        return Optional.of(new ModuleKey(Integer.parseInt(m.group(1)), kind));
     }
 
     /** All module keys of a model with this config. */
