@@ -93,26 +93,53 @@ public final class Parameterization {
      * Parses {@code per-task | curve:K | per-layer | per-layer-kind}; a curve needs 1 <= K <= layers.
      */
     public static Parameterization parse(String spec, List<String> entries, int numLayers) {
-        String s = spec.trim().toLowerCase();
-        if (s.startsWith("curve:")) {
-            int k;
-            try {
-                k = Integer.parseInt(s.substring(6));
-            } catch (NumberFormatException e) {
-                throw new LaemException("--param " + spec + ": expected curve:K with an integer K");
-            }
-            if (k < 1 || k > numLayers) {
+        Kind kind = kindOf(spec);
+        if (kind == Kind.CURVE) {
+            int k = curvePoints(spec);
+            if (k > numLayers) {
                 throw new LaemException("--param " + spec + ": K must be between 1 and the " + numLayers + " layers");
             }
             return curve(k, entries, numLayers);
         }
+        return switch (kind) {
+            case PER_TASK -> perTask(entries, numLayers);
+            case PER_LAYER -> perLayer(entries, numLayers);
+            default -> perLayerKind(entries, numLayers);
+        };
+    }
+
+    /** Checks a spec's syntax before any model is loaded (a curve's K is checked against the layers later). */
+    public static void checkSpec(String spec) {
+        if (kindOf(spec) == Kind.CURVE) {
+            curvePoints(spec);
+        }
+    }
+
+    private static Kind kindOf(String spec) {
+        String s = spec.trim().toLowerCase();
+        if (s.startsWith("curve:")) {
+            return Kind.CURVE;
+        }
         return switch (s) {
-            case "per-task", "per-adapter" -> perTask(entries, numLayers);
-            case "per-layer" -> perLayer(entries, numLayers);
-            case "per-layer-kind" -> perLayerKind(entries, numLayers);
+            case "per-task", "per-adapter" -> Kind.PER_TASK;
+            case "per-layer" -> Kind.PER_LAYER;
+            case "per-layer-kind" -> Kind.PER_LAYER_KIND;
             default -> throw new LaemException("--param " + spec
                     + ": expected per-task, curve:K, per-layer or per-layer-kind");
         };
+    }
+
+    private static int curvePoints(String spec) {
+        int k;
+        try {
+            k = Integer.parseInt(spec.trim().substring(6));
+        } catch (NumberFormatException e) {
+            throw new LaemException("--param " + spec + ": expected curve:K with an integer K");
+        }
+        if (k < 1) {
+            throw new LaemException("--param " + spec + ": K must be at least 1");
+        }
+        return k;
     }
 
     /** The same parameterization with other bounds (default [-0.5, 2]). */

@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -58,5 +59,19 @@ class BankCoefficientsTest {
         FakeBank bank = new FakeBank(List.of("raw/a"));
         assertThrows(IllegalArgumentException.class,
                 () -> new BankCoefficients(bank, 2).show("raw", MergeWeights.constant(List.of("a", "b"), 2, 1)));
+    }
+
+    @Test
+    void scorerShowsTheCandidateBeforeComputingLosses() {
+        FakeBank bank = new FakeBank(List.of("raw/a", "laem/a", "laem/b"));
+        // each task's loss reads what the bank holds when it is computed
+        BankTaskScorer scorer = new BankTaskScorer(new BankCoefficients(bank, 2), "laem", Map.of(
+                "ta", c -> Math.pow(bank.get("laem/a", 1, ModuleKind.DOWN_PROJ) - 0.3, 2),
+                "tb", c -> Math.pow(bank.get("laem/b", 0, ModuleKind.Q_PROJ) - 1.2, 2) + bank.get("raw/a", 0, ModuleKind.Q_PROJ)));
+        RunResult r = OptimizationRun.builder(TaskLossObjective.of(scorer), Parameterization.perTask(List.of("a", "b"), 2))
+                .budget(400).seed(4).build().run();
+        assertArrayEquals(new double[] {0.3, 1.2}, r.bestX(), 1e-3);
+        assertEquals(Map.of("ta", 0.0, "tb", 0.0), r.best().taskScores().entrySet().stream()
+                .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> Math.round(e.getValue() * 1e4) / 1e4)));
     }
 }

@@ -1,0 +1,203 @@
+package io.laem.engine.optimize;
+
+import io.laem.engine.LaemException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Settings of {@code laem optimize} and the workbench's optimizer; the defaults are the best found
+ * on the demo kit (docs/optimizer.md). Fluent setters; plans are given as {@link PlanOption} specs
+ * ({@code recipe} is the recipe's own redundancy/shared setting).
+ */
+public final class OptimizeSettings {
+    private String param = "per-layer";
+    private SearchMethod method = SearchMethod.CMA_ES;
+    private int budget = 200;
+    private long seed = 0;
+    private double sigma = -1;
+    private int population = -1;
+    private double lower = Parameterization.DEFAULT_LOWER;
+    private double upper = Parameterization.DEFAULT_UPPER;
+    private double l1 = 0;
+    private double floorFraction = 0;
+    private double floorPenalty = 0;
+    private Map<String, Double> taskWeights = Map.of();
+    private String plans = "recipe";
+    private List<Double> tiesDensities = List.of(0.2, 0.5, 0.8);
+    private List<Double> taskArithmeticScales = List.of(0.25, 0.5, 0.75, 1.0);
+    private String validationSplit = "validation";
+    private String testSplit = "test";
+    private int maxExamples = 0;
+
+    public String param() {
+        return param;
+    }
+
+    /** {@code per-task | curve:K | per-layer | per-layer-kind}. */
+    public OptimizeSettings param(String p) {
+        Parameterization.checkSpec(p);
+        this.param = p;
+        return this;
+    }
+
+    public SearchMethod method() {
+        return method;
+    }
+
+    public OptimizeSettings method(SearchMethod m) {
+        this.method = m;
+        return this;
+    }
+
+    public int budget() {
+        return budget;
+    }
+
+    public OptimizeSettings budget(int evaluations) {
+        if (evaluations < 1) {
+            throw new LaemException("--budget must be at least 1, got " + evaluations);
+        }
+        this.budget = evaluations;
+        return this;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public OptimizeSettings seed(long s) {
+        this.seed = s;
+        return this;
+    }
+
+    public double sigma() {
+        return sigma;
+    }
+
+    /** CMA-ES initial step (<= 0: a fifth of the bounds' width). */
+    public OptimizeSettings sigma(double s) {
+        this.sigma = s;
+        return this;
+    }
+
+    public int population() {
+        return population;
+    }
+
+    /** CMA-ES population (<= 0: 4 + floor(3 ln d)). */
+    public OptimizeSettings population(int p) {
+        this.population = p;
+        return this;
+    }
+
+    public double lower() {
+        return lower;
+    }
+
+    public double upper() {
+        return upper;
+    }
+
+    public OptimizeSettings bounds(double lo, double hi) {
+        if (!(lo < hi)) {
+            throw new LaemException("--bounds: lower " + lo + " must be below upper " + hi);
+        }
+        this.lower = lo;
+        this.upper = hi;
+        return this;
+    }
+
+    public double l1() {
+        return l1;
+    }
+
+    /** L1 pull toward the warm-start weights (LoraHub uses 0.05 toward zero). */
+    public OptimizeSettings l1(double strength) {
+        if (!(strength >= 0)) {
+            throw new LaemException("--l1 must be >= 0, got " + strength);
+        }
+        this.l1 = strength;
+        return this;
+    }
+
+    public double floorFraction() {
+        return floorFraction;
+    }
+
+    public double floorPenalty() {
+        return floorPenalty;
+    }
+
+    /** Penalize tasks whose per-token likelihood falls below {@code fraction} of their own adapter's (0: off). */
+    public OptimizeSettings floor(double fraction, double penalty) {
+        if (!(fraction >= 0 && fraction <= 1) || !(penalty >= 0)) {
+            throw new LaemException("--floor: fraction must be in [0, 1] and penalty >= 0");
+        }
+        this.floorFraction = fraction;
+        this.floorPenalty = penalty;
+        return this;
+    }
+
+    public Map<String, Double> taskWeights() {
+        return taskWeights;
+    }
+
+    public OptimizeSettings taskWeights(Map<String, Double> w) {
+        this.taskWeights = Map.copyOf(new LinkedHashMap<>(w));
+        return this;
+    }
+
+    public String plans() {
+        return plans;
+    }
+
+    /** Comma-separated {@link PlanOption} specs searched together with the weights. */
+    public OptimizeSettings plans(String specs) {
+        this.plans = specs;
+        return this;
+    }
+
+    public List<Double> tiesDensities() {
+        return tiesDensities;
+    }
+
+    /** Densities tried for the TIES baseline (the best on validation is reported). */
+    public OptimizeSettings tiesDensities(List<Double> d) {
+        this.tiesDensities = List.copyOf(d);
+        return this;
+    }
+
+    public List<Double> taskArithmeticScales() {
+        return taskArithmeticScales;
+    }
+
+    public OptimizeSettings taskArithmeticScales(List<Double> s) {
+        this.taskArithmeticScales = List.copyOf(s);
+        return this;
+    }
+
+    public String validationSplit() {
+        return validationSplit;
+    }
+
+    public String testSplit() {
+        return testSplit;
+    }
+
+    public OptimizeSettings splits(String validation, String test) {
+        this.validationSplit = validation;
+        this.testSplit = test;
+        return this;
+    }
+
+    public int maxExamples() {
+        return maxExamples;
+    }
+
+    /** At most this many validation examples per task (0: all). */
+    public OptimizeSettings maxExamples(int n) {
+        this.maxExamples = Math.max(0, n);
+        return this;
+    }
+}
