@@ -7,6 +7,7 @@ import io.laem.app.core.Workspace;
 import io.laem.app.shell.FxDialogService;
 import io.laem.app.shell.MainViewModel;
 import io.laem.app.shell.MainWindow;
+import io.laem.app.shell.ScreenshotTour;
 import java.nio.file.Path;
 import java.util.List;
 import javafx.application.Application;
@@ -28,5 +29,9 @@ public final class WorkbenchApp extends Application {
         window = new MainWindow(stage, vm, uri -> getHostServices().showDocument(uri));
         window.show();
         vm.startupSession(explicit).ifPresent(p -> vm.openSession(p, x -> {}));
+        String shots = System.getProperty("laem.screenshots");
+        if (shots != null) {
+            new ScreenshotTour(window, vm, Path.of(shots)).start();
+        }
     }
 }

@@ -38,6 +38,11 @@ public final class FixtureKit {
 
     private FixtureKit() {}
 
+    /** Writes the kit into the folder given as the only argument (for screenshots without the demo kit). */
+    public static void main(String[] args) throws IOException {
+        System.out.println(write(Path.of(args[0])));
+    }
+
     /** Writes the kit under {@code dir}; returns the session file. */
     public static Path write(Path dir) throws IOException {
         Path base = dir.resolve("base");

@@ -1,6 +1,7 @@
 package io.laem.app.layers;
 
 import io.fair_acc.chartfx.XYChart;
+import io.fair_acc.chartfx.axes.spi.ColorGradientAxis;
 import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.renderer.ContourType;
 import io.fair_acc.chartfx.renderer.spi.ContourDataSetRenderer;
@@ -21,6 +22,7 @@ public final class HeatmapChart extends XYChart {
     private final DefaultNumericAxis xAxis;
     private final DefaultNumericAxis yAxis;
     private final ContourDataSetRenderer renderer = new ContourDataSetRenderer();
+    private String zName = "value";
     private List<String> columns = List.of();
     private int rows;
 
@@ -32,7 +34,10 @@ public final class HeatmapChart extends XYChart {
             a.setAutoRanging(false);
             a.setAutoUnitScaling(false);
             a.setTickUnit(1);
+            a.setUnit(null);
         }
+        // the renderer adds its own color axis: name it after the metric
+        getAxes().addListener((javafx.collections.ListChangeListener<io.fair_acc.chartfx.axes.Axis>) c -> nameZAxis());
         xAxis.setTickLabelFormatter(new StringConverter<>() {
             @Override
             public String toString(Number n) {
@@ -45,6 +50,19 @@ public final class HeatmapChart extends XYChart {
                 return columns.indexOf(s);
             }
         });
+        yAxis.setTickLabelFormatter(new StringConverter<>() {
+            @Override
+            public String toString(Number n) {
+                long i = Math.round(n.doubleValue());
+                return Math.abs(n.doubleValue() - i) < 1e-6 ? Long.toString(i) : "";
+            }
+
+            @Override
+            public Number fromString(String s) {
+                return Integer.parseInt(s);
+            }
+        });
+        renderer.getAxes().addListener((javafx.collections.ListChangeListener<io.fair_acc.chartfx.axes.Axis>) c -> nameZAxis());
         renderer.setContourType(ContourType.HEATMAP);
         renderer.setColorGradient(ColorGradient.VIRIDIS);
         renderer.setSmooth(false);
@@ -63,14 +81,8 @@ public final class HeatmapChart extends XYChart {
         columns = h.columns();
         rows = h.values().length;
         int nx = columns.size();
-        double[] x = new double[nx];
-        for (int i = 0; i < nx; i++) {
-            x[i] = i;
-        }
-        double[] y = new double[rows];
-        for (int l = 0; l < rows; l++) {
-            y[l] = l;
-        }
+        double[] x = centredGrid(nx);
+        double[] y = centredGrid(rows);
         double min = Double.POSITIVE_INFINITY;
         for (double[] row : h.values()) {
             for (double v : row) {
@@ -91,7 +103,35 @@ public final class HeatmapChart extends XYChart {
         xAxis.set(-0.5, nx - 0.5);
         yAxis.set(-0.5, rows - 0.5);
         yAxis.setTickUnit(rows > 24 ? 4 : rows > 12 ? 2 : 1);
+        zName = h.metric() + (h.unit().isEmpty() ? "" : " " + h.unit());
+        nameZAxis();
         renderer.getDatasets().add(ds);
+    }
+
+    private void nameZAxis() {
+        List<io.fair_acc.chartfx.axes.Axis> all = new java.util.ArrayList<>(getAxes());
+        all.addAll(renderer.getAxes());
+        for (io.fair_acc.chartfx.axes.Axis a : all) {
+            if (a instanceof ColorGradientAxis z) {
+                z.setName(zName);
+                z.setUnit(null);
+            }
+        }
+    }
+
+    /**
+     * Grid positions for n cells: the renderer spreads n cells evenly between the first and last
+     * grid value, so [-0.5, n - 0.5] puts cell i at i (one cell: a tiny span around 0).
+     */
+    static double[] centredGrid(int n) {
+        double[] g = new double[n];
+        if (n == 1) {
+            return new double[] {0};
+        }
+        for (int i = 0; i < n; i++) {
+            g[i] = -0.5 + (double) i * n / (n - 1);
+        }
+        return g;
     }
 
     /** Calls {@code onCell(layer, column)} for mouse moves (-1, -1 outside) and clicks. */

@@ -40,7 +40,7 @@ public final class LayersView extends BorderPane {
         StackPane chartPane = new StackPane(chart, empty);
         vm.heatmapProperty().addListener((o, a, h) -> {
             chart.show(h);
-            chart.setTitle(h == null ? "" : h.metric() + " (" + h.moduleFilter() + ")" + (h.unit().isEmpty() ? "" : ", " + h.unit()));
+            chart.setTitle(h == null ? "" : h.metric() + " per layer (" + h.moduleFilter() + ")");
         });
         chart.show(vm.heatmapProperty().get());
         chart.onCell(vm::hover, vm::select);

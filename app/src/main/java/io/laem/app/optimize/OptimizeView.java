@@ -52,6 +52,7 @@ public final class OptimizeView extends BorderPane {
         budget.setEditable(true);
         budget.setPrefWidth(96);
         budget.getValueFactory().valueProperty().addListener((o, a, b) -> vm.budgetProperty().set(b));
+        vm.budgetProperty().addListener((o, a, b) -> budget.getValueFactory().setValue(b.intValue()));
         TextField seed = new TextField(Long.toString(vm.seedProperty().get()));
         seed.setPrefColumnCount(6);
         seed.textProperty().addListener((o, a, b) -> {
@@ -90,6 +91,8 @@ public final class OptimizeView extends BorderPane {
         DefaultNumericAxis x = new DefaultNumericAxis("evaluations");
         DefaultNumericAxis y = new DefaultNumericAxis("objective (mean validation NLL)");
         x.setAutoRangeRounding(false);
+        x.setUnit(null);
+        y.setUnit(null);
         y.setForceZeroInRange(false);
         chart = new XYChart(x, y);
         chart.setId("optimize-chart");
@@ -98,8 +101,8 @@ public final class OptimizeView extends BorderPane {
         renderer.setPolyLineStyle(LineStyle.NORMAL);
         renderer.setDrawMarker(false);
         renderer.setErrorStyle(io.fair_acc.chartfx.renderer.ErrorStyle.NONE);
-        best.setStyle("strokeColor=black; strokeWidth=3");
-        objective.setStyle("strokeColor=#bbbbbb; strokeWidth=1");
+        best.setStyle("-fx-line-color: black; -fx-line-width: 3");
+        objective.setStyle("-fx-line-color: #aaaaaa; -fx-line-width: 1");
         renderer.getDatasets().setAll(objective, best);
         chart.getRenderers().setAll(renderer);
         vm.events().addListener((ListChangeListener<Optimization.Event>) c -> {
@@ -136,7 +139,7 @@ public final class OptimizeView extends BorderPane {
         for (Map.Entry<String, Double> t : e.taskScores().entrySet()) {
             DoubleDataSet ds = perTask.computeIfAbsent(t.getKey(), k -> {
                 DoubleDataSet d = new DoubleDataSet(k);
-                d.setStyle("strokeColor=" + TASK_COLORS[perTask.size() % TASK_COLORS.length] + "; strokeWidth=1; strokeDashPattern=3,3");
+                d.setStyle("-fx-line-color: " + TASK_COLORS[perTask.size() % TASK_COLORS.length] + "; -fx-line-width: 1.5; -fx-line-dash-array: 4 3");
                 renderer.getDatasets().add(d);
                 return d;
             });

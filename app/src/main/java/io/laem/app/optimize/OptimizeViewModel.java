@@ -104,7 +104,9 @@ public final class OptimizeViewModel {
                 },
                 () -> {
                     running.set(false);
-                    if (summary.get().startsWith("Running")) {
+                    if (task != null && task.getState() == javafx.concurrent.Worker.State.FAILED) {
+                        summary.set("Failed: " + io.laem.app.core.Errors.message(task.getException()));
+                    } else if (summary.get().startsWith("Running")) {
                         summary.set(events.isEmpty() ? "Stopped." : String.format("Stopped after %d evaluations; best %.4f kept.",
                                 events.size(), events.get(events.size() - 1).best()));
                     }

@@ -65,6 +65,7 @@ public final class PlaygroundView extends BorderPane {
         Spinner<Integer> max = new Spinner<>(1, 4096, vm.maxTokensProperty().get(), 16);
         max.setPrefWidth(86);
         max.getValueFactory().valueProperty().addListener((o, a, b) -> vm.maxTokensProperty().set(b));
+        vm.maxTokensProperty().addListener((o, a, b) -> max.getValueFactory().setValue(b.intValue()));
         CheckBox chat = new CheckBox("Chat template");
         chat.selectedProperty().bindBidirectional(vm.chatProperty());
         HBox controls = new HBox(8, generate, stop, new Label("Max tokens"), max, sample, new Label("T"), temp,

@@ -89,6 +89,8 @@ public final class WeightsView extends BorderPane {
     public WeightsView(WeightsViewModel vm) {
         this.vm = vm;
         setId("weights-view");
+        xAxis.setUnit(null);
+        yAxis.setUnit(null);
         xAxis.setAutoRanging(false);
         yAxis.setAutoRanging(false);
         xAxis.setAutoUnitScaling(false);
@@ -278,8 +280,9 @@ public final class WeightsView extends BorderPane {
                 ds.set(x, y);
                 Color c = vm.color(s);
                 String web = String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
-                ds.setStyle("strokeColor=" + web + "; fillColor=" + web + "; strokeWidth=2"
-                        + (vm.isEnabled(s) ? "" : "; strokeDashPattern=4,4") + (s == series.size() - 1 ? "; strokeDashPattern=8,4" : ""));
+                String dash = !vm.isEnabled(s) ? "2 4" : s == series.size() - 1 ? "8 4" : null;
+                ds.setStyle("-fx-line-color: " + web + "; -fx-stroke: " + web + "; -fx-fill: " + web + "; -fx-marker-color: " + web
+                        + "; -fx-line-width: 2.5; -fx-marker-size: 5" + (dash == null ? "" : "; -fx-line-dash-array: " + dash));
             }
             xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
             xAxis.setTickUnit(layers > 24 ? 4 : layers > 12 ? 2 : 1);
