@@ -12,8 +12,11 @@ import java.util.Map;
 public record AnalysisData(int numLayers, List<String> metrics, List<String> moduleFilters, Map<String, Heatmap> maps) {
     public static final String ALL_MODULES = "all modules";
 
-    /** One heatmap: {@code values[layer][column]}, NaN where there is no module. */
-    public record Heatmap(String metric, String moduleFilter, List<String> columns, double[][] values, String unit) {}
+    /**
+     * One heatmap: {@code values[layer][column]}, NaN where there is no module; columns are
+     * adapters, or adapter pairs when {@code pairs}.
+     */
+    public record Heatmap(String metric, String moduleFilter, List<String> columns, double[][] values, String unit, boolean pairs) {}
 
     public static String key(String metric, String moduleFilter) {
         return metric + "|" + moduleFilter;

@@ -1,6 +1,8 @@
 package io.laem.app.core;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.analysis.AdapterAnalysis;
+import io.laem.engine.analysis.Analyzer;
 import io.laem.engine.io.Json;
 import io.laem.engine.infer.ChatTemplate;
 import io.laem.engine.infer.Generator;
@@ -26,8 +28,6 @@ import java.util.function.Consumer;
 
 /** The workbench's view of the engine, over the engine's packages. */
 public final class EngineBackend implements Backend {
-    static final String DELTA_NORM = "delta norm";
-
     /** Adapters read once per folder: analysis and details reuse them. */
     private final Map<Path, LoraAdapter> adapters = new ConcurrentHashMap<>();
     private LiveModel live;
@@ -87,46 +87,57 @@ public final class EngineBackend implements Backend {
         return adapters.computeIfAbsent(dir.toAbsolutePath().normalize(), LoraAdapter::load);
     }
 
+    /** The heatmaps' metrics: label, the engine's metric, and the unit shown on the color axis. */
+    private record MetricLabel(String label, AdapterAnalysis.Metric metric, String unit) {}
+
+    private static final List<MetricLabel> METRICS = List.of(
+            new MetricLabel("delta norm", AdapterAnalysis.Metric.DELTA_NORM, "||s·BA||_F"),
+            new MetricLabel("effective rank (90% energy)", AdapterAnalysis.Metric.EFFECTIVE_RANK_90, "directions"),
+            new MetricLabel("effective rank (99% energy)", AdapterAnalysis.Metric.EFFECTIVE_RANK_99, "directions"),
+            new MetricLabel("energy in top 10% entries", AdapterAnalysis.Metric.TOP10_ENERGY, "share"),
+            new MetricLabel("energy in top 20% entries", AdapterAnalysis.Metric.TOP20_ENERGY, "share"),
+            new MetricLabel("energy in top 50% entries", AdapterAnalysis.Metric.TOP50_ENERGY, "share"));
+    static final String SIGN_CONFLICTS = "sign conflicts (pairs)";
+    static final String COSINE = "cosine similarity (pairs)";
+
+    private volatile AdapterAnalysis lastAnalysis;
+
     @Override
     public AnalysisData analyze(SessionData s, Progress progress) {
         ModelConfig cfg = requireBase(s);
-        int layers = cfg.numLayers();
-        List<SessionData.AdapterRef> refs = s.adapters();
-        List<String> names = refs.stream().map(SessionData.AdapterRef::name).toList();
+        List<LoraAdapter> as = s.adapters().stream().map(r -> LoraAdapter.load(r.dir(), r.name())).toList();
+        EngineProgress ep = new EngineProgress(progress);
+        AdapterAnalysis a = Analyzer.analyze(as, cfg.numLayers(), ep, ep.token());
+        lastAnalysis = a;
         List<String> filters = new ArrayList<>();
         filters.add(AnalysisData.ALL_MODULES);
         for (ModuleKind k : ModuleKind.values()) {
             filters.add(k.peftName());
         }
+        List<String> metrics = new ArrayList<>();
         Map<String, AnalysisData.Heatmap> maps = new LinkedHashMap<>();
-        double[][][] norms = new double[filters.size()][layers][refs.size()];
-        for (int t = 0; t < refs.size(); t++) {
-            if (progress.isCancelled()) {
-                throw new java.util.concurrent.CancellationException();
-            }
-            progress.update(t, refs.size(), refs.get(t).name());
-            LoraAdapter a = adapter(refs.get(t).dir());
-            for (int l = 0; l < layers; l++) {
-                double all = 0;
-                boolean any = false;
-                for (ModuleKind k : ModuleKind.values()) {
-                    var m = a.module(new ModuleKey(l, k));
-                    double v = m.map(LoraModule::deltaNorm).orElse(Double.NaN);
-                    norms[k.ordinal() + 1][l][t] = v;
-                    if (m.isPresent()) {
-                        all += v * v;
-                        any = true;
-                    }
-                }
-                norms[0][l][t] = any ? Math.sqrt(all) : Double.NaN;
+        for (MetricLabel m : METRICS) {
+            metrics.add(m.label());
+            for (String f : filters) {
+                ModuleKind kind = ModuleKind.ofPeftName(f).orElse(null);
+                maps.put(AnalysisData.key(m.label(), f),
+                        new AnalysisData.Heatmap(m.label(), f, a.adapters(), a.matrix(m.metric(), kind), m.unit(), false));
             }
         }
-        for (int f = 0; f < filters.size(); f++) {
-            maps.put(AnalysisData.key(DELTA_NORM, filters.get(f)),
-                    new AnalysisData.Heatmap(DELTA_NORM, filters.get(f), names, norms[f], "||s·BA||_F"));
+        if (a.adapters().size() > 1) {
+            List<String> pairs = a.pairNames().stream().map(p -> p.replace("~", " × ")).toList();
+            for (String label : List.of(SIGN_CONFLICTS, COSINE)) {
+                metrics.add(label);
+                AdapterAnalysis.PairMetric pm = label.equals(COSINE) ? AdapterAnalysis.PairMetric.COSINE : AdapterAnalysis.PairMetric.SIGN_CONFLICT;
+                for (String f : filters) {
+                    ModuleKind kind = ModuleKind.ofPeftName(f).orElse(null);
+                    maps.put(AnalysisData.key(label, f), new AnalysisData.Heatmap(label, f, pairs, a.pairMatrix(pm, kind),
+                            label.equals(COSINE) ? "cosine" : "share of entries", true));
+                }
+            }
         }
         progress.update(1, 1, "done");
-        return new AnalysisData(layers, List.of(DELTA_NORM), filters, maps);
+        return new AnalysisData(cfg.numLayers(), metrics, filters, maps);
     }
 
     @Override
@@ -147,6 +158,12 @@ public final class EngineBackend implements Backend {
                 LoraModule lm = m.get();
                 sb.append(String.format("  %-9s  rank %d, scale %.3g, [%d x %d], delta norm %.4g%n",
                         k.peftName(), lm.rank(), lm.scale(), lm.out(), lm.in(), lm.deltaNorm()));
+                AdapterAnalysis an = lastAnalysis;
+                var st = an == null ? null : an.deltas().getOrDefault(new ModuleKey(layer, k), Map.of()).get(adapterName);
+                if (st != null) {
+                    sb.append(String.format("             effective rank %d (90%%) / %d (99%%), top-10%% entries hold %.0f%% of the energy%n",
+                            st.effectiveRank90(), st.effectiveRank99(), 100 * st.top10Energy()));
+                }
             }
         }
         return sb.toString().stripTrailing();

@@ -99,7 +99,7 @@ public final class HeatmapChart extends XYChart {
             }
         }
         DoubleGridDataSet ds = new DoubleGridDataSet(h.metric(), false, new double[][] {x, y}, z);
-        xAxis.setName(columns.size() > 0 && columns.get(0).contains(" × ") ? "adapter pair" : "adapter");
+        xAxis.setName(h.pairs() ? "adapter pair" : "adapter");
         xAxis.set(-0.5, nx - 0.5);
         yAxis.set(-0.5, rows - 0.5);
         yAxis.setTickUnit(rows > 24 ? 4 : rows > 12 ? 2 : 1);
