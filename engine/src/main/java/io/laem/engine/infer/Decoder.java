@@ -82,7 +82,7 @@ public final class Decoder implements AutoCloseable {
                 ModuleKey key = new ModuleKey(l, k);
                 keys[k.ordinal()] = key;
                 w[k.ordinal()] = require(t.weight(key), k.outFeatures(config), k.inFeatures(config));
-                if (config.attentionBias() && k.group() == ModuleKind.Group.ATTN && k != ModuleKind.O_PROJ) {
+                if (config.hasBias(k)) {
                     b[k.ordinal()] = require(t.bias(key), k.outFeatures(config));
                 }
             }
