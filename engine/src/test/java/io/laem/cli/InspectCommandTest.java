@@ -1,10 +1,12 @@
 package io.laem.cli;
 
+import static io.laem.engine.fixtures.CliRun.laem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.laem.engine.fixtures.CliRun;
 import io.laem.engine.fixtures.Fixtures;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.Json;
@@ -13,29 +15,14 @@ import io.laem.engine.io.TensorInfo;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.lora.LoraModule;
 import io.laem.engine.synth.ModelSpec;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class InspectCommandTest {
     @TempDir
     Path tmp;
-
-    record Run(int code, String out, String err) {}
-
-    static Run laem(String... args) {
-        CommandLine cl = LaemCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** Elements of every tensor in the file, counted straight from the safetensors header. */
     private static long elementsInFile(Path model) {
@@ -47,7 +34,7 @@ class InspectCommandTest {
     @Test
     void modelTable() {
         Path llama = Fixtures.tinyLlama(tmp);
-        Run r = laem("inspect", llama.toString());
+        CliRun r = laem("inspect", llama.toString());
         assertEquals(0, r.code(), r.err());
         // 2 x (q 32x32 + k,v 16x32 + o 32x32 + 3 x 32x64 + 2 norms of 32) + 2 x 96x32 + 32 = 24,736
         assertEquals(24_736, elementsInFile(llama));
@@ -68,7 +55,7 @@ class InspectCommandTest {
         Path qwen = Fixtures.tinyQwen2(tmp);
         Path bf16 = Fixtures.model(tmp.resolve("bf16"), ModelSpec.tiny("qwen2").withDtype(DType.BF16), 1);
         for (Path m : List.of(qwen, bf16)) {
-            Run r = laem("inspect", m.toString(), "--json");
+            CliRun r = laem("inspect", m.toString(), "--json");
             assertEquals(0, r.code(), r.err());
             JsonNode j = Json.JSON.readTree(r.out());
             assertEquals("model", j.get("kind").asText());
@@ -89,7 +76,7 @@ class InspectCommandTest {
     void adapterTableWithPatterns() {
         Path base = Fixtures.tinyLlama(tmp);
         Path ad = Fixtures.adapter(tmp.resolve("p"), base, Fixtures.patterned(), 5);
-        Run r = laem("inspect", ad.toString());
+        CliRun r = laem("inspect", ad.toString());
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals("adapter       " + ad, lines.get(0));
@@ -125,7 +112,7 @@ class InspectCommandTest {
     void adapterJsonHasEveryNormAndTheRsloraScale() throws Exception {
         Path base = Fixtures.tinyQwen2(tmp);
         Path ad = Fixtures.adapter(tmp.resolve("rs"), base, Fixtures.rslora(), 6);
-        Run r = laem("inspect", ad.toString(), "--json", "--base", base.toString());
+        CliRun r = laem("inspect", ad.toString(), "--json", "--base", base.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode j = Json.JSON.readTree(r.out());
         assertEquals("adapter", j.get("kind").asText());
@@ -145,18 +132,18 @@ class InspectCommandTest {
     void baseValidationOkAndRefusal() {
         Path base = Fixtures.tinyLlama(tmp);
         Path ad = Fixtures.adapter(tmp.resolve("qv"), base, Fixtures.attentionQv(), 2);
-        Run ok = laem("inspect", ad.toString(), "--base", base.toString());
+        CliRun ok = laem("inspect", ad.toString(), "--base", base.toString());
         assertEquals(0, ok.code(), ok.err());
         assertTrue(ok.out().contains("validated     against " + base + ": every module exists and shapes agree"), ok.out());
 
         Path wide = Fixtures.model(tmp.resolve("wide"), new ModelSpec("llama", 48, 64, 2, 4, 2, 12, 96, false, DType.F32, 1e4), 1);
-        Run bad = laem("inspect", ad.toString(), "--base", wide.toString());
+        CliRun bad = laem("inspect", ad.toString(), "--base", wide.toString());
         assertEquals(1, bad.code());
         assertEquals("", bad.out());
         assertEquals("laem: " + ad.resolve("adapter_model.safetensors") + ": module model.layers.0.self_attn.q_proj is [32 x 32] but the base ("
                 + wide + ") has [48 x 48]: adapter for another base?", bad.err().strip());
 
-        Run notModel = laem("inspect", ad.toString(), "--base", tmp.resolve("nope").toString());
+        CliRun notModel = laem("inspect", ad.toString(), "--base", tmp.resolve("nope").toString());
         assertEquals(1, notModel.code());
         assertEquals("laem: " + tmp.resolve("nope") + ": not a model folder", notModel.err().strip());
     }
@@ -164,14 +151,14 @@ class InspectCommandTest {
     @Test
     void safetensorsFileAndUnknownFolder() throws Exception {
         Path base = Fixtures.tinyLlama(tmp);
-        Run r = laem("inspect", base.resolve("model.safetensors").toString());
+        CliRun r = laem("inspect", base.resolve("model.safetensors").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith(base.resolve("model.safetensors") + ": 21 tensors"), r.out());
         assertTrue(r.out().contains("model.layers.1.mlp.down_proj.weight"));
         JsonNode j = Json.JSON.readTree(laem("inspect", base.resolve("model.safetensors").toString(), "--json").out());
         assertEquals(21, j.get("tensors").size());
 
-        Run empty = laem("inspect", tmp.toString());
+        CliRun empty = laem("inspect", tmp.toString());
         assertEquals(1, empty.code());
         assertEquals("laem: " + tmp + ": neither a model folder (config.json) nor an adapter folder (adapter_config.json)", empty.err().strip());
         assertFalse(empty.err().contains("Exception"));

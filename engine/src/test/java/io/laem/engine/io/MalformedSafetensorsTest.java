@@ -1,13 +1,12 @@
 package io.laem.engine.io;
 
+import static io.laem.engine.fixtures.CliRun.laem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.laem.cli.LaemCli;
+import io.laem.engine.fixtures.CliRun;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A corpus of broken safetensors files, each built byte by byte, each run through {@code laem inspect}
@@ -27,18 +25,6 @@ import picocli.CommandLine;
 class MalformedSafetensorsTest {
     @TempDir
     Path tmp;
-
-    record Result(int exit, String out, String err) {}
-
-    static Result laem(String... args) {
-        CommandLine cl = LaemCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Result(exit, out.toString(), err.toString());
-    }
 
     /** 8-byte little-endian header length, the header, then {@code data} bytes of data. */
     static byte[] file(long headerLength, String header, int data) {
@@ -90,8 +76,8 @@ class MalformedSafetensorsTest {
             String name = e.getKey();
             Path p = tmp.resolve(name.replace(' ', '_').replace('/', '_') + ".safetensors");
             Files.write(p, (byte[]) e.getValue()[0]);
-            Result r = laem("inspect", p.toString());
-            assertEquals(1, r.exit(), name + ": " + r.err());
+            CliRun r = laem("inspect", p.toString());
+            assertEquals(1, r.code(), name + ": " + r.err());
             assertEquals("", r.out(), name);
             String err = r.err().strip();
             assertFalse(err.contains("\n"), name + ": more than one line: " + err);
@@ -130,14 +116,14 @@ class MalformedSafetensorsTest {
 
     @Test
     void missingPathAndBadUsage() {
-        Result missing = laem("inspect", tmp.resolve("nope.safetensors").toString());
-        assertEquals(1, missing.exit());
+        CliRun missing = laem("inspect", tmp.resolve("nope.safetensors").toString());
+        assertEquals(1, missing.code());
         assertEquals("laem: " + tmp.resolve("nope.safetensors") + ": no such file or folder", missing.err().strip());
-        assertEquals(2, laem("inspect").exit());
-        assertEquals(2, laem("inspect", "--bogus", "x").exit());
-        assertEquals(2, laem("no-such-command").exit());
-        Result help = laem("inspect", "--help");
-        assertEquals(0, help.exit());
+        assertEquals(2, laem("inspect").code());
+        assertEquals(2, laem("inspect", "--bogus", "x").code());
+        assertEquals(2, laem("no-such-command").code());
+        CliRun help = laem("inspect", "--help");
+        assertEquals(0, help.code());
         assertTrue(help.out().contains("--base"));
     }
 }
