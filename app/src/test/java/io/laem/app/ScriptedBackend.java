@@ -37,7 +37,7 @@ public final class ScriptedBackend extends BackendDelegate {
             if (p.isCancelled()) {
                 throw new CancellationException();
             }
-            pause();
+            pause(stepMillis);
             tokens.accept(t);
             n++;
         }
@@ -46,6 +46,12 @@ public final class ScriptedBackend extends BackendDelegate {
 
     @Override
     public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> events, Progress p) {
+        return scriptedOptimize(s, o, events, p, stepMillis);
+    }
+
+    /** A fake run: the objective falls as 2/e + 0.5, the best weights change with every evaluation. */
+    public static Optimization.Outcome scriptedOptimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> events,
+            Progress p, long stepMillis) {
         int series = s.weights().series().size();
         int layers = s.weights().numLayers();
         double best = Double.POSITIVE_INFINITY;
@@ -54,7 +60,7 @@ public final class ScriptedBackend extends BackendDelegate {
             if (p.isCancelled()) {
                 throw new CancellationException();
             }
-            pause();
+            pause(stepMillis);
             double obj = 2.0 / e + 0.5;
             double[][][] w = new double[2][series][layers];
             for (double[][] g : w) {
@@ -81,7 +87,7 @@ public final class ScriptedBackend extends BackendDelegate {
         return new Optimization.Outcome(bestW, best, o.budget(), new Optimization.Comparison("NLL", tasks, methods, v));
     }
 
-    private void pause() {
+    private static void pause(long stepMillis) {
         try {
             Thread.sleep(stepMillis);
         } catch (InterruptedException e) {

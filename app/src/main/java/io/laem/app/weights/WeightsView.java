@@ -37,7 +37,7 @@ import javafx.scene.paint.Color;
 import javafx.util.converter.DoubleStringConverter;
 
 /**
- * Weight curves over the layers: each point can be dragged (ChartFX EditDataSet: drag a box
+ * Weight curves over the layers: each point can be dragged (ChartFX EditDataSet: Ctrl+drag a box
  * around points to select them, then drag a marker) or typed in the table; the merge settings sit
  * beside them.
  */
@@ -50,6 +50,7 @@ public final class WeightsView extends BorderPane {
     private final TableView<Integer> table = new TableView<>();
     private final List<SeriesDataSet> dataSets = new ArrayList<>();
     private boolean updating;
+    private boolean fromChart;
 
     /** A series' points; moves by the mouse go to the view model, x stays fixed. */
     private final class SeriesDataSet extends DoubleDataSet {
@@ -80,7 +81,12 @@ public final class WeightsView extends BorderPane {
         public DoubleDataSet set(int index, double... newValue) {
             DoubleDataSet r = super.set(index, newValue);
             if (!updating && newValue.length >= 2) {
-                vm.drag(series, index, newValue[1]);
+                fromChart = true; // the chart already shows the new value: do not rebuild its data under the drag
+                try {
+                    vm.drag(series, index, newValue[1]);
+                } finally {
+                    fromChart = false;
+                }
             }
             return r;
         }
@@ -106,6 +112,7 @@ public final class WeightsView extends BorderPane {
         chart.getRenderers().setAll(renderer);
         EditDataSet edit = new EditDataSet();
         chart.getPlugins().add(edit);
+        installPointDrag(edit);
 
         table.setId("weights-table");
         table.setEditable(true);
@@ -166,6 +173,57 @@ public final class WeightsView extends BorderPane {
         vm.groupProperty().addListener(o -> refresh());
         vm.splitProperty().addListener(o -> group.setConverter(group.getConverter()));
         refresh();
+    }
+
+    /** The point being dragged directly: {series, point}, or null. */
+    private int[] dragged;
+
+    /**
+     * Press on a point and drag it up or down. While points are selected with EditDataSet (Ctrl+box),
+     * its markers take the drag instead, moving all selected points together.
+     */
+    private void installPointDrag(EditDataSet edit) {
+        chart.addEventFilter(javafx.scene.input.MouseEvent.MOUSE_PRESSED, e -> {
+            if (!e.isPrimaryButtonDown() || e.isControlDown() || e.isShiftDown() || edit.isEditable()) {
+                return;
+            }
+            javafx.geometry.Point2D p = chart.getCanvas().sceneToLocal(e.getSceneX(), e.getSceneY());
+            dragged = nearestPoint(p.getX(), p.getY(), 8);
+            if (dragged != null) {
+                e.consume();
+            }
+        });
+        chart.addEventFilter(javafx.scene.input.MouseEvent.MOUSE_DRAGGED, e -> {
+            if (dragged != null) {
+                javafx.geometry.Point2D p = chart.getCanvas().sceneToLocal(e.getSceneX(), e.getSceneY());
+                vm.drag(dragged[0], dragged[1], yAxis.getValueForDisplay(p.getY()));
+                e.consume();
+            }
+        });
+        chart.addEventFilter(javafx.scene.input.MouseEvent.MOUSE_RELEASED, e -> {
+            if (dragged != null) {
+                dragged = null;
+                e.consume();
+            }
+        });
+    }
+
+    /** The {series, point} within {@code radius} pixels of a canvas position, nearest first. */
+    private int[] nearestPoint(double px, double py, double radius) {
+        int[] best = null;
+        double bestD = radius + 1e-9;
+        for (int s = 0; s < vm.series().size(); s++) {
+            for (int p = 0; p < vm.points(); p++) {
+                double dx = xAxis.getDisplayPosition(vm.pointLayer(p)) - px;
+                double dy = yAxis.getDisplayPosition(vm.value(s, p)) - py;
+                double d = Math.hypot(dx, dy);
+                if (d < bestD) {
+                    bestD = d;
+                    best = new int[] {s, p};
+                }
+            }
+        }
+        return best;
     }
 
     private GridPane settingsPane(MergeSettings s) {
@@ -229,8 +287,8 @@ public final class WeightsView extends BorderPane {
         dtype.getItems().setAll(DType.F32, DType.BF16, DType.F16);
         dtype.valueProperty().bindBidirectional(s.outputDtypeProperty());
         g.addRow(8, new Label("Output dtype"), dtype);
-        Label help = new Label("Drag a box around points to select them, then drag a marker up or down; "
-                + "or type values in the table. Edit > Undo reverts a change.");
+        Label help = new Label("Drag a point up or down. To move several at once, Ctrl+drag a box around them, "
+                + "then drag a marker (Esc clears the selection). Or type values in the table. Edit > Undo reverts a change.");
         help.setWrapText(true);
         help.setStyle("-fx-text-fill: #555;");
         g.add(help, 0, 9, 2, 1);
@@ -268,7 +326,7 @@ public final class WeightsView extends BorderPane {
                 rebuildTableColumns(series);
             }
             double max = 1.0;
-            for (int s = 0; s < series.size(); s++) {
+            for (int s = 0; s < series.size() && !fromChart; s++) {
                 SeriesDataSet ds = dataSets.get(s);
                 double[] x = new double[n];
                 double[] y = new double[n];
@@ -284,16 +342,20 @@ public final class WeightsView extends BorderPane {
                 ds.setStyle("-fx-line-color: " + web + "; -fx-stroke: " + web + "; -fx-fill: " + web + "; -fx-marker-color: " + web
                         + "; -fx-line-width: 2.5; -fx-marker-size: 5" + (dash == null ? "" : "; -fx-line-dash-array: " + dash));
             }
-            xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
-            xAxis.setTickUnit(layers > 24 ? 4 : layers > 12 ? 2 : 1);
-            yAxis.set(-0.05, Math.ceil(max * 1.15 * 10) / 10);
+            if (!fromChart) {
+                xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
+                xAxis.setTickUnit(layers > 24 ? 4 : layers > 12 ? 2 : 1);
+                yAxis.set(-0.05, Math.ceil(max * 1.15 * 10) / 10);
+            }
             List<Integer> rows = new ArrayList<>();
             for (int p = 0; p < n; p++) {
                 rows.add(p);
             }
             table.getItems().setAll(rows);
             table.refresh();
-            chart.invalidate();
+            if (!fromChart) {
+                chart.invalidate();
+            }
         } finally {
             updating = false;
         }

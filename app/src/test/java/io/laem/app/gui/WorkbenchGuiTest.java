@@ -1,0 +1,162 @@
+package io.laem.app.gui;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fair_acc.chartfx.XYChart;
+import io.fair_acc.chartfx.axes.Axis;
+import io.laem.app.BackendDelegate;
+import io.laem.app.FakeDialogs;
+import io.laem.app.FixtureKit;
+import io.laem.app.Fx;
+import io.laem.app.ScriptedBackend;
+import io.laem.app.core.AppPreferences;
+import io.laem.app.core.BackgroundTasks;
+import io.laem.app.core.EngineBackend;
+import io.laem.app.core.Optimization;
+import io.laem.app.core.Progress;
+import io.laem.app.core.SessionData;
+import io.laem.app.core.Workspace;
+import io.laem.app.shell.MainViewModel;
+import io.laem.app.shell.MainWindow;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.model.ModuleKind.Group;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import javafx.geometry.Point2D;
+import javafx.scene.control.TableView;
+import javafx.scene.control.TextArea;
+import javafx.scene.input.MouseButton;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.testfx.api.FxRobot;
+import org.testfx.api.FxToolkit;
+
+/**
+ * The real window, headless (Monocle), on the fixture kit: drag a weight point, run a tiny
+ * optimizer budget, generate in the playground, export an adapter through the menu.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WorkbenchGuiTest {
+    @TempDir
+    static Path dir;
+    static FakeDialogs dialogs = new FakeDialogs();
+    static MainViewModel vm;
+    static MainWindow window;
+    final FxRobot robot = new FxRobot();
+
+    @BeforeAll
+    static void openWindow() throws Exception {
+        Path session = FixtureKit.write(dir.resolve("kit"));
+        Path prefsFile = dir.resolve("prefs.properties");
+        Files.writeString(prefsFile, "window.width=1280\nwindow.height=800\nwindow.x=0\nwindow.y=0\n");
+        Stage stage = FxToolkit.registerPrimaryStage();
+        Fx.run(() -> {
+            vm = new MainViewModel(new Workspace(), new BackendDelegate(new EngineBackend()) {
+                @Override
+                public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> e, Progress p) {
+                    return ScriptedBackend.scriptedOptimize(s, o, e, p, 5);
+                }
+            }, new BackgroundTasks(), dialogs, new AppPreferences(prefsFile));
+            window = new MainWindow(stage, vm, uri -> {});
+            window.show();
+            vm.openSession(session, p -> {});
+        });
+        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3 && !vm.tasks().isBusy());
+    }
+
+    @AfterAll
+    static void close() {
+        Fx.run(() -> {
+            window.closing();
+            window.stage().hide();
+        });
+    }
+
+    @Test
+    @Order(1)
+    void opensOnTheSession() {
+        assertEquals("session.yaml - LAEM Workbench", window.stage().getTitle());
+        TableView<?> adapters = robot.lookup("#adapters-table").queryAs(TableView.class);
+        assertEquals(3, adapters.getItems().size());
+        robot.clickOn("Run").clickOn("Analyze");
+        Fx.waitUntil(60, () -> vm.layers().heatmapProperty().get() != null && !vm.tasks().isBusy());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+    }
+
+    @Test
+    @Order(2)
+    void dragAWeightPoint() {
+        robot.clickOn("Weights");
+        XYChart chart = robot.lookup("#weights-chart").queryAs(XYChart.class);
+        double before = vm.workspace().weights().get(Group.ATTN, 0, 1);
+        Point2D p = screenPoint(chart, vm.weights().pointLayer(1), before);
+        // press on the point and drag it up
+        robot.moveTo(p.getX(), p.getY()).press(MouseButton.PRIMARY);
+        for (int i = 0; i < 8; i++) {
+            robot.moveBy(0, -10);
+        }
+        robot.release(MouseButton.PRIMARY);
+        Fx.waitUntil(5, () -> vm.workspace().weights().get(Group.ATTN, 0, 1) > before + 0.05);
+        assertTrue(vm.workspace().isDirty());
+        assertTrue(vm.workspace().weights().canUndoProperty().get());
+        robot.clickOn("Edit").clickOn("Undo");
+        assertEquals(before, vm.workspace().weights().get(Group.ATTN, 0, 1), 1e-9);
+    }
+
+    private static Point2D screenPoint(XYChart chart, double x, double y) {
+        Axis xa = chart.getXAxis();
+        Axis ya = chart.getYAxis();
+        Point2D[] out = new Point2D[1];
+        Fx.run(() -> out[0] = chart.getCanvas().localToScreen(xa.getDisplayPosition(x), ya.getDisplayPosition(y)));
+        return out[0];
+    }
+
+    @Test
+    @Order(3)
+    void tinyOptimizerRun() {
+        robot.clickOn("Optimize");
+        Fx.run(() -> vm.optimize().budgetProperty().set(6));
+        robot.clickOn("#optimize-start");
+        Fx.waitUntil(60, () -> !vm.optimize().runningProperty().get() && vm.optimize().comparisonProperty().get() != null);
+        assertEquals(6, vm.optimize().events().size());
+        TableView<?> table = robot.lookup("#comparison-table").queryAs(TableView.class);
+        assertEquals(3 + 4, table.getItems().size()); // base, 3 adapters, uniform, TIES, LAEM
+        assertTrue(vm.optimize().summaryProperty().get().startsWith("Done"), vm.optimize().summaryProperty().get());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+    }
+
+    @Test
+    @Order(4)
+    void generateInThePlayground() {
+        robot.clickOn("Playground");
+        robot.clickOn("#prompt-area").write("abc");
+        Fx.run(() -> vm.playground().maxTokensProperty().set(5));
+        robot.clickOn("#generate-button");
+        Fx.waitUntil(120, () -> !vm.playground().runningProperty().get());
+        TextArea merge = robot.lookup("#answer-merge").queryAs(TextArea.class);
+        assertFalse(merge.getText().isEmpty());
+        assertTrue(vm.playground().columns().getLast().statsProperty().get().endsWith("tokens/s"));
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+    }
+
+    @Test
+    @Order(5)
+    void exportAnAdapterThroughTheMenu() {
+        Path out = dir.resolve("exported");
+        dialogs.paths.add(out);
+        robot.clickOn("File").clickOn("Export").clickOn("Merged Adapter (PEFT)...");
+        Fx.waitUntil(60, () -> !dialogs.infos.isEmpty() && !vm.tasks().isBusy());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        LoraAdapter merged = LoraAdapter.load(out);
+        assertEquals(6 * 7, merged.modules().size()); // every module of every layer is targeted by some adapter
+    }
+}
