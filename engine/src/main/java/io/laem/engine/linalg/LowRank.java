@@ -62,23 +62,24 @@ public final class LowRank {
         if (total == 0 || k == 0) {
             return new Factors(0, in, out, new float[0], new float[0], total == 0 ? 1.0 : 0.0, new double[0]);
         }
-        INDArray x = Nd4j.createFromArray(d).reshape('c', out, in).castTo(DataType.DOUBLE);
         int l = Math.min(k + OVERSAMPLE, m);
         if (m <= 4 * l || m <= 128) {
-            INDArray[] usv = svd(x);
+            INDArray[] usv = svd(Nd4j.createFromArray(d).reshape('c', out, in).castTo(DataType.DOUBLE));
             return assemble(null, usv[0], usv[1], usv[2], null, k, out, in, total);
         }
+        // the big products run in float32 (the matrix is float32 anyway); QR and SVD of the thin factors in double
+        INDArray x = Nd4j.createFromArray(d).reshape('c', out, in);
         SplittableRandom rnd = new SplittableRandom(seed);
-        double[] omega = new double[in * l];
+        float[] omega = new float[in * l];
         for (int i = 0; i < omega.length; i++) {
-            omega[i] = gaussian(rnd);
+            omega[i] = (float) gaussian(rnd);
         }
-        INDArray q = thinQr(x.mmul(Nd4j.createFromArray(omega).reshape('c', in, l)))[0];
+        INDArray q = thinQr(x.mmul(Nd4j.createFromArray(omega).reshape('c', in, l)).castTo(DataType.DOUBLE))[0];
         for (int it = 0; it < POWER_ITERATIONS; it++) {
-            INDArray z = thinQr(x.transpose().mmul(q))[0];
-            q = thinQr(x.mmul(z))[0];
+            INDArray z = thinQr(x.transpose().mmul(q.castTo(DataType.FLOAT)).castTo(DataType.DOUBLE))[0];
+            q = thinQr(x.mmul(z.castTo(DataType.FLOAT)).castTo(DataType.DOUBLE))[0];
         }
-        INDArray small = q.transpose().mmul(x); // [l, in]
+        INDArray small = q.castTo(DataType.FLOAT).transpose().mmul(x).castTo(DataType.DOUBLE); // [l, in]
         INDArray[] qs = thinQr(small.transpose()); // small^T = Q2 R2, small = R2^T Q2^T
         INDArray[] usv = svd(qs[1].transpose());
         return assemble(q, usv[0], usv[1], usv[2], qs[0].transpose(), k, out, in, total);

@@ -1,0 +1,123 @@
+package io.laem.engine.merge;
+
+import io.laem.engine.bench.MemoryBandwidth;
+import io.laem.engine.bench.PeakRss;
+import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.DType;
+import io.laem.engine.merge.methods.MergeMethods;
+import io.laem.engine.merge.methods.MethodMerge;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.Recipe.AdapterRef;
+import io.laem.engine.merge.recipe.Recipe.Output;
+import io.laem.engine.merge.recipe.Recipe.Redundancy;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
+import io.laem.engine.synth.AdapterSpec;
+import io.laem.engine.synth.ModelSpec;
+import io.laem.engine.synth.SyntheticModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * {@code laem bench merge}: random rank-r adapters on the module shapes of a real base config (no
+ * base weights: merging an adapter needs only config.json), merged exactly, to rank r, and with
+ * TIES; wall time, peak RSS and the time the bytes moved would take at the memory bandwidth
+ * measured in the same run.
+ */
+public final class MergeBenchmark {
+    /** One case's figures. */
+    public record Case(String name, double seconds, long peakRssBytes, long bytesMoved, double bandwidthSeconds, double minRetainedEnergy) {
+        public double ratio() {
+            return seconds / bandwidthSeconds;
+        }
+    }
+
+    /** All figures of a run. */
+    public record Result(String shape, int layers, int modules, int adapters, int rank, double bandwidth, long adapterBytes, List<Case> cases) {}
+
+    private MergeBenchmark() {}
+
+    /**
+     * Runs the cases named in {@code cases} (exact, rank, ties, plan); {@code done} receives each case as
+     * it completes.
+     */
+    public static Result run(ModelSpec spec, int adapters, int rank, double density, java.util.Set<String> cases, Consumer<String> log,
+                             Consumer<Case> done) throws IOException {
+        Path dir = Files.createTempDirectory("laem-bench-merge");
+        try {
+            Path base = dir.resolve("base");
+            Files.createDirectories(base);
+            Files.writeString(base.resolve("config.json"), SyntheticModels.configJson(spec).toPrettyString());
+            ModelConfig cfg = ModelConfig.read(base.resolve("config.json"));
+            List<AdapterRef> refs = new ArrayList<>();
+            long adapterBytes = 0;
+            for (int t = 0; t < adapters; t++) {
+                Path a = dir.resolve("task" + t);
+                SyntheticModels.writeAdapter(a, cfg, AdapterSpec.allLinear(rank, 2.0 * rank), 1000 + t, base.toString());
+                adapterBytes += Files.size(a.resolve("adapter_model.safetensors"));
+                refs.add(new AdapterRef("task" + t, a));
+            }
+            log.accept("measuring memory bandwidth");
+            double bw = MemoryBandwidth.measure();
+            Recipe uniform = Recipe.of(base, refs);
+            for (AdapterRef r : refs) {
+                uniform = uniform.withWeight(r.name(), io.laem.engine.merge.recipe.Schedule.constant(1.0 / adapters));
+            }
+            Recipe exact = uniform;
+            Recipe lowRank = exact.withOutput(new Output(rank, DType.F32));
+            Recipe ties = lowRank.withRedundancy(new Redundancy(Redundancy.Strategy.TIES, density, 1, Redundancy.Sign.TOTAL, 0));
+            int modules = cfg.numLayers() * 7;
+            // bytes every merge must move at least: read the adapters, write the result
+            List<Case> results = new ArrayList<>();
+            if (cases.contains("exact")) {
+                results.add(time("exact (cat, rank " + adapters * rank + ")", log, bw, adapterBytes, dir.resolve("out-exact"),
+                    out -> RecipeMerge.run(exact, out, null, ProgressListener.NONE, CancellationToken.NONE)));
+                done.accept(results.getLast());
+            }
+            if (cases.contains("rank")) {
+                results.add(time("rank " + rank + " (rank-space SVD)", log, bw, adapterBytes, dir.resolve("out-rank"),
+                    out -> RecipeMerge.run(lowRank, out, null, ProgressListener.NONE, CancellationToken.NONE)));
+                done.accept(results.getLast());
+            }
+            if (cases.contains("ties")) {
+                results.add(time("TIES density " + density + ", rank " + rank + " (method ties)", log, bw, adapterBytes, dir.resolve("out-ties"),
+                        out -> {
+                            MergedAdapter m = MethodMerge.run(MergeMethods.of("ties"), ties, ProgressListener.NONE, CancellationToken.NONE);
+                            MergeWriter.writeAdapter(out, m, ties, DType.F32, "ties");
+                            return m;
+                        }));
+                done.accept(results.getLast());
+            }
+            if (cases.contains("plan")) {
+                results.add(time("LAEM plan, TIES redundancy, rank " + rank, log, bw, adapterBytes, dir.resolve("out-plan"),
+                    out -> RecipeMerge.run(ties, out, null, ProgressListener.NONE, CancellationToken.NONE)));
+                done.accept(results.getLast());
+            }
+            return new Result(spec.modelType() + " hidden " + spec.hiddenSize() + ", intermediate " + spec.intermediateSize(),
+                    cfg.numLayers(), modules, adapters, rank, bw, adapterBytes, results);
+        } finally {
+            AtomicFiles.deleteRecursively(dir);
+        }
+    }
+
+    private interface Body {
+        MergedAdapter run(Path out);
+    }
+
+    private static Case time(String name, Consumer<String> log, double bw, long inBytes, Path out, Body body) throws IOException {
+        log.accept(name);
+        System.gc();
+        PeakRss.reset();
+        long t0 = System.nanoTime();
+        MergedAdapter m = body.run(out);
+        double s = (System.nanoTime() - t0) / 1e9;
+        long outBytes = Files.size(out.resolve("adapter_model.safetensors"));
+        long moved = inBytes + outBytes;
+        return new Case(name, s, PeakRss.bytes(), moved, moved / bw, m.minRetainedEnergy());
+    }
+}
