@@ -146,6 +146,19 @@ class MainViewModelTest {
     }
 
     @Test
+    void reportHoldsWeightsAndChartImages() throws Exception {
+        Fx.run(() -> vm.export().setChartSource(() -> java.util.Map.of("Weights per layer", new byte[] {(byte) 0x89, 'P', 'N', 'G'})));
+        Path out = tmp.resolve("report");
+        Path[] done = new Path[1];
+        Fx.run(() -> vm.export().exportReport(out, p -> done[0] = p));
+        Fx.waitUntil(30, () -> done[0] != null);
+        String html = Files.readString(out.resolve("index.html"));
+        assertTrue(html.contains("<img src=\"chart-0.png\" alt=\"Weights per layer\">"), html);
+        assertTrue(html.contains("<th>reverse</th>") && html.contains("<td>0.333</td>"), html);
+        assertEquals(4, Files.size(out.resolve("chart-0.png")));
+    }
+
+    @Test
     void errorsBecomeOneLineDialogs() {
         Fx.run(() -> vm.session().addAdapter(tmp.resolve("nope")));
         Fx.waitUntil(10, () -> !dialogs.errors.isEmpty());
