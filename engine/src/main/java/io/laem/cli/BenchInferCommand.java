@@ -1,14 +1,60 @@
 package io.laem.cli;
 
-import io.laem.engine.LaemException;
+import io.laem.engine.infer.InferBenchmark;
+import io.laem.engine.synth.ModelSpec;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code laem bench infer}: placeholder until its issue lands. */
+/** {@code laem bench infer}: prefill/decode speed of a Qwen2-0.5B-shaped model against memory bandwidth. */
 @Command(name = "infer", mixinStandardHelpOptions = true, description = "Prefill and decode tokens/s of a random model with the shapes of Qwen2-0.5B.")
 final class BenchInferCommand implements Callable<Integer> {
+    @Option(names = "--prompt-tokens", defaultValue = "32", paramLabel = "N", description = "Prompt length per sequence (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--decode-tokens", defaultValue = "8", paramLabel = "N", description = "Decode steps timed (default: ${DEFAULT-VALUE}).")
+    int decodeTokens;
+
+    @Option(names = "--layers", paramLabel = "N", description = "Fewer layers for a quick run (default: all 24).")
+    Integer layers;
+
+    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: PyTorch's choice).")
+    Integer threads;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        throw new LaemException("laem bench infer is not implemented yet");
+        PrintWriter out = spec.commandLine().getOut();
+        ModelSpec s = ModelSpec.qwen2HalfB();
+        if (layers != null) {
+            s = s.withLayers(layers);
+        }
+        if (threads != null) {
+            InferBenchmark.setThreads(threads);
+        }
+        out.println("PyTorch intra-op threads: " + InferBenchmark.threads() + ", load average at start: "
+                + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
+                + " on " + Runtime.getRuntime().availableProcessors() + " cores");
+        InferBenchmark.Report r = InferBenchmark.run(s, promptTokens, decodeTokens, line -> {
+            out.println(line);
+            out.flush();
+        });
+        out.println();
+        out.printf("| batch | adapters | prefill tok/s | decode tok/s | decode ms/step (wall) | wall / bound | decode ms/step (CPU) | CPU / bound |%n");
+        out.printf("|---|---|---|---|---|---|---|---|%n");
+        for (InferBenchmark.Row row : r.rows()) {
+            out.printf("| %d | %d | %.1f | %.2f | %.1f | %.2fx | %.1f | %.2fx |%n", row.batch(), row.adapters(), row.prefillTokensPerSecond(),
+                    row.decodeTokensPerSecond(), row.decodeStepSeconds() * 1e3, row.boundRatio(), row.decodeStepCpuSeconds() * 1e3,
+                    row.decodeStepCpuSeconds() / r.boundSeconds());
+        }
+        out.printf("%nweights %.1f MB, bandwidth %.2f GB/s (copy, same run), bound %.1f ms/step; 4 adapters add %.1f%% / %.1f%% wall,"
+                + " %.1f%% / %.1f%% CPU (batch 1 / batch 8)%n", r.parameterBytes() / 1e6, r.bandwidth() / 1e9, r.boundSeconds() * 1e3,
+                100 * r.adapterOverhead(1), 100 * r.adapterOverhead(8), 100 * r.adapterOverheadCpu(1), 100 * r.adapterOverheadCpu(8));
+        out.flush();
+        return 0;
     }
 }
