@@ -3,9 +3,10 @@ package io.laem.app.core;
 import io.laem.engine.LaemException;
 import io.laem.engine.analysis.AdapterAnalysis;
 import io.laem.engine.analysis.Analyzer;
-import io.laem.engine.io.Json;
 import io.laem.engine.infer.ChatTemplate;
 import io.laem.engine.infer.Generator;
+import io.laem.engine.infer.ScoreData;
+import io.laem.engine.infer.Scorer;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
@@ -16,8 +17,6 @@ import io.laem.engine.model.HfModel;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,19 +52,7 @@ public final class EngineBackend implements Backend {
 
     @Override
     public TaskEntry openTaskData(Path file) {
-        int n = 0;
-        try {
-            for (String line : Files.readAllLines(file)) {
-                if (!line.isBlank()) {
-                    if (!Json.JSON.readTree(line).isObject()) {
-                        throw new LaemException(file + ": line " + (n + 1) + " is not a JSON object");
-                    }
-                    n++;
-                }
-            }
-        } catch (IOException e) {
-            throw new LaemException(file + ": cannot read task data: " + e.getMessage());
-        }
+        int n = ScoreData.readJsonl(file).size();
         String name = file.getFileName().toString().replaceFirst("(\\.(validation|val|valid|test|train))?\\.jsonl$", "");
         if (name.equals("validation") || name.equals("val") || name.equals("test")) {
             name = file.toAbsolutePath().getParent().getFileName().toString();
@@ -240,9 +227,59 @@ public final class EngineBackend implements Backend {
         throw new LaemException("the optimizer is not part of this build yet");
     }
 
+    /**
+     * Mean validation NLL per token of every task for the base, each enabled adapter alone, their
+     * uniform average and the current merge, on the loaded model (coefficients only change).
+     */
     @Override
-    public Optimization.Comparison evaluate(SessionData session, Progress progress) {
-        throw new LaemException("evaluation is not part of this build yet");
+    public Optimization.Comparison evaluate(SessionData s, Progress progress) {
+        if (s.tasks().isEmpty()) {
+            throw new LaemException("no task data in the session (File > Add Task Data...)");
+        }
+        LiveModel m = live(s, progress);
+        Recipe r = recipe(s);
+        List<String> adapters = s.enabledAdapters();
+        List<String> methods = new ArrayList<>(List.of("base"));
+        methods.addAll(adapters);
+        methods.addAll(List.of("uniform", "LAEM (current weights)"));
+        List<String> tasks = s.tasks().stream().map(SessionData.TaskRef::name).toList();
+        double[][] v = new double[methods.size()][tasks.size()];
+        synchronized (m.lock()) {
+            m.syncAdapters(s);
+            EngineProgress ep = new EngineProgress(progress);
+            m.syncPlan(r, ep, ep.token());
+            Scorer scorer = new Scorer(m.decoder(), m.tokenizer());
+            List<Scorer.Prepared> data = new ArrayList<>();
+            try {
+                for (SessionData.TaskRef t : s.tasks()) {
+                    data.add(scorer.prepare(ScoreData.readJsonl(t.file())));
+                }
+                for (int i = 0; i < methods.size(); i++) {
+                    progress.update(i, methods.size(), methods.get(i));
+                    if (progress.isCancelled()) {
+                        throw new java.util.concurrent.CancellationException();
+                    }
+                    if (i == 0) {
+                        m.showBase();
+                    } else if (i <= adapters.size()) {
+                        m.showAdapter(adapters.get(i - 1));
+                    } else if (i == adapters.size() + 1) {
+                        m.showBase();
+                        for (String a : adapters) {
+                            m.decoder().bank().setAll(io.laem.engine.optimize.BankCoefficients.bankName(LiveModel.RAW, a), 1.0 / adapters.size());
+                        }
+                    } else {
+                        m.showMerge(r);
+                    }
+                    for (int t = 0; t < tasks.size(); t++) {
+                        v[i][t] = scorer.score(data.get(t)).meanNll();
+                    }
+                }
+            } finally {
+                data.forEach(Scorer.Prepared::close);
+            }
+        }
+        return new Optimization.Comparison("validation NLL", tasks, methods, v);
     }
 
     @Override

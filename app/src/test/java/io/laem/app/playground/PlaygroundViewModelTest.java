@@ -75,6 +75,24 @@ class PlaygroundViewModelTest {
     }
 
     @Test
+    void evaluateScoresEveryMethodOnEveryTask() {
+        Fx.run(() -> vm.optimize().evaluate());
+        Fx.waitUntil(120, () -> vm.optimize().comparisonProperty().get() != null);
+        var c = vm.optimize().comparisonProperty().get();
+        assertEquals(List.of("base", "arith", "reverse", "upper", "uniform", "LAEM (current weights)"), c.methods());
+        assertEquals(FixtureKit.TASKS, c.tasks());
+        // reference: the engine's scorer with the reverse adapter alone
+        double ref;
+        try (HfModel m = HfModel.open(dir.resolve("kit/base")); HfTokenizer tok = HfTokenizer.load(m); Decoder d = Decoder.load(m)) {
+            d.bank().add("x", LoraAdapter.load(dir.resolve("kit/adapters/reverse")).modules().values());
+            d.bank().setAll("x", 1.0);
+            ref = new io.laem.engine.infer.Scorer(d, tok).score(io.laem.engine.infer.ScoreData.readJsonl(dir.resolve("kit/data/upper.validation.jsonl"))).meanNll();
+        }
+        assertEquals(ref, c.values()[2][2], 1e-4);
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+    }
+
+    @Test
     void stopEndsAtOnce() {
         PlaygroundViewModel p = vm.playground();
         Fx.run(() -> {
