@@ -183,6 +183,9 @@ public final class EngineBackend implements Backend {
             return;
         }
         synchronized (m.lock()) {
+            if (m.isClosed()) {
+                return;
+            }
             Recipe r = s.toRecipe(true, null);
             if (io.laem.engine.merge.MergePlan.Key.of(r).equals(m.planKey())) {
                 m.showMerge(r);
@@ -195,6 +198,7 @@ public final class EngineBackend implements Backend {
             Generation.Settings settings, Consumer<String> tokens, Progress progress) {
         LiveModel m = live(s, progress);
         synchronized (m.lock()) {
+            m.checkOpen();
             m.syncAdapters(s);
             switch (variant.kind()) {
                 case BASE -> m.showBase();
@@ -245,6 +249,7 @@ public final class EngineBackend implements Backend {
         List<String> tasks = s.tasks().stream().map(SessionData.TaskRef::name).toList();
         double[][] v = new double[methods.size()][tasks.size()];
         synchronized (m.lock()) {
+            m.checkOpen();
             m.syncAdapters(s);
             EngineProgress ep = new EngineProgress(progress);
             m.syncPlan(r, ep, ep.token());
@@ -317,12 +322,17 @@ public final class EngineBackend implements Backend {
         return ModelConfig.read(s.base().resolve("config.json"));
     }
 
+    /** Frees the model once the job using it (already cancelled by the caller) lets go of it. */
     @Override
     public void close() {
+        LiveModel m;
         synchronized (this) {
-            if (live != null) {
-                live.close();
-                live = null;
+            m = live;
+            live = null;
+        }
+        if (m != null) {
+            synchronized (m.lock()) {
+                m.close();
             }
         }
         adapters.clear();

@@ -36,6 +36,7 @@ final class LiveModel implements AutoCloseable {
     private MergePlan.Key planKey;
     private List<String> planEntries = List.of();
     private final Object lock = new Object();
+    private volatile boolean closed;
 
     private LiveModel(Path baseDir, Decoder decoder, HfTokenizer tokenizer) {
         this.baseDir = baseDir;
@@ -165,8 +166,20 @@ final class LiveModel implements AutoCloseable {
         return new Generator(decoder, tokenizer);
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Throws when the model was closed (the window is closing) before the caller got the lock. */
+    void checkOpen() {
+        if (closed) {
+            throw new java.util.concurrent.CancellationException("the model was closed");
+        }
+    }
+
     @Override
     public void close() {
+        closed = true;
         decoder.close();
         tokenizer.close();
     }
