@@ -153,13 +153,13 @@ public final class OptimizeView extends BorderPane {
         if (c == null) {
             return;
         }
-        TableColumn<Integer, String> method = new TableColumn<>("method");
+        TableColumn<Integer, String> method = new TableColumn<>("method (" + c.metric() + ")");
         method.setCellValueFactory(r -> new ReadOnlyStringWrapper(c.methods().get(r.getValue())));
         results.getColumns().add(method);
         List<String> cols = new ArrayList<>(c.tasks());
         for (int t = 0; t < cols.size(); t++) {
             int ti = t;
-            TableColumn<Integer, String> col = new TableColumn<>(cols.get(t) + " (" + c.metric() + ")");
+            TableColumn<Integer, String> col = new TableColumn<>(cols.get(t));
             col.setCellValueFactory(r -> new ReadOnlyStringWrapper(String.format(Locale.ROOT, "%.4f", c.values()[r.getValue()][ti])));
             col.setStyle("-fx-alignment: CENTER-RIGHT;");
             results.getColumns().add(col);
