@@ -2,14 +2,15 @@ package io.laem.app.core;
 
 import io.laem.engine.infer.Decoder;
 import io.laem.engine.infer.Generator;
+import io.laem.engine.infer.Devices;
 import io.laem.engine.infer.HfTokenizer;
+import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.infer.LoraBank;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.merge.MergePlan;
 import io.laem.engine.merge.MergePlanCache;
 import io.laem.engine.merge.MergePlanner;
 import io.laem.engine.merge.recipe.Recipe;
-import io.laem.engine.model.HfModel;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.optimize.BankCoefficients;
 import io.laem.engine.optimize.MergeWeights;
@@ -30,6 +31,7 @@ final class LiveModel implements AutoCloseable {
     static final String MERGE = "laem";
 
     private final Path baseDir;
+    private final InferenceModel model;
     private final Decoder decoder;
     private final HfTokenizer tokenizer;
     private final MergePlanCache plans = new MergePlanCache(4);
@@ -38,22 +40,17 @@ final class LiveModel implements AutoCloseable {
     private final Object lock = new Object();
     private volatile boolean closed;
 
-    private LiveModel(Path baseDir, Decoder decoder, HfTokenizer tokenizer) {
+    private LiveModel(Path baseDir, InferenceModel model) {
         this.baseDir = baseDir;
-        this.decoder = decoder;
-        this.tokenizer = tokenizer;
+        this.model = model;
+        this.decoder = model.decoder();
+        this.tokenizer = model.tokenizer();
     }
 
+    /** The base model on a GPU when PyTorch sees one ({@code laem generate --device auto}), else the CPU. */
     static LiveModel open(Path baseDir) {
-        try (HfModel m = HfModel.open(baseDir)) {
-            HfTokenizer tok = HfTokenizer.load(m);
-            try {
-                return new LiveModel(baseDir.toAbsolutePath().normalize(), Decoder.load(m), tok);
-            } catch (RuntimeException e) {
-                tok.close();
-                throw e;
-            }
-        }
+        Path dir = baseDir.toAbsolutePath().normalize();
+        return new LiveModel(dir, InferenceModel.open(dir, Devices.resolve("auto")));
     }
 
     Object lock() {
@@ -180,7 +177,6 @@ final class LiveModel implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        decoder.close();
-        tokenizer.close();
+        model.close();
     }
 }
