@@ -2,6 +2,7 @@ package io.laem.engine.infer;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -13,6 +14,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.laem.engine.LaemException;
 import io.laem.engine.io.DType;
+import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.TensorInfo;
 import io.laem.engine.model.ArchitectureTemplate;
 import io.laem.engine.model.HfModel;
@@ -130,26 +132,56 @@ public final class Decoder implements AutoCloseable {
         }
     }
 
-    private static NDArray read(NDManager manager, WeightStore w, String name, DataType dataType) {
+    /** Rows of a tensor copied per chunk: bounds the staging buffers and allows tensors over 2 GB. */
+    private static final long CHUNK_BYTES = 256L << 20;
+
+    static NDArray read(NDManager manager, WeightStore w, String name, DataType dataType) {
+        return read(manager, w, name, dataType, CHUNK_BYTES);
+    }
+
+    /** One tensor onto the manager's device, converted per chunk of rows (F32 without a heap copy). */
+    static NDArray read(NDManager manager, WeightStore w, String name, DataType dataType, long chunkBytes) {
         TensorInfo info = w.info(name);
         Shape shape = new Shape(info.shape());
-        NDArray a;
-        if (info.dtype() == DType.F32) {
-            // one copy from the mapping into native memory, none through the Java heap
-            MemorySegment src = w.bytes(name);
-            ByteBuffer buf = manager.allocateDirect(Math.toIntExact(src.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
-            MemorySegment.ofBuffer(buf).copyFrom(src);
-            a = manager.create(buf, shape, DataType.FLOAT32);
-        } else {
-            a = manager.create(w.floats(name), shape);
+        long rows = info.rank() == 0 ? 1 : info.shape()[0];
+        long rowElems = info.rank() == 0 ? 1 : shape.slice(1).size();
+        long chunkRows = Math.max(1, chunkBytes / Math.max(4, rowElems * 4));
+        int elemBytes = info.dtype().bytes();
+        MemorySegment all = w.bytes(name);
+        NDList parts = new NDList();
+        try {
+            for (long r = 0; r < rows; r += chunkRows) {
+                long n = Math.min(chunkRows, rows - r);
+                int count = Math.toIntExact(n * rowElems);
+                MemorySegment src = all.asSlice(r * rowElems * elemBytes, (long) count * elemBytes);
+                Shape partShape = info.rank() == 0 ? shape : new Shape(n).addAll(shape.slice(1));
+                NDArray part;
+                if (info.dtype() == DType.F32) {
+                    ByteBuffer buf = manager.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+                    MemorySegment.ofBuffer(buf).copyFrom(src);
+                    part = manager.create(buf, partShape, DataType.FLOAT32);
+                } else {
+                    float[] f = new float[count];
+                    FloatCodec.decode(info.dtype(), src, f, count);
+                    part = manager.create(f, partShape);
+                }
+                if (part.getDataType() != dataType) {
+                    NDArray c = part.toType(dataType, false);
+                    part.close();
+                    part = c;
+                }
+                parts.add(part);
+            }
+            NDArray a = parts.size() == 1 ? parts.getFirst() : NDArrays.concat(parts, 0);
+            if (parts.size() > 1) {
+                parts.close();
+            }
+            a.setName(name);
+            return a;
+        } catch (RuntimeException e) {
+            parts.close();
+            throw e;
         }
-        if (a.getDataType() != dataType) {
-            NDArray c = a.toType(dataType, false);
-            a.close();
-            a = c;
-        }
-        a.setName(name);
-        return a;
     }
 
     /**

@@ -58,6 +58,79 @@ class TokenizerAndTemplateTest {
         assertEquals("<s><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>", noGen);
     }
 
+    /** Qwen2.5's template (tool branches shortened): whitespace control, attribute access, missing keys. */
+    static final String QWEN25 = String.join("\n",
+            "{%- if tools %}",
+            "    {{- '<|im_start|>system\\n# Tools<|im_end|>\\n' }}",
+            "{%- else %}",
+            "    {%- if messages[0]['role'] == 'system' %}",
+            "        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}",
+            "    {%- else %}",
+            "        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}",
+            "    {%- endif %}",
+            "{%- endif %}",
+            "{%- for message in messages %}",
+            "    {%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first) or (message.role == \"assistant\" and not message.tool_calls) %}",
+            "        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}",
+            "    {%- endif %}",
+            "{%- endfor %}",
+            "{%- if add_generation_prompt %}",
+            "    {{- '<|im_start|>assistant\\n' }}",
+            "{%- endif %}",
+            "");
+
+    @Test
+    void qwen25Template() {
+        ChatTemplate t = new ChatTemplate("test", QWEN25);
+        String out = t.render(List.of(new ChatTemplate.Message("system", "Be terse."), new ChatTemplate.Message("user", "Hi"),
+                new ChatTemplate.Message("assistant", "Hello."), new ChatTemplate.Message("user", "2+2?")), true, null, "<|im_end|>");
+        assertEquals("<|im_start|>system\nBe terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello.<|im_end|>\n"
+                + "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n", out);
+    }
+
+    /** Llama-3.1's template (tool branches dropped): is defined, slicing, filters in expressions, 'in' on a message. */
+    static final String LLAMA31 = String.join("\n",
+            "{{- bos_token }}",
+            "{%- if not tools_in_user_message is defined %}",
+            "    {%- set tools_in_user_message = true %}",
+            "{%- endif %}",
+            "{%- if not date_string is defined %}",
+            "    {%- set date_string = \"26 Jul 2024\" %}",
+            "{%- endif %}",
+            "{%- if messages[0]['role'] == 'system' %}",
+            "    {%- set system_message = messages[0]['content']|trim %}",
+            "    {%- set messages = messages[1:] %}",
+            "{%- else %}",
+            "    {%- set system_message = \"\" %}",
+            "{%- endif %}",
+            "{{- \"<|start_header_id|>system<|end_header_id|>\\n\\n\" }}",
+            "{%- if tools is not none %}",
+            "    {{- \"Environment: ipython\\n\" }}",
+            "{%- endif %}",
+            "{{- \"Cutting Knowledge Date: December 2023\\n\" }}",
+            "{{- \"Today Date: \" + date_string + \"\\n\\n\" }}",
+            "{{- system_message }}",
+            "{{- \"<|eot_id|>\" }}",
+            "{%- for message in messages %}",
+            "    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}",
+            "        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' }}",
+            "    {%- endif %}",
+            "{%- endfor %}",
+            "{%- if add_generation_prompt %}",
+            "    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}",
+            "{%- endif %}",
+            "");
+
+    @Test
+    void llama31Template() {
+        ChatTemplate t = new ChatTemplate("test", LLAMA31);
+        String out = t.render(List.of(new ChatTemplate.Message("system", " Be terse. "), new ChatTemplate.Message("user", "2+2?")), true,
+                "<|begin_of_text|>", "<|eot_id|>");
+        assertEquals("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
+                + "Today Date: 26 Jul 2024\n\nBe terse.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n2+2?<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n", out);
+    }
+
     @Test
     void raiseExceptionBecomesAClearError() {
         ChatTemplate t = new ChatTemplate("test", STRICT);
