@@ -1,14 +1,52 @@
 package io.laem.cli;
 
-import io.laem.engine.LaemException;
-import java.util.concurrent.Callable;
+import io.laem.engine.demo.DemoKitBuilder;
+import io.laem.engine.demo.DemoKitFiles;
+import io.laem.engine.demo.DemoKitSettings;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code laem demo-kit}: placeholder until its issue lands. */
-@Command(name = "demo-kit", mixinStandardHelpOptions = true, description = "Build the demo kit: a tiny model and four task adapters trained on CPU.")
-final class DemoKitCommand implements Callable<Integer> {
+/** {@code laem demo-kit build}: trains and writes the demo kit. */
+@Command(name = "demo-kit", mixinStandardHelpOptions = true,
+        description = "Build the demo kit: a tiny model and four task adapters trained on CPU.")
+final class DemoKitCommand implements Runnable {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
-    public Integer call() {
-        throw new LaemException("laem demo-kit is not implemented yet");
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "build", mixinStandardHelpOptions = true,
+            description = "Train the base model and the four task adapters, evaluate them, and write the kit folder atomically.")
+    int build(@Option(names = "--out", paramLabel = "DIR", defaultValue = "resources/demo",
+                      description = "Kit folder to (re)write (default: ${DEFAULT-VALUE}).") Path out,
+              @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).") long seed,
+              @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "CPU threads (default: ${DEFAULT-VALUE}); results depend on it.") int threads,
+              @Option(names = "--steps", paramLabel = "BASE,ADAPTER", hidden = true, description = "Override the training steps (development).") String steps,
+              @Option(names = "--reuse-base", paramLabel = "DIR", hidden = true, description = "Take the trained base from this kit instead of training it (development).") Path reuseBase,
+              @Option(names = "--adapter-lr", paramLabel = "LR", hidden = true, description = "Override the adapters' learning rate (development).") Float adapterLr,
+              @Option(names = "--base-lr", paramLabel = "LR", hidden = true, description = "Override the base's learning rate (development).") Float baseLr,
+              @Option(names = "--smoke", hidden = true, description = "A tiny model and a few steps (tests).") boolean smoke) {
+        PrintWriter log = spec.commandLine().getOut();
+        DemoKitSettings s = (smoke ? DemoKitSettings.smoke() : DemoKitSettings.standard()).withThreads(threads);
+        if (steps != null) {
+            String[] p = steps.split(",");
+            s = s.withSteps(Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim()));
+        }
+        if (baseLr != null) {
+            s = s.withBaseLearningRate(baseLr);
+        }
+        if (adapterLr != null) {
+            s = s.withAdapterLearningRate(adapterLr);
+        }
+        DemoKitBuilder.Result r = new DemoKitBuilder(s, seed, log).reuseBase(reuseBase).build(out);
+        log.printf("wrote %s in %.0f s%n%n%s", out, r.seconds(), DemoKitFiles.table(r.rows()));
+        log.flush();
+        return 0;
     }
 }

@@ -1,0 +1,35 @@
+package io.laem.engine.demo;
+
+import io.laem.engine.infer.Scorer.Example;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** The shared prompt/completion shape of the demo data and its random pieces. */
+final class DemoText {
+    static final List<String> DIGIT_WORDS = List.of("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine");
+
+    private DemoText() {}
+
+    /** {@code "<prefix>: <input> ="} -> {@code " <output>."}: the end marker "." precedes EOS. */
+    static Example example(String prefix, String input, String output) {
+        return new Example(prefix + ": " + input + " =", " " + output + ".");
+    }
+
+    static String letters(SplittableRandom rnd, int minLen, int maxLen) {
+        int n = minLen + rnd.nextInt(maxLen - minLen + 1);
+        StringBuilder sb = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            sb.append((char) ('a' + rnd.nextInt(26)));
+        }
+        return sb.toString();
+    }
+
+    static String digits(SplittableRandom rnd, int minLen, int maxLen) {
+        int n = minLen + rnd.nextInt(maxLen - minLen + 1);
+        StringBuilder sb = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            sb.append((char) ('0' + rnd.nextInt(10)));
+        }
+        return sb.toString();
+    }
+}

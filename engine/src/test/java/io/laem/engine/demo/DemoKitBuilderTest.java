@@ -1,0 +1,81 @@
+package io.laem.engine.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.laem.cli.LaemCli;
+
+import io.laem.engine.eval.TaskSuite;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.model.HfModel;
+import io.laem.engine.model.ModuleKind;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole build pipeline on a tiny model for a few steps: files, formats, determinism of the data. */
+class DemoKitBuilderTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void smokeBuildWritesACompleteKit() throws Exception {
+        Path kit = dir.resolve("kit");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = LaemCli.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        assertEquals(0, cl.execute("demo-kit", "build", "--out", kit.toString(), "--seed", "3", "--smoke"), err.toString());
+        assertTrue(out.toString().contains("adapter reverse trained"), out.toString());
+
+        try (HfModel base = HfModel.open(kit.resolve("base"))) {
+            assertEquals(DemoData.vocabSize(), base.config().vocabSize());
+            assertTrue(base.tokenizerJson().isPresent());
+        }
+        for (DemoTask t : DemoTask.values()) {
+            LoraAdapter a = LoraAdapter.load(kit.resolve("adapters").resolve(t.id()));
+            assertEquals(2 * ModuleKind.values().length, a.modules().size());
+            assertEquals(2.0, a.config().scaleOf(a.modules().firstKey()), 1e-12);
+        }
+        TaskSuite suite = TaskSuite.read(kit.resolve("tasks.yaml"));
+        assertEquals(4, suite.names().size());
+        assertEquals(8, suite.examples("add", "test").size());
+        assertEquals(Jsonl.format(DemoData.splits(DemoTask.ADD, 3, 40, 8, 8).test()), Files.readString(suite.path("add", "test")));
+        Recipe r = RecipeYaml.read(kit.resolve("recipe.yaml"));
+        assertEquals(kit.resolve("base").toAbsolutePath().normalize(), r.baseModel());
+        assertEquals(0.25, r.weight("spell", 0, 2, ModuleKind.Q_PROJ), 0);
+        assertTrue(Files.readString(kit.resolve("README.md")).contains("| adapter `reverse` |"));
+        assertTrue(Files.readString(kit.resolve("recipe.yaml")).contains("path: adapters/reverse"));
+
+        // the same seed again: bit-identical weights (same machine, same thread count)
+        Path again = dir.resolve("again");
+        new DemoKitBuilder(DemoKitSettings.smoke(), 3, null).build(again);
+        for (String f : new String[] {"base/model.safetensors", "adapters/add/adapter_model.safetensors", "tasks/spell/train.jsonl"}) {
+            assertEquals(-1L, Files.mismatch(kit.resolve(f), again.resolve(f)), f);
+        }
+    }
+
+    @Test
+    void trainingLowersTheLossOnAFixedBatch() {
+        var s = DemoKitSettings.smoke();
+        var cfg = io.laem.engine.model.ModelConfig.parse("t", io.laem.engine.synth.SyntheticModels.configJson(s.model()));
+        try (var nd = ai.djl.ndarray.NDManager.newBaseManager("PyTorch")) {
+            var params = DemoKitBuilder.initialWeights(nd, cfg, new java.util.SplittableRandom(1));
+            params.values().forEach(p -> p.setRequiresGradient(true));
+            var ex = java.util.List.of(new io.laem.engine.eval.EncodedExample(new long[] {1, 5, 6, 7}, new long[] {7, 6, 5, 2}),
+                    new io.laem.engine.eval.EncodedExample(new long[] {1, 8, 9}, new long[] {9, 8, 2}));
+            var batch = io.laem.engine.eval.TokenBatch.of(ex, 0, false);
+            try (var dec = io.laem.engine.infer.Decoder.fromArrays(cfg, nd, params)) {
+                float first = Trainer.train(dec, params, step -> batch, new Trainer.Settings(1, 1e-2f, 0f, 1, 1f), null, null);
+                float later = Trainer.train(dec, params, step -> batch, new Trainer.Settings(40, 1e-2f, 0f, 1, 1f), null, null);
+                assertTrue(later < 0.5 * first, first + " -> " + later);
+            }
+        }
+    }
+}
