@@ -1,7 +1,6 @@
 package io.laem.app.layers;
 
 import io.fair_acc.chartfx.XYChart;
-import io.fair_acc.chartfx.axes.spi.ColorGradientAxis;
 import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.renderer.ContourType;
 import io.fair_acc.chartfx.renderer.spi.ContourDataSetRenderer;
@@ -36,7 +35,7 @@ public final class HeatmapChart extends XYChart {
             a.setTickUnit(1);
             a.setUnit(null);
         }
-        // the renderer adds its own color axis: name it after the metric
+        // the renderer adds its own color (z) axis: name it after the metric
         getAxes().addListener((javafx.collections.ListChangeListener<io.fair_acc.chartfx.axes.Axis>) c -> nameZAxis());
         xAxis.setTickLabelFormatter(new StringConverter<>() {
             @Override
@@ -112,7 +111,7 @@ public final class HeatmapChart extends XYChart {
         List<io.fair_acc.chartfx.axes.Axis> all = new java.util.ArrayList<>(getAxes());
         all.addAll(renderer.getAxes());
         for (io.fair_acc.chartfx.axes.Axis a : all) {
-            if (a instanceof ColorGradientAxis z) {
+            if (a != xAxis && a != yAxis && a instanceof DefaultNumericAxis z) {
                 z.setName(zName);
                 z.setUnit(null);
             }
