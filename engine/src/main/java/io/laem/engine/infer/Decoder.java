@@ -114,10 +114,14 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * Copies the memory-mapped weights onto a device in a data type (float32 on a CPU; float32,
-     * bfloat16 or float16 on a GPU). The HfModel can be closed afterwards.
+     * Copies the memory-mapped weights onto a device in a data type (float32, or float16 with norms,
+     * softmax and log-softmax in float32). The HfModel can be closed afterwards.
      */
     public static Decoder load(HfModel model, Device device, DataType dataType) {
+        if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT16) {
+            // BFLOAT16 arrays abort the JVM in DJL 0.35.1's PyTorch JNI: refuse before touching them
+            throw new LaemException(model.dir() + ": cannot run in " + dataType + " (supported: float32, float16)");
+        }
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         try {
             Map<String, NDArray> params = new LinkedHashMap<>();

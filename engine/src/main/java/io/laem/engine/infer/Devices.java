@@ -29,9 +29,14 @@ public final class Devices {
         };
     }
 
-    /** float32 on the CPU, bfloat16 on a GPU (norms and softmax still run in float32). */
+    /**
+     * float32 everywhere. bfloat16 aborts the JVM inside DJL 0.35.1's PyTorch JNI (creating or
+     * converting to a BFLOAT16 array), and float16 overflows in the residual stream of some bf16-trained
+     * models (Qwen2), so half precision is opt-in through {@link Decoder#load(io.laem.engine.model.HfModel,
+     * Device, DataType)} with {@code FLOAT16}.
+     */
     public static DataType dataTypeFor(Device d) {
-        return d.isGpu() ? DataType.BFLOAT16 : DataType.FLOAT32;
+        return DataType.FLOAT32;
     }
 
     private static int gpuCount() {
