@@ -170,6 +170,8 @@ public final class WeightsView extends BorderPane {
         setRight(settingsPane(vm.settings()));
 
         vm.revisionProperty().addListener(o -> refresh());
+        vm.settings().sharedModeProperty().addListener(o -> refresh());
+        vm.looksProperty().addListener(o -> refresh());
         vm.groupProperty().addListener(o -> refresh());
         vm.splitProperty().addListener(o -> group.setConverter(group.getConverter()));
         refresh();
@@ -338,7 +340,9 @@ public final class WeightsView extends BorderPane {
                 ds.set(x, y);
                 Color c = vm.color(s);
                 String web = String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
-                String dash = !vm.isEnabled(s) ? "2 4" : s == series.size() - 1 ? "8 4" : null;
+                boolean shared = s == series.size() - 1;
+                boolean off = shared ? vm.settings().sharedModeProperty().get() == Recipe.Shared.Mode.NONE : !vm.isEnabled(s);
+                String dash = off ? "2 4" : shared ? "8 4" : null;
                 ds.setStyle("-fx-line-color: " + web + "; -fx-stroke: " + web + "; -fx-fill: " + web + "; -fx-marker-color: " + web
                         + "; -fx-line-width: 2.5; -fx-marker-size: 5" + (dash == null ? "" : "; -fx-line-dash-array: " + dash));
             }

@@ -42,6 +42,7 @@ public final class WeightsViewModel implements AutoCloseable {
     });
     private final AtomicReference<SessionData> pending = new AtomicReference<>();
     private Consumer<String> errorHandler = m -> {};
+    private final javafx.beans.property.ReadOnlyIntegerWrapper looks = new javafx.beans.property.ReadOnlyIntegerWrapper(this, "looks");
     private boolean syncing;
 
     public WeightsViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks) {
@@ -52,7 +53,10 @@ public final class WeightsViewModel implements AutoCloseable {
             syncFromTable();
             pushLive();
         });
-        workspace.adapters().addListener((javafx.beans.Observable o) -> pushLive());
+        workspace.adapters().addListener((javafx.beans.Observable o) -> {
+            looks.set(looks.get() + 1);
+            pushLive();
+        });
         mode.addListener((o, a, b) -> {
             if (!syncing) {
                 w.setMode(b, controlPoints.get());
@@ -85,6 +89,11 @@ public final class WeightsViewModel implements AutoCloseable {
 
     public ReadOnlyIntegerProperty revisionProperty() {
         return workspace.weights().revisionProperty();
+    }
+
+    /** Changes when an adapter is switched on or off or changes color (the curves' looks). */
+    public ReadOnlyIntegerProperty looksProperty() {
+        return looks.getReadOnlyProperty();
     }
 
     /** Which module group the curves show and edit (both at once unless split). */
