@@ -18,6 +18,10 @@ public final class ScoreData {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new LaemException(file + ": file not found");
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new LaemException(file + ": not UTF-8 text");
         } catch (IOException e) {
             throw new LaemException(file + ": cannot read: " + e.getMessage());
         }

@@ -137,6 +137,8 @@ class GenerateAndScoreTest {
 
     @Test
     void jsonlErrorsNameTheLine(@TempDir Path dir) throws Exception {
+        assertTrue(assertThrows(LaemException.class, () -> ScoreData.readJsonl(dir.resolve("missing.jsonl"))).getMessage()
+                .endsWith("missing.jsonl: file not found"));
         Path empty = Files.writeString(dir.resolve("empty.jsonl"), "\n\n");
         assertTrue(assertThrows(LaemException.class, () -> ScoreData.readJsonl(empty)).getMessage().contains("no examples"));
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\":\"a\",\"completion\":\"b\"}\n{\"prompt\": 1}\n");
