@@ -120,6 +120,26 @@ class GenerateAndScoreTest {
     }
 
     @Test
+    void emptyCompletionsScoreZeroTokensAndBatchesAgree() {
+        try (Decoder d = DecoderGoldenTest.open("qwen3"); HfTokenizer t = tokenizer("qwen3")) {
+            Scorer s = new Scorer(d, t);
+            List<Scorer.Example> ex = new ArrayList<>();
+            ex.add(new Scorer.Example("abc", ""));
+            for (int i = 0; i < 40; i++) { // more than one batch, many lengths
+                ex.add(new Scorer.Example("p".repeat(1 + i % 7), "q" + "r".repeat(i % 5)));
+            }
+            Scorer.Result all = s.score(ex);
+            assertEquals(0, all.examples().getFirst().tokens());
+            assertEquals(0.0, all.examples().getFirst().nll());
+            for (int i = 1; i < ex.size(); i += 13) { // each example alone gives the same NLL as in the padded batch
+                Scorer.ExampleScore alone = s.score(List.of(ex.get(i))).examples().getFirst();
+                assertEquals(alone.tokens(), all.examples().get(i).tokens());
+                assertEquals(alone.nll(), all.examples().get(i).nll(), 1e-4 * alone.nll());
+            }
+        }
+    }
+
+    @Test
     void promptLongerThanContextIsRefused() {
         try (Decoder d = DecoderGoldenTest.open("llama"); HfTokenizer t = tokenizer("llama")) {
             LaemException e = assertThrows(LaemException.class,
