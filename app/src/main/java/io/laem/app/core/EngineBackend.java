@@ -140,19 +140,20 @@ public final class EngineBackend implements Backend {
             }
             var m = a.module(new ModuleKey(layer, k));
             if (m.isEmpty()) {
-                sb.append(String.format("  %-9s  (not adapted)%n", k.peftName()));
+                sb.append(String.format("%-9s not adapted%n", k.peftName()));
             } else {
                 LoraModule lm = m.get();
-                sb.append(String.format("  %-9s  rank %d, scale %.3g, [%d x %d], delta norm %.4g%n",
-                        k.peftName(), lm.rank(), lm.scale(), lm.out(), lm.in(), lm.deltaNorm()));
+                sb.append(String.format("%-9s r%d s%.3g [%dx%d] norm %.4g%n", k.peftName(), lm.rank(), lm.scale(), lm.out(), lm.in(),
+                        lm.deltaNorm()));
                 AdapterAnalysis an = lastAnalysis;
                 var st = an == null ? null : an.deltas().getOrDefault(new ModuleKey(layer, k), Map.of()).get(adapterName);
                 if (st != null) {
-                    sb.append(String.format("             effective rank %d (90%%) / %d (99%%), top-10%% entries hold %.0f%% of the energy%n",
-                            st.effectiveRank90(), st.effectiveRank99(), 100 * st.top10Energy()));
+                    sb.append(String.format("          eff. rank %d/%d, top 10%% %.0f%%%n", st.effectiveRank90(), st.effectiveRank99(),
+                            100 * st.top10Energy()));
                 }
             }
         }
+        sb.append("\nr rank, s scale, [out x in], norm ||s·BA||_F;\neff. rank at 90%/99% energy; top 10%: energy share\nof the largest 10% of entries.\n");
         return sb.toString().stripTrailing();
     }
 

@@ -58,7 +58,7 @@ public final class LayersView extends BorderPane {
         side.setPadding(new Insets(6));
         VBox.setVgrow(details, javafx.scene.layout.Priority.ALWAYS);
         SplitPane split = new SplitPane(chartPane, side);
-        split.setDividerPositions(0.68);
+        split.setDividerPositions(0.64);
         setCenter(split);
         HBox bottom = new HBox(hover);
         bottom.setPadding(new Insets(4, 6, 4, 6));

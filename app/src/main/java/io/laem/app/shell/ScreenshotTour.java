@@ -66,7 +66,7 @@ public final class ScreenshotTour {
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
         step("playground", idle, () -> {
             window.tabs().getSelectionModel().select(3);
-            vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "Q: 12+7=\nA:"));
+            vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "add: 12+7 ="));
             vm.playground().maxTokensProperty().set(24);
             vm.playground().generate();
         });

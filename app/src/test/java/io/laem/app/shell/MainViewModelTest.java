@@ -96,7 +96,7 @@ class MainViewModelTest {
         assertEquals("v_proj", vm.layers().heatmapProperty().get().moduleFilter());
         assertTrue(vm.layers().cellText(3, 1).startsWith("layer 3 · reverse · delta norm (v_proj) = "));
         Fx.run(() -> vm.layers().select(3, 1));
-        Fx.waitUntil(10, () -> vm.layers().detailsProperty().get().matches("(?s).*v_proj +rank 4, scale.*"));
+        Fx.waitUntil(10, () -> vm.layers().detailsProperty().get().matches("(?s).*v_proj +r4 s2[.]00 .*"));
     }
 
     @Test
