@@ -44,6 +44,10 @@ public final class InferenceModel implements AutoCloseable {
         }
     }
 
+    public Path baseDir() {
+        return baseDir;
+    }
+
     public Decoder decoder() {
         return decoder;
     }

@@ -12,7 +12,9 @@ import io.laem.engine.io.SafetensorsWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The MoA router: a softmax classifier over standardized prompt features that picks the task
@@ -80,14 +82,26 @@ public record Router(List<String> labels, float[] mean, float[] std, float[] wei
         return p;
     }
 
-    /** Writes router.json (labels, base) and router.safetensors atomically into {@code dir}. */
-    public void save(Path dir, String baseModel) {
+    /**
+     * Writes router.json (labels, base model, the adapter folder of each label relative to
+     * {@code dir}) and router.safetensors atomically into {@code dir}.
+     */
+    public void save(Path dir, String baseModel, Map<String, Path> experts) {
         ObjectNode cfg = Json.JSON.createObjectNode();
         cfg.put("type", "moa-sequence-router");
         cfg.put("features", "mean-pooled final hidden state of the base model over the prompt");
         cfg.put("base_model", baseModel);
         ArrayNode ls = cfg.putArray("labels");
         labels.forEach(ls::add);
+        ObjectNode ex = cfg.putObject("experts");
+        Path abs = dir.toAbsolutePath().normalize();
+        for (String label : labels) {
+            Path p = experts.get(label);
+            if (p == null) {
+                throw new LaemException("router label '" + label + "' has no adapter");
+            }
+            ex.put(label, abs.relativize(p.toAbsolutePath().normalize()).toString());
+        }
         int k = labels.size();
         int f = features();
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "laem-router")
@@ -100,6 +114,18 @@ public record Router(List<String> labels, float[] mean, float[] std, float[] wei
             Files.writeString(tmp.resolve(CONFIG), json);
             w.writeDirect(tmp.resolve(WEIGHTS));
         });
+    }
+
+    /** The adapter folder of each label, as router.json gives them (relative to {@code dir}). */
+    public static Map<String, Path> experts(Path dir) {
+        Path file = dir.resolve(CONFIG);
+        JsonNode ex = Json.readTree(file).get("experts");
+        if (ex == null || !ex.isObject()) {
+            throw new LaemException(file + ": field 'experts' must map each label to its adapter folder");
+        }
+        Map<String, Path> out = new LinkedHashMap<>();
+        ex.fields().forEachRemaining(e -> out.put(e.getKey(), dir.resolve(e.getValue().asText()).normalize()));
+        return out;
     }
 
     public static Router load(Path dir) {

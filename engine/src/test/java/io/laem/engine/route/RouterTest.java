@@ -40,7 +40,8 @@ class RouterTest {
     @Test
     void savesAndLoadsExactly(@TempDir Path dir) {
         Router r = new Router(List.of("x", "y"), new float[] {1, 2}, new float[] {0.5f, 3}, new float[] {1, -1, 0.25f, 2}, new float[] {0.1f, -0.1f});
-        r.save(dir.resolve("router"), "base");
+        r.save(dir.resolve("router"), "base", java.util.Map.of("x", dir.resolve("ax"), "y", dir.resolve("ay")));
+        assertEquals(dir.resolve("ax"), Router.experts(dir.resolve("router")).get("x"));
         Router back = Router.load(dir.resolve("router"));
         assertEquals(r.labels(), back.labels());
         assertArrayEquals(r.weight(), back.weight());

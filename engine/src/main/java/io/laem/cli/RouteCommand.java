@@ -1,0 +1,185 @@
+package io.laem.cli;
+
+import io.laem.engine.LaemException;
+import io.laem.engine.eval.TaskSuite;
+import io.laem.engine.infer.Devices;
+import io.laem.engine.infer.Generator;
+import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.io.Json;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.route.MoaModel;
+import io.laem.engine.route.RoutedModel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code laem route}: the Mixture-of-LoRAs alternative to merging (a router picks the adapter per input). */
+@Command(name = "route", mixinStandardHelpOptions = true,
+        description = "Mixture-of-LoRAs: train a router over task adapters, evaluate or generate with routing.",
+        subcommands = {RouteCommand.Train.class, RouteCommand.Eval.class, RouteCommand.Generate.class})
+final class RouteCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Base model and device shared by the subcommands. */
+    static final class ModelOptions {
+        @Option(names = "--base", required = true, paramLabel = "DIR", description = "Base model folder (HF format).")
+        Path base;
+
+        @Option(names = "--device", paramLabel = "D", defaultValue = "cpu", description = "auto, cpu or gpu (default: ${DEFAULT-VALUE}).")
+        String device;
+
+        InferenceModel open() {
+            return InferenceModel.open(base, Devices.resolve(device));
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Train a router on the tasks' prompts, labelled by task; each task's adapter is its expert.")
+    static final class Train implements Callable<Integer> {
+        @CommandLine.Mixin
+        ModelOptions model;
+
+        @Option(names = "--adapter", required = true, paramLabel = "[TASK=]DIR",
+                description = "Expert adapter of a task (default task name: the folder name). Repeatable.")
+        List<String> adapters = new ArrayList<>();
+
+        @Option(names = "--tasks", required = true, paramLabel = "TASKS.yaml", description = "Task files; task names are the router's labels.")
+        Path tasks;
+
+        @Option(names = "--split", defaultValue = "train", description = "Split whose prompts train the router (default: ${DEFAULT-VALUE}).")
+        String split;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Router folder to write.")
+        Path out;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Map<String, Path> experts = new LinkedHashMap<>();
+            for (String a : adapters) {
+                int eq = a.indexOf('=');
+                Path dir = Path.of(eq < 0 ? a : a.substring(eq + 1));
+                String name = eq < 0 ? dir.toAbsolutePath().normalize().getFileName().toString() : a.substring(0, eq);
+                experts.put(name, dir);
+            }
+            var data = TaskSuite.read(tasks).split(split);
+            PrintWriter err = spec.commandLine().getErr();
+            try (InferenceModel m = model.open()) {
+                experts.values().forEach(d -> LoraAdapter.load(d).validateAgainst(m.config(), model.base));
+                MoaModel.train(m, data, experts, out, (done, total, msg) -> {
+                    err.println("route: " + msg);
+                    err.flush();
+                }, CancellationToken.NONE);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = "Per task: routing accuracy, and exact match / mean NLL of routed inference.")
+    static final class Eval implements Callable<Integer> {
+        @CommandLine.Mixin
+        ModelOptions model;
+
+        @Option(names = "--router", required = true, paramLabel = "DIR", description = "Router folder (from laem route train).")
+        Path router;
+
+        @Option(names = "--tasks", required = true, paramLabel = "TASKS.yaml", description = "Task files.")
+        Path tasks;
+
+        @Option(names = "--split", defaultValue = "test", description = "Split to evaluate (default: ${DEFAULT-VALUE}).")
+        String split;
+
+        @Option(names = "--json", description = "Print {\"tasks\": {TASK: {\"routing_accuracy\", \"exact_match\", \"mean_nll\", \"examples\"}}}.")
+        boolean json;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            var data = TaskSuite.read(tasks).split(split);
+            Map<String, MoaModel.TaskResult> res;
+            try (InferenceModel m = model.open()) {
+                res = MoaModel.evaluate(m, MoaModel.load(m, router), data, CancellationToken.NONE);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                var root = Json.JSON.createObjectNode();
+                var ts = root.putObject("tasks");
+                res.forEach((t, r) -> {
+                    var o = ts.putObject(t);
+                    o.put("routing_accuracy", r.routingAccuracy());
+                    o.put("exact_match", r.exactMatch());
+                    o.put("mean_nll", r.meanNll());
+                    o.put("examples", r.examples());
+                });
+                out.println(root.toPrettyString());
+            } else {
+                out.printf("%-12s %8s %8s %9s %8s%n", "task", "routing", "exact", "mean NLL", "examples");
+                res.forEach((t, r) -> out.printf("%-12s %7.1f%% %7.1f%% %9.4f %8d%n", t, 100 * r.routingAccuracy(),
+                        100 * r.exactMatch(), r.meanNll(), r.examples()));
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "Route a prompt to its adapter and stream the greedy completion.")
+    static final class Generate implements Callable<Integer> {
+        @CommandLine.Mixin
+        ModelOptions model;
+
+        @Option(names = "--router", required = true, paramLabel = "DIR", description = "Router folder (from laem route train).")
+        Path router;
+
+        @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
+        String prompt;
+
+        @Option(names = "--max-tokens", defaultValue = "64", paramLabel = "N", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+        int maxTokens;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if (prompt.isEmpty()) {
+                throw new LaemException("route generate: --prompt is empty");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            try (InferenceModel m = model.open()) {
+                RoutedModel routed = MoaModel.load(m, router);
+                RoutedModel.Routing r = routed.route(List.of(prompt), CancellationToken.NONE).getFirst();
+                err.printf("route: %s (p=%.3f)%n", r.label(), r.probability());
+                err.flush();
+                routed.activate(r.label());
+                new Generator(m.decoder(), m.tokenizer()).generate(prompt, Generator.Options.greedy(maxTokens), (id, text) -> {
+                    out.print(text);
+                    out.flush();
+                }, null);
+                out.println();
+                out.flush();
+            }
+            return 0;
+        }
+    }
+}
