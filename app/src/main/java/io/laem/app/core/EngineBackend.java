@@ -3,6 +3,8 @@ package io.laem.app.core;
 import io.laem.engine.LaemException;
 import io.laem.engine.analysis.AdapterAnalysis;
 import io.laem.engine.analysis.Analyzer;
+import io.laem.engine.eval.EvalReport;
+import io.laem.engine.eval.Evaluator;
 import io.laem.engine.infer.ChatTemplate;
 import io.laem.engine.infer.Generator;
 import io.laem.engine.infer.ScoreData;
@@ -233,8 +235,9 @@ public final class EngineBackend implements Backend {
     }
 
     /**
-     * Mean validation NLL per token of every task for the base, each enabled adapter alone, their
-     * uniform average and the current merge, on the loaded model (coefficients only change).
+     * Exact match and mean NLL per token on every task's validation data for the base, each enabled
+     * adapter alone, their uniform average and the current merge, on the loaded model (only the
+     * bank's coefficients change between them).
      */
     @Override
     public Optimization.Comparison evaluate(SessionData s, Progress progress) {
@@ -247,45 +250,48 @@ public final class EngineBackend implements Backend {
         List<String> methods = new ArrayList<>(List.of("base"));
         methods.addAll(adapters);
         methods.addAll(List.of("uniform", "LAEM (current weights)"));
-        List<String> tasks = s.tasks().stream().map(SessionData.TaskRef::name).toList();
-        double[][] v = new double[methods.size()][tasks.size()];
+        Map<String, List<Scorer.Example>> data = new LinkedHashMap<>();
+        for (SessionData.TaskRef t : s.tasks()) {
+            data.put(t.name(), ScoreData.readJsonl(t.file()));
+        }
+        List<String> tasks = List.copyOf(data.keySet());
+        List<String> columns = new ArrayList<>();
+        for (String t : tasks) {
+            columns.add(t + " exact match");
+            columns.add(t + " NLL");
+        }
+        double[][] v = new double[methods.size()][columns.size()];
         synchronized (m.lock()) {
             m.checkOpen();
             m.syncAdapters(s);
             EngineProgress ep = new EngineProgress(progress);
             m.syncPlan(r, ep, ep.token());
-            Scorer scorer = new Scorer(m.decoder(), m.tokenizer());
-            List<Scorer.Prepared> data = new ArrayList<>();
-            try {
-                for (SessionData.TaskRef t : s.tasks()) {
-                    data.add(scorer.prepare(ScoreData.readJsonl(t.file())));
+            Evaluator evaluator = new Evaluator(m.decoder(), m.tokenizer());
+            for (int i = 0; i < methods.size(); i++) {
+                progress.update(i, methods.size(), methods.get(i));
+                if (progress.isCancelled()) {
+                    throw new java.util.concurrent.CancellationException();
                 }
-                for (int i = 0; i < methods.size(); i++) {
-                    progress.update(i, methods.size(), methods.get(i));
-                    if (progress.isCancelled()) {
-                        throw new java.util.concurrent.CancellationException();
+                if (i == 0) {
+                    m.showBase();
+                } else if (i <= adapters.size()) {
+                    m.showAdapter(adapters.get(i - 1));
+                } else if (i == adapters.size() + 1) {
+                    m.showBase();
+                    for (String a : adapters) {
+                        m.decoder().bank().setAll(io.laem.engine.optimize.BankCoefficients.bankName(LiveModel.RAW, a), 1.0 / adapters.size());
                     }
-                    if (i == 0) {
-                        m.showBase();
-                    } else if (i <= adapters.size()) {
-                        m.showAdapter(adapters.get(i - 1));
-                    } else if (i == adapters.size() + 1) {
-                        m.showBase();
-                        for (String a : adapters) {
-                            m.decoder().bank().setAll(io.laem.engine.optimize.BankCoefficients.bankName(LiveModel.RAW, a), 1.0 / adapters.size());
-                        }
-                    } else {
-                        m.showMerge(r);
-                    }
-                    for (int t = 0; t < tasks.size(); t++) {
-                        v[i][t] = scorer.score(data.get(t)).meanNll();
-                    }
+                } else {
+                    m.showMerge(r);
                 }
-            } finally {
-                data.forEach(Scorer.Prepared::close);
+                EvalReport rep = evaluator.evaluate(data);
+                for (int t = 0; t < tasks.size(); t++) {
+                    v[i][2 * t] = rep.tasks().get(tasks.get(t)).exactMatch();
+                    v[i][2 * t + 1] = rep.tasks().get(tasks.get(t)).meanNll();
+                }
             }
         }
-        return new Optimization.Comparison("validation NLL", tasks, methods, v);
+        return new Optimization.Comparison("validation", columns, methods, v);
     }
 
     @Override
