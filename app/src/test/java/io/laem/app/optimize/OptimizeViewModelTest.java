@@ -1,0 +1,83 @@
+package io.laem.app.optimize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.laem.app.FakeDialogs;
+import io.laem.app.FixtureKit;
+import io.laem.app.Fx;
+import io.laem.app.ScriptedBackend;
+import io.laem.app.core.AppPreferences;
+import io.laem.app.core.BackgroundTasks;
+import io.laem.app.core.WeightTable;
+import io.laem.app.core.Workspace;
+import io.laem.app.shell.MainViewModel;
+import io.laem.engine.model.ModuleKind.Group;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The optimize view model on scripted runs: live events, animated weights, stop, apply. */
+class OptimizeViewModelTest {
+    @TempDir
+    Path dir;
+    MainViewModel vm;
+    FakeDialogs dialogs = new FakeDialogs();
+
+    @BeforeEach
+    void open() throws Exception {
+        Fx.start();
+        Path session = FixtureKit.write(dir.resolve("kit"));
+        Fx.run(() -> vm = new MainViewModel(new Workspace(), new ScriptedBackend(20), new BackgroundTasks(), dialogs,
+                new AppPreferences(dir.resolve("prefs"))));
+        Fx.run(() -> vm.openSession(session, p -> {}));
+        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3 && !vm.tasks().isBusy());
+    }
+
+    @AfterEach
+    void close() {
+        Fx.run(vm::close);
+    }
+
+    @Test
+    void bestWeightsAnimateAndStopKeepsThem() {
+        OptimizeViewModel o = vm.optimize();
+        Fx.run(() -> {
+            o.budgetProperty().set(1000);
+            o.start();
+        });
+        Fx.waitUntil(30, () -> o.events().size() >= 5);
+        Fx.run(o::stop);
+        Fx.waitUntil(30, () -> !o.runningProperty().get());
+        int n = o.events().size();
+        assertTrue(n >= 5 && n < 1000, "evaluations: " + n);
+        assertTrue(o.summaryProperty().get().startsWith("Stopped after"), o.summaryProperty().get());
+        // the table shows the best weights so far, per layer: the scripted run's weight of series 1 is 0.2 + 0.01 e
+        WeightTable t = vm.workspace().weights();
+        assertEquals(WeightTable.Mode.PER_LAYER, t.mode());
+        int last = o.events().get(n - 1).evaluation();
+        assertEquals(0.2 + 0.01 * last, t.get(Group.ATTN, 1, 3), 0.011);
+        // two undo steps back to the control points: the run's weights, then the switch to per-layer curves
+        Fx.run(t::undo);
+        Fx.run(t::undo);
+        assertEquals(WeightTable.Mode.CONTROL_POINTS, t.mode());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+    }
+
+    @Test
+    void aFinishedRunFillsTheComparisonAndApplies() {
+        OptimizeViewModel o = vm.optimize();
+        Fx.run(() -> {
+            o.budgetProperty().set(4);
+            o.start();
+        });
+        Fx.waitUntil(30, () -> !o.runningProperty().get() && o.comparisonProperty().get() != null);
+        assertEquals(4, o.events().size());
+        assertEquals(java.util.List.of("base", "arith", "reverse", "upper", "uniform", "TIES", "LAEM"), o.comparisonProperty().get().methods());
+        Fx.run(() -> vm.workspace().weights().set(Group.ATTN, 0, 0, 2.0, false));
+        Fx.run(o::apply);
+        assertEquals(0.14, vm.workspace().weights().get(Group.ATTN, 0, 0), 1e-9); // scripted best: 0.1 + 0.01 * 4
+    }
+}
