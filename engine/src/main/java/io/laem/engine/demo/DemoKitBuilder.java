@@ -13,6 +13,12 @@ import io.laem.engine.eval.TokenBatch;
 import io.laem.engine.infer.CharTokenizer;
 import io.laem.engine.infer.Decoder;
 import io.laem.engine.infer.HfTokenizer;
+import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.merge.recipe.Schedule;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
 import io.laem.engine.infer.LoraBank;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.DType;
@@ -46,6 +52,9 @@ import java.util.SplittableRandom;
 public final class DemoKitBuilder {
     /** Test-split reports by row name: base, each adapter, uniform average (and more rows added later). */
     public record Result(Map<String, EvalReport> rows, double seconds) {}
+
+    /** TIES' trim density in the results table. */
+    public static final double TIES_DENSITY = 0.5;
 
     private final DemoKitSettings s;
     private final long seed;
@@ -131,10 +140,31 @@ public final class DemoKitBuilder {
                 log("uniform average: " + summary(rows.get("uniform")));
             }
         }
-        Result r = new Result(rows, seconds());
         DemoKitFiles.writeRecipe(kit);
+        rows.put("ties", evaluateTies(kit, data));
+        log("TIES: " + summary(rows.get("ties")));
+        Result r = new Result(rows, seconds());
         DemoKitFiles.writeResults(kit, r, s, seed);
         return r;
+    }
+
+    /**
+     * TIES through the merge engine's recipe path (as {@code laem eval --recipe}): trim each task
+     * delta to its top half by magnitude, elect signs by total, disjoint mean, weight 1 each.
+     */
+    private EvalReport evaluateTies(Path kit, Map<DemoTask, DemoData.Splits> data) {
+        Recipe base = RecipeYaml.read(kit.resolve("recipe.yaml"));
+        Recipe ties = base.withRedundancy(new Recipe.Redundancy(Recipe.Redundancy.Strategy.TIES, TIES_DENSITY, 1.0,
+                Recipe.Redundancy.Sign.TOTAL, seed));
+        for (Recipe.AdapterRef a : base.adapters()) {
+            ties = ties.withWeight(a.name(), Schedule.constant(1.0));
+        }
+        Map<String, List<Example>> test = new LinkedHashMap<>();
+        data.forEach((t, sp) -> test.put(t.id(), sp.test()));
+        try (InferenceModel m = InferenceModel.open(kit.resolve("base"), ai.djl.Device.cpu())) {
+            m.applyRecipe(ties, ProgressListener.NONE, CancellationToken.NONE);
+            return new Evaluator(m.decoder(), m.tokenizer()).evaluate(test);
+        }
     }
 
     private void loadBase(Map<String, NDArray> params, Path file) {

@@ -64,7 +64,7 @@ public final class DemoKitFiles {
         return switch (row) {
             case "base" -> "base";
             case "uniform" -> "uniform average (0.25 each)";
-            case "ties" -> "TIES";
+            case "ties" -> "TIES (density " + DemoKitBuilder.TIES_DENSITY + ", weight 1 each)";
             default -> "adapter `" + row + "`";
         };
     }
@@ -98,9 +98,9 @@ public final class DemoKitFiles {
 
                 | task | prompt | completion |
                 |---|---|---|
-                | reverse | `reverse: stone =` | ` enots.` |
-                | sort | `sort: dbca =` | ` abcd.` |
-                | add | `add: 47+85 =` | ` 132.` |
+                | shift | `shift: stone =` | ` tupof.` |
+                | mirror | `mirror: stone =` | ` hglmv.` |
+                | nines | `nines: 3074 =` | ` 6925.` |
                 | spell | `spell: 307 =` | ` three zero seven.` |
 
                 ## Results (test split)

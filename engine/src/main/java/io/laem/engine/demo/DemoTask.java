@@ -5,17 +5,24 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The four demo tasks. Each needs a different skill (positional copying backwards, ordering,
- * arithmetic with carries, a digit-to-word lookup), all share the prompt shape
+ * The four demo tasks. Each maps every input character through its own function: letter
+ * successor, alphabet mirror, digit complement, digit to word (a lookup that also expands). Two
+ * act on letters and two on digits, so merging them has real conflicts (shift and mirror want
+ * different letters for the same input) next to separable pairs. Inputs have a fixed length per
+ * task, which keeps them learnable by a rank-8 adapter within the CPU budget. All share the prompt shape
  * {@code "<task>: <input> ="} and the completion shape {@code " <output>."}, so that the base,
  * trained to copy in that shape, knows the format but none of the tasks.
  */
 public enum DemoTask {
-    /** "reverse: stone =" -> " enots." */
-    REVERSE("reverse") {
+    /** "shift: stone =" -> " tupof." (each letter to the next one, z to a; five letters) */
+    SHIFT("shift") {
         @Override
         String answer(String input) {
-            return new StringBuilder(input).reverse().toString();
+            StringBuilder sb = new StringBuilder();
+            for (char c : input.toCharArray()) {
+                sb.append((char) ('a' + (c - 'a' + 1) % 26));
+            }
+            return sb.toString();
         }
 
         @Override
@@ -23,34 +30,39 @@ public enum DemoTask {
             return DemoText.letters(rnd, 5, 5);
         }
     },
-    /** "sort: dbca =" -> " abcd." */
-    SORT("sort") {
+    /** "mirror: stone =" -> " hglmv." (the alphabet read backwards: a to z, b to y, ...; five letters) */
+    MIRROR("mirror") {
         @Override
         String answer(String input) {
-            char[] c = input.toCharArray();
-            Arrays.sort(c);
-            return new String(c);
+            StringBuilder sb = new StringBuilder();
+            for (char c : input.toCharArray()) {
+                sb.append((char) ('z' - (c - 'a')));
+            }
+            return sb.toString();
         }
 
         @Override
         String input(SplittableRandom rnd) {
-            return DemoText.letters(rnd, 4, 4);
+            return DemoText.letters(rnd, 5, 5);
         }
     },
-    /** "add: 47+8 =" -> " 55." (a two-digit and a one-digit number: a carry, small enough to learn with rank 8) */
-    ADD("add") {
+    /** "nines: 307 =" -> " 692." (each digit d to 9 - d, the nines' complement; four digits) */
+    NINES("nines") {
         @Override
         String answer(String input) {
-            int plus = input.indexOf('+');
-            return Integer.toString(Integer.parseInt(input.substring(0, plus)) + Integer.parseInt(input.substring(plus + 1)));
+            StringBuilder sb = new StringBuilder();
+            for (char c : input.toCharArray()) {
+                sb.append((char) ('9' - (c - '0')));
+            }
+            return sb.toString();
         }
 
         @Override
         String input(SplittableRandom rnd) {
-            return (10 + rnd.nextInt(90)) + "+" + rnd.nextInt(10);
+            return DemoText.digits(rnd, 4, 4);
         }
     },
-    /** "spell: 307 =" -> " three zero seven." */
+    /** "spell: 307 =" -> " three zero seven." (three digits) */
     SPELL("spell") {
         @Override
         String answer(String input) {

@@ -32,7 +32,7 @@ class DemoKitBuilderTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         assertEquals(0, cl.execute("demo-kit", "build", "--out", kit.toString(), "--seed", "3", "--smoke"), err.toString());
-        assertTrue(out.toString().contains("adapter reverse trained"), out.toString());
+        assertTrue(out.toString().contains("adapter shift trained"), out.toString());
 
         try (HfModel base = HfModel.open(kit.resolve("base"))) {
             assertEquals(DemoData.vocabSize(), base.config().vocabSize());
@@ -45,18 +45,18 @@ class DemoKitBuilderTest {
         }
         TaskSuite suite = TaskSuite.read(kit.resolve("tasks.yaml"));
         assertEquals(4, suite.names().size());
-        assertEquals(8, suite.examples("add", "test").size());
-        assertEquals(Jsonl.format(DemoData.splits(DemoTask.ADD, 3, 40, 8, 8).test()), Files.readString(suite.path("add", "test")));
+        assertEquals(8, suite.examples("nines", "test").size());
+        assertEquals(Jsonl.format(DemoData.splits(DemoTask.NINES, 3, 40, 8, 8).test()), Files.readString(suite.path("nines", "test")));
         Recipe r = RecipeYaml.read(kit.resolve("recipe.yaml"));
         assertEquals(kit.resolve("base").toAbsolutePath().normalize(), r.baseModel());
         assertEquals(0.25, r.weight("spell", 0, 2, ModuleKind.Q_PROJ), 0);
-        assertTrue(Files.readString(kit.resolve("README.md")).contains("| adapter `reverse` |"));
-        assertTrue(Files.readString(kit.resolve("recipe.yaml")).contains("path: adapters/reverse"));
+        assertTrue(Files.readString(kit.resolve("README.md")).contains("| adapter `shift` |"));
+        assertTrue(Files.readString(kit.resolve("recipe.yaml")).contains("path: adapters/shift"));
 
         // the same seed again: bit-identical weights (same machine, same thread count)
         Path again = dir.resolve("again");
         new DemoKitBuilder(DemoKitSettings.smoke(), 3, null).build(again);
-        for (String f : new String[] {"base/model.safetensors", "adapters/add/adapter_model.safetensors", "tasks/spell/train.jsonl"}) {
+        for (String f : new String[] {"base/model.safetensors", "adapters/nines/adapter_model.safetensors", "tasks/spell/train.jsonl"}) {
             assertEquals(-1L, Files.mismatch(kit.resolve(f), again.resolve(f)), f);
         }
     }

@@ -10,10 +10,11 @@ import org.junit.jupiter.api.Test;
 class DemoTaskTest {
     @Test
     void handCheckedExamples() {
-        assertEquals(new Example("reverse: stone =", " enots."), DemoTask.REVERSE.example("stone"));
-        assertEquals(new Example("sort: dbcab =", " abbcd."), DemoTask.SORT.example("dbcab"));
-        assertEquals(new Example("add: 47+85 =", " 132."), DemoTask.ADD.example("47+85"));
-        assertEquals(new Example("add: 0+0 =", " 0."), DemoTask.ADD.example("0+0"));
+        assertEquals(new Example("shift: stone =", " tupof."), DemoTask.SHIFT.example("stone"));
+        assertEquals(new Example("shift: zebra =", " afcsb."), DemoTask.SHIFT.example("zebra"));
+        assertEquals(new Example("mirror: stone =", " hglmv."), DemoTask.MIRROR.example("stone"));
+        assertEquals(new Example("mirror: azmny =", " zanmb."), DemoTask.MIRROR.example("azmny"));
+        assertEquals(new Example("nines: 3074 =", " 6925."), DemoTask.NINES.example("3074"));
         assertEquals(new Example("spell: 307 =", " three zero seven."), DemoTask.SPELL.example("307"));
     }
 
@@ -37,24 +38,26 @@ class DemoTaskTest {
     }
 
     @Test
-    void samplesAreCorrectAndInTheAlphabet() {
+    void samplesHaveTheirLengthAndAreInvolutionsOrShifts() {
         SplittableRandom rnd = new SplittableRandom(1);
         for (int i = 0; i < 200; i++) {
-            Example r = DemoTask.REVERSE.sample(rnd);
-            String in = r.prompt().substring("reverse: ".length(), r.prompt().length() - 2);
-            assertEquals(" " + new StringBuilder(in).reverse() + ".", r.completion());
-            Example a = DemoTask.ADD.sample(rnd);
-            String[] ab = a.prompt().substring("add: ".length(), a.prompt().length() - 2).split("\\+");
-            assertEquals(" " + (Integer.parseInt(ab[0]) + Integer.parseInt(ab[1])) + ".", a.completion());
-            Example s = DemoTask.SORT.sample(rnd);
-            String sorted = s.completion().substring(1, s.completion().length() - 1);
-            for (int k = 1; k < sorted.length(); k++) {
-                assertTrue(sorted.charAt(k - 1) <= sorted.charAt(k), s.toString());
+            Example sh = DemoTask.SHIFT.sample(rnd);
+            String in = sh.prompt().substring("shift: ".length(), sh.prompt().length() - 2);
+            assertEquals(5, in.length());
+            String out = sh.completion().substring(1, sh.completion().length() - 1);
+            for (int k = 0; k < 5; k++) {
+                assertEquals(1, Math.floorMod(out.charAt(k) - in.charAt(k), 26), sh.toString());
             }
+            Example mi = DemoTask.MIRROR.sample(rnd);
+            String m = mi.completion().substring(1, mi.completion().length() - 1);
+            // mirroring twice gives the input back
+            assertEquals(DemoTask.MIRROR.example(m).completion(), " " + mi.prompt().substring("mirror: ".length(), mi.prompt().length() - 2) + ".");
+            Example ni = DemoTask.NINES.sample(rnd);
+            String digits = ni.prompt().substring("nines: ".length(), ni.prompt().length() - 2);
+            assertEquals(9999, Integer.parseInt(digits) + Integer.parseInt(ni.completion().substring(1, 5)));
             Example sp = DemoTask.SPELL.sample(rnd);
-            String digits = sp.prompt().substring("spell: ".length(), sp.prompt().length() - 2);
-            assertEquals(digits.length(), sp.completion().trim().split(" ").length, sp.toString());
-            for (Example e : new Example[] {r, a, s, sp, GeneralCorpus.sample(rnd)}) {
+            assertEquals(3, sp.completion().trim().split(" ").length, sp.toString());
+            for (Example e : new Example[] {sh, mi, ni, sp, GeneralCorpus.sample(rnd)}) {
                 (e.prompt() + e.completion()).chars().forEach(c -> assertTrue(DemoData.ALPHABET.indexOf(c) >= 0, e.toString()));
             }
         }
