@@ -51,7 +51,9 @@ import java.util.SplittableRandom;
  */
 public final class DemoKitBuilder {
     /** Test-split reports by row name: base, each adapter, uniform average (and more rows added later). */
-    public record Result(Map<String, EvalReport> rows, double seconds) {}
+    public record Result(Map<String, EvalReport> rows, double seconds, double cpuSeconds, Map<String, Integer> adapterSteps) {}
+
+    private final Map<String, Integer> adapterSteps = new LinkedHashMap<>();
 
     /** TIES' trim density in the results table. */
     public static final double TIES_DENSITY = 0.5;
@@ -143,7 +145,7 @@ public final class DemoKitBuilder {
         DemoKitFiles.writeRecipe(kit);
         rows.put("ties", evaluateTies(kit, data));
         log("TIES: " + summary(rows.get("ties")));
-        Result r = new Result(rows, seconds());
+        Result r = new Result(rows, seconds(), cpuSeconds(), adapterSteps);
         DemoKitFiles.writeResults(kit, r, s, seed);
         return r;
     }
@@ -231,7 +233,8 @@ public final class DemoKitBuilder {
                 b.add(enc.get(order[k % enc.size()]));
             }
             return TokenBatch.of(b, pad, false);
-        }, new Trainer.Settings(ph.steps(), ph.learningRate(), ph.weightDecay(), ph.warmup(), 1f), progress(task.id()),
+        }, new Trainer.Settings(ph.steps(), ph.learningRate(), ph.weightDecay(), ph.warmup(), 1f),
+                progress(task.id()).andThen((step, steps, l) -> adapterSteps.put(task.id(), step)),
                 step -> step % s.checkEvery() == 0 && validationDone(decoder, tok, task, validation, step));
         bank.remove(entry);
         List<LoraModule> modules = new ArrayList<>();

@@ -35,6 +35,7 @@ public final class DemoKitFiles {
         ObjectNode root = Json.JSON.createObjectNode();
         root.put("seed", seed);
         root.put("build_seconds", Math.round(r.seconds()));
+        root.put("build_cpu_seconds", Math.round(r.cpuSeconds()));
         ObjectNode rows = root.putObject("rows");
         r.rows().forEach((name, rep) -> rows.set(name, rep.toJson().get("tasks")));
         AtomicFiles.writeString(kit.resolve("results.json"), root.toPrettyString());
@@ -80,7 +81,7 @@ public final class DemoKitFiles {
 
                     laem demo-kit build --out resources/demo --seed %d
 
-                (%.0f s on this machine with %d threads). Same seed, thread count and machine give the same
+                (%.0f s wall, %.0f s CPU, %d thread). Same seed, thread count and machine give the same
                 files; see docs/demo-kit.md for what is and is not bit-reproducible.
 
                 ## Contents
@@ -90,7 +91,8 @@ public final class DemoKitFiles {
                   intermediate %d, vocabulary %d: %,d parameters, trained %d steps (batch %d) on a general corpus
                   of copying (`copy: <text> =` -> ` <text>.`), so it knows the alphabet and the format but none of the tasks.
                 - `adapters/<task>/`: PEFT LoRA adapters (rank %d, alpha %s, all seven linear modules of every layer),
-                  each trained %d steps (batch %d) on its task's `train.jsonl` with the base frozen.
+                  each trained on its task's `train.jsonl` with the base frozen, batch %d, up to %d steps, stopping
+                  once at most one validation example is wrong: %s steps.
                 - `tasks/<task>/{train,validation,test}.jsonl` (%d / %d / %d examples, prompts disjoint across splits),
                   listed in `tasks.yaml`. Completions end with "." and the model ends them with `</s>`.
                 - `recipe.yaml`: the four adapters over the base at weight 0.25 each (`laem merge`, `laem eval --recipe`).
@@ -108,12 +110,20 @@ public final class DemoKitFiles {
                 Exact match of the greedy completion in %%, and in brackets the mean NLL per completion token (nats):
 
                 %s
-                Reproduce a row with `laem eval --base resources/demo/base --adapter resources/demo/adapters/reverse
+                Reproduce a row with `laem eval --base resources/demo/base --adapter resources/demo/adapters/shift
                 --tasks resources/demo/tasks.yaml` (or `--recipe resources/demo/recipe.yaml` for the uniform average).
-                """.formatted(seed, r.seconds(), s.threads(), m.hiddenSize(), m.numLayers(), m.numHeads(), m.intermediateSize(),
+                The TIES row is the same recipe with `redundancy: {strategy: ties, density: %s, sign: total}` and
+                weight 1 for each adapter.
+                """.formatted(seed, r.seconds(), r.cpuSeconds(), s.threads(), m.hiddenSize(), m.numLayers(), m.numHeads(), m.intermediateSize(),
                 m.vocabSize(), DemoKitBuilder.parameterCount(m), s.base().steps(), s.base().batch(), s.rank(),
-                trim(s.alpha()), s.adapter().steps(), s.adapter().batch(), s.trainExamples(), s.validationExamples(),
-                s.testExamples(), table(r.rows()));
+                trim(s.alpha()), s.adapter().batch(), s.adapter().steps(), steps(r.adapterSteps()), s.trainExamples(),
+                s.validationExamples(), s.testExamples(), table(r.rows()), DemoKitBuilder.TIES_DENSITY);
+    }
+
+    private static String steps(Map<String, Integer> steps) {
+        StringBuilder sb = new StringBuilder();
+        steps.forEach((t, n) -> sb.append(sb.isEmpty() ? "" : ", ").append(t).append(' ').append(n));
+        return sb.toString();
     }
 
     private static String trim(double d) {

@@ -23,6 +23,13 @@ public final class Trainer {
     @FunctionalInterface
     public interface Progress {
         void step(int step, int steps, float loss);
+
+        default Progress andThen(Progress next) {
+            return (step, steps, loss) -> {
+                step(step, steps, loss);
+                next.step(step, steps, loss);
+            };
+        }
     }
 
     public record Settings(int steps, float learningRate, float weightDecay, int warmup, float clipGrad) {}

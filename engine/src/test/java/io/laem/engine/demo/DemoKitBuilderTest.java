@@ -75,6 +75,26 @@ class DemoKitBuilderTest {
                 float first = Trainer.train(dec, params, step -> batch, new Trainer.Settings(1, 1e-2f, 0f, 1, 1f), null, null);
                 float later = Trainer.train(dec, params, step -> batch, new Trainer.Settings(40, 1e-2f, 0f, 1, 1f), null, null);
                 assertTrue(later < 0.5 * first, first + " -> " + later);
+                // LoRA factors as trainable bank entries, base frozen
+                params.values().forEach(p -> p.setRequiresGradient(false));
+                var lora = new java.util.LinkedHashMap<io.laem.engine.model.ModuleKey, io.laem.engine.infer.LoraBank.Factors>();
+                var trainable = new java.util.LinkedHashMap<String, ai.djl.ndarray.NDArray>();
+                for (var key : io.laem.engine.model.ArchitectureTemplate.allModules(cfg)) {
+                    var a = nd.randomUniform(-0.1f, 0.1f, new ai.djl.ndarray.types.Shape(4, key.kind().inFeatures(cfg)));
+                    var b = nd.zeros(new ai.djl.ndarray.types.Shape(key.kind().outFeatures(cfg), 4));
+                    a.setRequiresGradient(true);
+                    b.setRequiresGradient(true);
+                    lora.put(key, new io.laem.engine.infer.LoraBank.Factors(a, b, 2.0));
+                    trainable.put(key + ".A", a);
+                    trainable.put(key + ".B", b);
+                }
+                var ex2 = java.util.List.of(new io.laem.engine.eval.EncodedExample(new long[] {1, 5, 6, 7}, new long[] {9, 9, 9, 2}));
+                var batch2 = io.laem.engine.eval.TokenBatch.of(ex2, 0, false);
+                dec.bank().addArrays("t", lora);
+                dec.bank().setAll("t", 1.0);
+                float l0 = Trainer.train(dec, trainable, step -> batch2, new Trainer.Settings(1, 1e-2f, 0f, 1, 1f), null, null);
+                float l1 = Trainer.train(dec, trainable, step -> batch2, new Trainer.Settings(40, 1e-2f, 0f, 1, 1f), null, null);
+                assertTrue(l1 < 0.5 * l0, "LoRA " + l0 + " -> " + l1);
             }
         }
     }
