@@ -1,14 +1,136 @@
 package io.laem.cli;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.eval.EvalReport;
+import io.laem.engine.eval.TaskSuite;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.optimize.LaemOptimizer;
+import io.laem.engine.optimize.OptimizeSettings;
+import io.laem.engine.optimize.Parameterization;
+import io.laem.engine.optimize.SearchMethod;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** {@code laem optimize}: placeholder until its issue lands. */
-@Command(name = "optimize", mixinStandardHelpOptions = true, description = "Find per-layer merge weights with CMA-ES on every task's validation loss.")
+/** {@code laem optimize}: per-layer merge weights by CMA-ES on every task's validation loss. */
+@Command(name = "optimize", mixinStandardHelpOptions = true,
+        description = "Find per-layer merge weights with CMA-ES on every task's validation loss.")
 final class OptimizeCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "RECIPE", description = "The merge recipe (YAML); its weights are the warm start.")
+    Path recipeFile;
+
+    @Option(names = "--tasks", paramLabel = "TASKS.yaml", description = "Task files (default: the recipe's tasks).")
+    Path tasks;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true,
+            description = "Output folder: best-recipe.yaml, adapter/, history.csv, report.json, search.json, weights.png.")
+    Path out;
+
+    @Option(names = "--budget", paramLabel = "N", description = "Evaluations in all (default: ${DEFAULT-VALUE}).")
+    int budget = new OptimizeSettings().budget();
+
+    @Option(names = "--param", paramLabel = "P",
+            description = "per-task | curve:K | per-layer | per-layer-kind (default: ${DEFAULT-VALUE}).")
+    String param = new OptimizeSettings().param();
+
+    @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Option(names = "--method", paramLabel = "M", description = "cma-es | random (default: cma-es).")
+    String method = SearchMethod.CMA_ES.id();
+
+    @Option(names = "--sigma", paramLabel = "X", description = "CMA-ES initial step (default: a fifth of the bounds' width).")
+    double sigma = new OptimizeSettings().sigma();
+
+    @Option(names = "--population", paramLabel = "N", description = "CMA-ES population (default: 4 + 3 ln d).")
+    int population = -1;
+
+    @Option(names = "--bounds", paramLabel = "LO,HI", split = ",", description = "Weight bounds (default: -0.5,2).")
+    List<Double> bounds = List.of(Parameterization.DEFAULT_LOWER, Parameterization.DEFAULT_UPPER);
+
+    @Option(names = "--plans", paramLabel = "SPECS",
+            description = "Merge plans searched, comma-separated: recipe | STRATEGY[:P][+consensus:R] (default: ${DEFAULT-VALUE}).")
+    String plans = new OptimizeSettings().plans();
+
+    @Option(names = "--l1", paramLabel = "X", description = "L1 pull toward the warm start (LoraHub: 0.05; default: ${DEFAULT-VALUE}).")
+    double l1 = new OptimizeSettings().l1();
+
+    @Option(names = "--floor", paramLabel = "FRACTION,PENALTY", split = ",",
+            description = "Penalize tasks whose per-token likelihood falls below FRACTION of their own adapter's.")
+    List<Double> floor;
+
+    @Option(names = "--task-weight", paramLabel = "TASK=W", description = "Relative weight of a task in the mean (repeatable).")
+    Map<String, Double> taskWeights = Map.of();
+
+    @Option(names = "--max-examples", paramLabel = "N", description = "At most N validation examples per task (default: all).")
+    int maxExamples = 0;
+
+    @Option(names = "--test-examples", paramLabel = "N", description = "At most N test examples per task in report.json (default: all).")
+    int testExamples = 0;
+
+    @Option(names = "--device", paramLabel = "D", description = "auto | cpu | gpu (default: ${DEFAULT-VALUE}).")
+    String device = "cpu";
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}: the demo kit's tiny matrices run fastest on one, "
+                    + "and several busy threads on few cores slow every evaluation down many times).")
+    int threads = 1;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        throw new LaemException("laem optimize is not implemented yet");
+        Recipe recipe = RecipeYaml.read(recipeFile);
+        Path tasksFile = tasks != null ? tasks : recipe.tasks();
+        if (tasksFile == null) {
+            throw new LaemException(recipeFile + ": no tasks: give --tasks TASKS.yaml or a recipe with 'tasks'");
+        }
+        if (bounds.size() != 2) {
+            throw new LaemException("--bounds: expected LO,HI");
+        }
+        OptimizeSettings s = new OptimizeSettings().budget(budget).param(param).seed(seed)
+                .method(SearchMethod.parse(method)).sigma(sigma).population(population)
+                .bounds(bounds.get(0), bounds.get(1)).plans(plans).l1(l1).taskWeights(taskWeights).maxExamples(maxExamples).testExamples(testExamples).threads(threads).device(device);
+        if (floor != null) {
+            if (floor.size() != 2) {
+                throw new LaemException("--floor: expected FRACTION,PENALTY");
+            }
+            s.floor(floor.get(0), floor.get(1));
+        }
+        TaskSuite suite = TaskSuite.read(tasksFile);
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter stdout = spec.commandLine().getOut();
+        CancellationToken cancel = new CancellationToken();
+        ProgressListener phases = (done, total, msg) -> {
+            err.println("laem optimize: " + msg);
+            err.flush();
+        };
+        try (LaemOptimizer o = LaemOptimizer.open(recipe, suite, s, phases, cancel)) {
+            err.println("laem optimize: " + o.tasks().size() + " tasks, " + o.numLayers() + " layers, "
+                    + s.param() + ", budget " + s.budget());
+            err.flush();
+            LaemOptimizer.Search search = o.search(new OptimizeProgressBar(err, s.budget()));
+            search.validationBaselines().forEach((k, e) -> err.printf("  validation %-16s %.4f%n", k, e.value()));
+            err.printf("  validation %-16s %.4f  (%s, %.2f eval/s)%n", "laem", search.best().best().value(),
+                    search.bestPlan().label(), search.best().evaluationsPerSecond());
+            Map<String, EvalReport> methods = o.compare(search);
+            o.write(out, search, methods);
+            stdout.printf("%-22s %12s %10s%n", "method", "exact match", "mean NLL");
+            methods.forEach((name, r) -> stdout.printf("%-22s %11.1f%% %10.4f%n", name,
+                    100 * LaemOptimizer.meanExactMatch(r), r.meanNll()));
+            stdout.println("wrote " + out);
+            stdout.flush();
+        }
+        return 0;
     }
 }

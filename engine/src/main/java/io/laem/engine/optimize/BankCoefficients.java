@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.infer.LoraBank;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
 import java.util.List;
@@ -25,6 +26,21 @@ public final class BankCoefficients {
     public BankCoefficients(Bank bank, int numLayers) {
         this.bank = bank;
         this.numLayers = numLayers;
+    }
+
+    /** Over the inference engine's live bank. */
+    public static BankCoefficients of(LoraBank bank, int numLayers) {
+        return new BankCoefficients(new Bank() {
+            @Override
+            public List<String> names() {
+                return bank.names();
+            }
+
+            @Override
+            public void setCoefficient(String entry, ModuleKey key, double c) {
+                bank.setCoefficient(entry, key, c);
+            }
+        }, numLayers);
     }
 
     /** The bank name of a plan's entry. */

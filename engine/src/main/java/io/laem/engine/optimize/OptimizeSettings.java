@@ -29,6 +29,9 @@ public final class OptimizeSettings {
     private String validationSplit = "validation";
     private String testSplit = "test";
     private int maxExamples = 0;
+    private int testExamples = 0;
+    private int threads = 1;
+    private String device = "cpu";
 
     public String param() {
         return param;
@@ -198,6 +201,39 @@ public final class OptimizeSettings {
     /** At most this many validation examples per task (0: all). */
     public OptimizeSettings maxExamples(int n) {
         this.maxExamples = Math.max(0, n);
+        return this;
+    }
+
+    public int testExamples() {
+        return testExamples;
+    }
+
+    /** At most this many test examples per task in the comparison (0: all). */
+    public OptimizeSettings testExamples(int n) {
+        this.testExamples = Math.max(0, n);
+        return this;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * PyTorch intra-op threads during evaluations (0: leave as is). One is fastest for the demo
+     * kit's small matrices, and far faster than several threads on a busy machine.
+     */
+    public OptimizeSettings threads(int n) {
+        this.threads = Math.max(0, n);
+        return this;
+    }
+
+    public String device() {
+        return device;
+    }
+
+    /** {@code auto | cpu | gpu}, as {@code laem generate --device}. */
+    public OptimizeSettings device(String d) {
+        this.device = d;
         return this;
     }
 }

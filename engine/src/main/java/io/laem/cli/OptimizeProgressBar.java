@@ -1,0 +1,37 @@
+package io.laem.cli;
+
+import io.laem.engine.optimize.CandidateEvent;
+import io.laem.engine.optimize.RunListener;
+import io.laem.engine.optimize.RunResult;
+import java.io.PrintWriter;
+
+/** {@code laem optimize}'s progress bar on stderr: evaluations, best value so far, evaluations per second. */
+final class OptimizeProgressBar implements RunListener {
+    private static final int WIDTH = 30;
+    private final PrintWriter err;
+    private final int total;
+    private int done;
+
+    /** @param total evaluations of the whole command (all plans) */
+    OptimizeProgressBar(PrintWriter err, int total) {
+        this.err = err;
+        this.total = total;
+    }
+
+    @Override
+    public void candidate(CandidateEvent e) {
+        done++;
+        int fill = (int) Math.round(WIDTH * Math.min(1.0, done / (double) total));
+        err.printf("\r[%s%s] %d/%d  best %.4f  %.1f eval/s%s", "#".repeat(fill), ".".repeat(WIDTH - fill), done, total,
+                e.best().value(), e.evaluationsPerSecond(), e.label().isEmpty() ? "" : "  " + e.label());
+        err.flush();
+    }
+
+    @Override
+    public void finished(RunResult r) {
+        if (done >= total || r.cancelled()) {
+            err.println();
+            err.flush();
+        }
+    }
+}

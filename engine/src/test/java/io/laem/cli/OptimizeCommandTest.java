@@ -1,0 +1,114 @@
+package io.laem.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.laem.engine.eval.Evaluator;
+import io.laem.engine.eval.TaskSuite;
+import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.io.Json;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.merge.recipe.Schedule;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code laem optimize} end to end on the tiny llama fixture with its two adapters and two small tasks. */
+class OptimizeCommandTest {
+    static final Path FIXTURE = Path.of("src/test/resources/fixtures/llama");
+
+    static Path setUp(Path dir) throws java.io.IOException {
+        for (String task : List.of("a", "b")) {
+            for (String split : TaskSuite.SPLITS) {
+                StringBuilder jsonl = new StringBuilder();
+                for (int i = 0; i < 4; i++) {
+                    jsonl.append(Json.JSON.createObjectNode().put("prompt", task + split.charAt(0) + i + " =")
+                            .put("completion", " " + (task.equals("a") ? "xy" : "zw") + i).toString()).append('\n');
+                }
+                Path file = dir.resolve("tasks/" + task + "/" + split + ".jsonl");
+                Files.createDirectories(file.getParent());
+                Files.writeString(file, jsonl);
+            }
+        }
+        TaskSuite.writeStandard(dir.resolve("tasks.yaml"), List.of("a", "b"));
+        Recipe r = Recipe.of(FIXTURE.toAbsolutePath(), List.of(
+                        new Recipe.AdapterRef("a", FIXTURE.resolve("adapter_a").toAbsolutePath()),
+                        new Recipe.AdapterRef("b", FIXTURE.resolve("adapter_b").toAbsolutePath())))
+                .withWeight("a", Schedule.constant(0.5)).withWeight("b", Schedule.constant(0.5))
+                .withTasks(dir.resolve("tasks.yaml"));
+        RecipeYaml.write(r, dir.resolve("recipe.yaml"));
+        return dir.resolve("recipe.yaml");
+    }
+
+    static int run(StringWriter out, StringWriter err, String... args) {
+        var cl = LaemCli.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        return cl.execute(args);
+    }
+
+    @Test
+    void writesEveryOutputAndTheMergedAdapterScoresAsTheBankDid(@TempDir Path dir) throws Exception {
+        Path recipe = setUp(dir);
+        Path out = dir.resolve("out");
+        StringWriter so = new StringWriter();
+        StringWriter se = new StringWriter();
+        int rc = run(so, se, "optimize", recipe.toString(), "--budget", "8", "--param", "per-layer", "--seed", "3",
+                "--plans", "recipe,ties:0.5+consensus:2", "--out", out.toString());
+        assertEquals(0, rc, se.toString());
+        assertTrue(se.toString().contains("8/8"), se.toString());
+
+        JsonNode report = Json.readTree(out.resolve("report.json"));
+        assertEquals(List.of("base", "uniform", "task_arithmetic", "ties", "laem", "adapter:a", "adapter:b"),
+                iterable(report.get("methods").fieldNames()));
+        for (JsonNode m : report.get("methods")) {
+            assertEquals(List.of("a", "b"), iterable(m.fieldNames()));
+            for (JsonNode t : m) {
+                assertTrue(t.get("exact_match").asDouble() >= 0 && t.get("exact_match").asDouble() <= 1);
+                assertTrue(t.get("mean_nll").asDouble() > 0);
+            }
+        }
+        List<String> history = Files.readAllLines(out.resolve("history.csv"));
+        assertEquals(9, history.size());
+        JsonNode search = Json.readTree(out.resolve("search.json"));
+        assertEquals(8, search.get("evaluations").asInt());
+        assertTrue(search.get("evaluations_per_second").asDouble() > 0);
+        assertTrue(search.get("validation").get("laem").asDouble() <= search.get("validation").get("warm_start").asDouble());
+        assertTrue(Files.size(out.resolve("weights.png")) > 1000);
+
+        // the best recipe re-reads, and the merged adapter alone reproduces the validation loss the bank found
+        Recipe best = RecipeYaml.read(out.resolve("best-recipe.yaml"));
+        assertEquals(2, best.adapters().size());
+        TaskSuite suite = TaskSuite.read(dir.resolve("tasks.yaml"));
+        try (InferenceModel m = InferenceModel.open(FIXTURE, ai.djl.Device.cpu())) {
+            m.addAdapter(out.resolve("adapter"), 1.0);
+            Map<String, Double> nll = new Evaluator(m.decoder(), m.tokenizer()).meanNll(suite.split("validation"));
+            double mean = nll.values().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            assertEquals(search.get("validation").get("laem").asDouble(), mean, 1e-4);
+        }
+    }
+
+    @Test
+    void badParamIsAOneLineError(@TempDir Path dir) throws Exception {
+        Path recipe = setUp(dir);
+        StringWriter se = new StringWriter();
+        int rc = run(new StringWriter(), se, "optimize", recipe.toString(), "--param", "per-head", "--out", dir.resolve("o").toString());
+        assertEquals(1, rc);
+        assertTrue(se.toString().startsWith("laem: --param per-head"), se.toString());
+        assertTrue(!Files.exists(dir.resolve("o")));
+    }
+
+    static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> l = new ArrayList<>();
+        it.forEachRemaining(l::add);
+        return l;
+    }
+}
