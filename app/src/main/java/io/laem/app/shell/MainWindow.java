@@ -228,12 +228,22 @@ public final class MainWindow {
         return bar;
     }
 
-    /** The charts of the views as PNG bytes, for the report. */
+    /**
+     * The charts of the views as PNG bytes, for the report. Each chart's tab is shown for its
+     * snapshot (a hidden tab's chart may never have been laid out), then the selected tab comes back.
+     */
     public Map<String, byte[]> chartImages() {
         Map<String, byte[]> out = new LinkedHashMap<>();
-        out.put("Layers: heatmap", png(layers.chart()));
-        out.put("Weights per layer", png(weights.chart()));
-        out.put("Optimizer: best objective", png(optimize.chart()));
+        int selected = tabs.getSelectionModel().getSelectedIndex();
+        Node[] charts = {layers.chart(), weights.chart(), optimize.chart()};
+        String[] titles = {"Layers: heatmap", "Weights per layer", "Optimizer: best objective"};
+        for (int i = 0; i < charts.length; i++) {
+            tabs.getSelectionModel().select(i);
+            root.applyCss();
+            root.layout();
+            out.put(titles[i], png(charts[i]));
+        }
+        tabs.getSelectionModel().select(selected);
         return out;
     }
 

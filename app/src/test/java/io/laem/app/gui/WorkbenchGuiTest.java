@@ -87,7 +87,7 @@ class WorkbenchGuiTest {
         assertEquals("session.yaml - LAEM Workbench", window.stage().getTitle());
         TableView<?> adapters = robot.lookup("#adapters-table").queryAs(TableView.class);
         assertEquals(3, adapters.getItems().size());
-        robot.clickOn("Run").clickOn("Analyze");
+        menu("Run", "Analyze");
         Fx.waitUntil(60, () -> vm.layers().heatmapProperty().get() != null && !vm.tasks().isBusy());
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
     }
@@ -108,7 +108,7 @@ class WorkbenchGuiTest {
         Fx.waitUntil(5, () -> vm.workspace().weights().get(Group.ATTN, 0, 1) > before + 0.05);
         assertTrue(vm.workspace().isDirty());
         assertTrue(vm.workspace().weights().canUndoProperty().get());
-        robot.clickOn("Edit").clickOn("Undo");
+        menu("Edit", "Undo");
         assertEquals(before, vm.workspace().weights().get(Group.ATTN, 0, 1), 1e-9);
     }
 
@@ -153,10 +153,34 @@ class WorkbenchGuiTest {
     void exportAnAdapterThroughTheMenu() {
         Path out = dir.resolve("exported");
         dialogs.paths.add(out);
-        robot.clickOn("File").clickOn("Export").clickOn("Merged Adapter (PEFT)...");
+        menu("File", "Export", "Merged Adapter (PEFT)...");
         Fx.waitUntil(60, () -> !dialogs.infos.isEmpty() && !vm.tasks().isBusy());
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
         LoraAdapter merged = LoraAdapter.load(out);
         assertEquals(6 * 7, merged.modules().size()); // every module of every layer is targeted by some adapter
+    }
+
+    @Test
+    @Order(6)
+    void reportThroughTheMenuHasEveryChart() throws Exception {
+        Path out = dir.resolve("report");
+        dialogs.paths.add(out);
+        int infos = dialogs.infos.size();
+        menu("File", "Export", "Report (HTML with charts as PNG)...");
+        Fx.waitUntil(60, () -> dialogs.infos.size() > infos && !vm.tasks().isBusy());
+        assertTrue(Files.readString(out.resolve("index.html")).contains("chart-2.png"));
+        for (int i = 0; i < 3; i++) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.resolve("chart-" + i + ".png").toFile());
+            assertTrue(img.getWidth() > 200 && img.getHeight() > 150, "chart " + i + ": " + img.getWidth() + "x" + img.getHeight());
+        }
+    }
+
+    /** Clicks through menus by their texts, only on nodes of windows that show (old popups keep their labels). */
+    private void menu(String... path) {
+        for (String text : path) {
+            javafx.scene.Node n = robot.lookup(text).match((javafx.scene.Node x) -> x.getScene() != null
+                    && x.getScene().getWindow() != null && x.getScene().getWindow().isShowing()).query();
+            robot.clickOn(n, org.testfx.robot.Motion.HORIZONTAL_FIRST);
+        }
     }
 }
