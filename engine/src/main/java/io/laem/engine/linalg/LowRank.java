@@ -27,6 +27,14 @@ public final class LowRank {
 
     private LowRank() {}
 
+    /**
+     * Threads of the BLAS/LAPACK library behind ND4J (OpenBLAS). The rank-space path runs many small
+     * QR/SVD calls, for which one thread avoids spin-waiting on a busy machine.
+     */
+    public static void setBlasThreads(int threads) {
+        Nd4j.factory().blas().setMaxThreads(threads);
+    }
+
     /** Row-major float data as an ND4J double matrix. */
     public static INDArray matrix(float[] data, int rows, int cols) {
         return Nd4j.createFromArray(data).reshape('c', rows, cols).castTo(DataType.DOUBLE);

@@ -43,4 +43,37 @@ public final class Selection {
         }
         return a[k];
     }
+
+    /**
+     * The k-th largest magnitude |x_i| (k from 1), by a two-pass radix select on the float bits (for
+     * non-negative floats the bit patterns order like the values): a histogram of the upper 16 bits
+     * finds the bucket, a histogram of the lower 16 bits inside it the exact value. Two linear passes,
+     * no copy of the data; x must be free of NaN.
+     */
+    public static float kthLargestMagnitude(float[] x, int k) {
+        if (k < 1 || k > x.length) {
+            throw new IllegalArgumentException("k = " + k + " of " + x.length);
+        }
+        int[] high = new int[1 << 16];
+        for (float v : x) {
+            high[(Float.floatToRawIntBits(v) & 0x7FFFFFFF) >>> 16]++;
+        }
+        int bucket = high.length - 1;
+        int above = 0;
+        while (above + high[bucket] < k) {
+            above += high[bucket--];
+        }
+        int[] low = new int[1 << 16];
+        for (float v : x) {
+            int bits = Float.floatToRawIntBits(v) & 0x7FFFFFFF;
+            if (bits >>> 16 == bucket) {
+                low[bits & 0xFFFF]++;
+            }
+        }
+        int l = low.length - 1;
+        while (above + low[l] < k) {
+            above += low[l--];
+        }
+        return Float.intBitsToFloat((bucket << 16) | l);
+    }
 }

@@ -31,7 +31,7 @@ import java.util.function.Consumer;
  */
 public final class MergeBenchmark {
     /** One case's figures. */
-    public record Case(String name, double seconds, long peakRssBytes, long bytesMoved, double bandwidthSeconds, double minRetainedEnergy) {
+    public record Case(String name, double seconds, double cpuSeconds, long peakRssBytes, long bytesMoved, double bandwidthSeconds, double minRetainedEnergy) {
         public double ratio() {
             return seconds / bandwidthSeconds;
         }
@@ -75,17 +75,17 @@ public final class MergeBenchmark {
             // bytes every merge must move at least: read the adapters, write the result
             List<Case> results = new ArrayList<>();
             if (cases.contains("exact")) {
-                results.add(time("exact (cat, rank " + adapters * rank + ")", log, bw, adapterBytes, dir.resolve("out-exact"),
+                results.add(time("exact (cat, rank " + adapters * rank + ")", true, log, bw, adapterBytes, dir.resolve("out-exact"),
                     out -> RecipeMerge.run(exact, out, null, ProgressListener.NONE, CancellationToken.NONE)));
                 done.accept(results.getLast());
             }
             if (cases.contains("rank")) {
-                results.add(time("rank " + rank + " (rank-space SVD)", log, bw, adapterBytes, dir.resolve("out-rank"),
+                results.add(time("rank " + rank + " (rank-space SVD)", true, log, bw, adapterBytes, dir.resolve("out-rank"),
                     out -> RecipeMerge.run(lowRank, out, null, ProgressListener.NONE, CancellationToken.NONE)));
                 done.accept(results.getLast());
             }
             if (cases.contains("ties")) {
-                results.add(time("TIES density " + density + ", rank " + rank + " (method ties)", log, bw, adapterBytes, dir.resolve("out-ties"),
+                results.add(time("TIES density " + density + ", rank " + rank + " (method ties)", false, log, bw, adapterBytes, dir.resolve("out-ties"),
                         out -> {
                             MergedAdapter m = MethodMerge.run(MergeMethods.of("ties"), ties, ProgressListener.NONE, CancellationToken.NONE);
                             MergeWriter.writeAdapter(out, m, ties, DType.F32, "ties");
@@ -94,7 +94,7 @@ public final class MergeBenchmark {
                 done.accept(results.getLast());
             }
             if (cases.contains("plan")) {
-                results.add(time("LAEM plan, TIES redundancy, rank " + rank, log, bw, adapterBytes, dir.resolve("out-plan"),
+                results.add(time("LAEM plan, TIES redundancy, rank " + rank, false, log, bw, adapterBytes, dir.resolve("out-plan"),
                     out -> RecipeMerge.run(ties, out, null, ProgressListener.NONE, CancellationToken.NONE)));
                 done.accept(results.getLast());
             }
@@ -109,15 +109,28 @@ public final class MergeBenchmark {
         MergedAdapter run(Path out);
     }
 
-    private static Case time(String name, Consumer<String> log, double bw, long inBytes, Path out, Body body) throws IOException {
+    private static Case time(String name, boolean warmUp, Consumer<String> log, double bw, long inBytes, Path out, Body body) throws IOException {
         log.accept(name);
+        if (warmUp) {
+            body.run(out.resolveSibling(out.getFileName() + "-warmup"));
+        }
         System.gc();
         PeakRss.reset();
+        long c0 = cpuNanos();
         long t0 = System.nanoTime();
         MergedAdapter m = body.run(out);
         double s = (System.nanoTime() - t0) / 1e9;
+        double cpu = (cpuNanos() - c0) / 1e9;
         long outBytes = Files.size(out.resolve("adapter_model.safetensors"));
         long moved = inBytes + outBytes;
-        return new Case(name, s, PeakRss.bytes(), moved, moved / bw, m.minRetainedEnergy());
+        return new Case(name, s, cpu, PeakRss.bytes(), moved, moved / bw, m.minRetainedEnergy());
+    }
+
+    /** CPU time of the whole process (all threads, native BLAS included), or 0 where unknown. */
+    private static long cpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
     }
 }

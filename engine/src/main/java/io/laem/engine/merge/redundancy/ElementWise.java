@@ -55,11 +55,7 @@ public abstract class ElementWise implements RedundancyStrategy {
             java.util.Arrays.fill(x, 0f);
             return;
         }
-        float[] mag = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            mag[i] = Math.abs(x[i]);
-        }
-        float thr = Selection.select(mag, 0, mag.length, x.length - k); // k-th largest
+        float thr = Selection.kthLargestMagnitude(x, k);
         int above = 0;
         for (float v : x) {
             if (Math.abs(v) > thr) {
