@@ -14,8 +14,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code Svd} op wrappers are broken in 1.0.0-M2.1).
  *
  * <p>{@link #truncate} is the rank-space path: a sum of low-rank terms {@code Bc @ Ac} ([out, R] x
- * [R, in]) is reduced to its best rank-k approximation by QR of {@code Bc} and {@code Ac^T} and an
- * SVD of the R x R core, O((out + in) R^2), never an out x in matrix. {@link #dense} approximates a
+ * [R, in]) is reduced to its best rank-k approximation by orthogonal factorizations of {@code Bc} and
+ * {@code Ac^T} and an SVD of the R x R core, O((out + in) R^2), never an out x in matrix. The
+ * factorizations come from the R x R Gram matrices (one GEMM each; a tall Householder QR runs at
+ * level-2 BLAS speed and was the bottleneck); directions whose Gram eigenvalue is below 1e-14 of the
+ * largest (singular value below 1e-7 of the largest) are treated as null. {@link #dense} approximates a
  * full matrix (after element-wise redundancy removal) by a randomized range finder with power
  * iterations (Halko, Martinsson, Tropp 2011), exact SVD for small matrices.
  */
@@ -23,7 +26,7 @@ public final class LowRank {
     /** Extra sampled directions of the randomized range finder. */
     static final int OVERSAMPLE = 10;
     /** Power iterations of the randomized range finder. */
-    static final int POWER_ITERATIONS = 2;
+    static final int POWER_ITERATIONS = 1;
 
     private LowRank() {}
 
@@ -50,11 +53,20 @@ public final class LowRank {
         if (bc.columns() == 0) {
             return Factors.zero(in, out);
         }
-        INDArray[] qb = thinQr(bc);
-        INDArray[] qa = thinQr(ac.transpose());
-        INDArray core = qb[1].mmul(qa[1].transpose());
-        INDArray[] usv = svd(core);
-        return assemble(qb[0], usv[0], usv[1], usv[2], qa[0].transpose(), k, out, in, energy(usv[1]));
+        INDArray[] fb = gramFactor(bc);
+        INDArray[] fa = gramFactor(ac.transpose());
+        if (fb == null || fa == null) {
+            return new Factors(0, in, out, new float[0], new float[0], 1.0, new double[0]);
+        }
+        INDArray[] usv = svd(fb[1].mmul(fa[1].transpose())); // the core, [pb, pa]
+        double[] sv = usv[1].toDoubleVector();
+        int kk = Math.min(k, sv.length);
+        INDArray root = sqrtOf(sv, kk);
+        // b = Bc Wb U_k sqrt(S_k), a = sqrt(S_k) Vt_k Wa^T Ac: small matrices first, one GEMM with each big factor
+        INDArray b = bc.mmul(fb[0].mmul(usv[0].get(NDArrayIndex.all(), NDArrayIndex.interval(0, kk))).mulRowVector(root));
+        INDArray a = usv[2].get(NDArrayIndex.interval(0, kk), NDArrayIndex.all()).mulColumnVector(root.reshape(kk, 1))
+                .mmul(fa[0].transpose()).mmul(ac);
+        return new Factors(kk, in, out, toFloats(a), toFloats(b), retained(sv, kk), sv);
     }
 
     /**
@@ -82,15 +94,39 @@ public final class LowRank {
         for (int i = 0; i < omega.length; i++) {
             omega[i] = (float) gaussian(rnd);
         }
-        INDArray q = thinQr(x.mmul(Nd4j.createFromArray(omega).reshape('c', in, l)).castTo(DataType.DOUBLE))[0];
-        for (int it = 0; it < POWER_ITERATIONS; it++) {
-            INDArray z = thinQr(x.transpose().mmul(q.castTo(DataType.FLOAT)).castTo(DataType.DOUBLE))[0];
-            q = thinQr(x.mmul(z.castTo(DataType.FLOAT)).castTo(DataType.DOUBLE))[0];
+        INDArray q = orthonormal(x.mmul(Nd4j.createFromArray(omega).reshape('c', in, l)).castTo(DataType.DOUBLE));
+        for (int it = 0; it < POWER_ITERATIONS && q != null; it++) {
+            INDArray z = orthonormal(x.transpose().mmul(q.castTo(DataType.FLOAT)).castTo(DataType.DOUBLE));
+            q = z == null ? null : orthonormal(x.mmul(z.castTo(DataType.FLOAT)).castTo(DataType.DOUBLE));
         }
-        INDArray small = q.castTo(DataType.FLOAT).transpose().mmul(x).castTo(DataType.DOUBLE); // [l, in]
-        INDArray[] qs = thinQr(small.transpose()); // small^T = Q2 R2, small = R2^T Q2^T
-        INDArray[] usv = svd(qs[1].transpose());
-        return assemble(q, usv[0], usv[1], usv[2], qs[0].transpose(), k, out, in, total);
+        if (q == null) {
+            return new Factors(0, in, out, new float[0], new float[0], 0.0, new double[0]);
+        }
+        INDArray small = q.castTo(DataType.FLOAT).transpose().mmul(x).castTo(DataType.DOUBLE); // [l, in], X ~ Q small
+        // small = U S V^T from small small^T = U S^2 U^T: b = Q U_k sqrt(S_k), a = S_k^(-1/2) U_k^T small
+        INDArray[] e = svd(small.mmul(small.transpose()));
+        double[] s2 = e[1].toDoubleVector();
+        int kk = 0;
+        while (kk < Math.min(k, s2.length) && s2[kk] > 1e-14 * s2[0]) {
+            kk++;
+        }
+        double[] sv = new double[s2.length];
+        for (int i = 0; i < sv.length; i++) {
+            sv[i] = Math.sqrt(Math.max(s2[i], 0));
+        }
+        if (kk == 0) {
+            return new Factors(0, in, out, new float[0], new float[0], 0.0, sv);
+        }
+        INDArray uk = e[0].get(NDArrayIndex.all(), NDArrayIndex.interval(0, kk));
+        INDArray root = sqrtOf(sv, kk);
+        INDArray inv = Nd4j.createFromArray(java.util.Arrays.stream(sv, 0, kk).map(v -> 1 / Math.sqrt(v)).toArray());
+        INDArray b = q.mmul(uk.mulRowVector(root));
+        INDArray a = uk.transpose().mulColumnVector(inv.reshape(kk, 1)).mmul(small);
+        double kept = 0;
+        for (int i = 0; i < kk; i++) {
+            kept += s2[i];
+        }
+        return new Factors(kk, in, out, toFloats(a), toFloats(b), Math.min(1.0, kept / total), sv);
     }
 
     /** [left @ U_k sqrt(S_k)] and [sqrt(S_k) Vt_k @ right]; null left/right mean identity. */
@@ -113,12 +149,45 @@ public final class LowRank {
         return new Factors(kk, in, out, toFloats(a), toFloats(b), total == 0 ? 1.0 : Math.min(1.0, kept / total), sv);
     }
 
-    private static double energy(INDArray s) {
-        double e = 0;
-        for (double v : s.toDoubleVector()) {
-            e += v * v;
+    /**
+     * For an [m, n] matrix M: {W [n, p], R [p, n]} with M = (M W) R and M W orthonormal columns, from the
+     * eigen-decomposition of the n x n Gram matrix M^T M (one GEMM instead of a tall QR; directions with
+     * eigenvalue below 1e-14 of the largest carry no energy and are dropped). Null for a zero matrix.
+     */
+    static INDArray[] gramFactor(INDArray m) {
+        INDArray[] e = svd(m.transpose().mmul(m));
+        double[] lambda = e[1].toDoubleVector();
+        int p = 0;
+        while (p < lambda.length && lambda[p] > 1e-14 * lambda[0]) {
+            p++;
         }
-        return e;
+        if (p == 0) {
+            return null;
+        }
+        INDArray v = e[0].get(NDArrayIndex.all(), NDArrayIndex.interval(0, p));
+        INDArray root = sqrtOf(lambda, p);
+        INDArray inv = Nd4j.createFromArray(java.util.Arrays.stream(lambda, 0, p).map(x -> 1 / Math.sqrt(x)).toArray());
+        return new INDArray[] {v.mulRowVector(inv), v.transpose().mulColumnVector(root.reshape(p, 1))};
+    }
+
+    /** M W with orthonormal columns spanning M's column space (null for a zero matrix). */
+    static INDArray orthonormal(INDArray m) {
+        INDArray[] f = gramFactor(m);
+        return f == null ? null : m.mmul(f[0]);
+    }
+
+    private static INDArray sqrtOf(double[] v, int n) {
+        return Nd4j.createFromArray(java.util.Arrays.stream(v, 0, n).map(x -> Math.sqrt(Math.max(x, 0))).toArray());
+    }
+
+    private static double retained(double[] sv, int k) {
+        double kept = 0;
+        double total = 0;
+        for (int i = 0; i < sv.length; i++) {
+            total += sv[i] * sv[i];
+            kept += i < k ? sv[i] * sv[i] : 0;
+        }
+        return total == 0 ? 1.0 : Math.min(1.0, kept / total);
     }
 
     /** A module's dense delta {@code scale * B A} ([out, in], row-major float32) by one float GEMM. */
@@ -180,22 +249,6 @@ public final class LowRank {
     /** Row-major float copy of a matrix. */
     public static float[] toFloats(INDArray m) {
         return m.castTo(DataType.FLOAT).dup('c').data().asFloat();
-    }
-
-    /**
-     * Thin QR of an [m, n] matrix: {Q [m, p], R [p, n]} with p = min(m, n); for m < n, Q is the
-     * identity and R the matrix itself (no reduction possible).
-     */
-    static INDArray[] thinQr(INDArray m) {
-        long rows = m.rows();
-        long cols = m.columns();
-        if (rows < cols) {
-            return new INDArray[] {Nd4j.eye(rows).castTo(DataType.DOUBLE), m.dup('c')};
-        }
-        INDArray q = m.dup('f');
-        INDArray r = Nd4j.create(DataType.DOUBLE, new long[] {cols, cols}, 'f');
-        Nd4j.getBlasWrapper().lapack().geqrf(q, r);
-        return new INDArray[] {q, r};
     }
 
     /** Full SVD {U [m, m], S [min], Vt [n, n]} by LAPACK gesvd. */
