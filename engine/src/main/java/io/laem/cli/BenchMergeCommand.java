@@ -24,16 +24,16 @@ final class BenchMergeCommand implements Callable<Integer> {
             description = "Cases to run (exact and rank run once first to warm the JIT): exact, rank, ties (method ties), plan (LAEM plan with TIES redundancy); default ${DEFAULT-VALUE}.")
     java.util.Set<String> cases;
 
-    @Option(names = "--blas-threads", paramLabel = "N", description = "Threads for ND4J's BLAS/LAPACK (default: the library's own choice).")
-    Integer blasThreads;
+    @Option(names = "--threads", paramLabel = "N", description = "ND4J threads (default 1, see LowRank.setThreads).")
+    Integer threads;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (blasThreads != null) {
-            io.laem.engine.linalg.LowRank.setBlasThreads(blasThreads);
+        if (threads != null) {
+            io.laem.engine.linalg.LowRank.setThreads(threads);
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

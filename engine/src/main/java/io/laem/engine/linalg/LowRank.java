@@ -31,16 +31,36 @@ public final class LowRank {
     private LowRank() {}
 
     /**
-     * Threads of the BLAS/LAPACK library behind ND4J (OpenBLAS). The rank-space path runs many small
-     * QR/SVD calls, for which one thread avoids spin-waiting on a busy machine.
+     * Threads of ND4J (its own ops and the BLAS/LAPACK behind it). Merging runs many small products and
+     * factorizations per module, where thread start-up and spin-waiting cost more than they save (4-10x
+     * slower with two threads on a busy two-core machine), so the default is one thread; the system
+     * property {@code laem.nd4j.threads} or this method changes it.
      */
-    public static void setBlasThreads(int threads) {
+    public static void setThreads(int threads) {
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
+    }
+
+    /** Applies the default thread count once, on first use of ND4J here (the exact path never loads ND4J). */
+    private static final class Threads {
+        static {
+            setThreads(Integer.getInteger("laem.nd4j.threads", 1));
+        }
+
+        static void ensure() {
+            // class initialization does the work
+        }
     }
 
     /** Row-major float data as an ND4J double matrix. */
     public static INDArray matrix(float[] data, int rows, int cols) {
-        return Nd4j.createFromArray(data).reshape('c', rows, cols).castTo(DataType.DOUBLE);
+        Threads.ensure();
+        double[] d = new double[data.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = data[i];
+        }
+        return Nd4j.create(d, new long[] {rows, cols}, 'c');
     }
 
     /**
@@ -48,6 +68,7 @@ public final class LowRank {
      * singular values are split evenly between the factors (b = Q_b U sqrt(S), a = sqrt(S) V^T Q_a^T).
      */
     public static Factors truncate(INDArray bc, INDArray ac, int k) {
+        Threads.ensure();
         int out = (int) bc.rows();
         int in = (int) ac.columns();
         if (bc.columns() == 0) {
@@ -74,6 +95,7 @@ public final class LowRank {
      * matrices (seeded, so deterministic). Retained energy is relative to the full matrix's norm.
      */
     public static Factors dense(float[] d, int out, int in, int k, long seed) {
+        Threads.ensure();
         int m = Math.min(out, in);
         double total = 0;
         for (float v : d) {
@@ -195,6 +217,7 @@ public final class LowRank {
         if (m.rank() == 0) {
             return new float[m.out() * m.in()];
         }
+        Threads.ensure();
         INDArray b = Nd4j.createFromArray(m.b()).reshape('c', m.out(), m.rank());
         INDArray a = Nd4j.createFromArray(m.a()).reshape('c', m.rank(), m.in());
         INDArray d = b.mmul(a);
