@@ -18,7 +18,7 @@ import java.util.TreeSet;
 
 /**
  * Computes an {@link AdapterAnalysis} module by module: norms and effective ranks in rank space
- * (singular values from QR of B and A^T and the r x r core), entry statistics and pair agreement on
+ * (singular values from factorizations of B and A^T and the r x r core), entry statistics and pair agreement on
  * the dense deltas of one module at a time (peak memory: one module's deltas of all adapters).
  * Meant to run in the background: reports progress per module and stops when cancelled.
  */

@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * Spectral: each task's delta keeps its fewest top singular directions whose energy (sum of
  * squared singular values) reaches the {@code energy} threshold; the rest are dropped. Computed in
- * rank space (QR of B and A^T, SVD of the r x r core), never an out x in matrix. A rank, when given,
+ * rank space (factorizations of B and A^T, SVD of the r x r core), never an out x in matrix. A rank, when given,
  * caps the directions kept.
  */
 final class Spectral implements RedundancyStrategy {
