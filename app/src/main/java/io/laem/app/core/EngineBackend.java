@@ -231,7 +231,7 @@ public final class EngineBackend implements Backend {
     @Override
     public Optimization.Outcome optimize(SessionData session, Optimization.Settings settings,
             Consumer<Optimization.Event> events, Progress progress) {
-        throw new LaemException("the optimizer is not part of this build yet");
+        return OptimizerBridge.run(session, settings, events, progress);
     }
 
     /**

@@ -6,17 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fair_acc.chartfx.XYChart;
 import io.fair_acc.chartfx.axes.Axis;
-import io.laem.app.BackendDelegate;
 import io.laem.app.FakeDialogs;
 import io.laem.app.FixtureKit;
 import io.laem.app.Fx;
-import io.laem.app.ScriptedBackend;
 import io.laem.app.core.AppPreferences;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.EngineBackend;
 import io.laem.app.core.Optimization;
-import io.laem.app.core.Progress;
-import io.laem.app.core.SessionData;
 import io.laem.app.core.Workspace;
 import io.laem.app.shell.MainViewModel;
 import io.laem.app.shell.MainWindow;
@@ -24,7 +20,6 @@ import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.model.ModuleKind.Group;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Consumer;
 import javafx.geometry.Point2D;
 import javafx.scene.control.TableView;
 import javafx.scene.control.TextArea;
@@ -60,12 +55,7 @@ class WorkbenchGuiTest {
         Files.writeString(prefsFile, "window.width=1280\nwindow.height=800\nwindow.x=0\nwindow.y=0\n");
         Stage stage = FxToolkit.registerPrimaryStage();
         Fx.run(() -> {
-            vm = new MainViewModel(new Workspace(), new BackendDelegate(new EngineBackend()) {
-                @Override
-                public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> e, Progress p) {
-                    return ScriptedBackend.scriptedOptimize(s, o, e, p, 5);
-                }
-            }, new BackgroundTasks(), dialogs, new AppPreferences(prefsFile));
+            vm = new MainViewModel(new Workspace(), new EngineBackend(), new BackgroundTasks(), dialogs, new AppPreferences(prefsFile));
             window = new MainWindow(stage, vm, uri -> {});
             window.show();
             vm.openSession(session, p -> {});
@@ -124,12 +114,16 @@ class WorkbenchGuiTest {
     @Order(3)
     void tinyOptimizerRun() {
         robot.clickOn("Optimize");
-        Fx.run(() -> vm.optimize().budgetProperty().set(6));
+        Fx.run(() -> {
+            vm.optimize().parameterizationProperty().set(Optimization.Parameterization.PER_TASK);
+            vm.optimize().budgetProperty().set(4);
+        });
         robot.clickOn("#optimize-start");
-        Fx.waitUntil(60, () -> !vm.optimize().runningProperty().get() && vm.optimize().comparisonProperty().get() != null);
-        assertEquals(6, vm.optimize().events().size());
+        Fx.waitUntil(300, () -> !vm.optimize().runningProperty().get());
+        assertEquals(4, vm.optimize().events().size());
         TableView<?> table = robot.lookup("#comparison-table").queryAs(TableView.class);
-        assertEquals(3 + 4, table.getItems().size()); // base, 3 adapters, uniform, TIES, LAEM
+        assertEquals(vm.optimize().comparisonProperty().get().methods().size(), table.getItems().size());
+        assertEquals("LAEM", vm.optimize().comparisonProperty().get().methods().getLast());
         assertTrue(vm.optimize().summaryProperty().get().startsWith("Done"), vm.optimize().summaryProperty().get());
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
     }

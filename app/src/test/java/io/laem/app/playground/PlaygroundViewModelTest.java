@@ -94,6 +94,26 @@ class PlaygroundViewModelTest {
     }
 
     @Test
+    void realOptimizerRunWithATinyBudget() {
+        var o = vm.optimize();
+        Fx.run(() -> {
+            o.parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.PER_TASK);
+            o.budgetProperty().set(3);
+            o.start();
+        });
+        Fx.waitUntil(300, () -> !o.runningProperty().get());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        assertEquals(3, o.events().size());
+        assertTrue(o.summaryProperty().get().startsWith("Done"), o.summaryProperty().get());
+        var c = o.comparisonProperty().get();
+        // the fixture's tasks have no test split: the baselines' validation values, then LAEM's
+        assertEquals("LAEM", c.methods().getLast());
+        assertTrue(c.methods().containsAll(List.of("base", "uniform", "TIES")), c.methods().toString());
+        double best = o.events().stream().mapToDouble(e -> e.best()).min().orElseThrow();
+        assertEquals(best, o.events().getLast().best(), 1e-12);
+    }
+
+    @Test
     void stopEndsAtOnce() {
         PlaygroundViewModel p = vm.playground();
         Fx.run(() -> {
