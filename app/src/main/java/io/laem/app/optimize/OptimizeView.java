@@ -118,7 +118,7 @@ public final class OptimizeView extends BorderPane {
 
         results.setId("comparison-table");
         results.setPlaceholder(new Label("After a run (or Run > Evaluate): base, each adapter, uniform, TIES and LAEM per task."));
-        results.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        results.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
         vm.comparisonProperty().addListener((o, a, b) -> showComparison(b));
         SplitPane split = new SplitPane(chart, results);
         split.setOrientation(javafx.geometry.Orientation.VERTICAL);
@@ -155,6 +155,7 @@ public final class OptimizeView extends BorderPane {
         }
         TableColumn<Integer, String> method = new TableColumn<>("method (" + c.metric() + ")");
         method.setCellValueFactory(r -> new ReadOnlyStringWrapper(c.methods().get(r.getValue())));
+        method.setPrefWidth(170);
         results.getColumns().add(method);
         List<String> cols = new ArrayList<>(c.tasks());
         for (int t = 0; t < cols.size(); t++) {
@@ -162,6 +163,7 @@ public final class OptimizeView extends BorderPane {
             TableColumn<Integer, String> col = new TableColumn<>(cols.get(t));
             col.setCellValueFactory(r -> new ReadOnlyStringWrapper(String.format(Locale.ROOT, "%.4f", c.values()[r.getValue()][ti])));
             col.setStyle("-fx-alignment: CENTER-RIGHT;");
+            col.setPrefWidth(100);
             results.getColumns().add(col);
         }
         for (int m = 0; m < c.methods().size(); m++) {

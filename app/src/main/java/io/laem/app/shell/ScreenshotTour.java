@@ -43,6 +43,12 @@ public final class ScreenshotTour {
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
         });
         step("layers", idle, () -> shot("layers.png"));
+        step("optimize", idle, () -> {
+            window.tabs().getSelectionModel().select(2);
+            vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 24));
+            vm.optimize().start();
+        });
+        step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
         step("weights", idle, () -> {
             if (vm.optimize().events().isEmpty()) {
                 // without an optimizer run, show curves that differ
@@ -58,12 +64,6 @@ public final class ScreenshotTour {
             window.tabs().getSelectionModel().select(1);
         });
         step("weights shot", idle, () -> shot("weights.png"));
-        step("optimize", idle, () -> {
-            window.tabs().getSelectionModel().select(2);
-            vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 24));
-            vm.optimize().start();
-        });
-        step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
         step("playground", idle, () -> {
             window.tabs().getSelectionModel().select(3);
             vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "add: 12+7 ="));
