@@ -54,14 +54,18 @@ final class GenerateCommand implements Callable<Integer> {
         }
         try (InferenceModel m = model.open()) {
             long[] ids = chat ? m.tokenizer().encodeChat(List.of(new ChatTemplate.Message("user", prompt))) : m.tokenizer().encode(prompt);
-            Generator.Options o = new Generator.Options(maxTokens, temperature, topP, topK, seed, stops);
-            new Generator(m.decoder(), m.tokenizer()).generate(ids, o, (id, text) -> {
-                out.print(text);
-                out.flush();
-            }, null);
-            out.println();
-            out.flush();
+            stream(m, ids, new Generator.Options(maxTokens, temperature, topP, topK, seed, stops), out);
         }
         return 0;
+    }
+
+    /** Generates from {@code ids}, printing each piece of text as it becomes final, then a newline. */
+    static void stream(InferenceModel m, long[] ids, Generator.Options o, PrintWriter out) {
+        new Generator(m.decoder(), m.tokenizer()).generate(ids, o, (id, text) -> {
+            out.print(text);
+            out.flush();
+        }, null);
+        out.println();
+        out.flush();
     }
 }

@@ -47,6 +47,15 @@ final class RouteCommand implements Runnable {
         }
     }
 
+    /** Base model, device and a trained router: what routed inference needs. */
+    static final class RoutedOptions {
+        @CommandLine.Mixin
+        ModelOptions model;
+
+        @Option(names = "--router", required = true, paramLabel = "DIR", description = "Router folder (from laem route train).")
+        Path router;
+    }
+
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "Train a router on the tasks' prompts, labelled by task; each task's adapter is its expert.")
     static final class Train implements Callable<Integer> {
@@ -95,10 +104,7 @@ final class RouteCommand implements Runnable {
             description = "Per task: routing accuracy, and exact match / mean NLL of routed inference.")
     static final class Eval implements Callable<Integer> {
         @CommandLine.Mixin
-        ModelOptions model;
-
-        @Option(names = "--router", required = true, paramLabel = "DIR", description = "Router folder (from laem route train).")
-        Path router;
+        RoutedOptions routed;
 
         @Option(names = "--tasks", required = true, paramLabel = "TASKS.yaml", description = "Task files.")
         Path tasks;
@@ -116,8 +122,8 @@ final class RouteCommand implements Runnable {
         public Integer call() {
             var data = TaskSuite.read(tasks).split(split);
             Map<String, MoaModel.TaskResult> res;
-            try (InferenceModel m = model.open()) {
-                res = MoaModel.evaluate(m, MoaModel.load(m, router), data, CancellationToken.NONE);
+            try (InferenceModel m = routed.model.open()) {
+                res = MoaModel.evaluate(m, MoaModel.load(m, routed.router), data, CancellationToken.NONE);
             }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
@@ -145,10 +151,7 @@ final class RouteCommand implements Runnable {
             description = "Route a prompt to its adapter and stream the greedy completion.")
     static final class Generate implements Callable<Integer> {
         @CommandLine.Mixin
-        ModelOptions model;
-
-        @Option(names = "--router", required = true, paramLabel = "DIR", description = "Router folder (from laem route train).")
-        Path router;
+        RoutedOptions routed;
 
         @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
         String prompt;
@@ -166,18 +169,13 @@ final class RouteCommand implements Runnable {
             }
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            try (InferenceModel m = model.open()) {
-                RoutedModel routed = MoaModel.load(m, router);
-                RoutedModel.Routing r = routed.route(List.of(prompt), CancellationToken.NONE).getFirst();
+            try (InferenceModel m = routed.model.open()) {
+                RoutedModel moa = MoaModel.load(m, routed.router);
+                RoutedModel.Routing r = moa.route(List.of(prompt), CancellationToken.NONE).getFirst();
                 err.printf("route: %s (p=%.3f)%n", r.label(), r.probability());
                 err.flush();
-                routed.activate(r.label());
-                new Generator(m.decoder(), m.tokenizer()).generate(prompt, Generator.Options.greedy(maxTokens), (id, text) -> {
-                    out.print(text);
-                    out.flush();
-                }, null);
-                out.println();
-                out.flush();
+                moa.activate(r.label());
+                GenerateCommand.stream(m, m.tokenizer().encode(prompt), Generator.Options.greedy(maxTokens), out);
             }
             return 0;
         }
