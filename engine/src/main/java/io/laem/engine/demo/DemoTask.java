@@ -18,11 +18,7 @@ public enum DemoTask {
     SHIFT("shift") {
         @Override
         String answer(String input) {
-            StringBuilder sb = new StringBuilder();
-            for (char c : input.toCharArray()) {
-                sb.append((char) ('a' + (c - 'a' + 1) % 26));
-            }
-            return sb.toString();
+            return DemoText.mapChars(input, c -> 'a' + (c - 'a' + 1) % 26);
         }
 
         @Override
@@ -34,11 +30,7 @@ public enum DemoTask {
     MIRROR("mirror") {
         @Override
         String answer(String input) {
-            StringBuilder sb = new StringBuilder();
-            for (char c : input.toCharArray()) {
-                sb.append((char) ('z' - (c - 'a')));
-            }
-            return sb.toString();
+            return DemoText.mapChars(input, c -> 'z' - (c - 'a'));
         }
 
         @Override
@@ -50,11 +42,7 @@ public enum DemoTask {
     NINES("nines") {
         @Override
         String answer(String input) {
-            StringBuilder sb = new StringBuilder();
-            for (char c : input.toCharArray()) {
-                sb.append((char) ('9' - (c - '0')));
-            }
-            return sb.toString();
+            return DemoText.mapChars(input, c -> '9' - (c - '0'));
         }
 
         @Override

@@ -15,6 +15,13 @@ final class DemoText {
         return new Example(prefix + ": " + input + " =", " " + output + ".");
     }
 
+    /** Each character of {@code s} through {@code f}. */
+    static String mapChars(String s, java.util.function.IntUnaryOperator f) {
+        StringBuilder sb = new StringBuilder(s.length());
+        s.chars().forEach(c -> sb.append((char) f.applyAsInt(c)));
+        return sb.toString();
+    }
+
     static String letters(SplittableRandom rnd, int minLen, int maxLen) {
         int n = minLen + rnd.nextInt(maxLen - minLen + 1);
         StringBuilder sb = new StringBuilder(n);
