@@ -121,7 +121,7 @@ public final class SessionFiles {
         if (common && n > 0 && n <= layers) {
             for (int s = 0; s < series.size(); s++) {
                 Schedule sc = r.weights().get(series.get(s));
-                double[] p = sc instanceof Schedule.Gradient g ? g.points() : constant(n, sc == null ? defaultWeight(series.get(s), r) : sc.at(0, layers, ModuleKind.Q_PROJ));
+                double[] p = sc instanceof Schedule.Gradient g ? g.points() : constant(n, sc == null ? Recipe.DEFAULT_WEIGHT : sc.at(0, layers, ModuleKind.Q_PROJ));
                 v[0][s] = p;
                 v[1][s] = p.clone();
             }
@@ -134,7 +134,7 @@ public final class SessionFiles {
                 Schedule sc = r.weights().get(series.get(s));
                 for (Group g : Group.values()) {
                     ModuleKind kind = g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
-                    v[g.ordinal()][s] = constant(k, sc == null ? defaultWeight(series.get(s), r) : sc.at(0, layers, kind));
+                    v[g.ordinal()][s] = constant(k, sc == null ? Recipe.DEFAULT_WEIGHT : sc.at(0, layers, kind));
                 }
             }
             return new WeightsRead(WeightTable.Mode.CONTROL_POINTS, v);
@@ -144,17 +144,12 @@ public final class SessionFiles {
                 ModuleKind kind = g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
                 double[] p = new double[layers];
                 for (int l = 0; l < layers; l++) {
-                    p[l] = r.weights().containsKey(series.get(s)) ? r.weight(series.get(s), l, layers, kind) : defaultWeight(series.get(s), r);
+                    p[l] = r.weights().containsKey(series.get(s)) ? r.weight(series.get(s), l, layers, kind) : Recipe.DEFAULT_WEIGHT;
                 }
                 v[g.ordinal()][s] = p;
             }
         }
         return new WeightsRead(WeightTable.Mode.PER_LAYER, v);
-    }
-
-    /** The recipe's default weight; a disabled adapter's table values start uniform again. */
-    private static double defaultWeight(String name, Recipe r) {
-        return Recipe.DEFAULT_WEIGHT;
     }
 
     private static double[] constant(int n, double v) {
