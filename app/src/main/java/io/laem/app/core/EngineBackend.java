@@ -155,7 +155,8 @@ public final class EngineBackend implements Backend {
                 }
             }
         }
-        sb.append("\nr rank, s scale, [out x in], norm ||s·BA||_F;\neff. rank at 90%/99% energy; top 10%: energy share\nof the largest 10% of entries.\n");
+        sb.append("\nr: rank, s: scale, [out x in], norm: ||s·BA||_F, eff. rank: directions holding 90%/99% of the energy, "
+                + "top 10%: energy share of the largest 10% of entries.\n");
         return sb.toString().stripTrailing();
     }
 
@@ -257,7 +258,7 @@ public final class EngineBackend implements Backend {
         List<String> tasks = List.copyOf(data.keySet());
         List<String> columns = new ArrayList<>();
         for (String t : tasks) {
-            columns.add(t + " exact match");
+            columns.add(t + " EM");
             columns.add(t + " NLL");
         }
         double[][] v = new double[methods.size()][columns.size()];

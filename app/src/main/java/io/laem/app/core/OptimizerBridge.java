@@ -107,7 +107,7 @@ final class OptimizerBridge {
         List<String> tasks = new ArrayList<>(methods.get(names.get(0)).tasks().keySet());
         List<String> columns = new ArrayList<>();
         for (String t : tasks) {
-            columns.add(t + " exact match");
+            columns.add(t + " EM");
             columns.add(t + " NLL");
         }
         double[][] v = new double[names.size()][columns.size()];

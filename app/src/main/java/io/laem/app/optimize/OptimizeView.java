@@ -161,7 +161,11 @@ public final class OptimizeView extends BorderPane {
         for (int t = 0; t < cols.size(); t++) {
             int ti = t;
             TableColumn<Integer, String> col = new TableColumn<>(cols.get(t));
-            col.setCellValueFactory(r -> new ReadOnlyStringWrapper(String.format(Locale.ROOT, "%.4f", c.values()[r.getValue()][ti])));
+            boolean em = cols.get(t).endsWith(" EM");
+            col.setCellValueFactory(r -> {
+                double v = c.values()[r.getValue()][ti];
+                return new ReadOnlyStringWrapper(em ? String.format(Locale.ROOT, "%.0f%%", 100 * v) : String.format(Locale.ROOT, "%.3f", v));
+            });
             col.setStyle("-fx-alignment: CENTER-RIGHT;");
             col.setPrefWidth(100);
             results.getColumns().add(col);

@@ -45,7 +45,9 @@ public final class ScreenshotTour {
         step("layers", idle, () -> shot("layers.png"));
         step("optimize", idle, () -> {
             window.tabs().getSelectionModel().select(2);
-            vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 24));
+            vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 80));
+            vm.optimize().parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.valueOf(
+                    System.getProperty("laem.screenshots.param", "PER_TASK")));
             vm.optimize().start();
         });
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));

@@ -81,7 +81,7 @@ class PlaygroundViewModelTest {
                 && vm.optimize().comparisonProperty().get().methods().contains("LAEM (current weights)"));
         var c = vm.optimize().comparisonProperty().get();
         assertEquals(List.of("base", "arith", "reverse", "upper", "uniform", "LAEM (current weights)"), c.methods());
-        assertEquals(List.of("arith exact match", "arith NLL", "reverse exact match", "reverse NLL", "upper exact match", "upper NLL"), c.tasks());
+        assertEquals(List.of("arith EM", "arith NLL", "reverse EM", "reverse NLL", "upper EM", "upper NLL"), c.tasks());
         // reference: the engine's scorer with the reverse adapter alone
         double ref;
         try (HfModel m = HfModel.open(dir.resolve("kit/base")); HfTokenizer tok = HfTokenizer.load(m); Decoder d = Decoder.load(m)) {
