@@ -21,7 +21,7 @@ final class BenchMergeCommand implements Callable<Integer> {
     double density;
 
     @Option(names = "--cases", defaultValue = "exact,rank,ties", split = ",",
-            description = "Cases to run (exact and rank run once first to warm the JIT): exact, rank, ties (method ties), plan (LAEM plan with TIES redundancy); default ${DEFAULT-VALUE}.")
+            description = "Cases to run (exact and rank: one warm-up run, then the best of 5 and 3 runs): exact, rank, ties (method ties), plan (LAEM plan with TIES redundancy); default ${DEFAULT-VALUE}.")
     java.util.Set<String> cases;
 
     @Option(names = "--threads", paramLabel = "N", description = "ND4J threads (default 1, see LowRank.setThreads).")

@@ -28,21 +28,26 @@ public final class FloatCodec {
 
     /** Decodes {@code count} elements of a float dtype starting at byte offset 0 of {@code seg}. */
     public static void decode(DType dtype, MemorySegment seg, float[] out, int count) {
+        decode(dtype, seg, out, 0, count);
+    }
+
+    /** Decodes {@code count} elements from byte offset 0 of {@code seg} into {@code out[from..from+count)}. */
+    public static void decode(DType dtype, MemorySegment seg, float[] out, int from, int count) {
         switch (dtype) {
-            case F32 -> MemorySegment.copy(seg, F32, 0, out, 0, count);
+            case F32 -> MemorySegment.copy(seg, F32, 0, out, from, count);
             case F16 -> {
                 for (int i = 0; i < count; i++) {
-                    out[i] = Float.float16ToFloat(seg.get(I16, 2L * i));
+                    out[from + i] = Float.float16ToFloat(seg.get(I16, 2L * i));
                 }
             }
             case BF16 -> {
                 for (int i = 0; i < count; i++) {
-                    out[i] = bf16ToFloat(seg.get(I16, 2L * i));
+                    out[from + i] = bf16ToFloat(seg.get(I16, 2L * i));
                 }
             }
             case F64 -> {
                 for (int i = 0; i < count; i++) {
-                    out[i] = (float) seg.get(F64, 8L * i);
+                    out[from + i] = (float) seg.get(F64, 8L * i);
                 }
             }
             default -> throw new IllegalArgumentException("not a float dtype: " + dtype);
@@ -51,26 +56,31 @@ public final class FloatCodec {
 
     /** Encodes float32 values into the bytes of {@code dtype}, little-endian. */
     public static byte[] encode(DType dtype, float[] values) {
-        MemorySegment seg = MemorySegment.ofArray(new byte[Math.multiplyExact(values.length, dtype.bytes())]);
+        byte[] bytes = new byte[Math.multiplyExact(values.length, dtype.bytes())];
+        encode(dtype, values, 0, values.length, MemorySegment.ofArray(bytes));
+        return bytes;
+    }
+
+    /** Encodes {@code values[from..from+count)} as {@code dtype} into {@code seg} from byte offset 0 (e.g. a direct buffer). */
+    public static void encode(DType dtype, float[] values, int from, int count, MemorySegment seg) {
         switch (dtype) {
-            case F32 -> MemorySegment.copy(values, 0, seg, F32, 0, values.length);
+            case F32 -> MemorySegment.copy(values, from, seg, F32, 0, count);
             case F16 -> {
-                for (int i = 0; i < values.length; i++) {
-                    seg.set(I16, 2L * i, Float.floatToFloat16(values[i]));
+                for (int i = 0; i < count; i++) {
+                    seg.set(I16, 2L * i, Float.floatToFloat16(values[from + i]));
                 }
             }
             case BF16 -> {
-                for (int i = 0; i < values.length; i++) {
-                    seg.set(I16, 2L * i, floatToBf16(values[i]));
+                for (int i = 0; i < count; i++) {
+                    seg.set(I16, 2L * i, floatToBf16(values[from + i]));
                 }
             }
             case F64 -> {
-                for (int i = 0; i < values.length; i++) {
-                    seg.set(F64, 8L * i, values[i]);
+                for (int i = 0; i < count; i++) {
+                    seg.set(F64, 8L * i, values[from + i]);
                 }
             }
             default -> throw new IllegalArgumentException("not a float dtype: " + dtype);
         }
-        return (byte[]) seg.heapBase().orElseThrow();
     }
 }

@@ -251,13 +251,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** A tensor of a float dtype as float32, copied to the heap. */
     public float[] floats(String name) {
-        TensorInfo t = info(name);
-        if (!t.dtype().isFloat()) {
-            throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected a float type");
-        }
-        float[] out = new float[heapLength(t)];
-        FloatCodec.decode(t.dtype(), bytes(t), out, out.length);
-        return out;
+        return floats(name, false);
     }
 
     /** A tensor of a float dtype as float64 (F64 exactly, the others widened), copied to the heap. */
@@ -319,13 +313,40 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Like {@link #floats(String)} but refuses NaN and infinity, naming the first bad element. */
     public float[] finiteFloats(String name) {
-        float[] v = floats(name);
-        for (int i = 0; i < v.length; i++) {
-            if (!Float.isFinite(v[i])) {
-                throw new LaemException(path + ": tensor '" + name + "' contains " + v[i] + " at element " + i);
+        return floats(name, true);
+    }
+
+    /** Elements decoded per step, so that the finite check reads them while they are in cache. */
+    private static final int DECODE_CHUNK = 1 << 14;
+
+    private float[] floats(String name, boolean finite) {
+        TensorInfo t = info(name);
+        if (!t.dtype().isFloat()) {
+            throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected a float type");
+        }
+        float[] out = new float[heapLength(t)];
+        MemorySegment seg = bytes(t);
+        for (int from = 0; from < out.length; from += DECODE_CHUNK) {
+            int n = Math.min(DECODE_CHUNK, out.length - from);
+            FloatCodec.decode(t.dtype(), seg.asSlice((long) from * t.dtype().bytes()), out, from, n);
+            if (finite && !allFinite(out, from, n)) {
+                for (int i = from; i < from + n; i++) {
+                    if (!Float.isFinite(out[i])) {
+                        throw new LaemException(path + ": tensor '" + name + "' contains " + out[i] + " at element " + i);
+                    }
+                }
             }
         }
-        return v;
+        return out;
+    }
+
+    /** Branch-free (vectorizable): the largest exponent field is all ones only if some element is NaN or infinite. */
+    private static boolean allFinite(float[] v, int from, int n) {
+        int exp = 0;
+        for (int i = from; i < from + n; i++) {
+            exp = Math.max(exp, Float.floatToRawIntBits(v[i]) & 0x7f800000);
+        }
+        return exp != 0x7f800000;
     }
 
     @Override

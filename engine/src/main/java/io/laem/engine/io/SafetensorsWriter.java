@@ -3,6 +3,7 @@ package io.laem.engine.io;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -29,7 +30,11 @@ public final class SafetensorsWriter {
 
     private record Entry(String name, DType dtype, long[] shape, long bytes, DataSource source) {}
 
+    /** Bytes encoded per write of {@link #addLazily} tensors. */
+    private static final int CHUNK = 1 << 20;
+
     private final List<Entry> entries = new ArrayList<>();
+    private ByteBuffer chunkBuffer;
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
     public SafetensorsWriter metadata(String key, String value) {
@@ -44,15 +49,28 @@ public final class SafetensorsWriter {
 
     /** Adds float32 values, stored as {@code dtype}. */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, float[] values) {
-        long count = 1;
-        for (long d : shape) {
-            count *= d;
-        }
-        if (count != values.length) {
-            throw new IllegalArgumentException(name + ": shape needs " + count + " values, got " + values.length);
-        }
+        checkCount(name, shape, values.length);
         byte[] bytes = FloatCodec.encode(dtype, values);
         return addRaw(name, dtype, shape, bytes);
+    }
+
+    /**
+     * Adds float32 values, stored as {@code dtype}, encoded only while the file is written, in chunks
+     * through one direct buffer (no byte copy of the tensor on the heap). The array must not change
+     * until the file is written; for F16/BF16 outputs this holds the float32 values meanwhile.
+     */
+    public SafetensorsWriter addLazily(String name, DType dtype, long[] shape, float[] values) {
+        checkCount(name, shape, values.length);
+        return addStream(name, dtype, shape, (long) values.length * dtype.bytes(), out -> {
+            ByteBuffer chunk = chunk();
+            int per = CHUNK / dtype.bytes();
+            for (int from = 0; from < values.length; from += per) {
+                int n = Math.min(per, values.length - from);
+                chunk.clear().limit(n * dtype.bytes());
+                FloatCodec.encode(dtype, values, from, n, MemorySegment.ofBuffer(chunk));
+                writeFully(out, chunk);
+            }
+        });
     }
 
     public SafetensorsWriter addRaw(String name, DType dtype, long[] shape, byte[] bytes) {
@@ -65,6 +83,23 @@ public final class SafetensorsWriter {
         }
         entries.add(new Entry(name, dtype, shape.clone(), byteLength, source));
         return this;
+    }
+
+    private ByteBuffer chunk() {
+        if (chunkBuffer == null) {
+            chunkBuffer = ByteBuffer.allocateDirect(CHUNK);
+        }
+        return chunkBuffer;
+    }
+
+    private static void checkCount(String name, long[] shape, int values) {
+        long count = 1;
+        for (long d : shape) {
+            count *= d;
+        }
+        if (count != values) {
+            throw new IllegalArgumentException(name + ": shape needs " + count + " values, got " + values);
+        }
     }
 
     public int size() {

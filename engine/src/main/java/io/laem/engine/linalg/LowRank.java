@@ -220,11 +220,11 @@ public final class LowRank {
         Threads.ensure();
         INDArray b = Nd4j.createFromArray(m.b()).reshape('c', m.out(), m.rank());
         INDArray a = Nd4j.createFromArray(m.a()).reshape('c', m.rank(), m.in());
-        INDArray d = b.mmul(a);
-        if (m.scale() != 1.0) {
-            d.muli(m.scale());
-        }
-        return d.dup('c').data().asFloat();
+        // straight into a row-major result with the scale as GEMM's alpha: mmul gives column-major, whose
+        // transposing dup('c') cost more than the product itself
+        INDArray d = Nd4j.createUninitialized(DataType.FLOAT, new long[] {m.out(), m.in()}, 'c');
+        Nd4j.gemm(b, a, d, false, false, m.scale(), 0.0);
+        return d.data().asFloat();
     }
 
     /** {@code B' = [w_1 s_1 B_1 ... w_T s_T B_T]}, {@code A' = [A_1; ...; A_T]}, scale 1. */

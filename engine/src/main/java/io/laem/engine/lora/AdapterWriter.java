@@ -39,8 +39,8 @@ public final class AdapterWriter {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         for (LoraModule m : new TreeMap<>(modules.stream().collect(java.util.stream.Collectors.toMap(LoraModule::key, x -> x))).values()) {
             String name = LoraConfig.moduleName(m.key());
-            w.add(keyA(name), dtype, new long[] {m.rank(), m.in()}, m.a());
-            w.add(keyB(name), dtype, new long[] {m.out(), m.rank()}, m.b());
+            w.addLazily(keyA(name), dtype, new long[] {m.rank(), m.in()}, m.a());
+            w.addLazily(keyB(name), dtype, new long[] {m.out(), m.rank()}, m.b());
         }
         Files.writeString(dir.resolve(LoraConfig.FILE), config.toPrettyString());
         w.writeDirect(dir.resolve(LoraAdapter.WEIGHTS));

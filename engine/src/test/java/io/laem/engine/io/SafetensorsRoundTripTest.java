@@ -36,6 +36,39 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void lazilyEncodedTensorsMatchEagerOnesAcrossChunks() throws IOException {
+        // 300k elements: more than one 1 MiB encoding chunk in every dtype, and several decode chunks
+        float[] f = new float[300_001];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) Math.sin(i * 0.37) * (1 + i % 7);
+        }
+        for (DType d : List.of(DType.F32, DType.F16, DType.BF16, DType.F64)) {
+            Path eager = tmp.resolve("eager-" + d + ".safetensors");
+            Path lazy = tmp.resolve("lazy-" + d + ".safetensors");
+            new SafetensorsWriter().add("x", d, new long[] {f.length}, f).write(eager);
+            new SafetensorsWriter().addLazily("x", d, new long[] {f.length}, f).write(lazy);
+            assertArrayEquals(Files.readAllBytes(eager), Files.readAllBytes(lazy), d.toString());
+        }
+        try (SafetensorsFile s = SafetensorsFile.open(tmp.resolve("lazy-F32.safetensors"))) {
+            assertArrayEquals(f, s.finiteFloats("x"));
+        }
+    }
+
+    @Test
+    void finiteFloatsNamesTheFirstBadElementPastTheFirstChunk() {
+        float[] f = new float[50_000];
+        f[40_000] = Float.NEGATIVE_INFINITY;
+        f[45_000] = Float.NaN;
+        Path p = tmp.resolve("bad.safetensors");
+        new SafetensorsWriter().add("x", DType.F32, new long[] {f.length}, f).write(p);
+        try (SafetensorsFile s = SafetensorsFile.open(p)) {
+            assertEquals(f.length, s.floats("x").length);
+            LaemException e = assertThrows(LaemException.class, () -> s.finiteFloats("x"));
+            assertEquals(p + ": tensor 'x' contains -Infinity at element 40000", e.getMessage());
+        }
+    }
+
+    @Test
     void everyDtypeReadsBackAsWritten() throws IOException {
         float[] f = {1f, -2.5f, 0.1f, 3e-3f, 65504f, -0f};
         Path p = tmp.resolve("all.safetensors");
