@@ -48,7 +48,7 @@ final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--method", paramLabel = "M", description = "cma-es | random (default: cma-es).")
     String method = SearchMethod.CMA_ES.id();
 
-    @Option(names = "--sigma", paramLabel = "X", description = "CMA-ES initial step (default: a fifth of the bounds' width).")
+    @Option(names = "--sigma", paramLabel = "X", description = "CMA-ES initial step (default: ${DEFAULT-VALUE}).")
     double sigma = new OptimizeSettings().sigma();
 
     @Option(names = "--population", paramLabel = "N", description = "CMA-ES population (default: 4 + 3 ln d).")

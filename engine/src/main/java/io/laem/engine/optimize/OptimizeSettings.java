@@ -11,11 +11,11 @@ import java.util.Map;
  * ({@code recipe} is the recipe's own redundancy/shared setting).
  */
 public final class OptimizeSettings {
-    private String param = "per-layer";
+    private String param = "per-task";
     private SearchMethod method = SearchMethod.CMA_ES;
     private int budget = 200;
     private long seed = 0;
-    private double sigma = -1;
+    private double sigma = 0.25;
     private int population = -1;
     private double lower = Parameterization.DEFAULT_LOWER;
     private double upper = Parameterization.DEFAULT_UPPER;
