@@ -81,8 +81,9 @@ public final class DemoKitFiles {
 
                     laem demo-kit build --out resources/demo --seed %d
 
-                (%.0f s wall, %.0f s CPU, %d thread). Same seed, thread count and machine give the same
-                files; see docs/demo-kit.md for what is and is not bit-reproducible.
+                (%.0f s wall, %.0f s CPU, %d thread). The same seed gives the same task data and initial
+                weights; trained weights agree up to float rounding, which a rebuild can carry into a few
+                different answers (see docs/demo-kit.md, Determinism).
 
                 ## Contents
 
