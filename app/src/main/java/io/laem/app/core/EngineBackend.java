@@ -201,6 +201,7 @@ public final class EngineBackend implements Backend {
     public Generation.Stats generate(SessionData s, Generation.Variant variant, String prompt,
             Generation.Settings settings, Consumer<String> tokens, Progress progress) {
         LiveModel m = live(s, progress);
+        String note = "";
         synchronized (m.lock()) {
             m.checkOpen();
             m.syncAdapters(s);
@@ -212,6 +213,14 @@ public final class EngineBackend implements Backend {
                     EngineProgress ep = new EngineProgress(progress);
                     m.syncPlan(r, ep, ep.token());
                     m.showMerge(r);
+                }
+                case MOA -> {
+                    EngineProgress ep = new EngineProgress(progress);
+                    var routed = m.moa(s, ep, ep.token());
+                    var routing = routed.route(List.of(prompt), ep.token()).getFirst();
+                    m.showBase();
+                    routed.activate(routing.label());
+                    note = String.format(java.util.Locale.ROOT, "routed to %s (p %.2f)", routing.label(), routing.probability());
                 }
             }
             Generator.Options o = settings.sample()
@@ -225,7 +234,7 @@ public final class EngineBackend implements Backend {
                     tokens.accept(text);
                 }
             }, progress::isCancelled);
-            return new Generation.Stats(res.tokens().length, res.decodeSeconds() + res.prefillSeconds());
+            return new Generation.Stats(res.tokens().length, res.decodeSeconds() + res.prefillSeconds(), note);
         }
     }
 

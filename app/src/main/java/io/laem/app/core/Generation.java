@@ -6,7 +6,7 @@ public final class Generation {
 
     /** Which weights generate: the base alone, one adapter alone, or the current merge. */
     public record Variant(Kind kind, String adapter) {
-        public enum Kind { BASE, ADAPTER, MERGE }
+        public enum Kind { BASE, ADAPTER, MERGE, MOA }
 
         public static Variant base() {
             return new Variant(Kind.BASE, null);
@@ -20,11 +20,17 @@ public final class Generation {
             return new Variant(Kind.MERGE, null);
         }
 
+        /** Mixture of LoRAs: a router trained on the tasks picks one adapter per prompt. */
+        public static Variant moa() {
+            return new Variant(Kind.MOA, null);
+        }
+
         public String label() {
             return switch (kind) {
                 case BASE -> "base";
                 case ADAPTER -> adapter;
                 case MERGE -> "merge";
+                case MOA -> "MoA (routed)";
             };
         }
     }
@@ -32,8 +38,12 @@ public final class Generation {
     /** Sampling settings: greedy when {@code sample} is false. */
     public record Settings(int maxTokens, boolean sample, double temperature, double topP, long seed, boolean chat) {}
 
-    /** How a generation ended. */
-    public record Stats(int tokens, double seconds) {
+    /** How a generation ended; {@code note} says e.g. where MoA routed the prompt. */
+    public record Stats(int tokens, double seconds, String note) {
+        public Stats(int tokens, double seconds) {
+            this(tokens, seconds, "");
+        }
+
         public double tokensPerSecond() {
             return seconds <= 0 ? 0 : tokens / seconds;
         }

@@ -16,7 +16,16 @@ import io.laem.engine.optimize.BankCoefficients;
 import io.laem.engine.optimize.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
+import io.laem.engine.infer.ScoreData;
+import io.laem.engine.infer.Scorer;
+import io.laem.engine.route.MoaModel;
+import io.laem.engine.route.RoutedModel;
+import io.laem.engine.route.Router;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,6 +48,8 @@ final class LiveModel implements AutoCloseable {
     private List<String> planEntries = List.of();
     private final Object lock = new Object();
     private volatile boolean closed;
+    private RoutedModel moa;
+    private List<String> moaKey;
 
     private LiveModel(Path baseDir, InferenceModel model) {
         this.baseDir = baseDir;
@@ -112,6 +123,41 @@ final class LiveModel implements AutoCloseable {
         }
         planKey = key;
         planEntries = List.copyOf(entries);
+    }
+
+    /**
+     * The MoA router over the session's adapters, trained once per set of tasks on their prompts
+     * (each task's adapter is the adapter of the same name).
+     */
+    RoutedModel moa(SessionData s, ProgressListener progress, CancellationToken cancel) {
+        List<String> key = s.tasks().stream().map(t -> t.name() + "=" + t.file()).toList();
+        if (moa == null || !key.equals(moaKey)) {
+            Map<String, List<Scorer.Example>> data = new LinkedHashMap<>();
+            Map<String, Path> experts = new LinkedHashMap<>();
+            Map<String, String> entries = new LinkedHashMap<>();
+            for (SessionData.TaskRef t : s.tasks()) {
+                data.put(t.name(), ScoreData.readJsonl(routerData(t.file())));
+                s.adapters().stream().filter(a -> a.name().equals(t.name())).findFirst().ifPresent(a -> {
+                    experts.put(t.name(), a.dir());
+                    entries.put(t.name(), BankCoefficients.bankName(RAW, a.name()));
+                });
+            }
+            try {
+                Path dir = Files.createTempDirectory("laem-router");
+                Router r = MoaModel.train(model, data, experts, dir, progress, cancel);
+                moa = new RoutedModel(decoder, tokenizer, r, entries);
+                moaKey = key;
+            } catch (IOException e) {
+                throw new io.laem.engine.LaemException("cannot train the MoA router: " + e.getMessage());
+            }
+        }
+        return moa;
+    }
+
+    /** A task's training split next to its validation file (the demo kit's layout), else the file itself. */
+    private static Path routerData(Path validation) {
+        Path train = validation.resolveSibling(validation.getFileName().toString().replace("validation", "train"));
+        return !train.equals(validation) && Files.isRegularFile(train) ? train : validation;
     }
 
     /** Coefficients for the base alone. */

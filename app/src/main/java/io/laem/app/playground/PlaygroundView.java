@@ -18,7 +18,7 @@ import javafx.scene.layout.VBox;
 
 /** A prompt and one streaming answer column per variant (base, each adapter, the merge). */
 public final class PlaygroundView extends BorderPane {
-    private final HBox columns = new HBox(8);
+    private final HBox columns = new HBox(6);
 
     public PlaygroundView(PlaygroundViewModel vm) {
         setId("playground-view");
@@ -97,8 +97,10 @@ public final class PlaygroundView extends BorderPane {
             Label stats = new Label();
             stats.textProperty().bind(c.statsProperty());
             stats.setStyle("-fx-text-fill: #555;");
+            stats.setWrapText(true);
+            stats.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
             VBox box = new VBox(4, title, text, stats);
-            box.setMinWidth(180);
+            box.setMinWidth(140);
             VBox.setVgrow(text, Priority.ALWAYS);
             HBox.setHgrow(box, Priority.ALWAYS);
             columns.getChildren().add(box);

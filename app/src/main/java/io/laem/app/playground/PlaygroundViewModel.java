@@ -78,6 +78,7 @@ public final class PlaygroundViewModel {
         this.backend = backend;
         this.tasks = tasks;
         workspace.adapters().addListener((javafx.beans.Observable o) -> rebuildColumns());
+        workspace.tasks().addListener((javafx.beans.Observable o) -> rebuildColumns());
         rebuildColumns();
     }
 
@@ -129,9 +130,18 @@ public final class PlaygroundViewModel {
             }
         }
         cs.add(new Column(Generation.Variant.merge()));
+        if (moaPossible()) {
+            cs.add(new Column(Generation.Variant.moa()));
+        }
         if (!sameVariants(cs)) {
             columns.setAll(cs);
         }
+    }
+
+    /** MoA needs an adapter for every task (the same names): the router's labels are the tasks. */
+    private boolean moaPossible() {
+        var names = workspace.adapters().stream().filter(AdapterEntry::isEnabled).map(AdapterEntry::name).toList();
+        return workspace.tasks().size() > 1 && workspace.tasks().stream().allMatch(t -> names.contains(t.name()));
     }
 
     private boolean sameVariants(List<Column> cs) {
@@ -168,7 +178,8 @@ public final class PlaygroundViewModel {
                 Platform.runLater(() -> c.stats.set("generating..."));
                 Generation.Stats st = backend.generate(s, c.variant(), text, settings,
                         tok -> Platform.runLater(() -> c.text.set(c.text.get() + tok)), p);
-                Platform.runLater(() -> c.stats.set(String.format(Locale.ROOT, "%d tokens, %.1f tokens/s", st.tokens(), st.tokensPerSecond())));
+                Platform.runLater(() -> c.stats.set((st.note().isEmpty() ? "" : st.note() + "\n")
+                        + String.format(Locale.ROOT, "%d tokens, %.1f tokens/s", st.tokens(), st.tokensPerSecond())));
             }
             return null;
         }, x -> {}, () -> {

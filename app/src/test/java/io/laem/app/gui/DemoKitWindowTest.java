@@ -71,7 +71,7 @@ class DemoKitWindowTest {
         });
         Fx.waitUntil(120, () -> !p.runningProperty().get());
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
-        assertEquals(6, p.columns().size());
+        assertEquals(7, p.columns().size()); // base, 4 adapters, merge, MoA
         for (PlaygroundViewModel.Column c : p.columns()) {
             assertTrue(c.statsProperty().get().endsWith("tokens/s"), c.title() + ": " + c.statsProperty().get());
         }

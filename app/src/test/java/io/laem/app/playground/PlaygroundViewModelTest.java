@@ -59,7 +59,8 @@ class PlaygroundViewModelTest {
     @Test
     void everyColumnStreamsWhatTheEngineGenerates() {
         PlaygroundViewModel p = vm.playground();
-        assertEquals(List.of("base", "arith", "reverse", "upper", "merge"), p.columns().stream().map(PlaygroundViewModel.Column::title).toList());
+        assertEquals(List.of("base", "arith", "reverse", "upper", "merge", "MoA (routed)"),
+                p.columns().stream().map(PlaygroundViewModel.Column::title).toList());
         Fx.run(() -> {
             p.promptProperty().set("hello");
             p.maxTokensProperty().set(6);
@@ -72,6 +73,11 @@ class PlaygroundViewModelTest {
         for (PlaygroundViewModel.Column c : p.columns()) {
             assertTrue(c.statsProperty().get().endsWith("tokens/s"), c.title() + ": " + c.statsProperty().get());
         }
+        // MoA routes the prompt to one adapter and answers exactly as that adapter alone
+        String moa = p.columns().getLast().statsProperty().get();
+        assertTrue(moa.startsWith("routed to "), moa);
+        String chosen = moa.substring("routed to ".length(), moa.indexOf(' ', "routed to ".length()));
+        assertEquals(reference(chosen, "hello", 6), p.columns().getLast().textProperty().get());
     }
 
     @Test
