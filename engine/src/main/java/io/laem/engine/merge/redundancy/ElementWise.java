@@ -95,19 +95,21 @@ public abstract class ElementWise implements RedundancyStrategy {
      */
     public static void electSign(float[][] x, double[] weights, Redundancy.Sign sign, boolean disjointMean) {
         int n = x[0].length;
+        boolean total = sign == Redundancy.Sign.TOTAL;
         for (int i = 0; i < n; i++) {
             double vote = 0;
             for (int t = 0; t < x.length; t++) {
                 double v = weights[t] * x[t][i];
-                vote += sign == Redundancy.Sign.TOTAL ? v : Math.signum(v);
+                vote += total ? v : Math.signum(v);
             }
-            double elected = vote >= 0 ? 1 : -1;
+            boolean positive = vote >= 0;
             double divisor = 0;
             for (int t = 0; t < x.length; t++) {
-                if (Math.signum(weights[t] * x[t][i]) != elected) {
-                    x[t][i] = 0f;
-                } else {
+                double v = weights[t] * x[t][i];
+                if (positive ? v > 0 : v < 0) {
                     divisor += weights[t];
+                } else {
+                    x[t][i] = 0f;
                 }
             }
             if (disjointMean && divisor != 0 && divisor != 1) {
