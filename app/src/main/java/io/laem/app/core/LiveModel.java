@@ -136,7 +136,7 @@ final class LiveModel implements AutoCloseable {
             Map<String, Path> experts = new LinkedHashMap<>();
             Map<String, String> entries = new LinkedHashMap<>();
             for (SessionData.TaskRef t : s.tasks()) {
-                data.put(t.name(), ScoreData.readJsonl(routerData(t.file())));
+                data.put(t.name(), sample(ScoreData.readJsonl(routerData(t.file())), ROUTER_EXAMPLES));
                 s.adapters().stream().filter(a -> a.name().equals(t.name())).findFirst().ifPresent(a -> {
                     experts.put(t.name(), a.dir());
                     entries.put(t.name(), BankCoefficients.bankName(RAW, a.name()));
@@ -152,6 +152,21 @@ final class LiveModel implements AutoCloseable {
             }
         }
         return moa;
+    }
+
+    /** Prompts per task the router trains on: enough to tell tasks apart, few enough to train in seconds. */
+    static final int ROUTER_EXAMPLES = 200;
+
+    /** At most {@code n} examples, evenly spread over the list. */
+    static <T> List<T> sample(List<T> all, int n) {
+        if (all.size() <= n) {
+            return all;
+        }
+        List<T> out = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(all.get((int) ((long) i * all.size() / n)));
+        }
+        return out;
     }
 
     /** A task's training split next to its validation file (the demo kit's layout), else the file itself. */

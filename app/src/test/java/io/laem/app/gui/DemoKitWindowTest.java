@@ -35,10 +35,12 @@ class DemoKitWindowTest {
     @BeforeAll
     static void open() throws Exception {
         assumeTrue(Files.isRegularFile(RECIPE), "no demo kit at " + RECIPE);
+        Path prefsFile = dir.resolve("prefs");
+        Files.writeString(prefsFile, "window.width=1280\nwindow.height=800\nwindow.x=0\nwindow.y=0\n"); // Monocle's headless screen
         Stage stage = FxToolkit.registerPrimaryStage();
         Fx.run(() -> {
             vm = new MainViewModel(new Workspace(), new EngineBackend(), new BackgroundTasks(), dialogs,
-                    new AppPreferences(dir.resolve("prefs")));
+                    new AppPreferences(prefsFile));
             window = new MainWindow(stage, vm, uri -> {});
             window.show();
             System.setProperty("laem.home", RECIPE.getParent().getParent().getParent().toString());
@@ -69,7 +71,7 @@ class DemoKitWindowTest {
             p.maxTokensProperty().set(8);
             p.generate();
         });
-        Fx.waitUntil(120, () -> !p.runningProperty().get());
+        Fx.waitUntil(300, () -> !p.runningProperty().get());
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
         assertEquals(7, p.columns().size()); // base, 4 adapters, merge, MoA
         for (PlaygroundViewModel.Column c : p.columns()) {
