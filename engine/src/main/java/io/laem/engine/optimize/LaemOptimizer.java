@@ -179,9 +179,28 @@ public final class LaemOptimizer implements AutoCloseable {
         return ownLosses;
     }
 
-    /** Warm start: the recipe's weights on the plan's entries (recipe default 1 for entries it does not name). */
+    /**
+     * Warm start: the recipe's weights on the plan's entries. A shared module the recipe gives no
+     * weight starts at the mean of the task weights, so that with a consensus module (S + sum R_t
+     * = sum of the deltas) the warm start is the recipe's own merge.
+     */
     public MergeWeights warmStart(PlanOption option) {
-        return MergeWeights.fromRecipe(recipe, entries(plan(option)), numLayers);
+        List<String> entries = entries(plan(option));
+        MergeWeights w = MergeWeights.fromRecipe(recipe, entries, numLayers);
+        int shared = entries.indexOf(Recipe.SHARED);
+        if (shared < 0 || recipe.weights().containsKey(Recipe.SHARED)) {
+            return w;
+        }
+        return MergeWeights.of(entries, numLayers, (e, l, g) -> {
+            if (e != shared) {
+                return w.get(e, l, g);
+            }
+            double sum = 0;
+            for (int t = 0; t < entries.size(); t++) {
+                sum += t == shared ? 0 : w.get(t, l, g);
+            }
+            return sum / (entries.size() - 1);
+        });
     }
 
     /** Evaluates fixed weights of a plan on the validation objective (baselines). */

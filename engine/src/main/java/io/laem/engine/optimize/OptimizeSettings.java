@@ -23,7 +23,7 @@ public final class OptimizeSettings {
     private double floorFraction = 0;
     private double floorPenalty = 0;
     private Map<String, Double> taskWeights = Map.of();
-    private String plans = "recipe";
+    private String plans = "recipe+consensus:8";
     private List<Double> tiesDensities = List.of(0.2, 0.5, 0.8);
     private List<Double> taskArithmeticScales = List.of(0.25, 0.5, 0.75, 1.0);
     private String validationSplit = "validation";

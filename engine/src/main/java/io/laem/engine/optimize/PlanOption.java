@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * One discrete merge-plan setting the optimizer may search: a redundancy strategy with its
- * parameter and a shared-module mode. Written {@code STRATEGY[:P][+consensus:R]}, e.g.
+ * parameter and a shared-module mode. Written {@code STRATEGY[:P][+consensus:R]} (STRATEGY {@code recipe}: the recipe's), e.g.
  * {@code none}, {@code ties:0.3}, {@code magnitude:0.5+consensus:4}, {@code spectral:0.9}
  * (P is the density, or the kept energy for spectral).
  */
@@ -52,6 +52,9 @@ public record PlanOption(Redundancy redundancy, Shared shared) {
     }
 
     private static Redundancy redundancy(String s, String spec, Redundancy base) {
+        if (s.equals("recipe")) {
+            return base;
+        }
         String[] p = s.split(":");
         Redundancy.Strategy strategy;
         try {

@@ -23,7 +23,7 @@ class LaemOptimizerDemoKitTest {
     void shortRunImprovesOnUniform() {
         assumeTrue(Files.exists(KIT.resolve("recipe.yaml")), "demo kit not built");
         Recipe recipe = RecipeYaml.read(KIT.resolve("recipe.yaml"));
-        OptimizeSettings s = new OptimizeSettings().param("per-task").budget(12).seed(1).maxExamples(16)
+        OptimizeSettings s = new OptimizeSettings().plans("recipe").param("per-task").budget(12).seed(1).maxExamples(16)
                 .tiesDensities(List.of(0.5)).taskArithmeticScales(List.of(1.0));
         List<CandidateEvent> events = new ArrayList<>();
         try (LaemOptimizer o = LaemOptimizer.open(recipe, TaskSuite.read(KIT.resolve("tasks.yaml")), s,
