@@ -11,7 +11,6 @@ import io.laem.engine.merge.MergePlan;
 import io.laem.engine.merge.MergePlanCache;
 import io.laem.engine.merge.MergePlanner;
 import io.laem.engine.merge.recipe.Recipe;
-import io.laem.engine.model.ModuleKey;
 import io.laem.engine.optimize.BankCoefficients;
 import io.laem.engine.optimize.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
@@ -206,18 +205,7 @@ final class LiveModel implements AutoCloseable {
     }
 
     BankCoefficients bankCoefficients() {
-        LoraBank bank = decoder.bank();
-        return new BankCoefficients(new BankCoefficients.Bank() {
-            @Override
-            public List<String> names() {
-                return bank.names();
-            }
-
-            @Override
-            public void setCoefficient(String entry, ModuleKey key, double c) {
-                bank.setCoefficient(entry, key, c);
-            }
-        }, numLayers());
+        return BankCoefficients.of(decoder.bank(), numLayers());
     }
 
     Generator generator() {
