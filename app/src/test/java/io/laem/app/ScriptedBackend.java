@@ -84,7 +84,7 @@ public final class ScriptedBackend extends BackendDelegate {
         methods.addAll(s.enabledAdapters());
         methods.addAll(List.of("uniform", "TIES", "LAEM"));
         double[][] v = new double[methods.size()][tasks.size()];
-        return new Optimization.Outcome(bestW, best, o.budget(), new Optimization.Comparison("NLL", tasks, methods, v));
+        return new Optimization.Outcome(bestW, best, o.budget(), new Optimization.Comparison("NLL", tasks, methods, v), null);
     }
 
     private static void pause(long stepMillis) {

@@ -36,8 +36,12 @@ public final class Optimization {
     public record Event(int evaluation, double objective, Map<String, Double> taskScores, double best,
             double[][][] bestWeights) {}
 
-    /** The end of a run. {@code comparison} rows: base, each adapter, uniform, TIES, LAEM. */
-    public record Outcome(double[][][] bestWeights, double best, int evaluations, Comparison comparison) {}
+    /**
+     * The end of a run. {@code comparison} rows: base, each adapter, uniform, TIES, LAEM;
+     * {@code settings}: the merge plan the best weights belong to (null: the session's).
+     */
+    public record Outcome(double[][][] bestWeights, double best, int evaluations, Comparison comparison,
+            MergeSettings.Values settings) {}
 
     /** A table of methods x tasks (a metric per cell, lower or higher is better as {@code metric} says). */
     public record Comparison(String metric, List<String> tasks, List<String> methods, double[][] values) {}

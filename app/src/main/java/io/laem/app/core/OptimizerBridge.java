@@ -41,24 +41,35 @@ final class OptimizerBridge {
         EngineProgress ep = new EngineProgress(progress);
         int layers = s.weights().numLayers();
         try (LaemOptimizer opt = LaemOptimizer.open(recipe, suite, settings, ep, ep.token())) {
+            // the search runs one CMA-ES run per merge plan: number the evaluations and keep the best across runs
+            int[] count = {0};
+            double[] best = {Double.POSITIVE_INFINITY};
+            double[][][][] bestTable = {null};
             LaemOptimizer.Search search = opt.search(new RunListener() {
                 @Override
                 public void candidate(CandidateEvent e) {
                     if (progress.isCancelled()) {
                         ep.token.cancel();
                     }
-                    progress.update(e.index() + 1, e.budget(), String.format("evaluation %d of %d, best %.4f",
-                            e.index() + 1, e.budget(), e.best().value()));
-                    events.accept(new Optimization.Event(e.index() + 1, e.evaluation().value(), e.evaluation().taskScores(),
-                            e.best().value(), table(s, e.bestWeights(), layers)));
+                    count[0]++;
+                    if (e.best().value() < best[0]) {
+                        best[0] = e.best().value();
+                        bestTable[0] = table(s, e.bestWeights(), layers);
+                    }
+                    progress.update(count[0], o.budget(), String.format("evaluation %d of %d (%s), best %.4f",
+                            count[0], o.budget(), e.label(), best[0]));
+                    events.accept(new Optimization.Event(count[0], e.evaluation().value(), e.evaluation().taskScores(),
+                            best[0], bestTable[0]));
                 }
             });
             if (search.best() == null) {
                 throw new java.util.concurrent.CancellationException();
             }
             Optimization.Comparison c = hasTest ? comparison(opt.compare(search)) : validation(search);
+            Recipe br = search.bestRecipe();
+            MergeSettings.Values plan = new MergeSettings.Values(br.redundancy(), br.shared(), s.settings().output());
             return new Optimization.Outcome(table(s, search.best().bestWeights(), layers), search.best().best().value(),
-                    search.best().evaluations(), c);
+                    count[0], c, plan);
         }
     }
 

@@ -41,6 +41,7 @@ public final class OptimizeViewModel {
     private final ReadOnlyObjectWrapper<Optimization.Comparison> comparison = new ReadOnlyObjectWrapper<>(this, "comparison");
     private final ReadOnlyObjectWrapper<double[][][]> best = new ReadOnlyObjectWrapper<>(this, "best");
     private Task<?> task;
+    private io.laem.app.core.MergeSettings.Values bestSettings;
 
     public OptimizeViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks) {
         this.workspace = workspace;
@@ -89,6 +90,7 @@ public final class OptimizeViewModel {
         events.clear();
         comparison.set(null);
         best.set(null);
+        bestSettings = null;
         WeightTable table = workspace.weights();
         table.setMode(WeightTable.Mode.PER_LAYER, 0); // the run's best weights animate as per-layer curves
         var s = workspace.snapshot();
@@ -98,6 +100,7 @@ public final class OptimizeViewModel {
         task = tasks.run("Optimizing", p -> backend.optimize(s, settings, e -> Platform.runLater(() -> onEvent(e)), p),
                 outcome -> {
                     best.set(outcome.bestWeights());
+                    bestSettings = outcome.settings();
                     comparison.set(outcome.comparison());
                     summary.set(String.format("Done: best objective %.4f after %d evaluations.", outcome.best(), outcome.evaluations()));
                     apply();
@@ -137,9 +140,12 @@ public final class OptimizeViewModel {
         }
     }
 
-    /** Apply: the run's best weights become the current weights (one undo step). */
+    /** Apply: the run's best weights (and the merge plan they belong to) become the current ones. */
     public void apply() {
         double[][][] b = best.get();
+        if (bestSettings != null) {
+            workspace.settings().set(bestSettings);
+        }
         if (b != null) {
             WeightTable t = workspace.weights();
             if (!fits(b)) {
