@@ -328,6 +328,7 @@ public final class WeightsView extends BorderPane {
                 rebuildTableColumns(series);
             }
             double max = 1.0;
+            double min = 0.0;
             for (int s = 0; s < series.size() && !fromChart; s++) {
                 SeriesDataSet ds = dataSets.get(s);
                 double[] x = new double[n];
@@ -336,6 +337,7 @@ public final class WeightsView extends BorderPane {
                     x[p] = vm.pointLayer(p);
                     y[p] = vm.value(s, p);
                     max = Math.max(max, y[p]);
+                    min = Math.min(min, y[p]);
                 }
                 ds.set(x, y);
                 Color c = vm.color(s);
@@ -349,7 +351,7 @@ public final class WeightsView extends BorderPane {
             if (!fromChart) {
                 xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
                 xAxis.setTickUnit(layers > 24 ? 4 : layers > 12 ? 2 : 1);
-                yAxis.set(-0.05, Math.ceil(max * 1.15 * 10) / 10);
+                yAxis.set(Math.floor(min * 1.15 * 10) / 10 - 0.05, Math.ceil(max * 1.15 * 10) / 10);
             }
             List<Integer> rows = new ArrayList<>();
             for (int p = 0; p < n; p++) {
