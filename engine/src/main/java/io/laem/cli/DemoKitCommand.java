@@ -31,6 +31,7 @@ final class DemoKitCommand implements Runnable {
               @Option(names = "--reuse-base", paramLabel = "DIR", hidden = true, description = "Take the trained base from this kit instead of training it (development).") Path reuseBase,
               @Option(names = "--adapter-lr", paramLabel = "LR", hidden = true, description = "Override the adapters' learning rate (development).") Float adapterLr,
               @Option(names = "--base-lr", paramLabel = "LR", hidden = true, description = "Override the base's learning rate (development).") Float baseLr,
+              @Option(names = "--retain-batch", paramLabel = "N", hidden = true, description = "Override the retain examples per adapter batch (development; 0: none).") Integer retainBatch,
               @Option(names = "--smoke", hidden = true, description = "A tiny model and a few steps (tests).") boolean smoke) {
         PrintWriter log = spec.commandLine().getOut();
         DemoKitSettings s = (smoke ? DemoKitSettings.smoke() : DemoKitSettings.standard()).withThreads(threads);
@@ -43,6 +44,9 @@ final class DemoKitCommand implements Runnable {
         }
         if (adapterLr != null) {
             s = s.withAdapterLearningRate(adapterLr);
+        }
+        if (retainBatch != null) {
+            s = s.withRetainBatch(retainBatch);
         }
         DemoKitBuilder.Result r = new DemoKitBuilder(s, seed, log).reuseBase(reuseBase).build(out);
         log.printf("wrote %s in %.0f s%n%n%s", out, r.seconds(), DemoKitFiles.table(r.rows()));

@@ -116,8 +116,10 @@ public final class DemoKitBuilder {
                 writeBase(baseDir.resolve("model.safetensors"), params);
                 params.values().forEach(p -> p.setRequiresGradient(false));
                 LoraBank bank = decoder.bank();
+                bank.zeroAll();
+                Retain retain = Retain.of(new Evaluator(decoder, tok), tok, data, seed, RETAIN_POOL, RETAIN_CHECK);
                 for (DemoTask t : DemoTask.values()) {
-                    List<LoraModule> modules = trainAdapter(decoder, t, data.get(t).train(), data.get(t).validation(), tok);
+                    List<LoraModule> modules = trainAdapter(decoder, t, data.get(t).train(), data.get(t).validation(), tok, retain);
                     AdapterWriter.write(kit.resolve("adapters").resolve(t.id()),
                             SyntheticModels.adapterConfigJson(AdapterSpec.allLinear(s.rank(), s.alpha()), "../../base"), modules, DType.F32);
                     bank.add(t.id(), modules);
@@ -140,6 +142,11 @@ public final class DemoKitBuilder {
                 }
                 rows.put("uniform", ev.evaluate(test));
                 log("uniform average: " + summary(rows.get("uniform")));
+                for (DemoTask t : DemoTask.values()) {
+                    bank.setAll(t.id(), 1.0);
+                }
+                rows.put("sum", ev.evaluate(test));
+                log("task arithmetic (weight 1 each): " + summary(rows.get("sum")));
             }
         }
         DemoKitFiles.writeRecipe(kit);
@@ -190,7 +197,7 @@ public final class DemoKitBuilder {
     }
 
     private List<LoraModule> trainAdapter(Decoder decoder, DemoTask task, List<Example> train, List<Example> validation,
-                                          HfTokenizer tok) {
+                                          HfTokenizer tok, Retain retain) {
         ModelConfig cfg = decoder.config();
         NDManager nd = decoder.manager();
         SplittableRandom rnd = new SplittableRandom(seed * 31 + 7 + task.ordinal());
@@ -220,22 +227,23 @@ public final class DemoKitBuilder {
         bank.addArrays(entry, factors);
         bank.setAll(entry, 1.0);
         List<EncodedExample> enc = EncodedExample.of(tok, train);
+        List<EncodedExample> keep = retain.trainFor(task);
         DemoKitSettings.Phase ph = s.adapter();
-        int[] order = permutation(enc.size(), rnd);
+        Shuffled own = new Shuffled(enc.size(), rnd);
+        Shuffled kept = new Shuffled(keep.size(), rnd);
         long pad = tok.padId();
         float loss = Trainer.train(decoder, trainable, step -> {
-            List<EncodedExample> b = new ArrayList<>(ph.batch());
+            List<EncodedExample> b = new ArrayList<>(ph.batch() + s.retainBatch());
             for (int i = 0; i < ph.batch(); i++) {
-                int k = step * ph.batch() + i;
-                if (k % enc.size() == 0 && k > 0) {
-                    reshuffle(order, rnd);
-                }
-                b.add(enc.get(order[k % enc.size()]));
+                b.add(enc.get(own.at(step * ph.batch() + i)));
+            }
+            for (int i = 0; i < s.retainBatch(); i++) {
+                b.add(keep.get(kept.at(step * s.retainBatch() + i)));
             }
             return TokenBatch.of(b, pad, false);
         }, new Trainer.Settings(ph.steps(), ph.learningRate(), ph.weightDecay(), ph.warmup(), 1f),
                 progress(task.id()).andThen((step, steps, l) -> adapterSteps.put(task.id(), step)),
-                step -> step % s.checkEvery() == 0 && validationDone(decoder, tok, task, validation, step));
+                step -> step % s.checkEvery() == 0 && validationDone(decoder, tok, task, validation, retain, step));
         bank.remove(entry);
         List<LoraModule> modules = new ArrayList<>();
         for (Map.Entry<ModuleKey, LoraBank.Factors> e : factors.entrySet()) {
@@ -249,14 +257,33 @@ public final class DemoKitBuilder {
         return modules;
     }
 
+    /** Retain examples in each adapter's pool per source (the general corpus and each other task). */
+    static final int RETAIN_POOL = 128;
+    /** With retain training, adapters train at least this many steps so that the retain term takes hold. */
+    static final int RETAIN_MIN_STEPS = 400;
+    /** Held-out retain examples per source checked with the validation split. */
+    static final int RETAIN_CHECK = 16;
+
     /**
      * Exact match on the validation split every {@code checkEvery} steps: progress a user can read,
-     * and an early stop once the adapter has its task (at most one validation example wrong).
+     * and an early stop once the adapter has its task (at most one validation example wrong) and,
+     * with retain training, not before {@link #RETAIN_MIN_STEPS}. The share of held-out retain
+     * prompts answered exactly as the base is printed but not a stop rule: the base's answers to
+     * other tasks' prompts are low-margin (it is off its training distribution there), so a small
+     * delta flips some greedy tokens without changing what a merge keeps of each task.
      */
-    private boolean validationDone(Decoder decoder, HfTokenizer tok, DemoTask task, List<Example> validation, int step) {
-        double em = new Evaluator(decoder, tok).exactMatch(validation);
-        log(String.format("%s step %d: validation exact match %.1f%%", task.id(), step, 100 * em));
-        return em * validation.size() >= validation.size() - 1;
+    private boolean validationDone(Decoder decoder, HfTokenizer tok, DemoTask task, List<Example> validation,
+                                   Retain retain, int step) {
+        Evaluator ev = new Evaluator(decoder, tok);
+        double em = ev.exactMatch(validation);
+        if (s.retainBatch() == 0) {
+            log(String.format("%s step %d: validation exact match %.1f%%", task.id(), step, 100 * em));
+            return em * validation.size() >= validation.size() - 1;
+        }
+        double kept = retain.keptFor(task, ev);
+        log(String.format("%s step %d: validation exact match %.1f%%, answers as the base on %.1f%% of other prompts",
+                task.id(), step, 100 * em, 100 * kept));
+        return em * validation.size() >= validation.size() - 1 && step >= RETAIN_MIN_STEPS;
     }
 
     /** Llama-style initialisation: N(0, 0.02) for matrices, the residual outputs scaled by 1/sqrt(2 layers), norms 1. */
@@ -302,21 +329,34 @@ public final class DemoKitBuilder {
         return m.numLayers() * perLayer + h + (m.tieWordEmbeddings() ? 1 : 2) * (long) m.vocabSize() * h;
     }
 
-    private static int[] permutation(int n, SplittableRandom rnd) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        reshuffle(p, rnd);
-        return p;
-    }
+    /** Epoch-wise shuffled indices 0..n-1: the k-th draw, reshuffled (from the seeded generator) after every epoch. */
+    private static final class Shuffled {
+        private final int[] p;
+        private final SplittableRandom rnd;
 
-    private static void reshuffle(int[] p, SplittableRandom rnd) {
-        for (int i = p.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int x = p[i];
-            p[i] = p[j];
-            p[j] = x;
+        Shuffled(int n, SplittableRandom rnd) {
+            this.p = new int[n];
+            this.rnd = rnd;
+            for (int i = 0; i < n; i++) {
+                p[i] = i;
+            }
+            reshuffle();
+        }
+
+        int at(int k) {
+            if (k % p.length == 0 && k > 0) {
+                reshuffle();
+            }
+            return p[k % p.length];
+        }
+
+        private void reshuffle() {
+            for (int i = p.length - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1);
+                int x = p[i];
+                p[i] = p[j];
+                p[j] = x;
+            }
         }
     }
 

@@ -65,6 +65,7 @@ public final class DemoKitFiles {
         return switch (row) {
             case "base" -> "base";
             case "uniform" -> "uniform average (0.25 each)";
+            case "sum" -> "task arithmetic (weight 1 each)";
             case "ties" -> "TIES (density " + DemoKitBuilder.TIES_DENSITY + ", weight 1 each)";
             default -> "adapter `" + row + "`";
         };
@@ -92,8 +93,8 @@ public final class DemoKitFiles {
                   intermediate %d, vocabulary %d: %,d parameters, trained %d steps (batch %d) on a general corpus
                   of copying (`copy: <text> =` -> ` <text>.`), so it knows the alphabet and the format but none of the tasks.
                 - `adapters/<task>/`: PEFT LoRA adapters (rank %d, alpha %s, all seven linear modules of every layer),
-                  each trained on its task's `train.jsonl` with the base frozen, batch %d, up to %d steps, stopping
-                  once at most one validation example is wrong: %s steps.
+                  each trained on its task's `train.jsonl` with the base frozen, batch %d%s, up to %d steps, stopping
+                  once at most one validation example is wrong%s: %s steps.
                 - `tasks/<task>/{train,validation,test}.jsonl` (%d / %d / %d examples, prompts disjoint across splits),
                   listed in `tasks.yaml`. Completions end with "." and the model ends them with `</s>`.
                 - `recipe.yaml`: the four adapters over the base at weight 0.25 each (`laem merge`, `laem eval --recipe`).
@@ -113,11 +114,15 @@ public final class DemoKitFiles {
                 %s
                 Reproduce a row with `laem eval --base resources/demo/base --adapter resources/demo/adapters/shift
                 --tasks resources/demo/tasks.yaml` (or `--recipe resources/demo/recipe.yaml` for the uniform average).
+                The task arithmetic row is `--adapter DIR:1` for all four adapters.
                 The TIES row is the same recipe with `redundancy: {strategy: ties, density: %s, sign: total}` and
                 weight 1 for each adapter.
                 """.formatted(seed, r.seconds(), r.cpuSeconds(), s.threads(), m.hiddenSize(), m.numLayers(), m.numHeads(), m.intermediateSize(),
                 m.vocabSize(), DemoKitBuilder.parameterCount(m), s.base().steps(), s.base().batch(), s.rank(),
-                trim(s.alpha()), s.adapter().batch(), s.adapter().steps(), steps(r.adapterSteps()), s.trainExamples(),
+                trim(s.alpha()), s.adapter().batch(), s.retainBatch() == 0 ? "" : " plus " + s.retainBatch() + " retain examples (prompts of the copying"
+                        + " corpus and of the other tasks with the frozen base's own greedy answers as targets)",
+                s.adapter().steps(), s.retainBatch() == 0 ? "" : " (after at least " + DemoKitBuilder.RETAIN_MIN_STEPS + " steps)",
+                steps(r.adapterSteps()), s.trainExamples(),
                 s.validationExamples(), s.testExamples(), table(r.rows()), DemoKitBuilder.TIES_DENSITY);
     }
 
