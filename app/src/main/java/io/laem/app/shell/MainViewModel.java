@@ -159,6 +159,9 @@ public final class MainViewModel implements AutoCloseable {
         }, o -> {
             workspace.load(o.data(), o.base(), o.adapters(), o.tasks(), o.file());
             addRecent(o.file());
+            if (o.base() != null && !o.adapters().isEmpty()) {
+                layers().analyze(); // the heatmaps fill in the background, as DESIGN.md's data flow has it
+            }
             done.accept(o.file());
         });
     }
