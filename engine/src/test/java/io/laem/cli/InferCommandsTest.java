@@ -4,37 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.laem.engine.fixtures.CliRun;
 import io.laem.engine.io.Json;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.synth.AdapterSpec;
 import io.laem.engine.synth.ModelSpec;
 import io.laem.engine.synth.SyntheticModels;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** laem generate / score in-process, checked against the golden file of the numpy reference. */
 class InferCommandsTest {
     static final Path FIX = Path.of("src/test/resources/fixtures");
     static final Path LLAMA = FIX.resolve("llama");
     static final JsonNode GOLDEN = Json.readTree(Path.of("src/test/resources/golden/infer_golden.json"));
-
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        CommandLine cl = LaemCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     static JsonNode golden(String model, String caseName) {
         for (JsonNode c : GOLDEN.get("cases")) {
@@ -81,7 +67,7 @@ class InferCommandsTest {
     @Test
     void scoreJsonWithAdapterAtWeightOne(@TempDir Path dir) throws Exception {
         JsonNode c = golden("qwen2", "a_at_1");
-        Run r = run("score", "--base", FIX.resolve("qwen2").toString(), "--adapter", FIX.resolve("qwen2/adapter_a") + ":1",
+        CliRun r = CliRun.laem("score", "--base", FIX.resolve("qwen2").toString(), "--adapter", FIX.resolve("qwen2/adapter_a") + ":1",
                 "--data", data(dir, c).toString(), "--json");
         assertEquals(0, r.code(), r.err());
         assertScores(c, r.out().strip());
@@ -98,7 +84,7 @@ class InferCommandsTest {
                 "weights:",
                 "  adapter_a: [0.7, -0.3]",
                 "  adapter_b: [0.25, 1.5]", ""));
-        Run r = run("score", "--base", LLAMA.toString(), "--recipe", recipe.toString(), "--data", data(dir, c).toString(), "--json");
+        CliRun r = CliRun.laem("score", "--base", LLAMA.toString(), "--recipe", recipe.toString(), "--data", data(dir, c).toString(), "--json");
         assertEquals(0, r.code(), r.err());
         assertScores(c, r.out().strip());
     }
@@ -106,56 +92,56 @@ class InferCommandsTest {
     @Test
     void scoreTableAndBaseCase(@TempDir Path dir) throws Exception {
         JsonNode c = golden("llama", "base");
-        Run r = run("score", "--base", LLAMA.toString(), "--data", data(dir, c).toString());
+        CliRun r = CliRun.laem("score", "--base", LLAMA.toString(), "--data", data(dir, c).toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("mean NLL per token"), r.out());
     }
 
     @Test
     void generateStreamsGreedyText() {
-        Run a = run("generate", "--base", LLAMA.toString(), "--adapter", LLAMA.resolve("adapter_a") + ":0.5", "--prompt", "the cat",
+        CliRun a = CliRun.laem("generate", "--base", LLAMA.toString(), "--adapter", LLAMA.resolve("adapter_a") + ":0.5", "--prompt", "the cat",
                 "--max-tokens", "8");
         assertEquals(0, a.code(), a.err());
-        Run b = run("generate", "--base", LLAMA.toString(), "--adapter", LLAMA.resolve("adapter_a") + ":0.5", "--prompt", "the cat",
+        CliRun b = CliRun.laem("generate", "--base", LLAMA.toString(), "--adapter", LLAMA.resolve("adapter_a") + ":0.5", "--prompt", "the cat",
                 "--max-tokens", "8");
         assertEquals(a.out(), b.out());
         assertTrue(a.out().length() >= 1 && a.out().length() <= 9 + 1, a.out());
-        Run chat = run("generate", "--base", LLAMA.toString(), "--prompt", "hi", "--chat", "--max-tokens", "3", "--temperature", "0.8",
+        CliRun chat = CliRun.laem("generate", "--base", LLAMA.toString(), "--prompt", "hi", "--chat", "--max-tokens", "3", "--temperature", "0.8",
                 "--top-p", "0.9", "--seed", "3");
         assertEquals(0, chat.code(), chat.err());
     }
 
     @Test
     void badInputGetsOneLineErrors(@TempDir Path dir) throws Exception {
-        Run longPrompt = run("generate", "--base", LLAMA.toString(), "--prompt", "x".repeat(600));
+        CliRun longPrompt = CliRun.laem("generate", "--base", LLAMA.toString(), "--prompt", "x".repeat(600));
         assertEquals(1, longPrompt.code());
         assertTrue(longPrompt.err().startsWith("laem: ") && longPrompt.err().contains("context is 512"), longPrompt.err());
 
         ModelConfig other = ModelConfig.parse("x", SyntheticModels.configJson(ModelSpec.tiny("llama").withLayers(3)));
         Path foreign = dir.resolve("foreign");
         SyntheticModels.writeAdapter(foreign, other, AdapterSpec.allLinear(2, 4), 1, "other");
-        Run wrongBase = run("generate", "--base", LLAMA.toString(), "--adapter", foreign.toString(), "--prompt", "a");
+        CliRun wrongBase = CliRun.laem("generate", "--base", LLAMA.toString(), "--adapter", foreign.toString(), "--prompt", "a");
         assertEquals(1, wrongBase.code());
         assertTrue(wrongBase.err().contains("adapter for another base?"), wrongBase.err());
 
         Path empty = Files.writeString(dir.resolve("empty.jsonl"), "");
-        Run e = run("score", "--base", LLAMA.toString(), "--data", empty.toString());
+        CliRun e = CliRun.laem("score", "--base", LLAMA.toString(), "--data", empty.toString());
         assertEquals(1, e.code());
         assertTrue(e.err().contains("empty.jsonl: no examples"), e.err());
 
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\":\"a\",\"completion\":\"b\"}\n[1,2]\n");
-        Run m = run("score", "--base", LLAMA.toString(), "--data", bad.toString());
+        CliRun m = CliRun.laem("score", "--base", LLAMA.toString(), "--data", bad.toString());
         assertEquals(1, m.code());
         assertTrue(m.err().contains("bad.jsonl:2:"), m.err());
 
-        Run gpu = run("generate", "--base", LLAMA.toString(), "--prompt", "a", "--device", "gpu");
+        CliRun gpu = CliRun.laem("generate", "--base", LLAMA.toString(), "--prompt", "a", "--device", "gpu");
         if (gpu.code() != 0) {
             assertTrue(gpu.err().contains("--device gpu: no CUDA GPU"), gpu.err());
         }
-        Run dev = run("generate", "--base", LLAMA.toString(), "--prompt", "a", "--device", "tpu");
+        CliRun dev = CliRun.laem("generate", "--base", LLAMA.toString(), "--prompt", "a", "--device", "tpu");
         assertEquals(1, dev.code());
         assertTrue(dev.err().contains("auto, cpu or gpu"), dev.err());
-        for (Run x : List.of(longPrompt, wrongBase, e, m, dev)) {
+        for (CliRun x : List.of(longPrompt, wrongBase, e, m, dev)) {
             assertEquals(1, x.err().strip().lines().count(), x.err());
         }
     }
