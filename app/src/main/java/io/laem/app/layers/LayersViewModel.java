@@ -29,8 +29,9 @@ public final class LayersViewModel {
     private final ObjectProperty<String> moduleFilter = new SimpleObjectProperty<>(this, "moduleFilter", AnalysisData.ALL_MODULES);
     private final ReadOnlyObjectWrapper<AnalysisData.Heatmap> heatmap = new ReadOnlyObjectWrapper<>(this, "heatmap");
     private final ReadOnlyStringWrapper hover = new ReadOnlyStringWrapper(this, "hover", "");
-    private final ReadOnlyStringWrapper details = new ReadOnlyStringWrapper(this, "details",
-            "Run > Analyze computes the heatmaps; click a cell for that module's details.");
+    private static final String NO_ANALYSIS = "Run > Analyze computes the heatmaps; click a cell for that module's details.";
+    private static final String PICK_A_CELL = "Click a cell for that module's details.";
+    private final ReadOnlyStringWrapper details = new ReadOnlyStringWrapper(this, "details", NO_ANALYSIS);
 
     public LayersViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks) {
         this.workspace = workspace;
@@ -116,7 +117,11 @@ public final class LayersViewModel {
             metrics.clear();
             moduleFilters.clear();
             heatmap.set(null);
+            details.set(NO_ANALYSIS);
             return;
+        }
+        if (details.get().equals(NO_ANALYSIS)) {
+            details.set(PICK_A_CELL);
         }
         String m = metric.get();
         String f = moduleFilter.get();

@@ -68,6 +68,7 @@ class DemoKitWindowTest {
         // the heatmaps were computed in the background on open, without Run > Analyze
         assertTrue(vm.workspace().analysisProperty().get() != null, "no analysis after opening");
         assertTrue(vm.layers().metricProperty().get() != null, "no metric selected");
+        assertEquals("Click a cell for that module's details.", vm.layers().detailsProperty().get());
         PlaygroundViewModel p = vm.playground();
         Fx.run(() -> {
             p.promptProperty().set("hello");
