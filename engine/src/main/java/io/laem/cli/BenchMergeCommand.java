@@ -20,8 +20,8 @@ final class BenchMergeCommand implements Callable<Integer> {
     @Option(names = "--density", defaultValue = "0.2", description = "TIES density (default ${DEFAULT-VALUE}).")
     double density;
 
-    @Option(names = "--cases", defaultValue = "exact,rank,ties", split = ",",
-            description = "Cases to run (exact and rank: one warm-up run, then the best of 5 and 3 runs): exact, rank, ties (method ties), plan (LAEM plan with TIES redundancy); default ${DEFAULT-VALUE}.")
+    @Option(names = "--cases", defaultValue = "exact,copy,rank,ties", split = ",",
+            description = "Cases to run (exact, copy and rank: one warm-up run, then the best of 5, 5 and 3 runs): exact, copy (the adapters' files copied into one new file: the floor of the exact case), rank, ties (method ties), plan (LAEM plan with TIES redundancy); default ${DEFAULT-VALUE}.")
     java.util.Set<String> cases;
 
     @Option(names = "--threads", paramLabel = "N", description = "ND4J threads (default 1, see LowRank.setThreads).")
@@ -45,8 +45,9 @@ final class BenchMergeCommand implements Callable<Integer> {
             err.println("bench merge: " + s);
             err.flush();
         }, c -> {
-            out.printf("| %s | %.2f | %.2f | %.0f | %.1f | %.4f | %.0fx | %.4f |%n", c.name(), c.seconds(), c.cpuSeconds(), c.peakRssBytes() / 1e6,
-                    c.bytesMoved() / 1e6, c.bandwidthSeconds(), c.ratio(), c.minRetainedEnergy());
+            out.printf("| %s | %.3f | %.3f | %.0f | %.1f | %.4f | %.1fx | %s |%n", c.name(), c.seconds(), c.cpuSeconds(), c.peakRssBytes() / 1e6,
+                    c.bytesMoved() / 1e6, c.bandwidthSeconds(), c.ratio(),
+                    Double.isNaN(c.minRetainedEnergy()) ? "-" : String.format("%.4f", c.minRetainedEnergy()));
             out.flush();
         });
         out.println();

@@ -1,6 +1,7 @@
 package io.laem.cli;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.RecipeMerge;
@@ -61,23 +62,24 @@ final class MergeCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new LaemException(out + ": exists and is not a folder");
         }
-        MergedAdapter m;
+        MergeSummary m;
         if (method == null) {
             m = RecipeMerge.run(r, out, fullModel, ProgressListener.NONE, CancellationToken.NONE);
         } else {
             MergeMethod mm = MergeMethods.of(method);
-            m = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
-            MergeWriter.writeAdapter(out, m, r, r.output().dtype(), mm.name());
+            MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
+            MergeWriter.writeAdapter(out, merged, r, r.output().dtype(), mm.name());
             if (fullModel != null) {
-                MergeWriter.writeFullModel(r.baseModel(), m, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+                MergeWriter.writeFullModel(r.baseModel(), merged, fullModel, ProgressListener.NONE, CancellationToken.NONE);
             }
+            m = merged.summary();
         }
         PrintWriter o = spec.commandLine().getOut();
-        int minRank = m.modules().values().stream().mapToInt(x -> x.rank()).min().orElse(0);
-        int maxRank = m.modules().values().stream().mapToInt(x -> x.rank()).max().orElse(0);
+        int minRank = m.minRank();
+        int maxRank = m.maxRank();
         o.printf("merged %d adapters (%s) into %d modules, rank %s%n", r.adapters().size(),
                 method != null ? "method " + method : "redundancy " + r.redundancy().strategy().key() + ", shared " + r.shared().mode().key(),
-                m.modules().size(),
+                m.report().size(),
                 minRank == maxRank ? Integer.toString(minRank) : minRank + ".." + maxRank);
         o.printf("retained energy: min %.6f over modules%n", m.minRetainedEnergy());
         o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));

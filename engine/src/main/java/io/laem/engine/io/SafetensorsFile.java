@@ -257,9 +257,7 @@ public final class SafetensorsFile implements AutoCloseable {
     /** A tensor of a float dtype as float64 (F64 exactly, the others widened), copied to the heap. */
     public double[] doubles(String name) {
         TensorInfo t = info(name);
-        if (!t.dtype().isFloat()) {
-            throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected a float type");
-        }
+        requireFloat(t);
         double[] out = new double[heapLength(t)];
         MemorySegment seg = bytes(t);
         if (t.dtype() == DType.F64) {
@@ -321,32 +319,60 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private float[] floats(String name, boolean finite) {
         TensorInfo t = info(name);
-        if (!t.dtype().isFloat()) {
-            throw new LaemException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected a float type");
-        }
+        requireFloat(t);
         float[] out = new float[heapLength(t)];
-        MemorySegment seg = bytes(t);
         for (int from = 0; from < out.length; from += DECODE_CHUNK) {
-            int n = Math.min(DECODE_CHUNK, out.length - from);
-            FloatCodec.decode(t.dtype(), seg.asSlice((long) from * t.dtype().bytes()), out, from, n);
-            if (finite && !allFinite(out, from, n)) {
-                for (int i = from; i < from + n; i++) {
-                    if (!Float.isFinite(out[i])) {
-                        throw new LaemException(path + ": tensor '" + name + "' contains " + out[i] + " at element " + i);
-                    }
-                }
-            }
+            read(t, from, out, from, Math.min(DECODE_CHUNK, out.length - from), finite);
         }
         return out;
     }
 
-    /** Branch-free (vectorizable): the largest exponent field is all ones only if some element is NaN or infinite. */
-    private static boolean allFinite(float[] v, int from, int n) {
-        int exp = 0;
-        for (int i = from; i < from + n; i++) {
-            exp = Math.max(exp, Float.floatToRawIntBits(v[i]) & 0x7f800000);
+    /**
+     * Decodes elements {@code [first, first + n)} of a float tensor into {@code out[at..at + n)} as
+     * float32 (a window of the mapping, for streaming without a heap copy of the tensor); with
+     * {@code finite}, refuses NaN and infinity naming the tensor and the element.
+     */
+    public void read(TensorInfo t, long first, float[] out, int at, int n, boolean finite) {
+        requireFloat(t);
+        MemorySegment raw = slice(t, first, n);
+        FloatCodec.decode(t.dtype(), raw, out, at, n);
+        // F64 is checked after narrowing: a double beyond the float range becomes infinite
+        if (finite && !(t.dtype() == DType.F64 ? FloatCodec.allFinite(DType.F32, MemorySegment.ofArray(out).asSlice(4L * at, 4L * n))
+                : FloatCodec.allFinite(t.dtype(), raw))) {
+            throw nonFinite(t, first, out, at, n);
         }
-        return exp != 0x7f800000;
+    }
+
+    /**
+     * The raw bytes of elements {@code [first, first + n)} of a float tensor, checked to be finite
+     * (after narrowing to float32, as {@link #read} decodes them): for copying without decoding.
+     */
+    public MemorySegment finiteBytes(TensorInfo t, long first, int n) {
+        requireFloat(t);
+        MemorySegment raw = slice(t, first, n);
+        if (t.dtype() == DType.F64 || !FloatCodec.allFinite(t.dtype(), raw)) {
+            read(t, first, new float[n], 0, n, true);
+        }
+        return raw;
+    }
+
+    private MemorySegment slice(TensorInfo t, long first, int n) {
+        return bytes(t).asSlice(first * t.dtype().bytes(), (long) n * t.dtype().bytes());
+    }
+
+    private LaemException nonFinite(TensorInfo t, long first, float[] out, int at, int n) {
+        for (int i = at; i < at + n; i++) {
+            if (!Float.isFinite(out[i])) {
+                return new LaemException(path + ": tensor '" + t.name() + "' contains " + out[i] + " at element " + (first + i - at));
+            }
+        }
+        throw new IllegalStateException("no non-finite element in " + t.name());
+    }
+
+    private void requireFloat(TensorInfo t) {
+        if (!t.dtype().isFloat()) {
+            throw new LaemException(path + ": tensor '" + t.name() + "' has dtype " + t.dtype() + ", expected a float type");
+        }
     }
 
     @Override

@@ -28,13 +28,30 @@ public final class SafetensorsWriter {
         void writeTo(WritableByteChannel out) throws IOException;
     }
 
-    private record Entry(String name, DType dtype, long[] shape, long bytes, DataSource source) {}
+    /** Receives a tensor's values as float32, in order, and stores them in the tensor's dtype. */
+    public interface FloatSink {
+        void accept(float[] values, int from, int n) throws IOException;
 
-    /** Bytes encoded per write of {@link #addLazily} tensors. */
+        /** Values already encoded in the tensor's dtype (little-endian), copied as they are. */
+        void acceptEncoded(MemorySegment bytes) throws IOException;
+    }
+
+    /** Pushes exactly the tensor's values, in order, to the sink (e.g. computed chunk by chunk from mapped inputs). */
+    @FunctionalInterface
+    public interface Producer {
+        void produce(FloatSink sink) throws IOException;
+    }
+
+    /** One of {@code source} (writes bytes to the channel) or {@code producer} (pushes floats through the shared buffer). */
+    private record Entry(String name, DType dtype, long[] shape, long bytes, DataSource source, Producer producer) {}
+
+    /**
+     * Bytes of produced tensors encoded per write: one direct buffer, shared by consecutive tensors,
+     * small enough to stay in cache between the encoding and the kernel's copy.
+     */
     private static final int CHUNK = 1 << 20;
 
     private final List<Entry> entries = new ArrayList<>();
-    private ByteBuffer chunkBuffer;
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
     public SafetensorsWriter metadata(String key, String value) {
@@ -61,16 +78,19 @@ public final class SafetensorsWriter {
      */
     public SafetensorsWriter addLazily(String name, DType dtype, long[] shape, float[] values) {
         checkCount(name, shape, values.length);
-        return addStream(name, dtype, shape, (long) values.length * dtype.bytes(), out -> {
-            ByteBuffer chunk = chunk();
-            int per = CHUNK / dtype.bytes();
-            for (int from = 0; from < values.length; from += per) {
-                int n = Math.min(per, values.length - from);
-                chunk.clear().limit(n * dtype.bytes());
-                FloatCodec.encode(dtype, values, from, n, MemorySegment.ofBuffer(chunk));
-                writeFully(out, chunk);
-            }
-        });
+        return addProduced(name, dtype, shape, sink -> sink.accept(values, 0, values.length));
+    }
+
+    /**
+     * Adds a tensor whose float32 values {@code producer} pushes while the file is written, stored as
+     * {@code dtype}; the writer encodes them into one direct buffer and writes it when full, so nothing
+     * of the tensor is held on the heap.
+     */
+    public SafetensorsWriter addProduced(String name, DType dtype, long[] shape, Producer producer) {
+        if (!dtype.isFloat()) {
+            throw new IllegalArgumentException(name + ": not a float dtype: " + dtype);
+        }
+        return add(new Entry(name, dtype, shape.clone(), Math.multiplyExact(elementCount(shape), dtype.bytes()), null, producer));
     }
 
     public SafetensorsWriter addRaw(String name, DType dtype, long[] shape, byte[] bytes) {
@@ -78,25 +98,27 @@ public final class SafetensorsWriter {
     }
 
     public SafetensorsWriter addStream(String name, DType dtype, long[] shape, long byteLength, DataSource source) {
-        if (entries.stream().anyMatch(e -> e.name.equals(name))) {
-            throw new IllegalArgumentException("duplicate tensor " + name);
+        return add(new Entry(name, dtype, shape.clone(), byteLength, source, null));
+    }
+
+    private SafetensorsWriter add(Entry e) {
+        if (entries.stream().anyMatch(x -> x.name.equals(e.name))) {
+            throw new IllegalArgumentException("duplicate tensor " + e.name);
         }
-        entries.add(new Entry(name, dtype, shape.clone(), byteLength, source));
+        entries.add(e);
         return this;
     }
 
-    private ByteBuffer chunk() {
-        if (chunkBuffer == null) {
-            chunkBuffer = ByteBuffer.allocateDirect(CHUNK);
+    private static long elementCount(long[] shape) {
+        long count = 1;
+        for (long d : shape) {
+            count = Math.multiplyExact(count, d);
         }
-        return chunkBuffer;
+        return count;
     }
 
     private static void checkCount(String name, long[] shape, int values) {
-        long count = 1;
-        for (long d : shape) {
-            count *= d;
-        }
+        long count = elementCount(shape);
         if (count != values) {
             throw new IllegalArgumentException(name + ": shape needs " + count + " values, got " + values);
         }
@@ -124,13 +146,89 @@ public final class SafetensorsWriter {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
+            BufferedSink sink = null;
             for (Entry e : entries) {
+                if (e.producer != null) {
+                    if (sink == null) {
+                        sink = new BufferedSink(ch);
+                    }
+                    sink.begin(e.dtype);
+                    e.producer.produce(sink);
+                    if (sink.tensorBytes != e.bytes) {
+                        throw new IOException("tensor " + e.name + " produced " + sink.tensorBytes + " bytes, expected " + e.bytes);
+                    }
+                    continue;
+                }
+                if (sink != null) {
+                    sink.flush();
+                }
                 long before = ch.position();
                 e.source.writeTo(ch);
                 if (ch.position() - before != e.bytes) {
                     throw new IOException("tensor " + e.name + " wrote " + (ch.position() - before) + " bytes, expected " + e.bytes);
                 }
             }
+            if (sink != null) {
+                sink.flush();
+            }
+        }
+    }
+
+    /** Encodes produced values into one direct buffer and writes it to the channel whenever it is full. */
+    private static final class BufferedSink implements FloatSink {
+        private final FileChannel ch;
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+        private final MemorySegment segment = MemorySegment.ofBuffer(buffer);
+        private DType dtype;
+        private long tensorBytes;
+
+        BufferedSink(FileChannel ch) {
+            this.ch = ch;
+        }
+
+        void begin(DType d) {
+            dtype = d;
+            tensorBytes = 0;
+        }
+
+        @Override
+        public void accept(float[] values, int from, int n) throws IOException {
+            int size = dtype.bytes();
+            while (n > 0) {
+                int room = (CHUNK - buffer.position()) / size;
+                if (room == 0) {
+                    flush();
+                    continue;
+                }
+                int k = Math.min(room, n);
+                FloatCodec.encode(dtype, values, from, k, segment.asSlice(buffer.position(), (long) k * size));
+                buffer.position(buffer.position() + k * size);
+                tensorBytes += (long) k * size;
+                from += k;
+                n -= k;
+            }
+        }
+
+        @Override
+        public void acceptEncoded(MemorySegment bytes) throws IOException {
+            long from = 0;
+            long size = bytes.byteSize();
+            while (from < size) {
+                if (buffer.position() == CHUNK) {
+                    flush();
+                }
+                int k = (int) Math.min(CHUNK - buffer.position(), size - from);
+                MemorySegment.copy(bytes, from, segment, buffer.position(), k);
+                buffer.position(buffer.position() + k);
+                tensorBytes += k;
+                from += k;
+            }
+        }
+
+        void flush() throws IOException {
+            buffer.flip();
+            writeFully(ch, buffer);
+            buffer.clear();
         }
     }
 

@@ -6,11 +6,13 @@ import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.Json;
 import io.laem.engine.io.SafetensorsWriter;
+import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -31,19 +33,32 @@ public final class AdapterWriter {
 
     /** Writes an adapter with the given config JSON verbatim (used for round trips). */
     public static void write(Path dir, ObjectNode config, Collection<LoraModule> modules, DType dtype) {
-        AtomicFiles.writeDirectory(dir, tmp -> writeInto(tmp, config, modules, dtype));
+        AtomicFiles.writeDirectory(dir, tmp -> writeInto(tmp, config, weightsWriter(modules, dtype)));
     }
 
-    /** Writes the adapter files into a folder that an atomic directory write owns (no atomicity of its own). */
-    public static void writeInto(Path dir, ObjectNode config, Collection<LoraModule> modules, DType dtype) throws java.io.IOException {
-        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+    /**
+     * Writes adapter_config.json and the weights of {@code w} (from {@link #weightsWriter()}, with
+     * lora_A and lora_B of each module added in module order) into a folder that an atomic directory write owns.
+     */
+    public static void writeInto(Path dir, ObjectNode config, SafetensorsWriter w) throws java.io.IOException {
+        Files.writeString(dir.resolve(LoraConfig.FILE), config.toPrettyString());
+        w.writeDirect(dir.resolve(LoraAdapter.WEIGHTS));
+    }
+
+    /** An empty writer for adapter weights, with PEFT's metadata. */
+    public static SafetensorsWriter weightsWriter() {
+        return new SafetensorsWriter().metadata("format", "pt");
+    }
+
+    /** A writer for the weights of {@code modules} in module order, stored as {@code dtype} (encoded while written). */
+    public static SafetensorsWriter weightsWriter(Collection<LoraModule> modules, DType dtype) {
+        SafetensorsWriter w = weightsWriter();
         for (LoraModule m : new TreeMap<>(modules.stream().collect(java.util.stream.Collectors.toMap(LoraModule::key, x -> x))).values()) {
             String name = LoraConfig.moduleName(m.key());
             w.addLazily(keyA(name), dtype, new long[] {m.rank(), m.in()}, m.a());
             w.addLazily(keyB(name), dtype, new long[] {m.out(), m.rank()}, m.b());
         }
-        Files.writeString(dir.resolve(LoraConfig.FILE), config.toPrettyString());
-        w.writeDirect(dir.resolve(LoraAdapter.WEIGHTS));
+        return w;
     }
 
     /**
@@ -52,8 +67,16 @@ public final class AdapterWriter {
      * module its own rank and an alpha that reproduces its scale.
      */
     public static ObjectNode configFor(Collection<LoraModule> modules, String baseModel) {
+        return configFor(modules.stream().map(LoraModule::key).toList(), modules.stream().mapToInt(LoraModule::rank).toArray(),
+                modules.stream().mapToDouble(LoraModule::scale).toArray(), baseModel);
+    }
+
+    /** As above, for modules given as keys with their ranks and scales (in the same order). */
+    public static ObjectNode configFor(List<ModuleKey> keys, int[] ranks, double[] scales, String baseModel) {
         Map<Integer, Integer> rankCounts = new TreeMap<>();
-        modules.forEach(m -> rankCounts.merge(m.rank(), 1, Integer::sum));
+        for (int rank : ranks) {
+            rankCounts.merge(rank, 1, Integer::sum);
+        }
         int r = rankCounts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(8);
         ObjectNode n = Json.JSON.createObjectNode();
         n.put("peft_type", "LORA");
@@ -68,15 +91,15 @@ public final class AdapterWriter {
         n.put("fan_in_fan_out", false);
         n.put("inference_mode", true);
         ArrayNode targets = n.putArray("target_modules");
-        modules.stream().map(m -> m.key().kind()).distinct().sorted().map(ModuleKind::peftName).forEach(targets::add);
+        keys.stream().map(ModuleKey::kind).distinct().sorted().map(ModuleKind::peftName).forEach(targets::add);
         Map<String, Integer> rankPattern = new LinkedHashMap<>();
         Map<String, Double> alphaPattern = new LinkedHashMap<>();
-        for (LoraModule m : modules) {
-            String name = LoraConfig.moduleName(m.key());
-            if (m.rank() != r) {
-                rankPattern.put(name, m.rank());
+        for (int i = 0; i < keys.size(); i++) {
+            String name = LoraConfig.moduleName(keys.get(i));
+            if (ranks[i] != r) {
+                rankPattern.put(name, ranks[i]);
             }
-            double alpha = m.scale() * m.rank();
+            double alpha = scales[i] * ranks[i];
             if (Math.abs(alpha - r) > 1e-12 * Math.max(1, Math.abs(alpha))) {
                 alphaPattern.put(name, alpha);
             }

@@ -45,23 +45,31 @@ public final class MergeWriter {
 
     /** As above, naming the baseline method that produced the merge (null: the recipe's LAEM merge). */
     public static void writeAdapter(Path dir, MergedAdapter merged, Recipe recipe, DType dtype, String method) {
-        if (merged.modules().isEmpty()) {
+        ObjectNode config = AdapterWriter.configFor(merged.modules().values(), recipe.baseModel().toString());
+        writeAdapter(dir, config, AdapterWriter.weightsWriter(merged.modules().values(), dtype), merged.summary(), recipe, method);
+    }
+
+    /**
+     * Writes the adapter folder from its config, its weights (tensors added in module order, lora_A
+     * then lora_B; produced while the file is written) and the report's summary.
+     */
+    static void writeAdapter(Path dir, ObjectNode config, SafetensorsWriter weights, MergeSummary summary, Recipe recipe, String method) {
+        if (summary.report().isEmpty()) {
             throw new LaemException(dir + ": nothing to write: every module of the merge is empty");
         }
-        ObjectNode config = AdapterWriter.configFor(merged.modules().values(), recipe.baseModel().toString());
-        ObjectNode reportJson = report(merged, recipe);
+        ObjectNode reportJson = report(summary, recipe);
         if (method != null) {
             reportJson.put("method", method);
         }
         String report = reportJson.toPrettyString();
         AtomicFiles.writeDirectory(dir, tmp -> {
-            AdapterWriter.writeInto(tmp, config, merged.modules().values(), dtype);
+            AdapterWriter.writeInto(tmp, config, weights);
             Files.writeString(tmp.resolve(REPORT), report);
         });
     }
 
     /** The merge report: settings and, per module, rank, retained energy, weights and the plan's energies. */
-    public static ObjectNode report(MergedAdapter merged, Recipe recipe) {
+    public static ObjectNode report(MergeSummary merged, Recipe recipe) {
         ObjectNode root = Json.JSON.createObjectNode();
         root.put("base_model", recipe.baseModel().toString());
         var ad = root.putArray("adapters");
@@ -69,7 +77,7 @@ public final class MergeWriter {
         root.put("redundancy", recipe.redundancy().strategy().key());
         root.put("shared", recipe.shared().mode().key());
         root.put("output_rank", recipe.output().exact() ? "exact" : Integer.toString(recipe.output().rank()));
-        root.put("modules", merged.modules().size());
+        root.put("modules", merged.report().size());
         root.put("min_retained_energy", merged.minRetainedEnergy());
         ObjectNode mods = root.putObject("per_module");
         merged.report().forEach((k, r) -> {

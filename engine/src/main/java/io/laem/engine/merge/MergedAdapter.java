@@ -23,8 +23,13 @@ public record MergedAdapter(SortedMap<ModuleKey, LoraModule> modules, SortedMap<
     public record ModuleReport(int rank, int termsRank, double retainedEnergy, java.util.Map<String, Double> weights,
                                java.util.Map<String, Double> planEnergy) {}
 
+    /** The report without the factors. */
+    public MergeSummary summary() {
+        return new MergeSummary(report);
+    }
+
     /** Lowest retained energy over modules. */
     public double minRetainedEnergy() {
-        return report.values().stream().mapToDouble(ModuleReport::retainedEnergy).min().orElse(1.0);
+        return summary().minRetainedEnergy();
     }
 }

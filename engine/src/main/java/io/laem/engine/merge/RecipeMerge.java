@@ -15,13 +15,20 @@ public final class RecipeMerge {
         return PlanMerger.merge(plan, recipe, progress, cancel);
     }
 
-    /** Merges and writes the adapter to {@code out} and, when {@code fullModel} is not null, base + delta there. */
-    public static MergedAdapter run(Recipe recipe, Path out, Path fullModel, ProgressListener progress, CancellationToken cancel) {
+    /**
+     * Merges and writes the adapter to {@code out} and, when {@code fullModel} is not null, base + delta
+     * there. An exact merge of the adapters as they are (no full model) is streamed from the inputs to
+     * the file ({@link StreamingExactMerge}: the same bytes, without holding the factors in memory).
+     */
+    public static MergeSummary run(Recipe recipe, Path out, Path fullModel, ProgressListener progress, CancellationToken cancel) {
+        if (fullModel == null && StreamingExactMerge.applies(recipe)) {
+            return StreamingExactMerge.run(recipe, out, progress, cancel);
+        }
         MergedAdapter merged = merge(recipe, progress, cancel);
         MergeWriter.writeAdapter(out, merged, recipe, recipe.output().dtype());
         if (fullModel != null) {
             MergeWriter.writeFullModel(recipe.baseModel(), merged, fullModel, progress, cancel);
         }
-        return merged;
+        return merged.summary();
     }
 }

@@ -44,7 +44,12 @@ class MergeContractTest {
 
     /** Adapters with different ranks, targets, rank/alpha patterns, rsLoRA, layer subsets. */
     Recipe mixedRecipe(Path base) {
-        Map<String, Path> all = Fixtures.allAdapters(tmp.resolve("adapters"), base);
+        return mixedRecipe(tmp.resolve("adapters"), base);
+    }
+
+    /** As above, with the adapters written under {@code dir}. */
+    static Recipe mixedRecipe(Path dir, Path base) {
+        Map<String, Path> all = Fixtures.allAdapters(dir, base);
         List<AdapterRef> refs = new ArrayList<>();
         all.forEach((n, p) -> refs.add(new AdapterRef(n, p)));
         Recipe r = Recipe.of(base, refs);
@@ -175,7 +180,7 @@ class MergeContractTest {
         Recipe r = mixedRecipe(single);
         r = new Recipe(base, r.adapters(), r.redundancy(), r.shared(), r.weights(), r.output(), null);
         byte[] before = Files.readAllBytes(base.resolve("model-00001-of-00002.safetensors"));
-        MergedAdapter m = RecipeMerge.run(r, tmp.resolve("adapter"), tmp.resolve("full"), ProgressListener.NONE, CancellationToken.NONE);
+        MergeSummary m = RecipeMerge.run(r, tmp.resolve("adapter"), tmp.resolve("full"), ProgressListener.NONE, CancellationToken.NONE);
         assertArrayEquals(before, Files.readAllBytes(base.resolve("model-00001-of-00002.safetensors")), "input unchanged");
         Path full = tmp.resolve("full");
         assertTrue(Files.exists(full.resolve("config.json")));
@@ -189,7 +194,7 @@ class MergeContractTest {
             for (String name : in.names()) {
                 float[] w0 = in.floats(name);
                 float[] w1 = outStore.floats(name);
-                ModuleKey k = m.modules().keySet().stream().filter(x -> t.weight(x).equals(name)).findFirst().orElse(null);
+                ModuleKey k = m.report().keySet().stream().filter(x -> t.weight(x).equals(name)).findFirst().orElse(null);
                 if (k == null) {
                     assertArrayEquals(w0, w1, name);
                 } else {

@@ -1,0 +1,157 @@
+package io.laem.engine.merge;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.laem.engine.LaemException;
+import io.laem.engine.fixtures.Fixtures;
+import io.laem.engine.io.DType;
+import io.laem.engine.io.SafetensorsFile;
+import io.laem.engine.io.SafetensorsWriter;
+import io.laem.engine.io.TensorInfo;
+import io.laem.engine.lora.LoraAdapter;
+import io.laem.engine.lora.LoraConfig;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.Recipe.AdapterRef;
+import io.laem.engine.merge.recipe.Recipe.Output;
+import io.laem.engine.merge.recipe.Recipe.Redundancy;
+import io.laem.engine.merge.recipe.Recipe.Shared;
+import io.laem.engine.merge.recipe.Schedule;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The streamed exact merge writes the very bytes of the materialized one (plan, concatenation,
+ * writer): adapter_config.json, adapter_model.safetensors and merge-report.json, for adapters of
+ * different ranks, targets, rank/alpha patterns, rsLoRA, layer subsets, negative and per-layer
+ * weights, a supplied shared adapter, stored dtypes other than the output's; and it refuses
+ * non-finite inputs as loading does, leaving no output.
+ */
+class StreamingExactMergeTest {
+    @TempDir
+    Path tmp;
+
+    private Path streamed(Recipe r, String name) {
+        Path out = tmp.resolve(name + "-streamed");
+        StreamingExactMerge.run(r, out, ProgressListener.NONE, CancellationToken.NONE);
+        return out;
+    }
+
+    private Path materialized(Recipe r, String name) {
+        Path out = tmp.resolve(name + "-materialized");
+        MergedAdapter m = RecipeMerge.merge(r, ProgressListener.NONE, CancellationToken.NONE);
+        MergeWriter.writeAdapter(out, m, r, r.output().dtype());
+        return out;
+    }
+
+    private void assertSameFiles(Recipe r, String name) throws Exception {
+        assertTrue(StreamingExactMerge.applies(r));
+        Path a = streamed(r, name);
+        Path b = materialized(r, name);
+        for (String f : List.of(LoraConfig.FILE, LoraAdapter.WEIGHTS, MergeWriter.REPORT)) {
+            assertArrayEquals(Files.readAllBytes(b.resolve(f)), Files.readAllBytes(a.resolve(f)), name + ": " + f);
+        }
+        try (var s = Files.list(a); var m = Files.list(b)) {
+            assertEquals(m.count(), s.count(), name + ": files");
+        }
+    }
+
+    @Test
+    void sameBytesAsTheMaterializedMergeForEveryOutputDtype() throws Exception {
+        Path base = Fixtures.tinyLlama(tmp);
+        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base);
+        for (DType d : List.of(DType.F32, DType.BF16, DType.F16)) {
+            assertSameFiles(r.withOutput(new Output(null, d)), "mixed-" + d);
+        }
+    }
+
+    @Test
+    void sameBytesWithASharedAdapterAndPerGroupLayerWeights() throws Exception {
+        Path base = Fixtures.tinyLlama(tmp);
+        Path sharedDir = Fixtures.adapter(tmp.resolve("mixed"), base, Fixtures.patterned(), 5);
+        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base)
+                .withShared(new Shared(Shared.Mode.ADAPTER, 8, sharedDir))
+                .withPerGroupWeights(Recipe.SHARED, new double[] {-0.5, 2.0}, new double[] {0.75, -3.0});
+        assertSameFiles(r, "shared");
+    }
+
+    @Test
+    void sameBytesFromAdaptersStoredInOtherDtypes() throws Exception {
+        Path base = Fixtures.tinyLlama(tmp);
+        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base);
+        List<AdapterRef> refs = new ArrayList<>();
+        DType[] stored = {DType.BF16, DType.F16, DType.F64};
+        for (int i = 0; i < r.adapters().size(); i++) {
+            AdapterRef a = r.adapters().get(i);
+            DType d = stored[i % stored.length];
+            refs.add(new AdapterRef(a.name(), rewrite(a.path(), tmp.resolve("as-" + d).resolve(a.name()), (t, v) -> d)));
+        }
+        Recipe converted = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(), r.output(), null);
+        for (DType d : List.of(DType.F32, DType.BF16, DType.F16)) {
+            assertSameFiles(converted.withOutput(new Output(null, d)), "converted-" + d);
+        }
+    }
+
+    @Test
+    void aNonFiniteInputIsRefusedNamingFileTensorAndElementAndNothingIsWritten() throws Exception {
+        Path base = Fixtures.tinyLlama(tmp);
+        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base);
+        AdapterRef bad = r.adapters().get(2);
+        String tensor = "base_model.model.model.layers.1.mlp.up_proj.lora_B.weight";
+        Path broken = rewrite(bad.path(), tmp.resolve("broken"), (t, v) -> {
+            if (t.name().equals(tensor)) {
+                v[5] = Float.NaN;
+            }
+            return t.dtype();
+        });
+        List<AdapterRef> refs = new ArrayList<>(r.adapters());
+        refs.set(2, new AdapterRef(bad.name(), broken));
+        Recipe withNan = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(), r.output(), null);
+        LaemException streamedError = assertThrows(LaemException.class, () -> streamed(withNan, "nan"));
+        assertEquals(broken.resolve(LoraAdapter.WEIGHTS) + ": tensor '" + tensor + "' contains NaN at element 5", streamedError.getMessage());
+        assertFalse(Files.exists(tmp.resolve("nan-streamed")));
+        try (var left = Files.list(tmp)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains("nan-streamed")), "no temporary left");
+        }
+        LaemException loadError = assertThrows(LaemException.class, () -> materialized(withNan, "nan"));
+        assertEquals(loadError.getMessage(), streamedError.getMessage());
+    }
+
+    @Test
+    void appliesOnlyToExactMergesWithoutRedundancyRemovalOrConsensus() {
+        Recipe r = Recipe.of(tmp, List.of());
+        assertTrue(StreamingExactMerge.applies(r));
+        assertFalse(StreamingExactMerge.applies(r.withOutput(new Output(4, DType.F32))));
+        assertFalse(StreamingExactMerge.applies(r.withShared(new Shared(Shared.Mode.CONSENSUS, 2, null))));
+        assertFalse(StreamingExactMerge.applies(r.withRedundancy(new Redundancy(Redundancy.Strategy.TIES, 0.5, 1, Redundancy.Sign.TOTAL, 0))));
+        assertTrue(StreamingExactMerge.applies(r.withWeight("x", Schedule.constant(-1))));
+    }
+
+    /**
+     * Copies an adapter folder, every tensor stored in the dtype {@code edit} returns for it after
+     * it has seen (and possibly changed) the tensor's float32 values.
+     */
+    private static Path rewrite(Path from, Path to, BiFunction<TensorInfo, float[], DType> edit) throws Exception {
+        Files.createDirectories(to);
+        Files.copy(from.resolve(LoraConfig.FILE), to.resolve(LoraConfig.FILE));
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        try (SafetensorsFile f = SafetensorsFile.open(from.resolve(LoraAdapter.WEIGHTS))) {
+            for (TensorInfo t : f.tensors()) {
+                float[] v = f.floats(t.name());
+                w.add(t.name(), edit.apply(t, v), t.shape(), v);
+            }
+        }
+        w.write(to.resolve(LoraAdapter.WEIGHTS));
+        return to;
+    }
+}
