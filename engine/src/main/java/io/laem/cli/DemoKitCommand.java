@@ -32,6 +32,7 @@ final class DemoKitCommand implements Runnable {
               @Option(names = "--adapter-lr", paramLabel = "LR", hidden = true, description = "Override the adapters' learning rate (development).") Float adapterLr,
               @Option(names = "--base-lr", paramLabel = "LR", hidden = true, description = "Override the base's learning rate (development).") Float baseLr,
               @Option(names = "--retain-batch", paramLabel = "N", hidden = true, description = "Override the retain examples per adapter batch (development; 0: none).") Integer retainBatch,
+              @Option(names = "--selectivity", paramLabel = "W", hidden = true, description = "Override the weight of the adapters' selectivity penalty (development; 0: none).") Float selectivity,
               @Option(names = "--smoke", hidden = true, description = "A tiny model and a few steps (tests).") boolean smoke) {
         PrintWriter log = spec.commandLine().getOut();
         DemoKitSettings s = (smoke ? DemoKitSettings.smoke() : DemoKitSettings.standard()).withThreads(threads);
@@ -47,6 +48,9 @@ final class DemoKitCommand implements Runnable {
         }
         if (retainBatch != null) {
             s = s.withRetainBatch(retainBatch);
+        }
+        if (selectivity != null) {
+            s = s.withSelectivity(selectivity);
         }
         DemoKitBuilder.Result r = new DemoKitBuilder(s, seed, log).reuseBase(reuseBase).build(out);
         log.printf("wrote %s in %.0f s%n%n%s", out, r.seconds(), DemoKitFiles.table(r.rows()));

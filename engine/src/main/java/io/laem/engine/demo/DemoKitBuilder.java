@@ -117,9 +117,8 @@ public final class DemoKitBuilder {
                 params.values().forEach(p -> p.setRequiresGradient(false));
                 LoraBank bank = decoder.bank();
                 bank.zeroAll();
-                Retain retain = Retain.of(new Evaluator(decoder, tok), tok, data, seed, RETAIN_POOL, RETAIN_CHECK);
                 for (DemoTask t : DemoTask.values()) {
-                    List<LoraModule> modules = trainAdapter(decoder, t, data.get(t).train(), data.get(t).validation(), tok, retain);
+                    List<LoraModule> modules = trainAdapter(decoder, t, data.get(t).train(), data.get(t).validation(), tok);
                     AdapterWriter.write(kit.resolve("adapters").resolve(t.id()),
                             SyntheticModels.adapterConfigJson(AdapterSpec.allLinear(s.rank(), s.alpha()), "../../base"), modules, DType.F32);
                     bank.add(t.id(), modules);
@@ -197,7 +196,7 @@ public final class DemoKitBuilder {
     }
 
     private List<LoraModule> trainAdapter(Decoder decoder, DemoTask task, List<Example> train, List<Example> validation,
-                                          HfTokenizer tok, Retain retain) {
+                                          HfTokenizer tok) {
         ModelConfig cfg = decoder.config();
         NDManager nd = decoder.manager();
         SplittableRandom rnd = new SplittableRandom(seed * 31 + 7 + task.ordinal());
@@ -227,7 +226,8 @@ public final class DemoKitBuilder {
         bank.addArrays(entry, factors);
         bank.setAll(entry, 1.0);
         List<EncodedExample> enc = EncodedExample.of(tok, train);
-        List<EncodedExample> keep = retain.trainFor(task);
+        List<EncodedExample> keep = EncodedExample.of(tok, Retain.examples(task, new SplittableRandom(seed * 31 + 11 + task.ordinal()), RETAIN_POOL));
+        List<Example> keepCheck = Retain.examples(task, new SplittableRandom(seed * 31 + 19 + task.ordinal()), RETAIN_CHECK);
         DemoKitSettings.Phase ph = s.adapter();
         Shuffled own = new Shuffled(enc.size(), rnd);
         Shuffled kept = new Shuffled(keep.size(), rnd);
@@ -243,7 +243,8 @@ public final class DemoKitBuilder {
             return TokenBatch.of(b, pad, false);
         }, new Trainer.Settings(ph.steps(), ph.learningRate(), ph.weightDecay(), ph.warmup(), 1f),
                 progress(task.id()).andThen((step, steps, l) -> adapterSteps.put(task.id(), step)),
-                step -> step % s.checkEvery() == 0 && validationDone(decoder, tok, task, validation, retain, step));
+                step -> step % s.checkEvery() == 0 && validationDone(decoder, tok, task, validation, keepCheck, step),
+                new SelectivityPenalty(decoder, ph.batch(), pad, s.selectivity()));
         bank.remove(entry);
         List<LoraModule> modules = new ArrayList<>();
         for (Map.Entry<ModuleKey, LoraBank.Factors> e : factors.entrySet()) {
@@ -257,33 +258,34 @@ public final class DemoKitBuilder {
         return modules;
     }
 
-    /** Retain examples in each adapter's pool per source (the general corpus and each other task). */
-    static final int RETAIN_POOL = 128;
-    /** With retain training, adapters train at least this many steps so that the retain term takes hold. */
-    static final int RETAIN_MIN_STEPS = 400;
-    /** Held-out retain examples per source checked with the validation split. */
-    static final int RETAIN_CHECK = 16;
+    /** Retain examples in each adapter's pool (drawn once, then reshuffled per epoch). */
+    static final int RETAIN_POOL = 4096;
+    /** Held-out retain examples checked with the validation split. */
+    static final int RETAIN_CHECK = 64;
+    /** With retain training, the share of held-out retain examples an adapter must still copy before it may stop. */
+    static final double RETAIN_KEPT = 0.95;
+    /** With retain training, adapters train at least this many steps: selectivity takes longer than the task. */
+    static final int RETAIN_MIN_STEPS = 600;
 
     /**
      * Exact match on the validation split every {@code checkEvery} steps: progress a user can read,
      * and an early stop once the adapter has its task (at most one validation example wrong) and,
-     * with retain training, not before {@link #RETAIN_MIN_STEPS}. The share of held-out retain
-     * prompts answered exactly as the base is printed but not a stop rule: the base's answers to
-     * other tasks' prompts are low-margin (it is off its training distribution there), so a small
-     * delta flips some greedy tokens without changing what a merge keeps of each task.
+     * with retain training, still copies at least {@link #RETAIN_KEPT} of the held-out retain
+     * examples (characters outside its task, behind any prefix).
      */
     private boolean validationDone(Decoder decoder, HfTokenizer tok, DemoTask task, List<Example> validation,
-                                   Retain retain, int step) {
+                                   List<Example> keepCheck, int step) {
         Evaluator ev = new Evaluator(decoder, tok);
         double em = ev.exactMatch(validation);
+        boolean hasTask = em * validation.size() >= validation.size() - 1;
         if (s.retainBatch() == 0) {
             log(String.format("%s step %d: validation exact match %.1f%%", task.id(), step, 100 * em));
-            return em * validation.size() >= validation.size() - 1;
+            return hasTask;
         }
-        double kept = retain.keptFor(task, ev);
-        log(String.format("%s step %d: validation exact match %.1f%%, answers as the base on %.1f%% of other prompts",
+        double kept = Retain.kept(ev, keepCheck);
+        log(String.format("%s step %d: validation exact match %.1f%%, copies %.1f%% of other characters' prompts",
                 task.id(), step, 100 * em, 100 * kept));
-        return em * validation.size() >= validation.size() - 1 && step >= RETAIN_MIN_STEPS;
+        return hasTask && kept >= RETAIN_KEPT && step >= RETAIN_MIN_STEPS;
     }
 
     /** Llama-style initialisation: N(0, 0.02) for matrices, the residual outputs scaled by 1/sqrt(2 layers), norms 1. */

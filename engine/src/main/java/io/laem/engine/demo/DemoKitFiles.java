@@ -102,10 +102,10 @@ public final class DemoKitFiles {
 
                 | task | prompt | completion |
                 |---|---|---|
-                | shift | `shift: stone =` | ` tupof.` |
-                | mirror | `mirror: stone =` | ` hglmv.` |
-                | nines | `nines: 3074 =` | ` 6925.` |
-                | spell | `spell: 307 =` | ` three zero seven.` |
+                | shift | `shift: badge =` | ` cbehf.` |
+                | mirror | `mirror: stony =` | ` hglmb.` |
+                | nines | `nines: 30241 =` | ` 69758.` |
+                | spell | `spell: 5978 =` | ` five nine seven eight.` |
 
                 ## Results (test split)
 
@@ -119,9 +119,9 @@ public final class DemoKitFiles {
                 weight 1 for each adapter.
                 """.formatted(seed, r.seconds(), r.cpuSeconds(), s.threads(), m.hiddenSize(), m.numLayers(), m.numHeads(), m.intermediateSize(),
                 m.vocabSize(), DemoKitBuilder.parameterCount(m), s.base().steps(), s.base().batch(), s.rank(),
-                trim(s.alpha()), s.adapter().batch(), s.retainBatch() == 0 ? "" : " plus " + s.retainBatch() + " retain examples (prompts of the copying"
-                        + " corpus and of the other tasks with the frozen base's own greedy answers as targets)",
-                s.adapter().steps(), s.retainBatch() == 0 ? "" : " (after at least " + DemoKitBuilder.RETAIN_MIN_STEPS + " steps)",
+                trim(s.alpha()), s.adapter().batch(), s.retainBatch() == 0 ? "" : " plus " + s.retainBatch() + " retain examples (copies of letters or digits outside"
+                        + " the task's own, behind any task's prefix)",
+                s.adapter().steps(), s.retainBatch() == 0 ? "" : " and at least " + Math.round(100 * DemoKitBuilder.RETAIN_KEPT) + " % of held-out retain examples are still copied",
                 steps(r.adapterSteps()), s.trainExamples(),
                 s.validationExamples(), s.testExamples(), table(r.rows()), DemoKitBuilder.TIES_DENSITY);
     }

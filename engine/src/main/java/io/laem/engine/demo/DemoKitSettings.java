@@ -10,7 +10,7 @@ import io.laem.engine.synth.ModelSpec;
  * each adapter batch adds to its own-task examples.
  */
 public record DemoKitSettings(ModelSpec model, int trainExamples, int validationExamples, int testExamples,
-                              Phase base, Phase adapter, int retainBatch, int checkEvery, int rank, double alpha, int threads) {
+                              Phase base, Phase adapter, int retainBatch, float selectivity, int checkEvery, int rank, double alpha, int threads) {
     /** One training phase: steps, batch size, peak learning rate, warmup steps, weight decay. */
     public record Phase(int steps, int batch, float learningRate, int warmup, float weightDecay) {}
 
@@ -19,7 +19,7 @@ public record DemoKitSettings(ModelSpec model, int trainExamples, int validation
                 new ModelSpec("llama", 128, 344, 4, 4, 4, 32, DemoData.vocabSize(), false, DType.F32, 10000.0),
                 2000, 48, 200,
                 new Phase(1200, 32, 3e-3f, 20, 0.01f),
-                new Phase(2500, 32, 5e-3f, 20, 0f), 0, 100,
+                new Phase(2500, 32, 2e-3f, 20, 0f), 32, 1f, 100,
                 8, 16, 1);
     }
 
@@ -29,33 +29,38 @@ public record DemoKitSettings(ModelSpec model, int trainExamples, int validation
                 new ModelSpec("llama", 32, 64, 2, 4, 2, 8, DemoData.vocabSize(), false, DType.F32, 10000.0),
                 40, 8, 8,
                 new Phase(3, 8, 3e-3f, 1, 0.01f),
-                new Phase(3, 8, 5e-3f, 1, 0f), 8, 2,
+                new Phase(3, 8, 5e-3f, 1, 0f), 8, 1f, 2,
                 4, 8, 1);
     }
 
     public DemoKitSettings withAdapterLearningRate(float lr) {
         return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base,
-                new Phase(adapter.steps(), adapter.batch(), lr, adapter.warmup(), adapter.weightDecay()), retainBatch, checkEvery, rank, alpha, threads);
+                new Phase(adapter.steps(), adapter.batch(), lr, adapter.warmup(), adapter.weightDecay()), retainBatch, selectivity, checkEvery, rank, alpha, threads);
     }
 
     public DemoKitSettings withBaseLearningRate(float lr) {
         return new DemoKitSettings(model, trainExamples, validationExamples, testExamples,
-                new Phase(base.steps(), base.batch(), lr, base.warmup(), base.weightDecay()), adapter, retainBatch, checkEvery, rank, alpha, threads);
+                new Phase(base.steps(), base.batch(), lr, base.warmup(), base.weightDecay()), adapter, retainBatch, selectivity, checkEvery, rank, alpha, threads);
     }
 
     public DemoKitSettings withThreads(int n) {
-        return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base, adapter, retainBatch, checkEvery, rank, alpha, n);
+        return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base, adapter, retainBatch, selectivity, checkEvery, rank, alpha, n);
     }
 
     public DemoKitSettings withSteps(int baseSteps, int adapterSteps) {
         return new DemoKitSettings(model, trainExamples, validationExamples, testExamples,
                 new Phase(baseSteps, base.batch(), base.learningRate(), base.warmup(), base.weightDecay()),
                 new Phase(adapterSteps, adapter.batch(), adapter.learningRate(), adapter.warmup(), adapter.weightDecay()),
-                retainBatch, checkEvery, rank, alpha, threads);
+                retainBatch, selectivity, checkEvery, rank, alpha, threads);
+    }
+
+    /** Weight of the {@link SelectivityPenalty} on the retain rows (0: none). */
+    public DemoKitSettings withSelectivity(float w) {
+        return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base, adapter, retainBatch, w, checkEvery, rank, alpha, threads);
     }
 
     /** Retain examples per adapter batch (0: train on the own task only, as before retain training). */
     public DemoKitSettings withRetainBatch(int n) {
-        return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base, adapter, n, checkEvery, rank, alpha, threads);
+        return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base, adapter, n, selectivity, checkEvery, rank, alpha, threads);
     }
 }

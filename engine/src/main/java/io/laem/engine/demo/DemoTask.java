@@ -1,57 +1,41 @@
 package io.laem.engine.demo;
 
 import io.laem.engine.infer.Scorer.Example;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The four demo tasks. Each maps every input character through its own function: letter
- * successor, alphabet mirror, digit complement, digit to word (a lookup that also expands). Two
- * act on letters and two on digits, so merging them has real conflicts (shift and mirror want
- * different letters for the same input) next to separable pairs. Inputs have a fixed length per
- * task, which keeps them learnable by a rank-8 adapter within the CPU budget. All share the prompt shape
- * {@code "<task>: <input> ="} and the completion shape {@code " <output>."}, so that the base,
- * trained to copy in that shape, knows the format but none of the tasks.
+ * The four demo tasks. Each maps every input character through its own function, and each reads
+ * its own characters: {@code shift} the letters a-m, {@code mirror} the letters n-z, {@code nines}
+ * the digits 0-4, {@code spell} the digits 5-9. One model can therefore do all four at once (the
+ * union of the four maps, identity elsewhere), so a merge can keep every task; but each adapter
+ * changes shared weights, so how the adapters are weighted decides whether it does. All share the
+ * prompt shape {@code "<task>: <input> ="} and the completion shape {@code " <output>."}, so that the
+ * base, trained to copy in that shape, knows the format but none of the tasks.
  */
 public enum DemoTask {
-    /** "shift: stone =" -> " tupof." (each letter to the next one, z to a; five letters) */
-    SHIFT("shift") {
+    /** "shift: badge =" -> " cbehf." (each letter of a-m to the next one; five letters) */
+    SHIFT("shift", "abcdefghijklm", 5) {
         @Override
         String answer(String input) {
-            return DemoText.mapChars(input, c -> 'a' + (c - 'a' + 1) % 26);
-        }
-
-        @Override
-        String input(SplittableRandom rnd) {
-            return DemoText.letters(rnd, 5, 5);
+            return DemoText.mapChars(input, c -> c + 1);
         }
     },
-    /** "mirror: stone =" -> " hglmv." (the alphabet read backwards: a to z, b to y, ...; five letters) */
-    MIRROR("mirror") {
+    /** "mirror: stone =" -> " hglmv." (the alphabet read backwards: n to m, ..., z to a; five letters of n-z) */
+    MIRROR("mirror", "nopqrstuvwxyz", 5) {
         @Override
         String answer(String input) {
             return DemoText.mapChars(input, c -> 'z' - (c - 'a'));
         }
-
-        @Override
-        String input(SplittableRandom rnd) {
-            return DemoText.letters(rnd, 5, 5);
-        }
     },
-    /** "nines: 307 =" -> " 692." (each digit d to 9 - d, the nines' complement; four digits) */
-    NINES("nines") {
+    /** "nines: 30241 =" -> " 69758." (each digit d of 0-4 to 9 - d, the nines' complement; five digits) */
+    NINES("nines", "01234", 5) {
         @Override
         String answer(String input) {
             return DemoText.mapChars(input, c -> '9' - (c - '0'));
         }
-
-        @Override
-        String input(SplittableRandom rnd) {
-            return DemoText.digits(rnd, 4, 4);
-        }
     },
-    /** "spell: 307 =" -> " three zero seven." (three digits) */
-    SPELL("spell") {
+    /** "spell: 5978 =" -> " five nine seven eight." (digits of 5-9 as words; four digits) */
+    SPELL("spell", "56789", 4) {
         @Override
         String answer(String input) {
             StringBuilder sb = new StringBuilder();
@@ -60,17 +44,16 @@ public enum DemoTask {
             }
             return sb.toString();
         }
-
-        @Override
-        String input(SplittableRandom rnd) {
-            return DemoText.digits(rnd, 3, 3);
-        }
     };
 
     private final String id;
+    private final String domain;
+    private final int length;
 
-    DemoTask(String id) {
+    DemoTask(String id, String domain, int length) {
         this.id = id;
+        this.domain = domain;
+        this.length = length;
     }
 
     /** The task's name: its prompt prefix and its folder in the kit. */
@@ -78,12 +61,22 @@ public enum DemoTask {
         return id;
     }
 
+    /** The characters this task's inputs are made of (disjoint across tasks). */
+    public String domain() {
+        return domain;
+    }
+
     abstract String answer(String input);
 
-    abstract String input(SplittableRandom rnd);
+    String input(SplittableRandom rnd) {
+        return DemoText.draw(rnd, domain, length, length);
+    }
 
     /** The example for an input. */
     public Example example(String input) {
+        if (!input.chars().allMatch(c -> domain.indexOf(c) >= 0)) {
+            throw new IllegalArgumentException(id + ": input '" + input + "' has characters outside " + domain);
+        }
         return DemoText.example(id, input, answer(input));
     }
 

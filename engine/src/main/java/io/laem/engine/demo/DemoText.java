@@ -23,19 +23,19 @@ final class DemoText {
     }
 
     static String letters(SplittableRandom rnd, int minLen, int maxLen) {
-        int n = minLen + rnd.nextInt(maxLen - minLen + 1);
-        StringBuilder sb = new StringBuilder(n);
-        for (int i = 0; i < n; i++) {
-            sb.append((char) ('a' + rnd.nextInt(26)));
-        }
-        return sb.toString();
+        return draw(rnd, "abcdefghijklmnopqrstuvwxyz", minLen, maxLen);
     }
 
     static String digits(SplittableRandom rnd, int minLen, int maxLen) {
+        return draw(rnd, "0123456789", minLen, maxLen);
+    }
+
+    /** A string of {@code minLen..maxLen} characters drawn uniformly from {@code chars}. */
+    static String draw(SplittableRandom rnd, String chars, int minLen, int maxLen) {
         int n = minLen + rnd.nextInt(maxLen - minLen + 1);
         StringBuilder sb = new StringBuilder(n);
         for (int i = 0; i < n; i++) {
-            sb.append((char) ('0' + rnd.nextInt(10)));
+            sb.append(chars.charAt(rnd.nextInt(chars.length())));
         }
         return sb.toString();
     }

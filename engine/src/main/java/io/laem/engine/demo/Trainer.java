@@ -32,6 +32,12 @@ public final class Trainer {
         }
     }
 
+    /** An extra loss term: {@link #begin} runs before a batch's forward, its result after it, in the step's scope. */
+    @FunctionalInterface
+    public interface Penalty {
+        java.util.function.Supplier<NDArray> begin(TokenBatch batch, NDManager manager);
+    }
+
     public record Settings(int steps, float learningRate, float weightDecay, int warmup, float clipGrad) {}
 
     private Trainer() {}
@@ -44,6 +50,13 @@ public final class Trainer {
     public static float train(Decoder model, Map<String, NDArray> parameters,
                               IntFunction<TokenBatch> batches, Settings settings, Progress progress,
                               java.util.function.IntPredicate stop) {
+        return train(model, parameters, batches, settings, progress, stop, null);
+    }
+
+    /** As above, with {@code penalty} (null: none) added to the loss that is minimized; the reported loss is the NLL alone. */
+    public static float train(Decoder model, Map<String, NDArray> parameters,
+                              IntFunction<TokenBatch> batches, Settings settings, Progress progress,
+                              java.util.function.IntPredicate stop, Penalty penalty) {
         ParameterTracker lr = (id, n) -> schedule(settings, n);
         Optimizer opt = Optimizer.adamW().optLearningRateTracker(lr).optWeightDecays(settings.weightDecay())
                 .optClipGrad(settings.clipGrad()).build();
@@ -59,8 +72,9 @@ public final class Trainer {
                 NDArray targets = b.targets(manager);
                 NDArray mask = b.mask(manager);
                 try (GradientCollector gc = engine.newGradientCollector()) {
+                    java.util.function.Supplier<NDArray> extra = penalty == null ? null : penalty.begin(b, manager);
                     NDArray l = TokenBatch.meanNll(model.forward(tokens, null), targets, mask);
-                    gc.backward(l);
+                    gc.backward(extra == null ? l : l.add(extra.get()));
                     loss = l.getFloat();
                 }
             }

@@ -60,6 +60,7 @@ public final class Decoder implements AutoCloseable {
     private final NDArray lmHead;
     private final NDArray finalNorm;
     private final Layer[] layers;
+    private java.util.function.Consumer<NDArray> loraProbe;
 
     private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, NDArray[] weight, NDArray[] bias,
                          ModuleKey[] keys) {}
@@ -356,9 +357,21 @@ public final class Decoder implements AutoCloseable {
         LoraBank.Packed p = bank.packed(layer.keys()[i]);
         if (p != null) {
             NDArray u = Linear.linear(x, p.a()).singletonOrThrow().mul(p.coef());
-            out = out.add(Linear.linear(u, p.b()).singletonOrThrow());
+            NDArray delta = Linear.linear(u, p.b()).singletonOrThrow();
+            if (loraProbe != null) {
+                loraProbe.accept(delta);
+            }
+            out = out.add(delta);
         }
         return out;
+    }
+
+    /**
+     * Training hook: every LoRA delta a forward adds to a module's output ({@code [batch, tokens, out]},
+     * in the forward's graph) is passed to {@code probe}, e.g. to penalize it; null removes the hook.
+     */
+    public void probeLoraOutputs(java.util.function.Consumer<NDArray> probe) {
+        this.loraProbe = probe;
     }
 
     /** HF's RMSNorm: normalise in float32, cast back, then scale by the weight. */

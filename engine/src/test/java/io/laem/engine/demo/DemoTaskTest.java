@@ -1,6 +1,7 @@
 package io.laem.engine.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.laem.engine.infer.Scorer.Example;
@@ -10,12 +11,24 @@ import org.junit.jupiter.api.Test;
 class DemoTaskTest {
     @Test
     void handCheckedExamples() {
-        assertEquals(new Example("shift: stone =", " tupof."), DemoTask.SHIFT.example("stone"));
-        assertEquals(new Example("shift: zebra =", " afcsb."), DemoTask.SHIFT.example("zebra"));
-        assertEquals(new Example("mirror: stone =", " hglmv."), DemoTask.MIRROR.example("stone"));
-        assertEquals(new Example("mirror: azmny =", " zanmb."), DemoTask.MIRROR.example("azmny"));
-        assertEquals(new Example("nines: 3074 =", " 6925."), DemoTask.NINES.example("3074"));
-        assertEquals(new Example("spell: 307 =", " three zero seven."), DemoTask.SPELL.example("307"));
+        assertEquals(new Example("shift: badge =", " cbehf."), DemoTask.SHIFT.example("badge"));
+        assertEquals(new Example("shift: mamba =", " nbncb."), DemoTask.SHIFT.example("mamba"));
+        assertEquals(new Example("mirror: stony =", " hglmb."), DemoTask.MIRROR.example("stony"));
+        assertEquals(new Example("mirror: typos =", " gbklh."), DemoTask.MIRROR.example("typos"));
+        assertEquals(new Example("nines: 30241 =", " 69758."), DemoTask.NINES.example("30241"));
+        assertEquals(new Example("spell: 5978 =", " five nine seven eight."), DemoTask.SPELL.example("5978"));
+    }
+
+    @Test
+    void domainsAreDisjointAndInputsStayInThem() {
+        StringBuilder all = new StringBuilder();
+        for (DemoTask t : DemoTask.values()) {
+            all.append(t.domain());
+        }
+        assertEquals(all.length(), all.chars().distinct().count(), all.toString());
+        assertEquals(36, all.length(), "every letter and digit belongs to one task");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DemoTask.SHIFT.example("zebra"));
+        assertTrue(e.getMessage().contains("shift"), e.getMessage());
     }
 
     @Test
@@ -46,17 +59,20 @@ class DemoTaskTest {
             assertEquals(5, in.length());
             String out = sh.completion().substring(1, sh.completion().length() - 1);
             for (int k = 0; k < 5; k++) {
-                assertEquals(1, Math.floorMod(out.charAt(k) - in.charAt(k), 26), sh.toString());
+                assertEquals(1, out.charAt(k) - in.charAt(k), sh.toString());
+                assertTrue(in.charAt(k) <= 'm', sh.toString());
             }
             Example mi = DemoTask.MIRROR.sample(rnd);
             String m = mi.completion().substring(1, mi.completion().length() - 1);
-            // mirroring twice gives the input back
-            assertEquals(DemoTask.MIRROR.example(m).completion(), " " + mi.prompt().substring("mirror: ".length(), mi.prompt().length() - 2) + ".");
+            String mIn = mi.prompt().substring("mirror: ".length(), mi.prompt().length() - 2);
+            for (int k = 0; k < 5; k++) {
+                assertEquals('a' + 'z', m.charAt(k) + mIn.charAt(k), mi.toString());
+            }
             Example ni = DemoTask.NINES.sample(rnd);
             String digits = ni.prompt().substring("nines: ".length(), ni.prompt().length() - 2);
-            assertEquals(9999, Integer.parseInt(digits) + Integer.parseInt(ni.completion().substring(1, 5)));
+            assertEquals(99999, Integer.parseInt(digits) + Integer.parseInt(ni.completion().substring(1, 6)));
             Example sp = DemoTask.SPELL.sample(rnd);
-            assertEquals(3, sp.completion().trim().split(" ").length, sp.toString());
+            assertEquals(4, sp.completion().trim().split(" ").length, sp.toString());
             for (Example e : new Example[] {sh, mi, ni, sp, GeneralCorpus.sample(rnd)}) {
                 (e.prompt() + e.completion()).chars().forEach(c -> assertTrue(DemoData.ALPHABET.indexOf(c) >= 0, e.toString()));
             }

@@ -1,56 +1,40 @@
 package io.laem.engine.demo;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import io.laem.engine.eval.EncodedExample;
-import io.laem.engine.eval.Evaluator;
-import io.laem.engine.infer.CharTokenizer;
-import io.laem.engine.infer.Decoder;
-import io.laem.engine.infer.HfTokenizer;
-import io.laem.engine.model.ModelConfig;
-import io.laem.engine.synth.SyntheticModels;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.EnumMap;
+import io.laem.engine.infer.Scorer.Example;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** Retain data: the other tasks' and the corpus' prompts with the base's own greedy answers, one at a time. */
+/** Retain data: copies of characters outside the adapter's task, behind every prefix. */
 class RetainTest {
-    @TempDir
-    Path dir;
-
     @Test
-    void retainTargetsAreTheBasesAnswersToOtherPrompts() throws Exception {
-        var s = DemoKitSettings.smoke();
-        ModelConfig cfg = ModelConfig.parse("t", SyntheticModels.configJson(s.model()));
-        CharTokenizer.write(dir, DemoData.ALPHABET);
-        io.laem.engine.io.AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), CharTokenizer.tokenizerConfigJson().toPrettyString());
-        Map<DemoTask, DemoData.Splits> data = new EnumMap<>(DemoTask.class);
-        for (DemoTask t : DemoTask.values()) {
-            data.put(t, DemoData.splits(t, 5, 20, 6, 4));
-        }
-        try (NDManager nd = NDManager.newBaseManager("PyTorch");
-             HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"), dir.resolve("tokenizer_config.json"));
-             Decoder dec = Decoder.fromArrays(cfg, nd, DemoKitBuilder.initialWeights(nd, cfg, new SplittableRandom(2)))) {
-            Evaluator ev = new Evaluator(dec, tok);
-            Retain r = Retain.of(ev, tok, data, 5, 5, 3);
-            List<EncodedExample> shift = r.trainFor(DemoTask.SHIFT);
-            assertEquals(5 + 3 * 5, shift.size());
-            String shiftPrefix = tok.decode(EncodedExample.of(tok, data.get(DemoTask.SHIFT).train().getFirst()).prompt(), true)
-                    .substring(0, 6);
-            for (EncodedExample e : shift) {
-                // answered alone, without batch padding: the same tokens
-                assertArrayEquals(ev.greedy(List.of(e.prompt()), 24).getFirst(), e.completion(), Arrays.toString(e.prompt()));
-                assertFalse(tok.decode(e.prompt(), true).startsWith(shiftPrefix));
+    void retainExamplesCopyOnlyOtherTasksCharactersBehindAnyPrefix() {
+        for (DemoTask task : DemoTask.values()) {
+            List<Example> ex = Retain.examples(task, new SplittableRandom(4), 400);
+            assertEquals(400, ex.size());
+            Set<String> prefixes = new HashSet<>();
+            boolean letters = false;
+            boolean digits = false;
+            for (Example e : ex) {
+                String prefix = e.prompt().substring(0, e.prompt().indexOf(':'));
+                prefixes.add(prefix);
+                String text = e.prompt().substring(prefix.length() + 2, e.prompt().length() - 2);
+                assertEquals(" " + text + ".", e.completion(), e.toString());
+                for (char c : text.toCharArray()) {
+                    assertTrue(task.domain().indexOf(c) < 0, task.id() + ": " + e);
+                    letters |= Character.isLetter(c);
+                    digits |= Character.isDigit(c);
+                }
             }
-            assertEquals(1.0, r.keptFor(DemoTask.SHIFT, ev), 0);
+            assertEquals(Set.of("copy", "shift", "mirror", "nines", "spell"), prefixes, task.id());
+            assertTrue(letters && digits, task.id());
         }
+        assertEquals(Retain.examples(DemoTask.NINES, new SplittableRandom(9), 20), Retain.examples(DemoTask.NINES, new SplittableRandom(9), 20));
+        assertEquals("nopqrstuvwxyz", Retain.outside(Retain.LETTERS, DemoTask.SHIFT.domain()));
     }
 }
