@@ -20,9 +20,12 @@ final class BenchMergeCommand implements Callable<Integer> {
     @Option(names = "--density", defaultValue = "0.2", description = "TIES density (default ${DEFAULT-VALUE}).")
     double density;
 
-    @Option(names = "--cases", defaultValue = "exact,copy,rank,ties", split = ",",
-            description = "Cases to run (exact, copy and rank: one warm-up run, then the best of 5, 5 and 3 runs): exact, copy (the adapters' files copied into one new file: the floor of the exact case), rank, ties (method ties), plan (LAEM plan with TIES redundancy); default ${DEFAULT-VALUE}.")
+    @Option(names = "--cases", defaultValue = "exact,copy,write,rank,ties", split = ",",
+            description = "Cases to run (exact, copy, write and rank: warm-up runs, then the best of 5, 5, 5 and 3 runs): exact, copy (the adapters' files copied into one new file: the floor of the exact case), write (only writing as many bytes), rank, ties (method ties), plan (LAEM plan with TIES redundancy); default ${DEFAULT-VALUE}.")
     java.util.Set<String> cases;
+
+    @Option(names = "--warmup", defaultValue = "1", paramLabel = "N", description = "Untimed runs before the timed runs of exact, copy, write and rank (default ${DEFAULT-VALUE}).")
+    int warmup;
 
     @Option(names = "--threads", paramLabel = "N", description = "ND4J threads (default 1, see LowRank.setThreads).")
     Integer threads;
@@ -41,7 +44,7 @@ final class BenchMergeCommand implements Callable<Integer> {
         out.println("| case | time (s) | CPU (s) | peak RSS (MB) | bytes moved (MB) | at bandwidth (s) | time / bandwidth time | min retained energy |");
         out.println("|---|---|---|---|---|---|---|---|");
         out.flush();
-        MergeBenchmark.Result r = MergeBenchmark.run(ModelSpec.qwen2HalfB(), adapters, rank, density, cases, s -> {
+        MergeBenchmark.Result r = MergeBenchmark.run(ModelSpec.qwen2HalfB(), adapters, rank, density, cases, warmup, s -> {
             err.println("bench merge: " + s);
             err.flush();
         }, c -> {

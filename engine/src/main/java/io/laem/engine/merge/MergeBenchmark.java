@@ -49,6 +49,12 @@ public final class MergeBenchmark {
      */
     public static Result run(ModelSpec spec, int adapters, int rank, double density, java.util.Set<String> cases, Consumer<String> log,
                              Consumer<Case> done) throws IOException {
+        return run(spec, adapters, rank, density, cases, 1, log, done);
+    }
+
+    /** As above, with {@code warmups} untimed runs (instead of one) before the timed runs of the repeated cases. */
+    public static Result run(ModelSpec spec, int adapters, int rank, double density, java.util.Set<String> cases, int warmups,
+                             Consumer<String> log, Consumer<Case> done) throws IOException {
         Path dir = Files.createTempDirectory("laem-bench-merge");
         try {
             Path base = dir.resolve("base");
@@ -77,23 +83,29 @@ public final class MergeBenchmark {
             // bytes every merge must move at least: read the adapters, write the result
             List<Case> results = new ArrayList<>();
             if (cases.contains("exact")) {
-                results.add(time("exact (cat, rank " + adapters * rank + ")", 5, log, bw, adapterBytes, dir.resolve("out-exact"),
+                results.add(time(warmups, "exact (cat, rank " + adapters * rank + ")", 5, log, bw, adapterBytes, dir.resolve("out-exact"),
                     out -> RecipeMerge.run(exact, out, null, ProgressListener.NONE, CancellationToken.NONE)));
                 done.accept(results.getLast());
             }
             if (cases.contains("copy")) {
                 List<Path> files = refs.stream().map(r -> r.path().resolve(io.laem.engine.lora.LoraAdapter.WEIGHTS)).toList();
-                results.add(time("copy only: the adapters' bytes into one new file", 5, log, bw, adapterBytes, dir.resolve("out-copy"),
+                results.add(time(warmups, "copy only: the adapters' bytes into one new file", 5, log, bw, adapterBytes, dir.resolve("out-copy"),
                         out -> copyOnly(files, out)));
                 done.accept(results.getLast());
             }
+            if (cases.contains("write")) {
+                long size = adapterBytes;
+                results.add(time(warmups, "write only: " + Math.round(size / 1e6) + " MB into one new file", 5, log, bw, adapterBytes, dir.resolve("out-write"),
+                        out -> writeOnly(out, size)));
+                done.accept(results.getLast());
+            }
             if (cases.contains("rank")) {
-                results.add(time("rank " + rank + " (rank-space SVD)", 3, log, bw, adapterBytes, dir.resolve("out-rank"),
+                results.add(time(warmups, "rank " + rank + " (rank-space SVD)", 3, log, bw, adapterBytes, dir.resolve("out-rank"),
                     out -> RecipeMerge.run(lowRank, out, null, ProgressListener.NONE, CancellationToken.NONE)));
                 done.accept(results.getLast());
             }
             if (cases.contains("ties")) {
-                results.add(time("TIES density " + density + ", rank " + rank + " (method ties)", 1, log, bw, adapterBytes, dir.resolve("out-ties"),
+                results.add(time(warmups, "TIES density " + density + ", rank " + rank + " (method ties)", 1, log, bw, adapterBytes, dir.resolve("out-ties"),
                         out -> {
                             MergedAdapter m = MethodMerge.run(MergeMethods.of("ties"), ties, ProgressListener.NONE, CancellationToken.NONE);
                             MergeWriter.writeAdapter(out, m, ties, DType.F32, "ties");
@@ -102,7 +114,7 @@ public final class MergeBenchmark {
                 done.accept(results.getLast());
             }
             if (cases.contains("plan")) {
-                results.add(time("LAEM plan, TIES redundancy, rank " + rank, 1, log, bw, adapterBytes, dir.resolve("out-plan"),
+                results.add(time(warmups, "LAEM plan, TIES redundancy, rank " + rank, 1, log, bw, adapterBytes, dir.resolve("out-plan"),
                     out -> RecipeMerge.run(ties, out, null, ProgressListener.NONE, CancellationToken.NONE)));
                 done.accept(results.getLast());
             }
@@ -142,19 +154,36 @@ public final class MergeBenchmark {
         return new MergeSummary(new java.util.TreeMap<>());
     }
 
+    /** Writing alone: {@code size} bytes (zeros) into a new file as {@link #copyOnly} writes them, nothing read. */
+    private static MergeSummary writeOnly(Path out, long size) {
+        AtomicFiles.writeDirectory(out, tmp -> {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp.resolve(io.laem.engine.lora.LoraAdapter.WEIGHTS),
+                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+                for (long done = 0; done < size; ) {
+                    buf.clear().limit((int) Math.min(buf.capacity(), size - done));
+                    done += ch.write(buf);
+                }
+            }
+        });
+        return new MergeSummary(new java.util.TreeMap<>());
+    }
+
     private interface Body {
         MergeSummary run(Path out);
     }
 
     /**
-     * Times {@code body}: with {@code runs} above 1, one untimed run first (JIT warm-up), then the best
+     * Times {@code body}: with {@code runs} above 1, {@code warmups} untimed runs first (JIT warm-up), then the best
      * of {@code runs} timed runs by wall time (the machine is shared; the least disturbed run is the
      * one that says what the code costs), with that run's CPU time and peak RSS.
      */
-    private static Case time(String name, int runs, Consumer<String> log, double bw, long inBytes, Path out, Body body) throws IOException {
+    private static Case time(int warmups, String name, int runs, Consumer<String> log, double bw, long inBytes, Path out, Body body) throws IOException {
         log.accept(name);
-        if (runs > 1) {
-            body.run(out.resolveSibling(out.getFileName() + "-warmup"));
+        for (int w = 0; runs > 1 && w < warmups; w++) {
+            Path warm = out.resolveSibling(out.getFileName() + "-warmup");
+            body.run(warm);
+            AtomicFiles.deleteRecursively(warm);
         }
         Case best = null;
         for (int i = 0; i < runs; i++) {

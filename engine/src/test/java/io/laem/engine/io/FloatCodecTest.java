@@ -77,4 +77,53 @@ class FloatCodecTest {
         assertEquals(0x3f, f32[3]); // little-endian: 00 00 80 3f
         assertEquals((byte) 0x80, f32[2]);
     }
+
+    /**
+     * The raw-bits finite check agrees with Float.isFinite on the decoded values, for every dtype,
+     * every position of the bad element (in the 8-byte words and in a tail shorter than 8 bytes) and
+     * the edge values: largest finite, smallest subnormal, infinities, quiet and signalling NaNs.
+     */
+    @Test
+    void rawFiniteCheckAgreesWithDecodedValues() {
+        float[] finite = {0f, -0f, Float.MIN_VALUE, 65504f, -65504f, 1.5f, 6.0e-8f};
+        float[] overflowing = {Float.MAX_VALUE, -Float.MAX_VALUE, 3.3895314e38f, 65520f}; // infinite in some dtypes once encoded
+        float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7f800001),
+                Float.intBitsToFloat(0xffc00000)};
+        for (DType d : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+            for (int n = 1; n <= 11; n++) {
+                for (int at = 0; at < n; at++) {
+                    for (float edge : finite) {
+                        assertEquals(true, check(d, n, at, edge), d + " n=" + n + " at=" + at + " " + edge);
+                    }
+                    for (float v : bad) {
+                        assertEquals(false, check(d, n, at, v), d + " n=" + n + " at=" + at + " " + v);
+                    }
+                    for (float v : overflowing) {
+                        check(d, n, at, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /** n values of 1.0 with {@code v} at {@code at}, encoded as {@code d}: checked raw, and against the decoded values. */
+    private static boolean check(DType d, int n, int at, float v) {
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, 1f);
+        x[at] = v;
+        byte[] bytes = FloatCodec.encode(d, x);
+        if (d == DType.F32) { // keep the exact NaN payload
+            MemorySegment.ofArray(bytes).set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN),
+                    4L * at, Float.floatToRawIntBits(v));
+        }
+        float[] back = new float[n];
+        FloatCodec.decode(d, MemorySegment.ofArray(bytes), back, n);
+        boolean expected = true;
+        for (float b : back) {
+            expected &= Float.isFinite(b);
+        }
+        boolean raw = FloatCodec.allFinite(d, MemorySegment.ofArray(bytes));
+        assertEquals(expected, raw, d + " " + v);
+        return raw;
+    }
 }

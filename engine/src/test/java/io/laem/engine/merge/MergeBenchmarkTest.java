@@ -14,9 +14,9 @@ class MergeBenchmarkTest {
     @Test
     void runsEveryCase() throws Exception {
         List<MergeBenchmark.Case> seen = new ArrayList<>();
-        MergeBenchmark.Result r = MergeBenchmark.run(ModelSpec.tiny("qwen2"), 2, 4, 0.2, Set.of("exact", "copy", "rank", "ties", "plan"), s -> {},
+        MergeBenchmark.Result r = MergeBenchmark.run(ModelSpec.tiny("qwen2"), 2, 4, 0.2, Set.of("exact", "copy", "write", "rank", "ties", "plan"), s -> {},
                 seen::add);
-        assertEquals(5, r.cases().size());
+        assertEquals(6, r.cases().size());
         assertEquals(r.cases(), seen);
         assertEquals(1.0, r.cases().getFirst().minRetainedEnergy());
         assertTrue(r.cases().stream().allMatch(c -> c.bytesMoved() > 0 && c.bandwidthSeconds() > 0));

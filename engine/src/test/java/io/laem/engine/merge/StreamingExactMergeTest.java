@@ -106,24 +106,34 @@ class StreamingExactMergeTest {
     void aNonFiniteInputIsRefusedNamingFileTensorAndElementAndNothingIsWritten() throws Exception {
         Path base = Fixtures.tinyLlama(tmp);
         Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base);
+        String layer1 = "base_model.model.model.layers.1.mlp.up_proj.";
+        // lora_A is copied without decoding when the dtypes agree, lora_B is decoded and scaled
+        assertRefused(r, layer1 + "lora_B.weight", 5, Float.NaN, DType.F32, "b-f32");
+        assertRefused(r, layer1 + "lora_A.weight", 17, Float.POSITIVE_INFINITY, DType.F32, "a-f32");
+        assertRefused(r, layer1 + "lora_A.weight", 63, Float.NEGATIVE_INFINITY, DType.BF16, "a-bf16");
+        assertRefused(r, layer1 + "lora_A.weight", 2, Float.NaN, DType.F16, "a-f16");
+    }
+
+    /** Adapter 2 of {@code r} stored as {@code stored} with one bad value: both paths refuse it with the same one-line error. */
+    private void assertRefused(Recipe r, String tensor, int element, float value, DType stored, String name) throws Exception {
         AdapterRef bad = r.adapters().get(2);
-        String tensor = "base_model.model.model.layers.1.mlp.up_proj.lora_B.weight";
-        Path broken = rewrite(bad.path(), tmp.resolve("broken"), (t, v) -> {
+        Path broken = rewrite(bad.path(), tmp.resolve("broken-" + name), (t, v) -> {
             if (t.name().equals(tensor)) {
-                v[5] = Float.NaN;
+                v[element] = value;
             }
-            return t.dtype();
+            return stored;
         });
         List<AdapterRef> refs = new ArrayList<>(r.adapters());
         refs.set(2, new AdapterRef(bad.name(), broken));
-        Recipe withNan = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(), r.output(), null);
-        LaemException streamedError = assertThrows(LaemException.class, () -> streamed(withNan, "nan"));
-        assertEquals(broken.resolve(LoraAdapter.WEIGHTS) + ": tensor '" + tensor + "' contains NaN at element 5", streamedError.getMessage());
-        assertFalse(Files.exists(tmp.resolve("nan-streamed")));
+        Recipe withBad = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(), r.output().dtype() == stored
+                ? r.output() : new Output(null, stored), null);
+        LaemException streamedError = assertThrows(LaemException.class, () -> streamed(withBad, name));
+        assertEquals(broken.resolve(LoraAdapter.WEIGHTS) + ": tensor '" + tensor + "' contains " + value + " at element " + element,
+                streamedError.getMessage());
         try (var left = Files.list(tmp)) {
-            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains("nan-streamed")), "no temporary left");
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains(name + "-streamed")), "no output, no temporary");
         }
-        LaemException loadError = assertThrows(LaemException.class, () -> materialized(withNan, "nan"));
+        LaemException loadError = assertThrows(LaemException.class, () -> materialized(withBad, name));
         assertEquals(loadError.getMessage(), streamedError.getMessage());
     }
 
