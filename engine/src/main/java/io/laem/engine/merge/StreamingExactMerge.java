@@ -11,6 +11,7 @@ import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -93,43 +94,11 @@ public final class StreamingExactMerge {
                 weights.addProduced(AdapterWriter.keyA(name), dtype, new long[] {rank, first.in()}, sink -> {
                     cancel.check();
                     progress.progress(index, keys.size(), "writing " + k);
-                    float[] buf = scratch(scratch, 0, CHUNK);
-                    for (Term t : terms) {
-                        TensorInfo a = t.module().a();
-                        long count = a.elementCount();
-                        for (long from = 0; from < count; from += CHUNK) {
-                            int n = (int) Math.min(CHUNK, count - from);
-                            if (a.dtype() == dtype) {
-                                sink.acceptEncoded(t.source().finiteBytes(a, from, n)); // decoding and encoding would give the same bytes
-                            } else {
-                                t.source().read(a, from, buf, 0, n);
-                                sink.accept(buf, 0, n);
-                            }
-                        }
-                    }
+                    writeA(terms, dtype, scratch(scratch, 0, CHUNK), sink);
                 });
                 weights.addProduced(AdapterWriter.keyB(name), dtype, new long[] {first.out(), rank}, sink -> {
                     int rows = Math.max(1, CHUNK / rank);
-                    float[] in = scratch(scratch, 0, rows * rank);
-                    float[] block = scratch(scratch, 1, rows * rank);
-                    for (int o0 = 0; o0 < first.out(); o0 += rows) {
-                        int n = Math.min(rows, first.out() - o0);
-                        int off = 0;
-                        for (Term t : terms) {
-                            int r = t.module().rank();
-                            t.source().read(t.module().b(), (long) o0 * r, in, 0, n * r);
-                            double f = t.factor();
-                            // scaled in one long loop (vectorized), then placed row by row
-                            for (int i = 0; i < n * r; i++) {
-                                in[i] = (float) (f * in[i]);
-                            }
-                            for (int i = 0; i < n; i++) {
-                                System.arraycopy(in, i * r, block, i * rank + off, r);
-                            }
-                            off += r;
-                        }
-                        sink.accept(block, 0, n * rank);
-                    }
+                    writeB(terms, first.out(), rank, rows, scratch(scratch, 0, rows * rank), scratch(scratch, 1, rows * rank), sink);
                 });
             }
             MergeSummary summary = new MergeSummary(report);
@@ -141,6 +110,49 @@ public final class StreamingExactMerge {
             return summary;
         } finally {
             opened.forEach(MappedAdapter::close);
+        }
+    }
+
+    /** A' = [A_1; ...; A_T]: each term's lora_A in order, copied as it is when stored in the output dtype. */
+    private static void writeA(List<Term> terms, DType dtype, float[] buf, SafetensorsWriter.FloatSink sink) throws IOException {
+        for (Term t : terms) {
+            TensorInfo a = t.module().a();
+            long count = a.elementCount();
+            for (long from = 0; from < count; from += CHUNK) {
+                int n = (int) Math.min(CHUNK, count - from);
+                if (a.dtype() == dtype) {
+                    sink.acceptEncoded(t.source().finiteBytes(a, from, n)); // decoding and encoding would give the same bytes
+                } else {
+                    t.source().read(a, from, buf, 0, n);
+                    sink.accept(buf, 0, n);
+                }
+            }
+        }
+    }
+
+    /** B' = [w_1 s_1 B_1 | ... | w_T s_T B_T] ([out, rank]), {@code rows} rows at a time. */
+    private static void writeB(List<Term> terms, int out, int rank, int rows, float[] in, float[] block, SafetensorsWriter.FloatSink sink)
+            throws IOException {
+        for (int o0 = 0; o0 < out; o0 += rows) {
+            int n = Math.min(rows, out - o0);
+            int off = 0;
+            for (Term t : terms) {
+                int r = t.module().rank();
+                t.source().read(t.module().b(), (long) o0 * r, in, 0, n * r);
+                scale(in, n * r, t.factor());
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(in, i * r, block, i * rank + off, r);
+                }
+                off += r;
+            }
+            sink.accept(block, 0, n * rank);
+        }
+    }
+
+    /** {@code v[i] = (float) (f * v[i])}, the concatenation's arithmetic, in one loop the JIT vectorizes. */
+    private static void scale(float[] v, int n, double f) {
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (f * v[i]);
         }
     }
 
