@@ -62,8 +62,19 @@ public final class Decoder implements AutoCloseable {
     private final Layer[] layers;
     private java.util.function.Consumer<NDArray> loraProbe;
 
-    private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, NDArray[] weight, NDArray[] bias,
-                         ModuleKey[] keys) {}
+    /** q/k/v and gate/up: the modules that read the same input, projected together. */
+    private static final ModuleKind[] ATTN_IN = {ModuleKind.Q_PROJ, ModuleKind.K_PROJ, ModuleKind.V_PROJ};
+    private static final ModuleKind[] MLP_IN = {ModuleKind.GATE_PROJ, ModuleKind.UP_PROJ};
+
+    /**
+     * Modules fed the same input. Fused: one weight [sum out, in] (one matmul streaming the same bytes,
+     * fewer native calls) whose output is split per module; otherwise one weight per module (training
+     * over caller-owned arrays, so gradients reach each of them).
+     */
+    private record Projection(ModuleKind[] kinds, NDArray weight, NDArray bias, long[] splits, NDArray[] weights, NDArray[] biases) {}
+
+    private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, Projection attnIn, Projection o,
+                         Projection mlpIn, Projection down, ModuleKey[] keys) {}
 
     private Decoder(ModelConfig config, NDManager manager, Map<String, NDArray> params, boolean ownsManager) {
         this.config = config;
@@ -78,23 +89,63 @@ public final class Decoder implements AutoCloseable {
         this.layers = new Layer[config.numLayers()];
         ModuleKind[] kinds = ModuleKind.values();
         for (int l = 0; l < layers.length; l++) {
-            NDArray[] w = new NDArray[kinds.length];
-            NDArray[] b = new NDArray[kinds.length];
             ModuleKey[] keys = new ModuleKey[kinds.length];
             for (ModuleKind k : kinds) {
-                ModuleKey key = new ModuleKey(l, k);
-                keys[k.ordinal()] = key;
-                w[k.ordinal()] = require(t.weight(key), k.outFeatures(config), k.inFeatures(config));
-                if (config.hasBias(k)) {
-                    b[k.ordinal()] = require(t.bias(key), k.outFeatures(config));
-                }
+                keys[k.ordinal()] = new ModuleKey(l, k);
             }
+            // fused only over weights the decoder owns: the per-module tensors become views of the fused one
+            boolean fuse = ownsManager;
             layers[l] = new Layer(require(t.inputNorm(l), config.hiddenSize()), require(t.postAttentionNorm(l), config.hiddenSize()),
                     t.hasQkNorm() ? require(t.qNorm(l), config.headDim()) : null,
-                    t.hasQkNorm() ? require(t.kNorm(l), config.headDim()) : null, w, b, keys);
+                    t.hasQkNorm() ? require(t.kNorm(l), config.headDim()) : null, projection(l, ATTN_IN, fuse),
+                    projection(l, new ModuleKind[] {ModuleKind.O_PROJ}, fuse), projection(l, MLP_IN, fuse),
+                    projection(l, new ModuleKind[] {ModuleKind.DOWN_PROJ}, fuse), keys);
         }
         this.bank = new LoraBank(config, manager, dataType);
         this.rope = new Rope(config, manager);
+    }
+
+    private Projection projection(int layer, ModuleKind[] kinds, boolean fuse) {
+        ArchitectureTemplate t = config.template();
+        NDArray[] w = new NDArray[kinds.length];
+        NDArray[] b = new NDArray[kinds.length];
+        long[] ends = new long[kinds.length];
+        long end = 0;
+        for (int i = 0; i < kinds.length; i++) {
+            ModuleKey key = new ModuleKey(layer, kinds[i]);
+            w[i] = require(t.weight(key), kinds[i].outFeatures(config), kinds[i].inFeatures(config));
+            if (config.hasBias(kinds[i])) {
+                b[i] = require(t.bias(key), kinds[i].outFeatures(config));
+            }
+            end += kinds[i].outFeatures(config);
+            ends[i] = end;
+        }
+        long[] splits = Arrays.copyOf(ends, kinds.length - 1);
+        if (kinds.length == 1) {
+            return new Projection(kinds, w[0], b[0], splits, w, b);
+        }
+        if (!fuse) {
+            return new Projection(kinds, null, null, splits, w, b);
+        }
+        NDArray weight = fuse(layer, kinds, w, splits, ArchitectureTemplate::weight);
+        NDArray bias = b[0] == null ? null : fuse(layer, kinds, b, splits, ArchitectureTemplate::bias);
+        return new Projection(kinds, weight, bias, splits, null, null);
+    }
+
+    /** Concatenates the modules' tensors along rows and replaces each parameter by a view of its rows. */
+    private NDArray fuse(int layer, ModuleKind[] kinds, NDArray[] parts, long[] splits,
+                         java.util.function.BiFunction<ArchitectureTemplate, ModuleKey, String> name) {
+        NDArray fused = NDArrays.concat(new NDList(parts), 0);
+        NDList views = fused.split(splits, 0);
+        NDScope.unregister(fused);
+        NDScope.unregister(views);
+        for (int i = 0; i < kinds.length; i++) {
+            String n = name.apply(config.template(), new ModuleKey(layer, kinds[i]));
+            views.get(i).setName(n);
+            params.put(n, views.get(i));
+            parts[i].close();
+        }
+        return fused;
     }
 
     private NDArray require(String name, long... shape) {
@@ -220,7 +271,7 @@ public final class Decoder implements AutoCloseable {
     }
 
     public KvCache newCache() {
-        return new KvCache(config.numLayers());
+        return new KvCache(manager, config.numLayers());
     }
 
     /** Logits [B, T, vocab] of a full sequence (no cache); {@code mask} [B, T] or null for no padding. */
@@ -273,11 +324,12 @@ public final class Decoder implements AutoCloseable {
         }
         NDArray bias = attentionBias(fullMask, batch, tokens, past);
 
+        Rope.Tables ropeTables = rope.at(positions, maxPosition, dataType);
         NDArray x = Embedding.embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             NDArray h = rmsNorm(x, layer.inputNorm());
-            x = x.add(attention(l, layer, h, positions, maxPosition, bias, cache, batch, tokens));
+            x = x.add(attention(l, layer, h, ropeTables, bias, cache, batch, tokens));
             h = rmsNorm(x, layer.postNorm());
             x = x.add(mlp(layer, h));
         }
@@ -307,28 +359,26 @@ public final class Decoder implements AutoCloseable {
         return manager.create(bias, new Shape(rows, 1, 1, tokens, total));
     }
 
-    private NDArray attention(int l, Layer layer, NDArray h, NDArray positions, int maxPosition, NDArray bias, KvCache cache,
-                              int batch, int tokens) {
+    private NDArray attention(int l, Layer layer, NDArray h, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         int rep = heads / kvHeads;
-        NDArray q = linear(layer, ModuleKind.Q_PROJ, h).reshape(batch, tokens, heads, d);
-        NDArray k = linear(layer, ModuleKind.K_PROJ, h).reshape(batch, tokens, kvHeads, d);
-        NDArray v = linear(layer, ModuleKind.V_PROJ, h).reshape(batch, tokens, kvHeads, d);
+        NDArray[] qkv = project(layer, layer.attnIn(), h);
+        NDArray q = qkv[0].reshape(batch, tokens, heads, d);
+        NDArray k = qkv[1].reshape(batch, tokens, kvHeads, d);
+        NDArray v = qkv[2].reshape(batch, tokens, kvHeads, d);
         if (layer.qNorm() != null) {
             q = rmsNorm(q, layer.qNorm());
             k = rmsNorm(k, layer.kNorm());
         }
-        q = rope.apply(q.transpose(0, 2, 1, 3), positions, maxPosition);
-        k = rope.apply(k.transpose(0, 2, 1, 3), positions, maxPosition);
+        q = rope.apply(q.transpose(0, 2, 1, 3), ropeTables);
+        k = rope.apply(k.transpose(0, 2, 1, 3), ropeTables);
         v = v.transpose(0, 2, 1, 3);
         if (cache != null) {
-            if (cache.keys(l) != null) {
-                k = cache.keys(l).concat(k, 2);
-                v = cache.values(l).concat(v, 2);
-            }
-            cache.set(l, k, v);
+            NDArray[] kv = cache.append(l, k, v);
+            k = kv[0];
+            v = kv[1];
         }
         int total = (int) k.getShape().get(2);
         // group the query heads that share a kv head, so K and V are never repeated
@@ -340,30 +390,50 @@ public final class Decoder implements AutoCloseable {
         }
         NDArray probs = scores.softmax(-1).toType(v.getDataType(), false).reshape(batch, kvHeads, (long) rep * tokens, total);
         NDArray out = probs.matMul(v).reshape(batch, heads, tokens, d).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
-        return linear(layer, ModuleKind.O_PROJ, out);
+        return project(layer, layer.o(), out)[0];
     }
 
     private NDArray mlp(Layer layer, NDArray h) {
-        NDArray gate = linear(layer, ModuleKind.GATE_PROJ, h);
-        NDArray up = linear(layer, ModuleKind.UP_PROJ, h);
-        return linear(layer, ModuleKind.DOWN_PROJ, gate.mul(Activation.sigmoid(gate)).mul(up));
+        NDArray[] gateUp = project(layer, layer.mlpIn(), h);
+        NDArray gate = gateUp[0];
+        return project(layer, layer.down(), gate.mul(Activation.sigmoid(gate)).mul(gateUp[1]))[0];
     }
 
-    /** {@code x W^T + b} plus the bank's active entries for this module. */
-    private NDArray linear(Layer layer, ModuleKind kind, NDArray x) {
-        int i = kind.ordinal();
-        NDList y = layer.bias()[i] == null ? Linear.linear(x, layer.weight()[i]) : Linear.linear(x, layer.weight()[i], layer.bias()[i]);
-        NDArray out = y.singletonOrThrow();
-        LoraBank.Packed p = bank.packed(layer.keys()[i]);
-        if (p != null) {
-            NDArray u = Linear.linear(x, p.a()).singletonOrThrow().mul(p.coef());
-            NDArray delta = Linear.linear(u, p.b()).singletonOrThrow();
-            if (loraProbe != null) {
-                loraProbe.accept(delta);
+    /** {@code x W^T + b} of each module of the projection, plus the bank's active entries for that module. */
+    private NDArray[] project(Layer layer, Projection p, NDArray x) {
+        ModuleKind[] kinds = p.kinds();
+        NDArray[] out = new NDArray[kinds.length];
+        if (p.weight() != null) {
+            NDArray y = linear(x, p.weight(), p.bias());
+            if (kinds.length == 1) {
+                out[0] = y;
+            } else {
+                NDList parts = y.split(p.splits(), y.getShape().dimension() - 1);
+                for (int i = 0; i < kinds.length; i++) {
+                    out[i] = parts.get(i);
+                }
             }
-            out = out.add(delta);
+        } else {
+            for (int i = 0; i < kinds.length; i++) {
+                out[i] = linear(x, p.weights()[i], p.biases()[i]);
+            }
+        }
+        for (int i = 0; i < kinds.length; i++) {
+            LoraBank.Packed lora = bank.packed(layer.keys()[kinds[i].ordinal()]);
+            if (lora != null) {
+                NDArray u = Linear.linear(x, lora.a()).singletonOrThrow().mul(lora.coef());
+                NDArray delta = Linear.linear(u, lora.b()).singletonOrThrow();
+                if (loraProbe != null) {
+                    loraProbe.accept(delta);
+                }
+                out[i] = out[i].add(delta);
+            }
         }
         return out;
+    }
+
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();
     }
 
     /**

@@ -1,20 +1,37 @@
 package io.laem.engine.infer;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
- * Keys and values of the tokens seen so far, per layer ([B, kvHeads, S, D]), with their attention
- * mask ([B, S], null when no token is padding). Survives the caller's {@link NDScope}s; close it
- * when the sequence is done.
+ * Keys and values of the tokens seen so far, per layer, with their attention mask ([B, S], null when
+ * no token is padding). Each layer's keys and values live in a buffer [B, kvHeads, capacity, D] that
+ * new positions are written into in place; it grows geometrically, so a step copies only its own
+ * keys and values, not everything held. Survives the caller's {@link NDScope}s; close it when the
+ * sequence is done. For inference: the in-place writes are not meant to be differentiated through.
  */
 public final class KvCache implements AutoCloseable {
+    /** Positions a buffer first holds at least (a prompt plus some generated tokens without regrowing). */
+    private static final long MIN_CAPACITY = 64;
+
+    private final long minCapacity;
+
+    private final NDManager manager;
     private final NDArray[] keys;
     private final NDArray[] values;
     private NDArray mask;
     private int length;
 
-    KvCache(int layers) {
+    KvCache(NDManager manager, int layers) {
+        this(manager, layers, MIN_CAPACITY);
+    }
+
+    KvCache(NDManager manager, int layers, long minCapacity) {
+        this.manager = manager;
+        this.minCapacity = minCapacity;
         keys = new NDArray[layers];
         values = new NDArray[layers];
     }
@@ -24,24 +41,42 @@ public final class KvCache implements AutoCloseable {
         return length;
     }
 
-    NDArray keys(int layer) {
-        return keys[layer];
-    }
-
-    NDArray values(int layer) {
-        return values[layer];
-    }
-
     NDArray mask() {
         return mask;
     }
 
-    void set(int layer, NDArray k, NDArray v) {
-        NDScope.unregister(k, v);
-        close(keys[layer]);
-        close(values[layer]);
-        keys[layer] = k;
-        values[layer] = v;
+    /**
+     * Writes one layer's new keys and values [B, kvHeads, T, D] after the {@link #length()} positions
+     * held and returns views of all of them, [B, kvHeads, length + T, D] (keys, then values). The
+     * length itself moves on in {@link #advance}, once every layer has appended.
+     */
+    NDArray[] append(int layer, NDArray k, NDArray v) {
+        int total = length + (int) k.getShape().get(2);
+        keys[layer] = fit(keys[layer], k, total);
+        values[layer] = fit(values[layer], v, total);
+        NDIndex into = new NDIndex(":, :, {}:{}", length, total);
+        keys[layer].set(into, k);
+        values[layer].set(into, v);
+        NDIndex held = new NDIndex(":, :, :{}", total);
+        return new NDArray[] {keys[layer].get(held), values[layer].get(held)};
+    }
+
+    /** {@code buffer}, or a larger one holding its positions when it cannot take {@code total}. */
+    private NDArray fit(NDArray buffer, NDArray like, int total) {
+        long capacity = buffer == null ? 0 : buffer.getShape().get(2);
+        if (total <= capacity) {
+            return buffer;
+        }
+        Shape s = like.getShape();
+        long grown = Math.max(total, Math.max(2 * capacity, minCapacity));
+        NDArray b = manager.zeros(new Shape(s.get(0), s.get(1), grown, s.get(3)), like.getDataType());
+        NDScope.unregister(b);
+        if (buffer != null) {
+            NDIndex held = new NDIndex(":, :, :{}", length);
+            b.set(held, buffer.get(held));
+            buffer.close();
+        }
+        return b;
     }
 
     void advance(int tokens, NDArray newMask) {

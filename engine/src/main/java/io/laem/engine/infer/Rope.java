@@ -21,11 +21,14 @@ public final class Rope implements AutoCloseable {
     private NDArray cos;
     private NDArray sin;
     private int length;
+    private final NDArray rotation;
 
     public Rope(ModelConfig config, NDManager manager) {
         this.manager = manager;
         this.headDim = config.headDim();
         this.invFreq = inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling());
+        this.rotation = manager.create(rotateHalfMatrix(headDim), new Shape(headDim, headDim));
+        ai.djl.ndarray.NDScope.unregister(rotation);
     }
 
     /** {@code 1 / theta^(2i/d)}, adjusted by HF's {@code _compute_llama3_parameters} when scaling is set. */
@@ -82,29 +85,43 @@ public final class Rope implements AutoCloseable {
         length = n;
     }
 
-    /**
-     * Applies the rotation to {@code x} [B, heads, T, D] at positions [B, T] (int64).
-     */
-    NDArray apply(NDArray x, NDArray positions, int maxPosition) {
+    /** cos and sin [B, 1, T, D] at the positions of one forward and the rotate_half matrix, shared by every layer's q and k. */
+    record Tables(NDArray cos, NDArray sin, NDArray rotation) {}
+
+    /** The tables at positions [B, T] (int64), in {@code dataType}. */
+    Tables at(NDArray positions, int maxPosition, DataType dataType) {
         ensure(maxPosition + 1);
         NDArray c = Embedding.embedding(positions, cos, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
         NDArray s = Embedding.embedding(positions, sin, SparseFormat.DENSE).singletonOrThrow().expandDims(1);
-        if (x.getDataType() != DataType.FLOAT32) {
-            c = c.toType(x.getDataType(), false);
-            s = s.toType(x.getDataType(), false);
+        NDArray r = rotation;
+        if (dataType != DataType.FLOAT32) {
+            c = c.toType(dataType, false);
+            s = s.toType(dataType, false);
+            r = r.toType(dataType, false);
         }
-        return x.mul(c).add(rotateHalf(x).mul(s));
+        return new Tables(c, s, r);
     }
 
-    private NDArray rotateHalf(NDArray x) {
-        int half = headDim / 2;
-        NDArray x1 = x.get("..., :" + half);
-        NDArray x2 = x.get("..., " + half + ":");
-        return x2.neg().concat(x1, -1);
+    /** Applies the rotation to {@code x} [B, heads, T, D]: {@code x cos + rotate_half(x) sin}. */
+    NDArray apply(NDArray x, Tables t) {
+        // rotate_half as one matmul: each output is exactly one input (times -1 or 1) plus zeros
+        return x.mul(t.cos()).add(x.matMul(t.rotation()).mul(t.sin()));
+    }
+
+    /** R [D, D] with {@code x R = rotate_half(x) = cat(-x[half:], x[:half])}. */
+    private static float[] rotateHalfMatrix(int d) {
+        int half = d / 2;
+        float[] r = new float[d * d];
+        for (int j = 0; j < half; j++) {
+            r[(j + half) * d + j] = -1;
+            r[j * d + j + half] = 1;
+        }
+        return r;
     }
 
     @Override
     public void close() {
+        rotation.close();
         if (cos != null) {
             cos.close();
             sin.close();
