@@ -61,6 +61,9 @@ public final class Decoder implements AutoCloseable {
     private final NDArray finalNorm;
     private final Layer[] layers;
     private java.util.function.Consumer<NDArray> loraProbe;
+    /** RMSNorm's epsilon (float32) and the attention scale: DJL makes a tensor of a Java number on every use. */
+    private final NDArray rmsEps;
+    private final NDArray attentionScale;
 
     /** q/k/v and gate/up: the modules that read the same input, projected together. */
     private static final ModuleKind[] ATTN_IN = {ModuleKind.Q_PROJ, ModuleKind.K_PROJ, ModuleKind.V_PROJ};
@@ -103,6 +106,9 @@ public final class Decoder implements AutoCloseable {
         }
         this.bank = new LoraBank(config, manager, dataType);
         this.rope = new Rope(config, manager);
+        this.rmsEps = manager.create((float) config.rmsNormEps());
+        this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim()))).toType(dataType, false);
+        NDScope.unregister(rmsEps, attentionScale);
     }
 
     private Projection projection(int layer, ModuleKind[] kinds, boolean fuse) {
@@ -383,7 +389,7 @@ public final class Decoder implements AutoCloseable {
         int total = (int) k.getShape().get(2);
         // group the query heads that share a kv head, so K and V are never repeated
         NDArray qg = q.reshape(batch, kvHeads, (long) rep * tokens, d);
-        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(d));
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale);
         scores = scores.toType(DataType.FLOAT32, false).reshape(batch, kvHeads, rep, tokens, total);
         if (bias != null) {
             scores = scores.add(bias);
@@ -448,7 +454,7 @@ public final class Decoder implements AutoCloseable {
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray xf = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray var = xf.square().mean(new int[] {-1}, true);
-        NDArray normed = xf.div(var.add((float) config.rmsNormEps()).sqrt());
+        NDArray normed = xf.div(var.add(rmsEps).sqrt());
         if (normed.getDataType() != weight.getDataType()) {
             normed = normed.toType(weight.getDataType(), false);
         }
@@ -462,6 +468,8 @@ public final class Decoder implements AutoCloseable {
 
     @Override
     public void close() {
+        rmsEps.close();
+        attentionScale.close();
         bank.close();
         rope.close();
         if (ownsManager) {

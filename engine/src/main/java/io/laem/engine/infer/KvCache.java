@@ -54,12 +54,22 @@ public final class KvCache implements AutoCloseable {
         int total = length + (int) k.getShape().get(2);
         keys[layer] = fit(keys[layer], k, total);
         values[layer] = fit(values[layer], v, total);
-        NDIndex into = new NDIndex(":, :, {}:{}", length, total);
+        if (total != indexedTotal || length != indexedLength) {
+            // parsed once per step, not per layer
+            into = new NDIndex(":, :, {}:{}", length, total);
+            held = new NDIndex(":, :, :{}", total);
+            indexedTotal = total;
+            indexedLength = length;
+        }
         keys[layer].set(into, k);
         values[layer].set(into, v);
-        NDIndex held = new NDIndex(":, :, :{}", total);
         return new NDArray[] {keys[layer].get(held), values[layer].get(held)};
     }
+
+    private int indexedLength = -1;
+    private int indexedTotal = -1;
+    private NDIndex into;
+    private NDIndex held;
 
     /** {@code buffer}, or a larger one holding its positions when it cannot take {@code total}. */
     private NDArray fit(NDArray buffer, NDArray like, int total) {
