@@ -54,6 +54,7 @@ final class BenchInferCommand implements Callable<Integer> {
         out.printf("%nweights %.1f MB, bandwidth %.2f GB/s (copy, same run), bound %.1f ms/step; 4 adapters add %.1f%% / %.1f%% wall,"
                 + " %.1f%% / %.1f%% CPU (batch 1 / batch 8)%n", r.parameterBytes() / 1e6, r.bandwidth() / 1e9, r.boundSeconds() * 1e3,
                 100 * r.adapterOverhead(1), 100 * r.adapterOverhead(8), 100 * r.adapterOverheadCpu(1), 100 * r.adapterOverheadCpu(8));
+        out.printf("load average at end: %.1f%n", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         out.flush();
         return 0;
     }
