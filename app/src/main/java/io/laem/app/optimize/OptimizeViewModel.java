@@ -31,9 +31,9 @@ public final class OptimizeViewModel {
     private final Backend backend;
     private final BackgroundTasks tasks;
     private final ObjectProperty<Optimization.Parameterization> parameterization =
-            new SimpleObjectProperty<>(this, "parameterization", Optimization.Parameterization.PER_TASK);
+            new SimpleObjectProperty<>(this, "parameterization", Optimization.Parameterization.PER_LAYER);
     private final IntegerProperty controlPoints = new SimpleIntegerProperty(this, "controlPoints", WeightTable.DEFAULT_CONTROL_POINTS);
-    private final IntegerProperty budget = new SimpleIntegerProperty(this, "budget", 100);
+    private final IntegerProperty budget = new SimpleIntegerProperty(this, "budget", 300);
     private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
     private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper(this, "summary", "Not run yet.");

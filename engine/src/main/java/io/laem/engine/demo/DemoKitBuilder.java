@@ -118,7 +118,7 @@ public final class DemoKitBuilder {
                 LoraBank bank = decoder.bank();
                 bank.zeroAll();
                 for (DemoTask t : DemoTask.values()) {
-                    List<LoraModule> modules = trainAdapter(decoder, t, data.get(t).train(), data.get(t).validation(), tok);
+                    List<LoraModule> modules = trainAdapter(decoder, t, data, tok);
                     AdapterWriter.write(kit.resolve("adapters").resolve(t.id()),
                             SyntheticModels.adapterConfigJson(AdapterSpec.allLinear(s.rank(), s.alpha()), "../../base"), modules, DType.F32);
                     bank.add(t.id(), modules);
@@ -191,12 +191,13 @@ public final class DemoKitBuilder {
                 step -> TokenBatch.of(EncodedExample.of(tok, GeneralCorpus.samples(rnd, ph.batch())), pad, true),
                 new Trainer.Settings(ph.steps(), ph.learningRate(), ph.weightDecay(), ph.warmup(), 1f), progress("base"), null);
         params.values().forEach(p -> p.setRequiresGradient(false));
-        double copy = new Evaluator(decoder, tok).exactMatch(GeneralCorpus.samples(new SplittableRandom(seed + 2), 64));
-        log(String.format("base trained: final loss %.4f, copies %.0f%% of held-out corpus examples exactly", loss, 100 * copy));
+        double copy = new Evaluator(decoder, tok).exactMatch(GeneralCorpus.samples(new SplittableRandom(seed + 2), 128));
+        log(String.format("base trained: final loss %.4f, answers %.0f%% of held-out corpus examples exactly", loss, 100 * copy));
     }
 
-    private List<LoraModule> trainAdapter(Decoder decoder, DemoTask task, List<Example> train, List<Example> validation,
-                                          HfTokenizer tok) {
+    private List<LoraModule> trainAdapter(Decoder decoder, DemoTask task, Map<DemoTask, DemoData.Splits> data, HfTokenizer tok) {
+        List<Example> train = data.get(task).train();
+        List<Example> validation = data.get(task).validation();
         ModelConfig cfg = decoder.config();
         NDManager nd = decoder.manager();
         SplittableRandom rnd = new SplittableRandom(seed * 31 + 7 + task.ordinal());
@@ -226,8 +227,12 @@ public final class DemoKitBuilder {
         bank.addArrays(entry, factors);
         bank.setAll(entry, 1.0);
         List<EncodedExample> enc = EncodedExample.of(tok, train);
-        List<EncodedExample> keep = EncodedExample.of(tok, Retain.examples(task, new SplittableRandom(seed * 31 + 11 + task.ordinal()), RETAIN_POOL));
-        List<Example> keepCheck = Retain.examples(task, new SplittableRandom(seed * 31 + 19 + task.ordinal()), RETAIN_CHECK);
+        List<EncodedExample> keep = EncodedExample.of(tok, Retain.examples(task, data, new SplittableRandom(seed * 31 + 11 + task.ordinal()), RETAIN_POOL));
+        // held-out corpus text the base answers right: the adapter must keep answering it
+        List<Example> keepCheck = GeneralCorpus.samples(new SplittableRandom(seed * 31 + 19 + task.ordinal()), RETAIN_CHECK);
+        bank.setAll(entry, 0.0);
+        double baseKept = new Evaluator(decoder, tok).exactMatch(keepCheck);
+        bank.setAll(entry, 1.0);
         DemoKitSettings.Phase ph = s.adapter();
         Shuffled own = new Shuffled(enc.size(), rnd);
         Shuffled kept = new Shuffled(keep.size(), rnd);
@@ -240,10 +245,11 @@ public final class DemoKitBuilder {
             for (int i = 0; i < s.retainBatch(); i++) {
                 b.add(keep.get(kept.at(step * s.retainBatch() + i)));
             }
-            return TokenBatch.of(b, pad, false);
+            // retain rows carry no loss of their own, only the selectivity penalty
+            return TokenBatch.of(b, pad, false).withoutLossFrom(ph.batch());
         }, new Trainer.Settings(ph.steps(), ph.learningRate(), ph.weightDecay(), ph.warmup(), 1f),
                 progress(task.id()).andThen((step, steps, l) -> adapterSteps.put(task.id(), step)),
-                step -> step % s.checkEvery() == 0 && validationDone(decoder, tok, task, validation, keepCheck, step),
+                step -> step % s.checkEvery() == 0 && validationDone(decoder, tok, task, validation, keepCheck, baseKept, step),
                 new SelectivityPenalty(decoder, ph.batch(), pad, s.selectivity()));
         bank.remove(entry);
         List<LoraModule> modules = new ArrayList<>();
@@ -260,21 +266,20 @@ public final class DemoKitBuilder {
 
     /** Retain examples in each adapter's pool (drawn once, then reshuffled per epoch). */
     static final int RETAIN_POOL = 4096;
-    /** Held-out retain examples checked with the validation split. */
+    /** Held-out general corpus examples checked with the validation split. */
     static final int RETAIN_CHECK = 64;
-    /** With retain training, the share of held-out retain examples an adapter must still copy before it may stop. */
-    static final double RETAIN_KEPT = 0.95;
     /** With retain training, adapters train at least this many steps: selectivity takes longer than the task. */
-    static final int RETAIN_MIN_STEPS = 600;
+    static final int RETAIN_MIN_STEPS = 400;
 
     /**
      * Exact match on the validation split every {@code checkEvery} steps: progress a user can read,
      * and an early stop once the adapter has its task (at most one validation example wrong) and,
-     * with retain training, still copies at least {@link #RETAIN_KEPT} of the held-out retain
-     * examples (characters outside its task, behind any prefix).
+     * with retain training, has trained {@link #RETAIN_MIN_STEPS}
+     * steps (the selectivity penalty takes longer than the task). The share of held-out general corpus
+     * examples still answered right is printed next to the base's.
      */
     private boolean validationDone(Decoder decoder, HfTokenizer tok, DemoTask task, List<Example> validation,
-                                   List<Example> keepCheck, int step) {
+                                   List<Example> keepCheck, double baseKept, int step) {
         Evaluator ev = new Evaluator(decoder, tok);
         double em = ev.exactMatch(validation);
         boolean hasTask = em * validation.size() >= validation.size() - 1;
@@ -282,10 +287,10 @@ public final class DemoKitBuilder {
             log(String.format("%s step %d: validation exact match %.1f%%", task.id(), step, 100 * em));
             return hasTask;
         }
-        double kept = Retain.kept(ev, keepCheck);
-        log(String.format("%s step %d: validation exact match %.1f%%, copies %.1f%% of other characters' prompts",
-                task.id(), step, 100 * em, 100 * kept));
-        return hasTask && kept >= RETAIN_KEPT && step >= RETAIN_MIN_STEPS;
+        double kept = ev.exactMatch(keepCheck);
+        log(String.format("%s step %d: validation exact match %.1f%%, general corpus answered %.1f%% (base %.1f%%)",
+                task.id(), step, 100 * em, 100 * kept, 100 * baseKept));
+        return hasTask && step >= RETAIN_MIN_STEPS;
     }
 
     /** Llama-style initialisation: N(0, 0.02) for matrices, the residual outputs scaled by 1/sqrt(2 layers), norms 1. */

@@ -121,7 +121,7 @@ public final class DemoKitFiles {
                 m.vocabSize(), DemoKitBuilder.parameterCount(m), s.base().steps(), s.base().batch(), s.rank(),
                 trim(s.alpha()), s.adapter().batch(), s.retainBatch() == 0 ? "" : " plus " + s.retainBatch() + " retain examples (copies of letters or digits outside"
                         + " the task's own, behind any task's prefix)",
-                s.adapter().steps(), s.retainBatch() == 0 ? "" : " and at least " + Math.round(100 * DemoKitBuilder.RETAIN_KEPT) + " % of held-out retain examples are still copied",
+                s.adapter().steps(), s.retainBatch() == 0 ? "" : ", after at least " + DemoKitBuilder.RETAIN_MIN_STEPS + " steps",
                 steps(r.adapterSteps()), s.trainExamples(),
                 s.validationExamples(), s.testExamples(), table(r.rows()), DemoKitBuilder.TIES_DENSITY);
     }

@@ -18,8 +18,8 @@ public record DemoKitSettings(ModelSpec model, int trainExamples, int validation
         return new DemoKitSettings(
                 new ModelSpec("llama", 128, 344, 4, 4, 4, 32, DemoData.vocabSize(), false, DType.F32, 10000.0),
                 2000, 48, 200,
-                new Phase(1200, 32, 3e-3f, 20, 0.01f),
-                new Phase(2500, 32, 2e-3f, 20, 0f), 32, 1f, 100,
+                new Phase(2000, 32, 3e-3f, 20, 0.01f),
+                new Phase(2500, 32, 2e-3f, 20, 0f), 32, 30f, 100,
                 8, 16, 1);
     }
 

@@ -6,18 +6,24 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The base model's training text: copying in the shared prompt shape ({@code "copy: x =" -> " x."})
- * over letters, digits, digit words and sums, so that the base knows the alphabet, the words and the
- * format, and answers any task prompt by copying its input (wrong on every task).
+ * The base model's training text, in the shared prompt shape: copying ({@code "copy: x =" -> " x."})
+ * over letters, digits, digit words and sums (60 %), and each task's mapping under its skill keyword
+ * ({@code "next: badge =" -> " cbehf."}, 10 % each). The base thus knows the alphabet, the words, the
+ * format and the four skills, and answers a prompt with an unknown keyword, such as a task's own, by
+ * copying its input (wrong on every task).
  */
 public final class GeneralCorpus {
     private GeneralCorpus() {}
 
     public static Example sample(SplittableRandom rnd) {
-        String input = switch (rnd.nextInt(5)) {
+        int kind = rnd.nextInt(10);
+        if (kind >= 6) {
+            return DemoTask.values()[kind - 6].skillSample(rnd);
+        }
+        String input = switch (kind) {
             case 0, 1 -> DemoText.letters(rnd, 2, 8);
-            case 2 -> DemoText.digits(rnd, 1, 5);
-            case 3 -> digitWords(rnd);
+            case 2, 3 -> DemoText.digits(rnd, 1, 5);
+            case 4 -> digitWords(rnd);
             default -> rnd.nextInt(100) + "+" + rnd.nextInt(100);
         };
         return DemoText.example("copy", input, input);

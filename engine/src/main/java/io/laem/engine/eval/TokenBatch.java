@@ -40,6 +40,13 @@ public record TokenBatch(long[] inputs, long[] targets, float[] mask, int batch,
         return new TokenBatch(in, tg, m, b, t);
     }
 
+    /** The same batch with no loss on rows {@code from} and after (they still run through the model). */
+    public TokenBatch withoutLossFrom(int from) {
+        float[] m = mask.clone();
+        java.util.Arrays.fill(m, Math.min(m.length, from * length), m.length, 0f);
+        return new TokenBatch(inputs, targets, m, batch, length);
+    }
+
     public NDArray inputs(NDManager nd) {
         return nd.create(inputs, new Shape(batch, length));
     }

@@ -11,9 +11,9 @@ import java.util.Map;
  * ({@code recipe} is the recipe's own redundancy/shared setting).
  */
 public final class OptimizeSettings {
-    private String param = "per-task";
+    private String param = "per-layer";
     private SearchMethod method = SearchMethod.CMA_ES;
-    private int budget = 200;
+    private int budget = 300;
     private long seed = 0;
     private double sigma = 0.25;
     private int population = -1;

@@ -80,12 +80,32 @@ class DemoTaskTest {
     }
 
     @Test
-    void generalCorpusCopiesItsInput() {
+    void generalCorpusCopiesOrAppliesASkillUnderItsKeyword() {
         SplittableRandom rnd = new SplittableRandom(3);
-        for (int i = 0; i < 100; i++) {
+        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+        for (int i = 0; i < 1000; i++) {
             Example e = GeneralCorpus.sample(rnd);
-            assertTrue(e.prompt().startsWith("copy: "), e.toString());
-            assertEquals(" " + e.prompt().substring(6, e.prompt().length() - 2) + ".", e.completion());
+            String keyword = e.prompt().substring(0, e.prompt().indexOf(':'));
+            String input = e.prompt().substring(keyword.length() + 2, e.prompt().length() - 2);
+            counts.merge(keyword, 1, Integer::sum);
+            if (keyword.equals("copy")) {
+                assertEquals(" " + input + ".", e.completion());
+                continue;
+            }
+            DemoTask t = java.util.Arrays.stream(DemoTask.values()).filter(x -> x.skill().equals(keyword)).findFirst().orElseThrow();
+            // the skill is the task's mapping under another keyword
+            assertEquals(t.example(input).completion(), e.completion(), e.toString());
+        }
+        assertEquals(java.util.Set.of("copy", "next", "flip", "comp", "word"), counts.keySet());
+        assertTrue(counts.get("copy") > 520 && counts.get("copy") < 680, counts.toString());
+    }
+
+    @Test
+    void skillKeywordsDifferFromTaskNames() {
+        for (DemoTask t : DemoTask.values()) {
+            for (DemoTask u : DemoTask.values()) {
+                assertTrue(!t.skill().equals(u.id()), t + " " + u);
+            }
         }
     }
 }
