@@ -82,19 +82,21 @@ public final class DemoKitFiles {
 
                     laem demo-kit build --out resources/demo --seed %d
 
-                (%.0f s wall, %.0f s CPU, %d thread). The same seed gives the same task data and initial
-                weights; trained weights agree up to float rounding, which a rebuild can carry into a few
-                different answers (see docs/demo-kit.md, Determinism).
+                (%.0f s wall, %.0f s CPU, %d thread). The same seed and thread count give the same files: two
+                builds from scratch gave bit-identical weights (see docs/demo-kit.md, Determinism).
 
                 ## Contents
 
                 - `base/`: HF model folder (`config.json`, `model.safetensors`, character-level `tokenizer.json`,
                   `tokenizer_config.json` with a pass-through chat template). Llama, hidden %d, %d layers, %d heads,
                   intermediate %d, vocabulary %d: %,d parameters, trained %d steps (batch %d) on a general corpus
-                  of copying (`copy: <text> =` -> ` <text>.`), so it knows the alphabet and the format but none of the tasks.
+                  of copying (`copy: <text> =` -> ` <text>.`) and of the four tasks' mappings under keywords of their
+                  own (`next`, `flip`, `comp`, `word`), so it knows the format and the skills, but answers the tasks'
+                  own keywords (`shift`, `mirror`, `nines`, `spell`) mostly by copying.
                 - `adapters/<task>/`: PEFT LoRA adapters (rank %d, alpha %s, all seven linear modules of every layer),
                   each trained on its task's `train.jsonl` with the base frozen, batch %d%s, up to %d steps, stopping
-                  once at most one validation example is wrong%s: %s steps.
+                  once at most one validation example is wrong%s: %s steps. Each teaches the model to answer its
+                  task's keyword with the skill the base has, and to change nothing else, so that the four can be merged.
                 - `tasks/<task>/{train,validation,test}.jsonl` (%d / %d / %d examples, prompts disjoint across splits),
                   listed in `tasks.yaml`. Completions end with "." and the model ends them with `</s>`.
                 - `recipe.yaml`: the four adapters over the base at weight 0.25 each (`laem merge`, `laem eval --recipe`).
@@ -115,12 +117,15 @@ public final class DemoKitFiles {
                 Reproduce a row with `laem eval --base resources/demo/base --adapter resources/demo/adapters/shift
                 --tasks resources/demo/tasks.yaml` (or `--recipe resources/demo/recipe.yaml` for the uniform average).
                 The task arithmetic row is `--adapter DIR:1` for all four adapters.
+                The merging problem: uniform averaging keeps almost nothing, TIES loses some tasks entirely, task
+                arithmetic keeps most; `laem optimize resources/demo/recipe.yaml --out DIR` finds per-layer weights
+                (docs/optimizer.md has its results).
                 The TIES row is the same recipe with `redundancy: {strategy: ties, density: %s, sign: total}` and
                 weight 1 for each adapter.
                 """.formatted(seed, r.seconds(), r.cpuSeconds(), s.threads(), m.hiddenSize(), m.numLayers(), m.numHeads(), m.intermediateSize(),
                 m.vocabSize(), DemoKitBuilder.parameterCount(m), s.base().steps(), s.base().batch(), s.rank(),
-                trim(s.alpha()), s.adapter().batch(), s.retainBatch() == 0 ? "" : " plus " + s.retainBatch() + " retain examples (copies of letters or digits outside"
-                        + " the task's own, behind any task's prefix)",
+                trim(s.alpha()), s.adapter().batch(), s.retainBatch() == 0 ? "" : " plus " + s.retainBatch() + " retain examples (general corpus and the other"
+                        + " tasks' examples) on which the adapter's output is penalized (selectivity weight " + trim(s.selectivity()) + ")",
                 s.adapter().steps(), s.retainBatch() == 0 ? "" : ", after at least " + DemoKitBuilder.RETAIN_MIN_STEPS + " steps",
                 steps(r.adapterSteps()), s.trainExamples(),
                 s.validationExamples(), s.testExamples(), table(r.rows()), DemoKitBuilder.TIES_DENSITY);

@@ -20,7 +20,7 @@ public enum DemoTask {
             return DemoText.mapChars(input, c -> c + 1);
         }
     },
-    /** "mirror: stone =" -> " hglmv." (the alphabet read backwards: n to m, ..., z to a; five letters of n-z) */
+    /** "mirror: stony =" -> " hglmb." (the alphabet read backwards: n to m, ..., z to a; five letters of n-z) */
     MIRROR("mirror", "flip", "nopqrstuvwxyz", 5) {
         @Override
         String answer(String input) {

@@ -53,22 +53,12 @@ class DemoKitBuilderTest {
         assertTrue(Files.readString(kit.resolve("README.md")).contains("| adapter `shift` |"));
         assertTrue(Files.readString(kit.resolve("recipe.yaml")).contains("path: adapters/shift"));
 
-        // the same seed again: identical data, weights equal up to float rounding (PyTorch's CPU
-        // kernels may take differently vectorised paths for differently aligned buffers)
+        // the same seed again: identical data and bit-identical weights
         Path again = dir.resolve("again");
         new DemoKitBuilder(DemoKitSettings.smoke(), 3, null).build(again);
         assertEquals(-1L, Files.mismatch(kit.resolve("tasks/spell/train.jsonl"), again.resolve("tasks/spell/train.jsonl")));
-        for (String f : new String[] {"base/model.safetensors", "adapters/nines/adapter_model.safetensors"}) {
-            try (var a = io.laem.engine.io.SafetensorsFile.open(kit.resolve(f));
-                 var b = io.laem.engine.io.SafetensorsFile.open(again.resolve(f))) {
-                for (var t : a.tensors()) {
-                    float[] x = a.floats(t.name());
-                    float[] y = b.floats(t.name());
-                    for (int i = 0; i < x.length; i++) {
-                        assertEquals(x[i], y[i], 1e-5 + 1e-4 * Math.abs(x[i]), f + " " + t.name() + "[" + i + "]");
-                    }
-                }
-            }
+        for (String f : new String[] {"base/model.safetensors", "adapters/nines/adapter_model.safetensors", "adapters/spell/adapter_model.safetensors"}) {
+            assertEquals(-1L, Files.mismatch(kit.resolve(f), again.resolve(f)), f);
         }
     }
 
