@@ -31,8 +31,8 @@ public final class OptimizeViewModel {
     private final Backend backend;
     private final BackgroundTasks tasks;
     private final ObjectProperty<Optimization.Parameterization> parameterization =
-            new SimpleObjectProperty<>(this, "parameterization", Optimization.Parameterization.PER_LAYER);
-    private final IntegerProperty controlPoints = new SimpleIntegerProperty(this, "controlPoints", WeightTable.DEFAULT_CONTROL_POINTS);
+            new SimpleObjectProperty<>(this, "parameterization", Optimization.Parameterization.CONTROL_POINTS);
+    private final IntegerProperty controlPoints = new SimpleIntegerProperty(this, "controlPoints", 2);
     private final IntegerProperty budget = new SimpleIntegerProperty(this, "budget", 300);
     private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");

@@ -47,7 +47,7 @@ public final class ScreenshotTour {
             window.tabs().getSelectionModel().select(2);
             vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 80));
             vm.optimize().parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.valueOf(
-                    System.getProperty("laem.screenshots.param", "PER_TASK")));
+                    System.getProperty("laem.screenshots.param", "CONTROL_POINTS")));
             vm.optimize().start();
         });
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
@@ -68,7 +68,7 @@ public final class ScreenshotTour {
         step("weights shot", idle, () -> shot("weights.png"));
         step("playground", idle, () -> {
             window.tabs().getSelectionModel().select(3);
-            vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "add: 12+7 ="));
+            vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "spell: 5978 ="));
             vm.playground().maxTokensProperty().set(24);
             vm.playground().generate();
         });

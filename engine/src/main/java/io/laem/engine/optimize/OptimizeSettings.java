@@ -11,7 +11,7 @@ import java.util.Map;
  * ({@code recipe} is the recipe's own redundancy/shared setting).
  */
 public final class OptimizeSettings {
-    private String param = "per-layer";
+    private String param = "curve:2";
     private SearchMethod method = SearchMethod.CMA_ES;
     private int budget = 300;
     private long seed = 0;
