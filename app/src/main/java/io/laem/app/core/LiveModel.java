@@ -60,7 +60,10 @@ final class LiveModel implements AutoCloseable {
     /** The base model on a GPU when PyTorch sees one ({@code laem generate --device auto}), else the CPU. */
     static LiveModel open(Path baseDir) {
         Path dir = baseDir.toAbsolutePath().normalize();
-        return new LiveModel(dir, InferenceModel.open(dir, Devices.resolve("auto")));
+        LiveModel m = new LiveModel(dir, InferenceModel.open(dir, Devices.resolve("auto")));
+        // the analysis and merge plans use ND4J: start it now so that it cannot change PyTorch's threads mid-session
+        io.laem.engine.infer.TorchThreads.startNd4j();
+        return m;
     }
 
     Object lock() {
@@ -104,7 +107,7 @@ final class LiveModel implements AutoCloseable {
         }
         MergePlan plan = plans.get(key);
         if (plan == null) {
-            plan = MergePlanner.plan(r, progress, cancel);
+            plan = io.laem.engine.infer.TorchThreads.keep(() -> MergePlanner.plan(r, progress, cancel));
             plans.put(plan);
         }
         LoraBank bank = decoder.bank();

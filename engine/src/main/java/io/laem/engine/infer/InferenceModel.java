@@ -75,7 +75,7 @@ public final class InferenceModel implements AutoCloseable {
      * entry per task plus {@link Recipe#SHARED}, coefficients from the recipe's schedules.
      */
     public void applyRecipe(Recipe recipe, ProgressListener progress, CancellationToken cancel) {
-        MergePlan plan = MergePlanner.plan(recipe, progress, cancel);
+        MergePlan plan = TorchThreads.keep(() -> MergePlanner.plan(recipe, progress, cancel));
         if (plan.numLayers() != config().numLayers()) {
             throw new LaemException("recipe base model " + recipe.baseModel() + " has " + plan.numLayers() + " layers but "
                     + baseDir + " has " + config().numLayers() + ": recipe for another base?");
