@@ -6,8 +6,8 @@ import io.laem.engine.synth.ModelSpec;
 /**
  * Everything that determines the demo kit besides the seed: model shape, data sizes, and the two
  * training phases. {@link #standard()} is what the shipped kit was built with. {@code retainBatch}: how many
- * retain examples (the frozen base's own greedy answers to prompts that are not the adapter's task)
- * each adapter batch adds to its own-task examples.
+ * retain examples ({@link Retain}: general corpus and the other tasks' examples) each adapter batch
+ * adds to its own-task examples; {@code selectivity}: the weight of the {@link SelectivityPenalty} on them.
  */
 public record DemoKitSettings(ModelSpec model, int trainExamples, int validationExamples, int testExamples,
                               Phase base, Phase adapter, int retainBatch, float selectivity, int checkEvery, int rank, double alpha, int threads) {

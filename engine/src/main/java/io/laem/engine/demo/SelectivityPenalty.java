@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * after the first {@code ownRows}), averaged over modules, times {@code weight}. Cross-entropy on
  * retain targets only asks that the argmax survives, which leaves each adapter free to perturb
  * everything it is not trained on; summed with three others, those perturbations add up and break
- * every task. An adapter that is silent outside its own characters, at every layer, adds to the others
+ * every task. An adapter that is silent wherever its task is not asked, at every layer, adds to the others
  * without disturbing them: what makes the kit's adapters mergeable at all.
  */
 final class SelectivityPenalty implements Trainer.Penalty {
