@@ -34,7 +34,7 @@ icon=()
 if [ -f "$root/resources/icons/laem.png" ]; then icon=(--icon "$root/resources/icons/laem.png"); fi
 
 # The launcher's JVM flags; DJL offline and without telemetry (system properties work as the env vars do).
-java_opts=(--java-options "--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+java_opts=(--java-options "--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow --add-modules jdk.incubator.vector"
            --java-options "-Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dlaem.home=\$APPDIR")
 
 for t in $types; do

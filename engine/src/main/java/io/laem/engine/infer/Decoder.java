@@ -12,7 +12,10 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import io.laem.engine.LaemException;
+import io.laem.engine.infer.cpu.FewRowMatmul;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.TensorInfo;
@@ -58,6 +61,8 @@ public final class Decoder implements AutoCloseable {
 
     private final NDArray embed;
     private final NDArray lmHead;
+    /** The LM head's bytes for the decode kernel (null where PyTorch does every matmul, see {@link #kernelBytes}). */
+    private final MemorySegment lmHeadBytes;
     private final NDArray finalNorm;
     private final Layer[] layers;
     private java.util.function.Consumer<NDArray> loraProbe;
@@ -74,7 +79,8 @@ public final class Decoder implements AutoCloseable {
      * fewer native calls) whose output is split per module; otherwise one weight per module (training
      * over caller-owned arrays, so gradients reach each of them).
      */
-    private record Projection(ModuleKind[] kinds, NDArray weight, NDArray bias, long[] splits, NDArray[] weights, NDArray[] biases) {}
+    private record Projection(ModuleKind[] kinds, NDArray weight, NDArray bias, long[] splits, NDArray[] weights, NDArray[] biases,
+                              MemorySegment weightBytes) {}
 
     private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, Projection attnIn, Projection o,
                          Projection mlpIn, Projection down, ModuleKey[] keys) {}
@@ -88,6 +94,7 @@ public final class Decoder implements AutoCloseable {
         this.embed = require(t.embedTokens(), config.vocabSize(), config.hiddenSize());
         this.dataType = embed.getDataType();
         this.lmHead = config.tieWordEmbeddings() ? embed : require(t.lmHead(), config.vocabSize(), config.hiddenSize());
+        this.lmHeadBytes = kernelBytes(lmHead);
         this.finalNorm = require(t.finalNorm(), config.hiddenSize());
         this.layers = new Layer[config.numLayers()];
         ModuleKind[] kinds = ModuleKind.values();
@@ -128,14 +135,29 @@ public final class Decoder implements AutoCloseable {
         }
         long[] splits = Arrays.copyOf(ends, kinds.length - 1);
         if (kinds.length == 1) {
-            return new Projection(kinds, w[0], b[0], splits, w, b);
+            return new Projection(kinds, w[0], b[0], splits, w, b, kernelBytes(w[0]));
         }
         if (!fuse) {
-            return new Projection(kinds, null, null, splits, w, b);
+            return new Projection(kinds, null, null, splits, w, b, null);
         }
         NDArray weight = fuse(layer, kinds, w, splits, ArchitectureTemplate::weight);
         NDArray bias = b[0] == null ? null : fuse(layer, kinds, b, splits, ArchitectureTemplate::bias);
-        return new Projection(kinds, weight, bias, splits, null, null);
+        return new Projection(kinds, weight, bias, splits, null, null, kernelBytes(weight));
+    }
+
+    /**
+     * The weight's own memory, for {@link FewRowMatmul} in decode steps: only for weights this decoder
+     * owns (inference; training decoders over caller arrays keep every matmul in PyTorch's graph),
+     * float32 on the CPU, when the Vector API module is present. Null otherwise.
+     */
+    private MemorySegment kernelBytes(NDArray weight) {
+        if (!ownsManager || !FewRowMatmul.modulePresent() || weight.getDataType() != DataType.FLOAT32
+                || weight.getDevice().isGpu()) {
+            return null;
+        }
+        ByteBuffer b = ((PtNDArray) weight).toByteBuffer(true);
+        // a direct buffer is the tensor's memory; anything else would be a copy
+        return b.isDirect() && b.capacity() == weight.size() * Float.BYTES ? MemorySegment.ofBuffer(b) : null;
     }
 
     /** Concatenates the modules' tensors along rows and replaces each parameter by a view of its rows. */
@@ -287,7 +309,7 @@ public final class Decoder implements AutoCloseable {
 
     /** The LM head over final hidden states [..., H] -> [..., vocab]. */
     public NDArray logits(NDArray hidden) {
-        return Linear.linear(hidden, lmHead).singletonOrThrow();
+        return linear(hidden, lmHead, lmHeadBytes, null);
     }
 
     /**
@@ -410,7 +432,7 @@ public final class Decoder implements AutoCloseable {
         ModuleKind[] kinds = p.kinds();
         NDArray[] out = new NDArray[kinds.length];
         if (p.weight() != null) {
-            NDArray y = linear(x, p.weight(), p.bias());
+            NDArray y = linear(x, p.weight(), p.weightBytes(), p.bias());
             if (kinds.length == 1) {
                 out[0] = y;
             } else {
@@ -440,6 +462,22 @@ public final class Decoder implements AutoCloseable {
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();
+    }
+
+    /** {@code x W^T + b}, by {@link FewRowMatmul} for a decode step's few rows where it applies. */
+    private static NDArray linear(NDArray x, NDArray weight, MemorySegment weightBytes, NDArray bias) {
+        Shape s = x.getShape();
+        long in = s.get(s.dimension() - 1);
+        long rows = s.size() / Math.max(1, in);
+        if (weightBytes == null || rows > FewRowMatmul.MAX_ROWS || x.getDataType() != DataType.FLOAT32 || !FewRowMatmul.available()
+                || JniUtils.isGradMode()) {
+            return linear(x, weight, bias);
+        }
+        int out = Math.toIntExact(weight.getShape().get(0));
+        float[] y = FewRowMatmul.multiply(weightBytes, out, Math.toIntExact(in), x.toFloatArray(), Math.toIntExact(rows),
+                JniUtils.getNumThreads());
+        NDArray r = x.getManager().create(y, s.slice(0, s.dimension() - 1).add(out));
+        return bias == null ? r : r.add(bias);
     }
 
     /**

@@ -90,4 +90,34 @@ class DecodePathTest {
             assertEquals(t, cache.length());
         }
     }
+
+    /** The decode kernel (infer.cpu.FewRowMatmul) and PyTorch's matmul give the same logits, batch 1 and 8, with an adapter. */
+    @Test
+    void decodeKernelEqualsPyTorch() {
+        try (Decoder d = DecoderGoldenTest.open("qwen2"); NDManager m = d.manager().newSubManager()) {
+            d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));
+            d.bank().setAll("a", 0.8);
+            long[] one = GoldenSupport.ids();
+            for (int batch : new int[] {1, 8}) {
+                long[] ids = new long[batch * 2];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = one[i % one.length];
+                }
+                float[][] logits = new float[2][];
+                for (int kernel = 0; kernel < 2; kernel++) {
+                    System.setProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY, kernel == 1 ? "true" : "false");
+                    try (KvCache cache = d.newCache(); NDScope scope = new NDScope()) {
+                        scope.suppressNotUsedWarning();
+                        // one token per sequence: a decode step's rows (batch 8: the kernel's largest)
+                        d.hidden(m.create(Arrays.copyOf(ids, batch), new Shape(batch, 1)), null, cache);
+                        logits[kernel] = d.logits(d.hidden(m.create(Arrays.copyOfRange(ids, batch, 2 * batch), new Shape(batch, 1)), null, cache))
+                                .toFloatArray();
+                    } finally {
+                        System.clearProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY);
+                    }
+                }
+                assertArrayEquals(logits[0], logits[1], 1e-5f, "batch " + batch);
+            }
+        }
+    }
 }

@@ -1,0 +1,86 @@
+package io.laem.engine.infer.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code y = x W^T} for decode steps (a few rows of x) on the CPU, streaming float32 weights from
+ * native memory once per call, split over threads by output rows.
+ *
+ * <p>Why not the BLAS inside libtorch: on the CPUs measured (docs/benchmarks.md "Decode kernel"), its
+ * GEMM at 2-8 rows runs at half the speed of its one-row GEMV or less (it packs the weight panel
+ * first), so a batch-8 decode step cost 4.7-7x the time to read the weights. This kernel needs the
+ * JDK's incubating Vector API ({@code --add-modules jdk.incubator.vector}, which {@code ./laem} and the
+ * build pass); without the module {@link #available()} is false and callers use PyTorch.
+ */
+public final class FewRowMatmul {
+    /** Largest row count this kernel is used for; larger ones (prefill, scoring) are GEMMs that BLAS does well. */
+    public static final int MAX_ROWS = 8;
+    /** System property that turns the kernel off ("false"), read on every call (benchmarks compare both). */
+    public static final String ENABLED_PROPERTY = "laem.fewRowKernel";
+
+    private static final boolean MODULE_PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** Daemon workers; the calling thread takes one share itself. */
+    private static final ExecutorService WORKERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "laem-matmul");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private FewRowMatmul() {}
+
+    /** True when the JVM was started with the Vector API module. */
+    public static boolean modulePresent() {
+        return MODULE_PRESENT;
+    }
+
+    /** True when the module is present and the kernel is not turned off. */
+    public static boolean available() {
+        return MODULE_PRESENT && !"false".equals(System.getProperty(ENABLED_PROPERTY));
+    }
+
+    /**
+     * {@code y[r, j] = sum_k x[r, k] w[j, k]}: {@code w} float32 [out, in] little-endian, {@code x}
+     * [rows, in] row-major; returns y [rows, out]. {@code threads} splits the output rows.
+     */
+    public static float[] multiply(MemorySegment w, int out, int in, float[] x, int rows, int threads) {
+        if (!MODULE_PRESENT) {
+            throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
+        }
+        if (w.byteSize() < (long) out * in * Float.BYTES || x.length < (long) rows * in) {
+            throw new IllegalArgumentException("FewRowMatmul: weight of " + w.byteSize() + " bytes or x of " + x.length
+                    + " floats too small for [" + out + ", " + in + "] x " + rows + " rows");
+        }
+        float[] y = new float[rows * out];
+        // shares of whole 4-row tiles, at least 64 rows each: a tiny matrix is not worth a hand-off
+        int parts = Math.max(1, Math.min(threads, out / 64));
+        if (parts == 1) {
+            VectorKernel.multiply(w, in, x, rows, y, out, 0, out);
+            return y;
+        }
+        int share = ((out + parts - 1) / parts + 3) / 4 * 4;
+        List<Future<?>> others = new ArrayList<>(parts - 1);
+        for (int p = 1; p < parts; p++) {
+            int j0 = Math.min(out, p * share);
+            int j1 = Math.min(out, j0 + share);
+            others.add(WORKERS.submit(() -> VectorKernel.multiply(w, in, x, rows, y, out, j0, j1)));
+        }
+        VectorKernel.multiply(w, in, x, rows, y, out, 0, Math.min(out, share));
+        for (Future<?> f : others) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while multiplying", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("matmul worker failed", e.getCause());
+            }
+        }
+        return y;
+    }
+}

@@ -1,0 +1,144 @@
+package io.laem.engine.infer.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code y = x W^T} for a few rows of x, with the JDK's Vector API. W is float32 [out, in], row-major,
+ * little-endian, read in place from native memory; x [rows, in] and y [rows, out] are heap arrays.
+ *
+ * <p>Tiles of 4 weight rows by 4 x rows keep 16 accumulators in registers, so each weight vector
+ * loaded from memory feeds 4 FMAs and a tile's weight rows (4 x in floats) stay in L1/L2 while the
+ * next x rows reuse them: the weights stream from memory once per call whatever the row count.
+ * Only this class names {@code jdk.incubator.vector}; {@link FewRowMatmul} loads it when the
+ * module is present.
+ */
+final class VectorKernel {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private VectorKernel() {}
+
+    static int lanes() {
+        return S.length();
+    }
+
+    /** Rows {@code [j0, j1)} of y's columns: {@code y[r, j] = sum_k x[r, k] w[j, k]} for every r. */
+    static void multiply(MemorySegment w, int in, float[] x, int rows, float[] y, int out, int j0, int j1) {
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                tile4x4(w, in, x, r, y, out, j);
+            }
+            for (; r < rows; r++) {
+                tile4x1(w, in, x, r, y, out, j);
+            }
+        }
+        for (; j < j1; j++) {
+            for (int r = 0; r < rows; r++) {
+                y[r * out + j] = dot(w, (long) j * in * Float.BYTES, x, r * in, in);
+            }
+        }
+    }
+
+    private static void tile4x4(MemorySegment w, int in, float[] x, int r, float[] y, int out, int j) {
+        long w0 = (long) j * in * Float.BYTES;
+        long w1 = w0 + (long) in * Float.BYTES;
+        long w2 = w1 + (long) in * Float.BYTES;
+        long w3 = w2 + (long) in * Float.BYTES;
+        int x0 = r * in;
+        int x1 = x0 + in;
+        int x2 = x1 + in;
+        int x3 = x2 + in;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int bound = S.loopBound(in);
+        int k = 0;
+        for (; k < bound; k += S.length()) {
+            long kb = (long) k * Float.BYTES;
+            FloatVector v0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE);
+            FloatVector v1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE);
+            FloatVector v3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE);
+            FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+            a00 = v0.fma(u, a00);
+            a10 = v1.fma(u, a10);
+            a20 = v2.fma(u, a20);
+            a30 = v3.fma(u, a30);
+            u = FloatVector.fromArray(S, x, x1 + k);
+            a01 = v0.fma(u, a01);
+            a11 = v1.fma(u, a11);
+            a21 = v2.fma(u, a21);
+            a31 = v3.fma(u, a31);
+            u = FloatVector.fromArray(S, x, x2 + k);
+            a02 = v0.fma(u, a02);
+            a12 = v1.fma(u, a12);
+            a22 = v2.fma(u, a22);
+            a32 = v3.fma(u, a32);
+            u = FloatVector.fromArray(S, x, x3 + k);
+            a03 = v0.fma(u, a03);
+            a13 = v1.fma(u, a13);
+            a23 = v2.fma(u, a23);
+            a33 = v3.fma(u, a33);
+        }
+        int y0 = r * out + j;
+        store(y, y0, a00, a10, a20, a30, w, w0, x, x0, in, k);
+        store(y, y0 + out, a01, a11, a21, a31, w, w0, x, x1, in, k);
+        store(y, y0 + 2 * out, a02, a12, a22, a32, w, w0, x, x2, in, k);
+        store(y, y0 + 3 * out, a03, a13, a23, a33, w, w0, x, x3, in, k);
+    }
+
+    private static void tile4x1(MemorySegment w, int in, float[] x, int r, float[] y, int out, int j) {
+        long w0 = (long) j * in * Float.BYTES;
+        long w1 = w0 + (long) in * Float.BYTES;
+        long w2 = w1 + (long) in * Float.BYTES;
+        long w3 = w2 + (long) in * Float.BYTES;
+        int x0 = r * in;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        int bound = S.loopBound(in);
+        int k = 0;
+        for (; k < bound; k += S.length()) {
+            long kb = (long) k * Float.BYTES;
+            FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+            a0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE).fma(u, a0);
+            a1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE).fma(u, a1);
+            a2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE).fma(u, a2);
+            a3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE).fma(u, a3);
+        }
+        store(y, r * out + j, a0, a1, a2, a3, w, w0, x, x0, in, k);
+    }
+
+    /** y[y0 + i] = lanes of a_i summed, plus the scalar tail k0..in of weight row i (rows w0 + i*in). */
+    private static void store(float[] y, int y0, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w, long w0,
+                              float[] x, int x0, int in, int k0) {
+        long rowBytes = (long) in * Float.BYTES;
+        y[y0] = a0.reduceLanes(VectorOperators.ADD) + tail(w, w0, x, x0, in, k0);
+        y[y0 + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(w, w0 + rowBytes, x, x0, in, k0);
+        y[y0 + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 2 * rowBytes, x, x0, in, k0);
+        y[y0 + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 3 * rowBytes, x, x0, in, k0);
+    }
+
+    private static float dot(MemorySegment w, long w0, float[] x, int x0, int in) {
+        FloatVector a = FloatVector.zero(S);
+        int bound = S.loopBound(in);
+        int k = 0;
+        for (; k < bound; k += S.length()) {
+            a = FloatVector.fromMemorySegment(S, w, w0 + (long) k * Float.BYTES, LE).fma(FloatVector.fromArray(S, x, x0 + k), a);
+        }
+        return a.reduceLanes(VectorOperators.ADD) + tail(w, w0, x, x0, in, k);
+    }
+
+    private static float tail(MemorySegment w, long w0, float[] x, int x0, int in, int k0) {
+        float s = 0;
+        for (int k = k0; k < in; k++) {
+            s += w.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), w0 + (long) k * Float.BYTES) * x[x0 + k];
+        }
+        return s;
+    }
+}
