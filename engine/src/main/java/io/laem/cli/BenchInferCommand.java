@@ -44,10 +44,11 @@ final class BenchInferCommand implements Callable<Integer> {
             out.flush();
         });
         out.println();
-        out.printf("| batch | adapters | prefill tok/s | decode tok/s | decode ms/step (wall) | wall / bound | decode ms/step (CPU) | CPU / bound |%n");
-        out.printf("|---|---|---|---|---|---|---|---|%n");
+        out.printf("| batch | adapters | decode matmul | prefill tok/s | decode tok/s | decode ms/step (wall) | wall / bound | decode ms/step (CPU) | CPU / bound |%n");
+        out.printf("|---|---|---|---|---|---|---|---|---|%n");
         for (InferBenchmark.Row row : r.rows()) {
-            out.printf("| %d | %d | %.1f | %.2f | %.1f | %.2fx | %.1f | %.2fx |%n", row.batch(), row.adapters(), row.prefillTokensPerSecond(),
+            out.printf("| %d | %d | %s | %.1f | %.2f | %.1f | %.2fx | %.1f | %.2fx |%n", row.batch(), row.adapters(), row.matmul(),
+                    row.prefillTokensPerSecond(),
                     row.decodeTokensPerSecond(), row.decodeStepSeconds() * 1e3, row.boundRatio(), row.decodeStepCpuSeconds() * 1e3,
                     row.decodeStepCpuSeconds() / r.boundSeconds());
         }

@@ -309,7 +309,7 @@ public final class Decoder implements AutoCloseable {
 
     /** The LM head over final hidden states [..., H] -> [..., vocab]. */
     public NDArray logits(NDArray hidden) {
-        return linear(hidden, lmHead, lmHeadBytes, null);
+        return linear(hidden, lmHead, lmHeadBytes, null, JniUtils.getNumThreads());
     }
 
     /**
@@ -354,12 +354,26 @@ public final class Decoder implements AutoCloseable {
 
         Rope.Tables ropeTables = rope.at(positions, maxPosition, dataType);
         NDArray x = Embedding.embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            NDArray h = rmsNorm(x, layer.inputNorm());
-            x = x.add(attention(l, layer, h, ropeTables, bias, cache, batch, tokens));
-            h = rmsNorm(x, layer.postNorm());
-            x = x.add(mlp(layer, h));
+        int torchThreads = JniUtils.getNumThreads();
+        boolean kernelStep = lmHeadBytes != null && (long) batch * tokens <= FewRowMatmul.MAX_ROWS && FewRowMatmul.available()
+                && !JniUtils.isGradMode();
+        if (kernelStep && torchThreads > 1) {
+            // the kernel's threads do the matmuls; PyTorch's ops on a few rows run on one thread anyway, and its
+            // OpenMP workers spinning between parallel regions would take the cores from the kernel's threads
+            JniUtils.setNumThreads(1);
+        }
+        try {
+            for (int l = 0; l < layers.length; l++) {
+                Layer layer = layers[l];
+                NDArray h = rmsNorm(x, layer.inputNorm());
+                x = x.add(attention(l, layer, h, ropeTables, bias, cache, batch, tokens, torchThreads));
+                h = rmsNorm(x, layer.postNorm());
+                x = x.add(mlp(layer, h, torchThreads));
+            }
+        } finally {
+            if (kernelStep && torchThreads > 1) {
+                JniUtils.setNumThreads(torchThreads);
+            }
         }
         if (cache != null) {
             cache.advance(tokens, fullMask);
@@ -387,12 +401,13 @@ public final class Decoder implements AutoCloseable {
         return manager.create(bias, new Shape(rows, 1, 1, tokens, total));
     }
 
-    private NDArray attention(int l, Layer layer, NDArray h, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
+    private NDArray attention(int l, Layer layer, NDArray h, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens,
+                              int threads) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         int rep = heads / kvHeads;
-        NDArray[] qkv = project(layer, layer.attnIn(), h);
+        NDArray[] qkv = project(layer, layer.attnIn(), h, threads);
         NDArray q = qkv[0].reshape(batch, tokens, heads, d);
         NDArray k = qkv[1].reshape(batch, tokens, kvHeads, d);
         NDArray v = qkv[2].reshape(batch, tokens, kvHeads, d);
@@ -418,21 +433,24 @@ public final class Decoder implements AutoCloseable {
         }
         NDArray probs = scores.softmax(-1).toType(v.getDataType(), false).reshape(batch, kvHeads, (long) rep * tokens, total);
         NDArray out = probs.matMul(v).reshape(batch, heads, tokens, d).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
-        return project(layer, layer.o(), out)[0];
+        return project(layer, layer.o(), out, threads)[0];
     }
 
-    private NDArray mlp(Layer layer, NDArray h) {
-        NDArray[] gateUp = project(layer, layer.mlpIn(), h);
+    private NDArray mlp(Layer layer, NDArray h, int threads) {
+        NDArray[] gateUp = project(layer, layer.mlpIn(), h, threads);
         NDArray gate = gateUp[0];
-        return project(layer, layer.down(), gate.mul(Activation.sigmoid(gate)).mul(gateUp[1]))[0];
+        return project(layer, layer.down(), gate.mul(Activation.sigmoid(gate)).mul(gateUp[1]), threads)[0];
     }
 
-    /** {@code x W^T + b} of each module of the projection, plus the bank's active entries for that module. */
-    private NDArray[] project(Layer layer, Projection p, NDArray x) {
+    /**
+     * {@code x W^T + b} of each module of the projection, plus the bank's active entries for that module;
+     * {@code threads} for the decode kernel.
+     */
+    private NDArray[] project(Layer layer, Projection p, NDArray x, int threads) {
         ModuleKind[] kinds = p.kinds();
         NDArray[] out = new NDArray[kinds.length];
         if (p.weight() != null) {
-            NDArray y = linear(x, p.weight(), p.weightBytes(), p.bias());
+            NDArray y = linear(x, p.weight(), p.weightBytes(), p.bias(), threads);
             if (kinds.length == 1) {
                 out[0] = y;
             } else {
@@ -465,7 +483,7 @@ public final class Decoder implements AutoCloseable {
     }
 
     /** {@code x W^T + b}, by {@link FewRowMatmul} for a decode step's few rows where it applies. */
-    private static NDArray linear(NDArray x, NDArray weight, MemorySegment weightBytes, NDArray bias) {
+    private static NDArray linear(NDArray x, NDArray weight, MemorySegment weightBytes, NDArray bias, int threads) {
         Shape s = x.getShape();
         long in = s.get(s.dimension() - 1);
         long rows = s.size() / Math.max(1, in);
@@ -474,8 +492,7 @@ public final class Decoder implements AutoCloseable {
             return linear(x, weight, bias);
         }
         int out = Math.toIntExact(weight.getShape().get(0));
-        float[] y = FewRowMatmul.multiply(weightBytes, out, Math.toIntExact(in), x.toFloatArray(), Math.toIntExact(rows),
-                JniUtils.getNumThreads());
+        float[] y = FewRowMatmul.multiply(weightBytes, out, Math.toIntExact(in), x.toFloatArray(), Math.toIntExact(rows), threads);
         NDArray r = x.getManager().create(y, s.slice(0, s.dimension() - 1).add(out));
         return bias == null ? r : r.add(bias);
     }

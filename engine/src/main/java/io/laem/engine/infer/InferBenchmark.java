@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.laem.engine.bench.MemoryBandwidth;
+import io.laem.engine.infer.cpu.FewRowMatmul;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.synth.AdapterSpec;
@@ -28,23 +29,32 @@ import java.util.function.Consumer;
  */
 public final class InferBenchmark {
     /** One measured configuration. */
-    public record Row(int batch, int adapters, double prefillTokensPerSecond, double decodeTokensPerSecond, double decodeStepSeconds,
-                      double boundRatio, double prefillCpuSeconds, double decodeStepCpuSeconds) {}
+    public record Row(int batch, int adapters, String matmul, double prefillTokensPerSecond, double decodeTokensPerSecond,
+                      double decodeStepSeconds, double boundRatio, double prefillCpuSeconds, double decodeStepCpuSeconds) {}
+
+    /** Decode matmuls by the Vector API kernel (the default where the module is present) or all by PyTorch. */
+    public static final String KERNEL = "kernel";
+    public static final String TORCH = "torch";
 
     public record Report(String model, long parameterBytes, double bandwidth, double boundSeconds, int promptTokens,
                          int decodeSteps, List<Row> rows) {
         /** Decode step time with 4 adapters over without, at each batch size, minus 1. */
         public double adapterOverhead(int batch) {
-            Row base = rows.stream().filter(r -> r.batch() == batch && r.adapters() == 0).findFirst().orElseThrow();
-            Row with = rows.stream().filter(r -> r.batch() == batch && r.adapters() > 0).findFirst().orElseThrow();
-            return with.decodeStepSeconds() / base.decodeStepSeconds() - 1;
+            return with(batch).decodeStepSeconds() / without(batch).decodeStepSeconds() - 1;
         }
 
         /** The same from process CPU time (robust when other processes share the cores). */
         public double adapterOverheadCpu(int batch) {
-            Row base = rows.stream().filter(r -> r.batch() == batch && r.adapters() == 0).findFirst().orElseThrow();
-            Row with = rows.stream().filter(r -> r.batch() == batch && r.adapters() > 0).findFirst().orElseThrow();
-            return with.decodeStepCpuSeconds() / base.decodeStepCpuSeconds() - 1;
+            return with(batch).decodeStepCpuSeconds() / without(batch).decodeStepCpuSeconds() - 1;
+        }
+
+        private Row without(int batch) {
+            return rows.stream().filter(r -> r.batch() == batch && r.adapters() == 0).findFirst().orElseThrow();
+        }
+
+        private Row with(int batch) {
+            return rows.stream().filter(r -> r.batch() == batch && r.adapters() > 0 && r.matmul().equals(without(batch).matmul()))
+                    .findFirst().orElseThrow();
         }
     }
 
@@ -89,6 +99,7 @@ public final class InferBenchmark {
                 log.accept(String.format("weights %.1f MB, bandwidth %.2f GB/s, one read of the weights %.1f ms", bytes / 1e6, bw / 1e9,
                         bound * 1e3));
                 List<Row> rows = new ArrayList<>();
+                String matmul = FewRowMatmul.available() ? KERNEL : TORCH;
                 for (int adapters : new int[] {0, 4}) {
                     if (adapters > 0) {
                         for (int a = 0; a < adapters; a++) {
@@ -98,11 +109,18 @@ public final class InferBenchmark {
                         }
                     }
                     for (int batch : new int[] {1, 8}) {
-                        Row r = measure(d, batch, adapters, promptTokens, decodeSteps, bound);
-                        log.accept(String.format("batch %d, %d adapters: prefill %.1f tok/s, decode %.2f tok/s (%.1f ms/step wall,"
-                                + " %.1f ms/step CPU, %.2fx the bound)", batch, adapters, r.prefillTokensPerSecond(), r.decodeTokensPerSecond(),
-                                r.decodeStepSeconds() * 1e3, r.decodeStepCpuSeconds() * 1e3, r.boundRatio()));
-                        rows.add(r);
+                        rows.add(measure(d, batch, adapters, matmul, promptTokens, decodeSteps, bound, log));
+                    }
+                }
+                if (matmul.equals(KERNEL)) {
+                    // the peer in the same run: every matmul by PyTorch (its BLAS), 4 adapters still in the bank
+                    System.setProperty(FewRowMatmul.ENABLED_PROPERTY, "false");
+                    try {
+                        for (int batch : new int[] {1, 8}) {
+                            rows.add(measure(d, batch, 4, TORCH, promptTokens, decodeSteps, bound, log));
+                        }
+                    } finally {
+                        System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
                     }
                 }
                 return new Report(spec.modelType() + " " + hf.config().parameterCount() / 1_000_000 + "M", bytes, bw, bound,
@@ -125,7 +143,16 @@ public final class InferBenchmark {
         }
     }
 
-    private static Row measure(Decoder d, int batch, int adapters, int promptTokens, int steps, double bound) {
+    private static Row measure(Decoder d, int batch, int adapters, String matmul, int promptTokens, int steps, double bound,
+                               Consumer<String> log) {
+        Row r = measureOnce(d, batch, adapters, matmul, promptTokens, steps, bound);
+        log.accept(String.format("batch %d, %d adapters, %s matmul: prefill %.1f tok/s, decode %.2f tok/s (%.1f ms/step wall,"
+                + " %.1f ms/step CPU, %.2fx the bound)", batch, adapters, matmul, r.prefillTokensPerSecond(), r.decodeTokensPerSecond(),
+                r.decodeStepSeconds() * 1e3, r.decodeStepCpuSeconds() * 1e3, r.boundRatio()));
+        return r;
+    }
+
+    private static Row measureOnce(Decoder d, int batch, int adapters, String matmul, int promptTokens, int steps, double bound) {
         SplittableRandom rnd = new SplittableRandom(batch * 31L + adapters);
         int vocab = d.config().vocabSize();
         long[] prompt = new long[batch * promptTokens];
@@ -167,7 +194,7 @@ public final class InferBenchmark {
             java.util.Arrays.sort(cpu);
             double prefill = (t1 - t0) / 1e9;
             double step = times[steps / 2];
-            return new Row(batch, adapters, batch * promptTokens / prefill, batch / step, step, step / bound, (c1 - c0) / 1e9,
+            return new Row(batch, adapters, matmul, batch * promptTokens / prefill, batch / step, step, step / bound, (c1 - c0) / 1e9,
                     cpu[steps / 2]);
         }
     }

@@ -14,9 +14,13 @@ class InferBenchmarkTest {
     void producesAllConfigurations() {
         List<String> log = new ArrayList<>();
         InferBenchmark.Report r = InferBenchmark.run(ModelSpec.tiny("qwen2"), 4, 3, log::add);
-        assertEquals(4, r.rows().size());
-        assertEquals(List.of(1, 8, 1, 8), r.rows().stream().map(InferBenchmark.Row::batch).toList());
-        assertEquals(List.of(0, 0, 4, 4), r.rows().stream().map(InferBenchmark.Row::adapters).toList());
+        // the kernel's rows, then the same with 4 adapters, then PyTorch's matmul as the peer (surefire runs with the Vector API)
+        assertEquals(List.of(1, 8, 1, 8, 1, 8), r.rows().stream().map(InferBenchmark.Row::batch).toList());
+        assertEquals(List.of(0, 0, 4, 4, 4, 4), r.rows().stream().map(InferBenchmark.Row::adapters).toList());
+        assertEquals(List.of("kernel", "kernel", "kernel", "kernel", "torch", "torch"),
+                r.rows().stream().map(InferBenchmark.Row::matmul).toList());
+        assertTrue(Double.isFinite(r.adapterOverhead(8)));
+        assertEquals(null, System.getProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY), "the kernel is on again after the bench");
         assertTrue(r.rows().stream().allMatch(x -> x.decodeTokensPerSecond() > 0 && x.boundRatio() > 0));
         assertTrue(r.parameterBytes() > 0 && r.bandwidth() > 0);
         assertTrue(log.getFirst().startsWith("writing a random qwen2 model"));
