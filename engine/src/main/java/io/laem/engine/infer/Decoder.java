@@ -12,7 +12,6 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.FewRowMatmul;
@@ -147,17 +146,11 @@ public final class Decoder implements AutoCloseable {
 
     /**
      * The weight's own memory, for {@link FewRowMatmul} in decode steps: only for weights this decoder
-     * owns (inference; training decoders over caller arrays keep every matmul in PyTorch's graph),
-     * float32 on the CPU, when the Vector API module is present. Null otherwise.
+     * owns (inference; training decoders over caller arrays keep every matmul in PyTorch's graph), which
+     * are contiguous float32 on the CPU. Null otherwise.
      */
     private MemorySegment kernelBytes(NDArray weight) {
-        if (!ownsManager || !FewRowMatmul.modulePresent() || weight.getDataType() != DataType.FLOAT32
-                || weight.getDevice().isGpu()) {
-            return null;
-        }
-        ByteBuffer b = ((PtNDArray) weight).toByteBuffer(true);
-        // a direct buffer is the tensor's memory; anything else would be a copy
-        return b.isDirect() && b.capacity() == weight.size() * Float.BYTES ? MemorySegment.ofBuffer(b) : null;
+        return ownsManager ? TensorMemory.inPlace(weight) : null;
     }
 
     /** Concatenates the modules' tensors along rows and replaces each parameter by a view of its rows. */
@@ -309,7 +302,15 @@ public final class Decoder implements AutoCloseable {
 
     /** The LM head over final hidden states [..., H] -> [..., vocab]. */
     public NDArray logits(NDArray hidden) {
-        return linear(hidden, lmHead, lmHeadBytes, null, JniUtils.getNumThreads());
+        int rows = lmHeadBytes == null ? -1 : kernelRows(hidden);
+        if (rows < 0) {
+            return Linear.linear(hidden, lmHead).singletonOrThrow();
+        }
+        Shape s = hidden.getShape();
+        int vocab = Math.toIntExact(lmHead.getShape().get(0));
+        float[] y = FewRowMatmul.multiply(lmHeadBytes, vocab, Math.toIntExact(s.get(s.dimension() - 1)), hidden.toFloatArray(), rows,
+                JniUtils.getNumThreads());
+        return hidden.getManager().create(y, s.slice(0, s.dimension() - 1).add(vocab));
     }
 
     /**
@@ -447,18 +448,14 @@ public final class Decoder implements AutoCloseable {
      * {@code threads} for the decode kernel.
      */
     private NDArray[] project(Layer layer, Projection p, NDArray x, int threads) {
+        NDArray[] byKernel = projectByKernel(layer, p, x, threads);
+        if (byKernel != null) {
+            return byKernel;
+        }
         ModuleKind[] kinds = p.kinds();
         NDArray[] out = new NDArray[kinds.length];
         if (p.weight() != null) {
-            NDArray y = linear(x, p.weight(), p.weightBytes(), p.bias(), threads);
-            if (kinds.length == 1) {
-                out[0] = y;
-            } else {
-                NDList parts = y.split(p.splits(), y.getShape().dimension() - 1);
-                for (int i = 0; i < kinds.length; i++) {
-                    out[i] = parts.get(i);
-                }
-            }
+            split(linear(x, p.weight(), p.bias()), p, out);
         } else {
             for (int i = 0; i < kinds.length; i++) {
                 out[i] = linear(x, p.weights()[i], p.biases()[i]);
@@ -482,19 +479,74 @@ public final class Decoder implements AutoCloseable {
         return (bias == null ? Linear.linear(x, weight) : Linear.linear(x, weight, bias)).singletonOrThrow();
     }
 
-    /** {@code x W^T + b}, by {@link FewRowMatmul} for a decode step's few rows where it applies. */
-    private static NDArray linear(NDArray x, NDArray weight, MemorySegment weightBytes, NDArray bias, int threads) {
-        Shape s = x.getShape();
-        long in = s.get(s.dimension() - 1);
-        long rows = s.size() / Math.max(1, in);
-        if (weightBytes == null || rows > FewRowMatmul.MAX_ROWS || x.getDataType() != DataType.FLOAT32 || !FewRowMatmul.available()
-                || JniUtils.isGradMode()) {
-            return linear(x, weight, bias);
+    /** Each module's columns of a fused projection's output. */
+    private static void split(NDArray y, Projection p, NDArray[] out) {
+        if (out.length == 1) {
+            out[0] = y;
+            return;
         }
-        int out = Math.toIntExact(weight.getShape().get(0));
-        float[] y = FewRowMatmul.multiply(weightBytes, out, Math.toIntExact(in), x.toFloatArray(), Math.toIntExact(rows), threads);
-        NDArray r = x.getManager().create(y, s.slice(0, s.dimension() - 1).add(out));
-        return bias == null ? r : r.add(bias);
+        NDList parts = y.split(p.splits(), y.getShape().dimension() - 1);
+        for (int i = 0; i < out.length; i++) {
+            out[i] = parts.get(i);
+        }
+    }
+
+    /** Rows of x [..., in] when a decode kernel may take them (few, float32, no gradients wanted), else -1. */
+    private static int kernelRows(NDArray x) {
+        Shape s = x.getShape();
+        long rows = s.size() / Math.max(1, s.get(s.dimension() - 1));
+        return rows <= FewRowMatmul.MAX_ROWS && x.getDataType() == DataType.FLOAT32 && FewRowMatmul.available() && !JniUtils.isGradMode()
+                ? (int) rows : -1;
+    }
+
+    /**
+     * A decode step's projection by {@link FewRowMatmul}: the fused weight and each module's active LoRA
+     * entries ({@code (coef * x A^T) B^T} onto its columns) in Java arrays, one tensor made at the end.
+     * Null where PyTorch does it: many rows, training, a probe on the LoRA outputs, a pack the kernel cannot read.
+     */
+    private NDArray[] projectByKernel(Layer layer, Projection p, NDArray x, int threads) {
+        int rows = p.weightBytes() == null || loraProbe != null ? -1 : kernelRows(x);
+        if (rows < 0) {
+            return null;
+        }
+        ModuleKind[] kinds = p.kinds();
+        LoraBank.Packed[] loras = new LoraBank.Packed[kinds.length];
+        for (int i = 0; i < kinds.length; i++) {
+            loras[i] = bank.packed(layer.keys()[kinds[i].ordinal()]);
+            if (loras[i] != null && loras[i].aBytes() == null) {
+                return null;
+            }
+        }
+        Shape s = x.getShape();
+        int in = Math.toIntExact(s.get(s.dimension() - 1));
+        int out = Math.toIntExact(p.weight().getShape().get(0));
+        float[] xs = x.toFloatArray();
+        float[] y = new float[rows * out];
+        FewRowMatmul.multiplyInto(p.weightBytes(), out, in, xs, rows, y, out, 0, false, threads);
+        int offset = 0;
+        for (int i = 0; i < kinds.length; i++) {
+            int moduleOut = (int) kinds[i].outFeatures(config);
+            LoraBank.Packed lora = loras[i];
+            if (lora != null) {
+                int rank = lora.rank();
+                float[] u = FewRowMatmul.multiply(lora.aBytes(), rank, in, xs, rows, 1);
+                float[] c = lora.coefs();
+                for (int r = 0; r < rows; r++) {
+                    for (int q = 0; q < rank; q++) {
+                        u[r * rank + q] *= c[q];
+                    }
+                }
+                FewRowMatmul.multiplyInto(lora.bBytes(), moduleOut, rank, u, rows, y, out, offset, true, threads);
+            }
+            offset += moduleOut;
+        }
+        NDArray result = x.getManager().create(y, s.slice(0, s.dimension() - 1).add(out));
+        if (p.bias() != null) {
+            result = result.add(p.bias());
+        }
+        NDArray[] parts = new NDArray[kinds.length];
+        split(result, p, parts);
+        return parts;
     }
 
     /**

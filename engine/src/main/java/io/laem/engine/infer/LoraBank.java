@@ -11,6 +11,7 @@ import io.laem.engine.lora.LoraModule;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -34,7 +35,16 @@ public final class LoraBank implements AutoCloseable {
     public record Factors(NDArray a, NDArray b, double scale) {}
 
     /** The packed active entries of one module. */
-    record Packed(NDArray a, NDArray b, NDArray coef, boolean owned) {}
+    /**
+     * The active entries of one module stacked: a [R, in], b [out, R], one coefficient per rank row.
+     * Cached packs also carry copies of a and b and the coefficients for the decode kernel (null when it
+     * cannot read them, and for packs rebuilt per call for training).
+     */
+    record Packed(NDArray a, NDArray b, NDArray coef, boolean owned, MemorySegment aBytes, MemorySegment bBytes, float[] coefs) {
+        int rank() {
+            return Math.toIntExact(a.getShape().get(0));
+        }
+    }
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -240,7 +250,7 @@ public final class LoraBank implements AutoCloseable {
         if (trainable) {
             // rebuilt on every call so gradients reach the factors; freed with the caller's scope
             return new Packed(as.size() == 1 ? as.getFirst() : NDArrays.concat(new NDList(as), 0),
-                    bs.size() == 1 ? bs.getFirst() : NDArrays.concat(new NDList(bs), 1), c, false);
+                    bs.size() == 1 ? bs.getFirst() : NDArrays.concat(new NDList(bs), 1), c, false, null, null, null);
         }
         NDArray a = as.size() == 1 ? as.getFirst().duplicate() : NDArrays.concat(new NDList(as), 0);
         NDArray b = bs.size() == 1 ? bs.getFirst().duplicate() : NDArrays.concat(new NDList(bs), 1);
@@ -249,7 +259,11 @@ public final class LoraBank implements AutoCloseable {
         a.attach(manager);
         b.attach(manager);
         c.attach(manager);
-        p = new Packed(a, b, c, true);
+        // small (rank rows or columns): copied once per pack, so their layout is known whatever the factors' strides
+        MemorySegment aBytes = TensorMemory.copyOf(a);
+        MemorySegment bBytes = TensorMemory.copyOf(b);
+        boolean kernel = aBytes != null && bBytes != null;
+        p = new Packed(a, b, c, true, kernel ? aBytes : null, kernel ? bBytes : null, kernel ? cv : null);
         packed.put(key, p);
         return p;
     }

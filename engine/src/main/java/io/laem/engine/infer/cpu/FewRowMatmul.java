@@ -1,12 +1,6 @@
 package io.laem.engine.infer.cpu;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * {@code y = x W^T} for decode steps (a few rows of x) on the CPU, streaming float32 weights from
@@ -25,12 +19,8 @@ public final class FewRowMatmul {
     public static final String ENABLED_PROPERTY = "laem.fewRowKernel";
 
     private static final boolean MODULE_PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-    /** Daemon workers; the calling thread takes one share itself. */
-    private static final ExecutorService WORKERS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "laem-matmul");
-        t.setDaemon(true);
-        return t;
-    });
+    /** The calling thread takes the first share itself. */
+    private static final SpinningWorkers WORKERS = new SpinningWorkers();
 
     private FewRowMatmul() {}
 
@@ -49,38 +39,39 @@ public final class FewRowMatmul {
      * [rows, in] row-major; returns y [rows, out]. {@code threads} splits the output rows.
      */
     public static float[] multiply(MemorySegment w, int out, int in, float[] x, int rows, int threads) {
+        float[] y = new float[rows * out];
+        multiplyInto(w, out, in, x, rows, y, out, 0, false, threads);
+        return y;
+    }
+
+    /**
+     * The same into columns {@code [offset, offset + out)} of y [rows, stride], replacing what is there or,
+     * with {@code add}, adding to it (a LoRA delta onto its module's slice of a fused projection).
+     */
+    public static void multiplyInto(MemorySegment w, int out, int in, float[] x, int rows, float[] y, int stride, int offset, boolean add,
+                                    int threads) {
         if (!MODULE_PRESENT) {
             throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
         }
-        if (w.byteSize() < (long) out * in * Float.BYTES || x.length < (long) rows * in) {
-            throw new IllegalArgumentException("FewRowMatmul: weight of " + w.byteSize() + " bytes or x of " + x.length
-                    + " floats too small for [" + out + ", " + in + "] x " + rows + " rows");
+        if (w.byteSize() < (long) out * in * Float.BYTES || x.length < (long) rows * in || offset < 0 || offset + out > stride
+                || y.length < (long) rows * stride) {
+            throw new IllegalArgumentException("FewRowMatmul: weight of " + w.byteSize() + " bytes, x of " + x.length + " floats or y of "
+                    + y.length + " floats do not fit [" + out + ", " + in + "] x " + rows + " rows at columns " + offset + " of " + stride);
         }
-        float[] y = new float[rows * out];
+        VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
         // shares of whole 4-row tiles, at least 64 rows each: a tiny matrix is not worth a hand-off
         int parts = Math.max(1, Math.min(threads, out / 64));
         if (parts == 1) {
-            VectorKernel.multiply(w, in, x, rows, y, out, 0, out);
-            return y;
+            VectorKernel.multiply(w, in, x, rows, target, 0, out);
+            return;
         }
         int share = ((out + parts - 1) / parts + 3) / 4 * 4;
-        List<Future<?>> others = new ArrayList<>(parts - 1);
-        for (int p = 1; p < parts; p++) {
+        Runnable[] tasks = new Runnable[parts];
+        for (int p = 0; p < parts; p++) {
             int j0 = Math.min(out, p * share);
             int j1 = Math.min(out, j0 + share);
-            others.add(WORKERS.submit(() -> VectorKernel.multiply(w, in, x, rows, y, out, j0, j1)));
+            tasks[p] = () -> VectorKernel.multiply(w, in, x, rows, target, j0, j1);
         }
-        VectorKernel.multiply(w, in, x, rows, y, out, 0, Math.min(out, share));
-        for (Future<?> f : others) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while multiplying", e);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("matmul worker failed", e.getCause());
-            }
-        }
-        return y;
+        WORKERS.runAll(tasks);
     }
 }

@@ -26,26 +26,37 @@ final class VectorKernel {
         return S.length();
     }
 
-    /** Rows {@code [j0, j1)} of y's columns: {@code y[r, j] = sum_k x[r, k] w[j, k]} for every r. */
-    static void multiply(MemorySegment w, int in, float[] x, int rows, float[] y, int out, int j0, int j1) {
+    /**
+     * Weight rows {@code [j0, j1)}: {@code y[r * stride + offset + j] (+)= sum_k x[r, k] w[j, k]} for every
+     * row r of x, added to what y holds when {@code add}.
+     */
+    static void multiply(MemorySegment w, int in, float[] x, int rows, Out y, int j0, int j1) {
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             int r = 0;
             for (; r + 4 <= rows; r += 4) {
-                tile4x4(w, in, x, r, y, out, j);
+                tile4x4(w, in, x, r, y, j);
             }
             for (; r < rows; r++) {
-                tile4x1(w, in, x, r, y, out, j);
+                tile4x1(w, in, x, r, y, j);
             }
         }
         for (; j < j1; j++) {
             for (int r = 0; r < rows; r++) {
-                y[r * out + j] = dot(w, (long) j * in * Float.BYTES, x, r * in, in);
+                y.put(r, j, dot(w, (long) j * in * Float.BYTES, x, r * in, in));
             }
         }
     }
 
-    private static void tile4x4(MemorySegment w, int in, float[] x, int r, float[] y, int out, int j) {
+    /** Where results go: row r, weight row j at {@code y[r * stride + offset + j]}, replacing or adding. */
+    record Out(float[] y, int stride, int offset, boolean add) {
+        void put(int r, int j, float v) {
+            int i = r * stride + offset + j;
+            y[i] = add ? y[i] + v : v;
+        }
+    }
+
+    private static void tile4x4(MemorySegment w, int in, float[] x, int r, Out y, int j) {
         long w0 = (long) j * in * Float.BYTES;
         long w1 = w0 + (long) in * Float.BYTES;
         long w2 = w1 + (long) in * Float.BYTES;
@@ -87,14 +98,13 @@ final class VectorKernel {
             a23 = v2.fma(u, a23);
             a33 = v3.fma(u, a33);
         }
-        int y0 = r * out + j;
-        store(y, y0, a00, a10, a20, a30, w, w0, x, x0, in, k);
-        store(y, y0 + out, a01, a11, a21, a31, w, w0, x, x1, in, k);
-        store(y, y0 + 2 * out, a02, a12, a22, a32, w, w0, x, x2, in, k);
-        store(y, y0 + 3 * out, a03, a13, a23, a33, w, w0, x, x3, in, k);
+        store(y, r, j, a00, a10, a20, a30, w, w0, x, x0, in, k);
+        store(y, r + 1, j, a01, a11, a21, a31, w, w0, x, x1, in, k);
+        store(y, r + 2, j, a02, a12, a22, a32, w, w0, x, x2, in, k);
+        store(y, r + 3, j, a03, a13, a23, a33, w, w0, x, x3, in, k);
     }
 
-    private static void tile4x1(MemorySegment w, int in, float[] x, int r, float[] y, int out, int j) {
+    private static void tile4x1(MemorySegment w, int in, float[] x, int r, Out y, int j) {
         long w0 = (long) j * in * Float.BYTES;
         long w1 = w0 + (long) in * Float.BYTES;
         long w2 = w1 + (long) in * Float.BYTES;
@@ -111,17 +121,17 @@ final class VectorKernel {
             a2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE).fma(u, a2);
             a3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE).fma(u, a3);
         }
-        store(y, r * out + j, a0, a1, a2, a3, w, w0, x, x0, in, k);
+        store(y, r, j, a0, a1, a2, a3, w, w0, x, x0, in, k);
     }
 
-    /** y[y0 + i] = lanes of a_i summed, plus the scalar tail k0..in of weight row i (rows w0 + i*in). */
-    private static void store(float[] y, int y0, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w, long w0,
-                              float[] x, int x0, int in, int k0) {
+    /** Row r, weight rows j..j+3: lanes of a_i summed, plus the scalar tail k0..in of weight row j + i (at w0 + i*in). */
+    private static void store(Out y, int r, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
+                              long w0, float[] x, int x0, int in, int k0) {
         long rowBytes = (long) in * Float.BYTES;
-        y[y0] = a0.reduceLanes(VectorOperators.ADD) + tail(w, w0, x, x0, in, k0);
-        y[y0 + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(w, w0 + rowBytes, x, x0, in, k0);
-        y[y0 + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 2 * rowBytes, x, x0, in, k0);
-        y[y0 + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 3 * rowBytes, x, x0, in, k0);
+        y.put(r, j, a0.reduceLanes(VectorOperators.ADD) + tail(w, w0, x, x0, in, k0));
+        y.put(r, j + 1, a1.reduceLanes(VectorOperators.ADD) + tail(w, w0 + rowBytes, x, x0, in, k0));
+        y.put(r, j + 2, a2.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 2 * rowBytes, x, x0, in, k0));
+        y.put(r, j + 3, a3.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 3 * rowBytes, x, x0, in, k0));
     }
 
     private static float dot(MemorySegment w, long w0, float[] x, int x0, int in) {
