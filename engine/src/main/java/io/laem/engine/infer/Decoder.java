@@ -536,7 +536,7 @@ public final class Decoder implements AutoCloseable {
                         u[r * rank + q] *= c[q];
                     }
                 }
-                FewRowMatmul.multiplyInto(lora.bBytes(), moduleOut, rank, u, rows, y, out, offset, true, threads);
+                FewRowMatmul.addProductInto(u, rows, rank, lora.bTransposedBytes(), moduleOut, y, out, offset, threads);
             }
             offset += moduleOut;
         }

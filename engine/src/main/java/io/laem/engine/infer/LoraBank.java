@@ -37,10 +37,10 @@ public final class LoraBank implements AutoCloseable {
     /** The packed active entries of one module. */
     /**
      * The active entries of one module stacked: a [R, in], b [out, R], one coefficient per rank row.
-     * Cached packs also carry copies of a and b and the coefficients for the decode kernel (null when it
-     * cannot read them, and for packs rebuilt per call for training).
+     * Cached packs also carry copies of a and of b transposed ([R, out]) and the coefficients for the
+     * decode kernel (null when it cannot read them, and for packs rebuilt per call for training).
      */
-    record Packed(NDArray a, NDArray b, NDArray coef, boolean owned, MemorySegment aBytes, MemorySegment bBytes, float[] coefs) {
+    record Packed(NDArray a, NDArray b, NDArray coef, boolean owned, MemorySegment aBytes, MemorySegment bTransposedBytes, float[] coefs) {
         int rank() {
             return Math.toIntExact(a.getShape().get(0));
         }
@@ -261,7 +261,10 @@ public final class LoraBank implements AutoCloseable {
         c.attach(manager);
         // small (rank rows or columns): copied once per pack, so their layout is known whatever the factors' strides
         MemorySegment aBytes = TensorMemory.copyOf(a);
-        MemorySegment bBytes = TensorMemory.copyOf(b);
+        MemorySegment bBytes;
+        try (NDArray bt = b.transpose()) {
+            bBytes = TensorMemory.copyOf(bt);
+        }
         boolean kernel = aBytes != null && bBytes != null;
         p = new Packed(a, b, c, true, kernel ? aBytes : null, kernel ? bBytes : null, kernel ? cv : null);
         packed.put(key, p);

@@ -74,4 +74,36 @@ public final class FewRowMatmul {
         }
         WORKERS.runAll(tasks);
     }
+
+    /**
+     * {@code y[r, offset + j] += sum_q u[r, q] bt[q, j]} for j < out: u [rows, rank], bt float32 [rank, out]
+     * little-endian (a LoRA B stored transposed), y [rows, stride]. A rank-R update vectorised along the
+     * output, split over threads by output columns.
+     */
+    public static void addProductInto(float[] u, int rows, int rank, MemorySegment bt, int out, float[] y, int stride, int offset,
+                                      int threads) {
+        if (!MODULE_PRESENT) {
+            throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
+        }
+        if (bt.byteSize() < (long) rank * out * Float.BYTES || u.length < (long) rows * rank || offset < 0 || offset + out > stride
+                || y.length < (long) rows * stride) {
+            throw new IllegalArgumentException("FewRowMatmul: bt of " + bt.byteSize() + " bytes, u of " + u.length + " floats or y of "
+                    + y.length + " floats do not fit [" + rank + ", " + out + "] x " + rows + " rows at columns " + offset + " of " + stride);
+        }
+        VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, true);
+        int lanes = VectorKernel.lanes();
+        int parts = Math.max(1, Math.min(threads, out / 256));
+        if (parts == 1) {
+            VectorKernel.addProduct(u, rows, rank, bt, out, target, 0, out);
+            return;
+        }
+        int share = ((out + parts - 1) / parts + lanes - 1) / lanes * lanes;
+        Runnable[] tasks = new Runnable[parts];
+        for (int p = 0; p < parts; p++) {
+            int j0 = Math.min(out, p * share);
+            int j1 = Math.min(out, j0 + share);
+            tasks[p] = () -> VectorKernel.addProduct(u, rows, rank, bt, out, target, j0, j1);
+        }
+        WORKERS.runAll(tasks);
+    }
 }

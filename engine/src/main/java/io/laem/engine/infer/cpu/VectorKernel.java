@@ -19,6 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final java.lang.foreign.ValueLayout.OfFloat F32_LE = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private VectorKernel() {}
 
@@ -48,11 +49,61 @@ final class VectorKernel {
         }
     }
 
+    /**
+     * Columns {@code [j0, j1)}: {@code y[r * stride + offset + j] += sum_q u[r, q] bt[q, j]}, bt float32
+     * [rank, out] row-major (a LoRA B transposed). Vectorised along j, so no horizontal sums; four rows
+     * at a time keep four FMA chains in flight over one load of bt.
+     */
+    static void addProduct(float[] u, int rows, int rank, MemorySegment bt, int out, Out y, int j0, int j1) {
+        int j = j0;
+        for (; j + S.length() <= j1; j += S.length()) {
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                int u0 = r * rank;
+                for (int q = 0; q < rank; q++) {
+                    FloatVector b = FloatVector.fromMemorySegment(S, bt, ((long) q * out + j) * Float.BYTES, LE);
+                    a0 = b.fma(FloatVector.broadcast(S, u[u0 + q]), a0);
+                    a1 = b.fma(FloatVector.broadcast(S, u[u0 + rank + q]), a1);
+                    a2 = b.fma(FloatVector.broadcast(S, u[u0 + 2 * rank + q]), a2);
+                    a3 = b.fma(FloatVector.broadcast(S, u[u0 + 3 * rank + q]), a3);
+                }
+                y.addLanes(r, j, a0);
+                y.addLanes(r + 1, j, a1);
+                y.addLanes(r + 2, j, a2);
+                y.addLanes(r + 3, j, a3);
+            }
+            for (; r < rows; r++) {
+                FloatVector a = FloatVector.zero(S);
+                for (int q = 0; q < rank; q++) {
+                    a = FloatVector.fromMemorySegment(S, bt, ((long) q * out + j) * Float.BYTES, LE).fma(FloatVector.broadcast(S, u[r * rank + q]), a);
+                }
+                y.addLanes(r, j, a);
+            }
+        }
+        for (; j < j1; j++) {
+            for (int r = 0; r < rows; r++) {
+                float sum = 0;
+                for (int q = 0; q < rank; q++) {
+                    sum += u[r * rank + q] * bt.get(F32_LE, ((long) q * out + j) * Float.BYTES);
+                }
+                int i = y.stride() * r + y.offset() + j;
+                y.y()[i] += sum;
+            }
+        }
+    }
+
     /** Where results go: row r, weight row j at {@code y[r * stride + offset + j]}, replacing or adding. */
     record Out(float[] y, int stride, int offset, boolean add) {
         void put(int r, int j, float v) {
             int i = r * stride + offset + j;
             y[i] = add ? y[i] + v : v;
+        }
+
+        /** Adds a vector's lanes at row r, columns j.. (whatever {@code add} says: products are always added). */
+        void addLanes(int r, int j, FloatVector v) {
+            int i = r * stride + offset + j;
+            FloatVector.fromArray(S, y, i).add(v).intoArray(y, i);
         }
     }
 
@@ -147,7 +198,7 @@ final class VectorKernel {
     private static float tail(MemorySegment w, long w0, float[] x, int x0, int in, int k0) {
         float s = 0;
         for (int k = k0; k < in; k++) {
-            s += w.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), w0 + (long) k * Float.BYTES) * x[x0 + k];
+            s += w.get(F32_LE, w0 + (long) k * Float.BYTES) * x[x0 + k];
         }
         return s;
     }

@@ -71,4 +71,51 @@ class FewRowMatmulTest {
             assertThrows(IllegalArgumentException.class, () -> FewRowMatmul.multiply(w, 4, 8, new float[8], 2, 1));
         }
     }
+
+    @Test
+    void addsARankUpdateOntoItsColumns() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        // out: below one vector, a vector + tail, split over threads (>= 256 columns per share); rank 1 and 24
+        int[][] shapes = {{5, 1}, {37, 24}, {600, 24}, {1100, 3}};
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] shape : shapes) {
+                int out = shape[0];
+                int rank = shape[1];
+                MemorySegment bt = arena.allocate((long) rank * out * Float.BYTES);
+                float[] btf = new float[rank * out];
+                for (int i = 0; i < btf.length; i++) {
+                    btf[i] = (float) rnd.nextGaussian();
+                    bt.setAtIndex(F32_LE, i, btf[i]);
+                }
+                int stride = out + 7;
+                int offset = 3;
+                for (int rows = 1; rows <= FewRowMatmul.MAX_ROWS; rows++) {
+                    float[] u = new float[rows * rank];
+                    for (int i = 0; i < u.length; i++) {
+                        u[i] = (float) rnd.nextGaussian();
+                    }
+                    for (int threads = 1; threads <= 3; threads++) {
+                        float[] y = new float[rows * stride];
+                        java.util.Arrays.fill(y, 2f);
+                        FewRowMatmul.addProductInto(u, rows, rank, bt, out, y, stride, offset, threads);
+                        for (int r = 0; r < rows; r++) {
+                            for (int c = 0; c < stride; c++) {
+                                int j = c - offset;
+                                double want = 2;
+                                double scale = 2;
+                                if (j >= 0 && j < out) {
+                                    for (int q = 0; q < rank; q++) {
+                                        want += (double) u[r * rank + q] * btf[q * out + j];
+                                        scale += Math.abs((double) u[r * rank + q] * btf[q * out + j]);
+                                    }
+                                }
+                                assertEquals(want, y[r * stride + c], 1e-6 * scale,
+                                        "[" + rank + "x" + out + "] rows " + rows + " threads " + threads + " y[" + r + "," + c + "]");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
