@@ -59,8 +59,8 @@ public final class FewRowMatmul {
                     + y.length + " floats do not fit [" + out + ", " + in + "] x " + rows + " rows at columns " + offset + " of " + stride);
         }
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
-        // shares of whole 4-row tiles, at least 64 rows each: a tiny matrix is not worth a hand-off
-        int parts = Math.max(1, Math.min(threads, out / 64));
+        // shares of whole 4-row tiles; a matrix under 64 KB is not worth a hand-off (a LoRA A of rank 64 is 230 KB)
+        int parts = (long) out * in < (1 << 14) ? 1 : Math.max(1, Math.min(threads, out / 4));
         if (parts == 1) {
             VectorKernel.multiply(w, in, x, rows, target, 0, out);
             return;
