@@ -65,6 +65,9 @@ public final class Decoder implements AutoCloseable {
     private final NDArray finalNorm;
     private final Layer[] layers;
     private java.util.function.Consumer<NDArray> loraProbe;
+    /** Per layer, what a decode step by the kernel reads as Java arrays (null when the kernel cannot run, see {@link #kernelLayers}). */
+    private final KernelLayer[] kernelLayers;
+    private final float[] finalNormValues;
     /** RMSNorm's epsilon (float32) and the attention scale: DJL makes a tensor of a Java number on every use. */
     private final NDArray rmsEps;
     private final NDArray attentionScale;
@@ -83,6 +86,9 @@ public final class Decoder implements AutoCloseable {
 
     private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, Projection attnIn, Projection o,
                          Projection mlpIn, Projection down, ModuleKey[] keys) {}
+
+    /** A layer's norm weights and q/k/v bias (null: none) as Java arrays, for decode steps by the kernel. */
+    private record KernelLayer(float[] inputNorm, float[] postNorm, float[] attnInBias) {}
 
     private Decoder(ModelConfig config, NDManager manager, Map<String, NDArray> params, boolean ownsManager) {
         this.config = config;
@@ -112,6 +118,8 @@ public final class Decoder implements AutoCloseable {
         }
         this.bank = new LoraBank(config, manager, dataType);
         this.rope = new Rope(config, manager);
+        this.kernelLayers = kernelLayers();
+        this.finalNormValues = kernelLayers == null ? null : finalNorm.toFloatArray();
         this.rmsEps = manager.create((float) config.rmsNormEps());
         this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim()))).toType(dataType, false);
         NDScope.unregister(rmsEps, attentionScale);
@@ -151,6 +159,25 @@ public final class Decoder implements AutoCloseable {
      */
     private MemorySegment kernelBytes(NDArray weight) {
         return ownsManager ? TensorMemory.inPlace(weight) : null;
+    }
+
+    /** Null unless every weight the decode kernel reads is readable (float32 on the CPU, owned, fused). */
+    private KernelLayer[] kernelLayers() {
+        if (lmHeadBytes == null || dataType != DataType.FLOAT32) {
+            return null;
+        }
+        KernelLayer[] k = new KernelLayer[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            for (Projection p : new Projection[] {layer.attnIn(), layer.o(), layer.mlpIn(), layer.down()}) {
+                if (p.weightBytes() == null || (p != layer.attnIn() && p.bias() != null)) {
+                    return null;
+                }
+            }
+            k[l] = new KernelLayer(layer.inputNorm().toFloatArray(), layer.postNorm().toFloatArray(),
+                    layer.attnIn().bias() == null ? null : layer.attnIn().bias().toFloatArray());
+        }
+        return k;
     }
 
     /** Concatenates the modules' tensors along rows and replaces each parameter by a view of its rows. */
@@ -355,31 +382,149 @@ public final class Decoder implements AutoCloseable {
 
         Rope.Tables ropeTables = rope.at(positions, maxPosition, dataType);
         NDArray x = Embedding.embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
-        int torchThreads = JniUtils.getNumThreads();
-        boolean kernelStep = lmHeadBytes != null && (long) batch * tokens <= FewRowMatmul.MAX_ROWS && FewRowMatmul.available()
-                && !JniUtils.isGradMode();
-        if (kernelStep && torchThreads > 1) {
+        if (kernelStep(batch * tokens)) {
+            int threads = JniUtils.getNumThreads();
             // the kernel's threads do the matmuls; PyTorch's ops on a few rows run on one thread anyway, and its
             // OpenMP workers spinning between parallel regions would take the cores from the kernel's threads
             JniUtils.setNumThreads(1);
+            try {
+                return layersByKernel(x, ropeTables, bias, cache, fullMask, batch, tokens, threads);
+            } finally {
+                JniUtils.setNumThreads(threads);
+            }
         }
-        try {
-            for (int l = 0; l < layers.length; l++) {
-                Layer layer = layers[l];
-                NDArray h = rmsNorm(x, layer.inputNorm());
-                x = x.add(attention(l, layer, h, ropeTables, bias, cache, batch, tokens, torchThreads));
-                h = rmsNorm(x, layer.postNorm());
-                x = x.add(mlp(layer, h, torchThreads));
-            }
-        } finally {
-            if (kernelStep && torchThreads > 1) {
-                JniUtils.setNumThreads(torchThreads);
-            }
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            NDArray h = rmsNorm(x, layer.inputNorm());
+            x = x.add(attention(l, layer, h, ropeTables, bias, cache, batch, tokens));
+            h = rmsNorm(x, layer.postNorm());
+            x = x.add(mlp(layer, h));
         }
         if (cache != null) {
             cache.advance(tokens, fullMask);
         }
         return rmsNorm(x, finalNorm);
+    }
+
+    /**
+     * Whether a forward over {@code rows} rows takes the decode kernel path: few rows, inference (no
+     * gradients, no LoRA probe), a decoder whose weights the kernel reads, every active bank entry packed for it.
+     */
+    private boolean kernelStep(long rows) {
+        if (kernelLayers == null || rows > FewRowMatmul.MAX_ROWS || loraProbe != null || !FewRowMatmul.available()
+                || JniUtils.isGradMode()) {
+            return false;
+        }
+        for (Layer layer : layers) {
+            for (ModuleKey key : layer.keys()) {
+                LoraBank.Packed p = bank.packed(key);
+                if (p != null && p.aBytes() == null) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The layers of a decode step with the residual stream, norms, MLP and every projection (LoRA entries
+     * included) in Java arrays and {@link FewRowMatmul}; PyTorch only for RoPE, the KV cache and attention.
+     * Same result as the PyTorch path to float rounding (DecodePathTest); returns the final-norm hidden states.
+     */
+    private NDArray layersByKernel(NDArray embedded, Rope.Tables ropeTables, NDArray bias, KvCache cache, NDArray fullMask, int batch,
+                                   int tokens, int threads) {
+        int width = config.hiddenSize();
+        int rows = batch * tokens;
+        NDManager m = embedded.getManager();
+        float[] x = embedded.toFloatArray();
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            KernelLayer kl = kernelLayers[l];
+            float[] qkv = projectFloats(layer, layer.attnIn(), rmsNorm(x, rows, kl.inputNorm()), rows, threads);
+            if (kl.attnInBias() != null) {
+                addToEachRow(qkv, kl.attnInBias());
+            }
+            NDArray[] parts = new NDArray[ATTN_IN.length];
+            split(m.create(qkv, new Shape(batch, tokens, qkv.length / rows)), layer.attnIn(), parts);
+            float[] heads = attend(l, layer, parts, ropeTables, bias, cache, batch, tokens).toFloatArray();
+            add(x, projectFloats(layer, layer.o(), heads, rows, threads));
+            float[] gateUp = projectFloats(layer, layer.mlpIn(), rmsNorm(x, rows, kl.postNorm()), rows, threads);
+            add(x, projectFloats(layer, layer.down(), siluGate(gateUp, rows), rows, threads));
+        }
+        if (cache != null) {
+            cache.advance(tokens, fullMask);
+        }
+        return m.create(rmsNorm(x, rows, finalNormValues), new Shape(batch, tokens, width));
+    }
+
+    /** {@code x W^T} of a fused projection plus each module's active LoRA entries, {@code (coef * x A^T) B^T} onto its columns. */
+    private float[] projectFloats(Layer layer, Projection p, float[] xs, int rows, int threads) {
+        int in = xs.length / rows;
+        int out = Math.toIntExact(p.weight().getShape().get(0));
+        float[] y = new float[rows * out];
+        FewRowMatmul.multiplyInto(p.weightBytes(), out, in, xs, rows, y, out, 0, false, threads);
+        int offset = 0;
+        for (ModuleKind kind : p.kinds()) {
+            int moduleOut = (int) kind.outFeatures(config);
+            LoraBank.Packed lora = bank.packed(layer.keys()[kind.ordinal()]);
+            if (lora != null) {
+                int rank = lora.rank();
+                float[] u = FewRowMatmul.multiply(lora.aBytes(), rank, in, xs, rows, threads);
+                float[] c = lora.coefs();
+                for (int r = 0; r < rows; r++) {
+                    for (int q = 0; q < rank; q++) {
+                        u[r * rank + q] *= c[q];
+                    }
+                }
+                FewRowMatmul.addProductInto(u, rows, rank, lora.bTransposedBytes(), moduleOut, y, out, offset, threads);
+            }
+            offset += moduleOut;
+        }
+        return y;
+    }
+
+    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight. */
+    private float[] rmsNorm(float[] x, int rows, float[] weight) {
+        int n = weight.length;
+        float eps = (float) config.rmsNormEps();
+        float[] out = new float[x.length];
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            float sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += x[o + i] * x[o + i];
+            }
+            float scale = (float) (1 / Math.sqrt(sum / n + eps));
+            for (int i = 0; i < n; i++) {
+                out[o + i] = x[o + i] * scale * weight[i];
+            }
+        }
+        return out;
+    }
+
+    /** SiLU(gate) * up for rows of the fused gate/up output [rows, 2 * intermediate]. */
+    private static float[] siluGate(float[] gateUp, int rows) {
+        int n = gateUp.length / rows / 2;
+        float[] out = new float[rows * n];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) {
+                float g = gateUp[r * 2 * n + i];
+                out[r * n + i] = (float) (g / (1 + Math.exp(-g))) * gateUp[r * 2 * n + n + i];
+            }
+        }
+        return out;
+    }
+
+    private static void add(float[] x, float[] y) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    private static void addToEachRow(float[] x, float[] row) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += row[i % row.length];
+        }
     }
 
     /** Additive mask [B, 1, 1, T, S]: causal and padding; null when nothing is masked (one new token, no padding). */
@@ -402,13 +547,17 @@ public final class Decoder implements AutoCloseable {
         return manager.create(bias, new Shape(rows, 1, 1, tokens, total));
     }
 
-    private NDArray attention(int l, Layer layer, NDArray h, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens,
-                              int threads) {
+    private NDArray attention(int l, Layer layer, NDArray h, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
+        NDArray[] qkv = project(layer, layer.attnIn(), h);
+        return project(layer, layer.o(), attend(l, layer, qkv, ropeTables, bias, cache, batch, tokens))[0];
+    }
+
+    /** Attention of q/k/v [B, T, heads * d] with RoPE and the cache: the heads' outputs [B, T, heads * d], before o_proj. */
+    private NDArray attend(int l, Layer layer, NDArray[] qkv, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         int rep = heads / kvHeads;
-        NDArray[] qkv = project(layer, layer.attnIn(), h, threads);
         NDArray q = qkv[0].reshape(batch, tokens, heads, d);
         NDArray k = qkv[1].reshape(batch, tokens, kvHeads, d);
         NDArray v = qkv[2].reshape(batch, tokens, kvHeads, d);
@@ -433,25 +582,17 @@ public final class Decoder implements AutoCloseable {
             scores = scores.add(bias);
         }
         NDArray probs = scores.softmax(-1).toType(v.getDataType(), false).reshape(batch, kvHeads, (long) rep * tokens, total);
-        NDArray out = probs.matMul(v).reshape(batch, heads, tokens, d).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
-        return project(layer, layer.o(), out, threads)[0];
+        return probs.matMul(v).reshape(batch, heads, tokens, d).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
     }
 
-    private NDArray mlp(Layer layer, NDArray h, int threads) {
-        NDArray[] gateUp = project(layer, layer.mlpIn(), h, threads);
+    private NDArray mlp(Layer layer, NDArray h) {
+        NDArray[] gateUp = project(layer, layer.mlpIn(), h);
         NDArray gate = gateUp[0];
-        return project(layer, layer.down(), gate.mul(Activation.sigmoid(gate)).mul(gateUp[1]), threads)[0];
+        return project(layer, layer.down(), gate.mul(Activation.sigmoid(gate)).mul(gateUp[1]))[0];
     }
 
-    /**
-     * {@code x W^T + b} of each module of the projection, plus the bank's active entries for that module;
-     * {@code threads} for the decode kernel.
-     */
-    private NDArray[] project(Layer layer, Projection p, NDArray x, int threads) {
-        NDArray[] byKernel = projectByKernel(layer, p, x, threads);
-        if (byKernel != null) {
-            return byKernel;
-        }
+    /** {@code x W^T + b} of each module of the projection, plus the bank's active entries for that module. */
+    private NDArray[] project(Layer layer, Projection p, NDArray x) {
         ModuleKind[] kinds = p.kinds();
         NDArray[] out = new NDArray[kinds.length];
         if (p.weight() != null) {
@@ -497,56 +638,6 @@ public final class Decoder implements AutoCloseable {
         long rows = s.size() / Math.max(1, s.get(s.dimension() - 1));
         return rows <= FewRowMatmul.MAX_ROWS && x.getDataType() == DataType.FLOAT32 && FewRowMatmul.available() && !JniUtils.isGradMode()
                 ? (int) rows : -1;
-    }
-
-    /**
-     * A decode step's projection by {@link FewRowMatmul}: the fused weight and each module's active LoRA
-     * entries ({@code (coef * x A^T) B^T} onto its columns) in Java arrays, one tensor made at the end.
-     * Null where PyTorch does it: many rows, training, a probe on the LoRA outputs, a pack the kernel cannot read.
-     */
-    private NDArray[] projectByKernel(Layer layer, Projection p, NDArray x, int threads) {
-        int rows = p.weightBytes() == null || loraProbe != null ? -1 : kernelRows(x);
-        if (rows < 0) {
-            return null;
-        }
-        ModuleKind[] kinds = p.kinds();
-        LoraBank.Packed[] loras = new LoraBank.Packed[kinds.length];
-        for (int i = 0; i < kinds.length; i++) {
-            loras[i] = bank.packed(layer.keys()[kinds[i].ordinal()]);
-            if (loras[i] != null && loras[i].aBytes() == null) {
-                return null;
-            }
-        }
-        Shape s = x.getShape();
-        int in = Math.toIntExact(s.get(s.dimension() - 1));
-        int out = Math.toIntExact(p.weight().getShape().get(0));
-        float[] xs = x.toFloatArray();
-        float[] y = new float[rows * out];
-        FewRowMatmul.multiplyInto(p.weightBytes(), out, in, xs, rows, y, out, 0, false, threads);
-        int offset = 0;
-        for (int i = 0; i < kinds.length; i++) {
-            int moduleOut = (int) kinds[i].outFeatures(config);
-            LoraBank.Packed lora = loras[i];
-            if (lora != null) {
-                int rank = lora.rank();
-                float[] u = FewRowMatmul.multiply(lora.aBytes(), rank, in, xs, rows, 1);
-                float[] c = lora.coefs();
-                for (int r = 0; r < rows; r++) {
-                    for (int q = 0; q < rank; q++) {
-                        u[r * rank + q] *= c[q];
-                    }
-                }
-                FewRowMatmul.addProductInto(u, rows, rank, lora.bTransposedBytes(), moduleOut, y, out, offset, threads);
-            }
-            offset += moduleOut;
-        }
-        NDArray result = x.getManager().create(y, s.slice(0, s.dimension() - 1).add(out));
-        if (p.bias() != null) {
-            result = result.add(p.bias());
-        }
-        NDArray[] parts = new NDArray[kinds.length];
-        split(result, p, parts);
-        return parts;
     }
 
     /**
