@@ -17,6 +17,10 @@ final class BenchInferCommand implements Callable<Integer> {
     @Option(names = "--decode-tokens", defaultValue = "8", paramLabel = "N", description = "Decode steps timed (default: ${DEFAULT-VALUE}).")
     int decodeTokens;
 
+    @Option(names = "--rounds", defaultValue = "3", paramLabel = "N",
+            description = "Interleaved rounds over every configuration; medians over all of them (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--layers", paramLabel = "N", description = "Fewer layers for a quick run (default: all 24).")
     Integer layers;
 
@@ -39,7 +43,7 @@ final class BenchInferCommand implements Callable<Integer> {
         out.println("PyTorch intra-op threads: " + InferBenchmark.threads() + ", load average at start: "
                 + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
                 + " on " + Runtime.getRuntime().availableProcessors() + " cores");
-        InferBenchmark.Report r = InferBenchmark.run(s, promptTokens, decodeTokens, line -> {
+        InferBenchmark.Report r = InferBenchmark.run(s, promptTokens, decodeTokens, rounds, line -> {
             out.println(line);
             out.flush();
         });
@@ -52,7 +56,7 @@ final class BenchInferCommand implements Callable<Integer> {
                     row.decodeTokensPerSecond(), row.decodeStepSeconds() * 1e3, row.boundRatio(), row.decodeStepCpuSeconds() * 1e3,
                     row.decodeStepCpuSeconds() / r.boundSeconds());
         }
-        out.printf("%nweights %.1f MB, bandwidth %.2f GB/s (copy, same run), bound %.1f ms/step; 4 adapters add %.1f%% / %.1f%% wall,"
+        out.printf("%nweights %.1f MB, bandwidth %.2f GB/s (copy, same run, better of two probes), bound %.1f ms/step; 4 adapters add %.1f%% / %.1f%% wall,"
                 + " %.1f%% / %.1f%% CPU (batch 1 / batch 8)%n", r.parameterBytes() / 1e6, r.bandwidth() / 1e9, r.boundSeconds() * 1e3,
                 100 * r.adapterOverhead(1), 100 * r.adapterOverhead(8), 100 * r.adapterOverheadCpu(1), 100 * r.adapterOverheadCpu(8));
         out.printf("load average at end: %.1f%n", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());

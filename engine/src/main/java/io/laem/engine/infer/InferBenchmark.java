@@ -24,8 +24,9 @@ import java.util.function.Consumer;
 /**
  * {@code laem bench infer}: a random float32 model with Qwen2-0.5B's shapes, written to a temp folder
  * and loaded like any model; prefill and decode tokens/s at batch 1 and 8, with 0 and 4 rank-16
- * adapters active in the bank. Decode time per step is set against reading the weights' bytes once
- * at the memory bandwidth measured in the same run (median step time).
+ * adapters active in the bank, by the decode kernel and (the peer) by PyTorch's matmul. Decode time
+ * per step (median over interleaved rounds) is set against reading the weights' bytes once at the
+ * memory bandwidth measured in the same run (the better of a probe before and one after the rounds).
  */
 public final class InferBenchmark {
     /** One measured configuration. */
@@ -78,6 +79,14 @@ public final class InferBenchmark {
     }
 
     public static Report run(ModelSpec spec, int promptTokens, int decodeSteps, Consumer<String> log) {
+        return run(spec, promptTokens, decodeSteps, 3, log);
+    }
+
+    /**
+     * Every configuration measured in {@code rounds} interleaved rounds (0 and 4 adapters, kernel and
+     * PyTorch matmul alternate, so drift in the machine's speed reaches them alike); medians over all rounds.
+     */
+    public static Report run(ModelSpec spec, int promptTokens, int decodeSteps, int rounds, Consumer<String> log) {
         Path dir;
         try {
             dir = Files.createTempDirectory("laem-bench-infer");
@@ -93,35 +102,65 @@ public final class InferBenchmark {
             syncFiles(model);
             try (HfModel hf = HfModel.open(model); Decoder d = Decoder.load(hf)) {
                 log.accept("measuring memory bandwidth");
-                double bw = MemoryBandwidth.measure();
+                double before = MemoryBandwidth.measure();
                 long bytes = d.parameterBytes();
-                double bound = bytes / bw;
-                log.accept(String.format("weights %.1f MB, bandwidth %.2f GB/s, one read of the weights %.1f ms", bytes / 1e6, bw / 1e9,
-                        bound * 1e3));
-                List<Row> rows = new ArrayList<>();
                 String matmul = FewRowMatmul.available() ? KERNEL : TORCH;
-                for (int adapters : new int[] {0, 4}) {
-                    if (adapters > 0) {
-                        for (int a = 0; a < adapters; a++) {
-                            String name = "bench" + a;
-                            d.bank().add(name, SyntheticModels.randomModules(hf.config(), AdapterSpec.allLinear(16, 32), 100 + a));
-                            d.bank().setAll(name, 0.5);
-                        }
-                    }
+                List<Config> configs = new ArrayList<>();
+                for (int adapters : new int[] {0, ADAPTERS}) {
                     for (int batch : new int[] {1, 8}) {
-                        rows.add(measure(d, batch, adapters, matmul, promptTokens, decodeSteps, bound, log));
+                        configs.add(new Config(batch, adapters, matmul));
                     }
                 }
                 if (matmul.equals(KERNEL)) {
-                    // the peer in the same run: every matmul by PyTorch (its BLAS), 4 adapters still in the bank
-                    System.setProperty(FewRowMatmul.ENABLED_PROPERTY, "false");
-                    try {
-                        for (int batch : new int[] {1, 8}) {
-                            rows.add(measure(d, batch, 4, TORCH, promptTokens, decodeSteps, bound, log));
-                        }
-                    } finally {
-                        System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
+                    // the peer in the same run: every matmul by PyTorch (its BLAS), the adapters active
+                    for (int batch : new int[] {1, 8}) {
+                        configs.add(new Config(batch, ADAPTERS, TORCH));
                     }
+                }
+                for (int a = 0; a < ADAPTERS; a++) {
+                    d.bank().add("bench" + a, SyntheticModels.randomModules(hf.config(), AdapterSpec.allLinear(16, 32), 100 + a));
+                }
+                List<Samples> samples = new ArrayList<>();
+                for (Config c : configs) {
+                    samples.add(new Samples());
+                }
+                try {
+                    for (int round = 0; round < rounds; round++) {
+                        log.accept("round " + (round + 1) + " of " + rounds);
+                        for (int i = 0; i < configs.size(); i++) {
+                            Config c = configs.get(i);
+                            for (int a = 0; a < ADAPTERS; a++) {
+                                // no adapters = every coefficient zero: the bank then does no work at all
+                                d.bank().setAll("bench" + a, c.adapters() > 0 ? 0.5 : 0);
+                            }
+                            if (c.matmul().equals(TORCH)) {
+                                System.setProperty(FewRowMatmul.ENABLED_PROPERTY, "false");
+                            } else {
+                                System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
+                            }
+                            measure(d, c.batch(), c.adapters() * 31L + round, promptTokens, decodeSteps, samples.get(i));
+                        }
+                    }
+                } finally {
+                    System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
+                }
+                double after = MemoryBandwidth.measure();
+                // the better probe: the smaller bound, so the ratios are the conservative ones
+                double bw = Math.max(before, after);
+                double bound = bytes / bw;
+                log.accept(String.format("weights %.1f MB, bandwidth %.2f GB/s before and %.2f GB/s after the rounds, one read of the"
+                        + " weights at the better %.1f ms", bytes / 1e6, before / 1e9, after / 1e9, bound * 1e3));
+                List<Row> rows = new ArrayList<>();
+                for (int i = 0; i < configs.size(); i++) {
+                    Config c = configs.get(i);
+                    Samples x = samples.get(i);
+                    double step = median(x.stepWall);
+                    Row r = new Row(c.batch(), c.adapters(), c.matmul(), c.batch() * promptTokens / median(x.prefillWall), c.batch() / step, step,
+                            step / bound, median(x.prefillCpu), median(x.stepCpu));
+                    log.accept(String.format("batch %d, %d adapters, %s matmul: prefill %.1f tok/s, decode %.2f tok/s (%.1f ms/step wall,"
+                            + " %.1f ms/step CPU, %.2fx the bound)", c.batch(), c.adapters(), c.matmul(), r.prefillTokensPerSecond(),
+                            r.decodeTokensPerSecond(), step * 1e3, r.decodeStepCpuSeconds() * 1e3, r.boundRatio()));
+                    rows.add(r);
                 }
                 return new Report(spec.modelType() + " " + hf.config().parameterCount() / 1_000_000 + "M", bytes, bw, bound,
                         promptTokens, decodeSteps, rows);
@@ -129,6 +168,23 @@ public final class InferBenchmark {
         } finally {
             AtomicFiles.deleteRecursively(dir);
         }
+    }
+
+    private static final int ADAPTERS = 4;
+
+    private record Config(int batch, int adapters, String matmul) {}
+
+    /** Seconds: one prefill per round, every timed decode step of every round. */
+    private static final class Samples {
+        final List<Double> prefillWall = new ArrayList<>();
+        final List<Double> prefillCpu = new ArrayList<>();
+        final List<Double> stepWall = new ArrayList<>();
+        final List<Double> stepCpu = new ArrayList<>();
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     private static void syncFiles(Path dir) {
@@ -143,17 +199,9 @@ public final class InferBenchmark {
         }
     }
 
-    private static Row measure(Decoder d, int batch, int adapters, String matmul, int promptTokens, int steps, double bound,
-                               Consumer<String> log) {
-        Row r = measureOnce(d, batch, adapters, matmul, promptTokens, steps, bound);
-        log.accept(String.format("batch %d, %d adapters, %s matmul: prefill %.1f tok/s, decode %.2f tok/s (%.1f ms/step wall,"
-                + " %.1f ms/step CPU, %.2fx the bound)", batch, adapters, matmul, r.prefillTokensPerSecond(), r.decodeTokensPerSecond(),
-                r.decodeStepSeconds() * 1e3, r.decodeStepCpuSeconds() * 1e3, r.boundRatio()));
-        return r;
-    }
-
-    private static Row measureOnce(Decoder d, int batch, int adapters, String matmul, int promptTokens, int steps, double bound) {
-        SplittableRandom rnd = new SplittableRandom(batch * 31L + adapters);
+    /** One prefill of {@code promptTokens} per sequence, then {@code steps} timed greedy decode steps, into {@code out}. */
+    private static void measure(Decoder d, int batch, long seed, int promptTokens, int steps, Samples out) {
+        SplittableRandom rnd = new SplittableRandom(batch * 31L + seed);
         int vocab = d.config().vocabSize();
         long[] prompt = new long[batch * promptTokens];
         for (int i = 0; i < prompt.length; i++) {
@@ -174,11 +222,8 @@ public final class InferBenchmark {
                 NDArray ids = d.manager().create(prompt, new Shape(batch, promptTokens));
                 next = d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
             }
-            long t1 = System.nanoTime();
-            long c1 = cpuNanos();
-            // median step time: robust to other processes stealing the CPU for a moment
-            double[] times = new double[steps];
-            double[] cpu = new double[steps];
+            out.prefillWall.add((System.nanoTime() - t0) / 1e9);
+            out.prefillCpu.add((cpuNanos() - c0) / 1e9);
             for (int step = 0; step < steps; step++) {
                 long a = System.nanoTime();
                 long ca = cpuNanos();
@@ -187,15 +232,9 @@ public final class InferBenchmark {
                     NDArray ids = d.manager().create(next, new Shape(batch, 1));
                     next = d.logits(d.hidden(ids, null, cache)).argMax(-1).toLongArray();
                 }
-                times[step] = (System.nanoTime() - a) / 1e9;
-                cpu[step] = (cpuNanos() - ca) / 1e9;
+                out.stepWall.add((System.nanoTime() - a) / 1e9);
+                out.stepCpu.add((cpuNanos() - ca) / 1e9);
             }
-            java.util.Arrays.sort(times);
-            java.util.Arrays.sort(cpu);
-            double prefill = (t1 - t0) / 1e9;
-            double step = times[steps / 2];
-            return new Row(batch, adapters, matmul, batch * promptTokens / prefill, batch / step, step, step / bound, (c1 - c0) / 1e9,
-                    cpu[steps / 2]);
         }
     }
 }
