@@ -449,7 +449,7 @@ public final class Decoder implements AutoCloseable {
             float[] heads = attend(l, layer, parts, ropeTables, bias, cache, batch, tokens).toFloatArray();
             add(x, projectFloats(layer, layer.o(), heads, rows, threads));
             float[] gateUp = projectFloats(layer, layer.mlpIn(), rmsNorm(x, rows, kl.postNorm()), rows, threads);
-            add(x, projectFloats(layer, layer.down(), siluGate(gateUp, rows), rows, threads));
+            add(x, projectFloats(layer, layer.down(), FewRowMatmul.siluGate(gateUp, rows), rows, threads));
         }
         if (cache != null) {
             cache.advance(tokens, fullMask);
@@ -497,19 +497,6 @@ public final class Decoder implements AutoCloseable {
             float scale = (float) (1 / Math.sqrt(sum / n + eps));
             for (int i = 0; i < n; i++) {
                 out[o + i] = x[o + i] * scale * weight[i];
-            }
-        }
-        return out;
-    }
-
-    /** SiLU(gate) * up for rows of the fused gate/up output [rows, 2 * intermediate]. */
-    private static float[] siluGate(float[] gateUp, int rows) {
-        int n = gateUp.length / rows / 2;
-        float[] out = new float[rows * n];
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < n; i++) {
-                float g = gateUp[r * 2 * n + i];
-                out[r * n + i] = (float) (g / (1 + Math.exp(-g))) * gateUp[r * 2 * n + n + i];
             }
         }
         return out;

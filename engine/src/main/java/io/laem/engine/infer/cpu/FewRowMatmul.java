@@ -106,4 +106,18 @@ public final class FewRowMatmul {
         }
         WORKERS.runAll(tasks);
     }
+
+    /** SwiGLU of a fused gate/up output [rows, 2n] (gate first): {@code silu(gate) * up}, [rows, n]. */
+    public static float[] siluGate(float[] gateUp, int rows) {
+        if (!MODULE_PRESENT) {
+            throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
+        }
+        if (rows <= 0 || gateUp.length % (2 * rows) != 0) {
+            throw new IllegalArgumentException("FewRowMatmul: " + gateUp.length + " floats are not " + rows + " rows of gate and up");
+        }
+        int n = gateUp.length / rows / 2;
+        float[] out = new float[rows * n];
+        VectorKernel.siluGate(gateUp, rows, n, out);
+        return out;
+    }
 }

@@ -93,6 +93,26 @@ final class VectorKernel {
         }
     }
 
+    /** {@code out[r, i] = silu(gateUp[r, i]) * gateUp[r, n + i]}: SwiGLU over rows of the fused gate/up output [rows, 2n]. */
+    static void siluGate(float[] gateUp, int rows, int n, float[] out) {
+        int bound = S.loopBound(n);
+        for (int r = 0; r < rows; r++) {
+            int g0 = r * 2 * n;
+            int u0 = g0 + n;
+            int o0 = r * n;
+            int i = 0;
+            for (; i < bound; i += S.length()) {
+                FloatVector g = FloatVector.fromArray(S, gateUp, g0 + i);
+                FloatVector sigmoidDenominator = g.neg().lanewise(VectorOperators.EXP).add(1f);
+                g.div(sigmoidDenominator).mul(FloatVector.fromArray(S, gateUp, u0 + i)).intoArray(out, o0 + i);
+            }
+            for (; i < n; i++) {
+                float g = gateUp[g0 + i];
+                out[o0 + i] = (float) (g / (1 + Math.exp(-g))) * gateUp[u0 + i];
+            }
+        }
+    }
+
     /** Where results go: row r, weight row j at {@code y[r * stride + offset + j]}, replacing or adding. */
     record Out(float[] y, int stride, int offset, boolean add) {
         void put(int r, int j, float v) {

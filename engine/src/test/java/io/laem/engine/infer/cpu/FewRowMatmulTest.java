@@ -118,4 +118,26 @@ class FewRowMatmulTest {
             }
         }
     }
+
+    @Test
+    void siluGateIsSwiGlu() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int n : new int[] {1, 15, 16, 37, 100}) {
+            for (int rows = 1; rows <= 3; rows++) {
+                float[] gateUp = new float[rows * 2 * n];
+                for (int i = 0; i < gateUp.length; i++) {
+                    gateUp[i] = (float) (rnd.nextGaussian() * 6);
+                }
+                float[] got = FewRowMatmul.siluGate(gateUp, rows);
+                for (int r = 0; r < rows; r++) {
+                    for (int i = 0; i < n; i++) {
+                        double g = gateUp[r * 2 * n + i];
+                        double want = g / (1 + Math.exp(-g)) * gateUp[r * 2 * n + n + i];
+                        assertEquals(want, got[r * n + i], 1e-6 * (1 + Math.abs(want)), "n " + n + " row " + r + " i " + i);
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> FewRowMatmul.siluGate(new float[6], 2));
+    }
 }
