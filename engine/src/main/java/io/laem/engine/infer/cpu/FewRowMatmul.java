@@ -1,6 +1,7 @@
 package io.laem.engine.infer.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code y = x W^T} for decode steps (a few rows of x) on the CPU, streaming float32 weights from
@@ -19,7 +20,7 @@ public final class FewRowMatmul {
     public static final String ENABLED_PROPERTY = "laem.fewRowKernel";
 
     private static final boolean MODULE_PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-    /** The calling thread takes the first share itself. */
+    /** The calling thread works on the chunks too. */
     private static final SpinningWorkers WORKERS = new SpinningWorkers();
 
     private FewRowMatmul() {}
@@ -65,14 +66,7 @@ public final class FewRowMatmul {
             VectorKernel.multiply(w, in, x, rows, target, 0, out);
             return;
         }
-        int share = ((out + parts - 1) / parts + 3) / 4 * 4;
-        Runnable[] tasks = new Runnable[parts];
-        for (int p = 0; p < parts; p++) {
-            int j0 = Math.min(out, p * share);
-            int j1 = Math.min(out, j0 + share);
-            tasks[p] = () -> VectorKernel.multiply(w, in, x, rows, target, j0, j1);
-        }
-        WORKERS.runAll(tasks);
+        inChunks(out, 4, parts, (j0, j1) -> VectorKernel.multiply(w, in, x, rows, target, j0, j1));
     }
 
     /**
@@ -97,14 +91,7 @@ public final class FewRowMatmul {
             VectorKernel.addProduct(u, rows, rank, bt, out, target, 0, out);
             return;
         }
-        int share = ((out + parts - 1) / parts + lanes - 1) / lanes * lanes;
-        Runnable[] tasks = new Runnable[parts];
-        for (int p = 0; p < parts; p++) {
-            int j0 = Math.min(out, p * share);
-            int j1 = Math.min(out, j0 + share);
-            tasks[p] = () -> VectorKernel.addProduct(u, rows, rank, bt, out, target, j0, j1);
-        }
-        WORKERS.runAll(tasks);
+        inChunks(out, lanes, parts, (j0, j1) -> VectorKernel.addProduct(u, rows, rank, bt, out, target, j0, j1));
     }
 
     /** SwiGLU of a fused gate/up output [rows, 2n] (gate first): {@code silu(gate) * up}, [rows, n]. */
@@ -119,5 +106,30 @@ public final class FewRowMatmul {
         float[] out = new float[rows * n];
         VectorKernel.siluGate(gateUp, rows, n, out);
         return out;
+    }
+
+    /** Work on columns or rows {@code [from, to)}. */
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /**
+     * {@code [0, n)} in chunks (multiples of {@code granule}) taken from a shared counter by {@code parts}
+     * threads, the caller one of them: four chunks per thread, so a thread that starts late or runs
+     * slower (a busy core) takes fewer and none waits long for the other.
+     */
+    private static void inChunks(int n, int granule, int parts, Range body) {
+        int chunks = parts * 4;
+        int size = ((n + chunks - 1) / chunks + granule - 1) / granule * granule;
+        int count = (n + size - 1) / size;
+        AtomicInteger next = new AtomicInteger();
+        Runnable take = () -> {
+            for (int c = next.getAndIncrement(); c < count; c = next.getAndIncrement()) {
+                body.run(c * size, Math.min(n, (c + 1) * size));
+            }
+        };
+        Runnable[] tasks = new Runnable[parts];
+        java.util.Arrays.fill(tasks, take);
+        WORKERS.runAll(tasks);
     }
 }
