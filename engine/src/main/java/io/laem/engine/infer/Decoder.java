@@ -120,6 +120,9 @@ public final class Decoder implements AutoCloseable {
         this.rope = new Rope(config, manager);
         this.kernelLayers = kernelLayers();
         this.finalNormValues = kernelLayers == null ? null : finalNorm.toFloatArray();
+        if (kernelLayers != null) {
+            FewRowMatmul.warmUpInBackground();
+        }
         this.rmsEps = manager.create((float) config.rmsNormEps());
         this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim()))).toType(dataType, false);
         NDScope.unregister(rmsEps, attentionScale);

@@ -20,6 +20,11 @@ public final class FewRowMatmul {
     public static final String ENABLED_PROPERTY = "laem.fewRowKernel";
 
     private static final boolean MODULE_PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /**
+     * Matrices smaller than this many floats (1 MB) run on the calling thread: a hand-off costs about as
+     * much as multiplying a few hundred KB, and waking a parked worker far more.
+     */
+    private static final long SPLIT_FLOATS = 1 << 18;
     /** The calling thread works on the chunks too. */
     private static final SpinningWorkers WORKERS = new SpinningWorkers();
 
@@ -60,8 +65,7 @@ public final class FewRowMatmul {
                     + y.length + " floats do not fit [" + out + ", " + in + "] x " + rows + " rows at columns " + offset + " of " + stride);
         }
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
-        // shares of whole 4-row tiles; a matrix under 64 KB is not worth a hand-off (a LoRA A of rank 64 is 230 KB)
-        int parts = (long) out * in < (1 << 14) ? 1 : Math.max(1, Math.min(threads, out / 4));
+        int parts = (long) out * in < SPLIT_FLOATS ? 1 : Math.max(1, Math.min(threads, out / 4));
         if (parts == 1) {
             VectorKernel.multiply(w, in, x, rows, target, 0, out);
             return;
@@ -86,7 +90,7 @@ public final class FewRowMatmul {
         }
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, true);
         int lanes = VectorKernel.lanes();
-        int parts = Math.max(1, Math.min(threads, out / 256));
+        int parts = (long) rank * out < SPLIT_FLOATS ? 1 : Math.max(1, Math.min(threads, out / lanes));
         if (parts == 1) {
             VectorKernel.addProduct(u, rows, rank, bt, out, target, 0, out);
             return;
@@ -131,5 +135,35 @@ public final class FewRowMatmul {
         Runnable[] tasks = new Runnable[parts];
         java.util.Arrays.fill(tasks, take);
         WORKERS.runAll(tasks);
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Compiles the kernels in the background, once per JVM: until the JIT has compiled them the Vector API
+     * runs interpreted, hundreds of times slower, and the first tokens a user generates would crawl.
+     */
+    public static void warmUpInBackground() {
+        if (!MODULE_PRESENT || !WARMING.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            int out = 64;
+            int in = 96;
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                MemorySegment w = arena.allocate((long) out * in * Float.BYTES, 64);
+                float[] x = new float[8 * in];
+                float[] y = new float[8 * out];
+                for (int i = 0; i < 20_000; i++) {
+                    int rows = 1 + i % MAX_ROWS;
+                    VectorKernel.multiply(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
+                    VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
+                    VectorKernel.siluGate(y, rows, out / 2, x);
+                }
+            }
+        }, "laem-matmul-warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
     }
 }
