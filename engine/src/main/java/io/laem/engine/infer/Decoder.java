@@ -68,6 +68,8 @@ public final class Decoder implements AutoCloseable {
     /** Per layer, what a decode step by the kernel reads as Java arrays (null when the kernel cannot run, see {@link #kernelLayers}). */
     private final KernelLayer[] kernelLayers;
     private final float[] finalNormValues;
+    /** Set by {@link #close()}: the kernel reads the weights' memory directly, which would then be freed. */
+    private volatile boolean closed;
     /** RMSNorm's epsilon (float32) and the attention scale: DJL makes a tensor of a Java number on every use. */
     private final NDArray rmsEps;
     private final NDArray attentionScale;
@@ -332,6 +334,7 @@ public final class Decoder implements AutoCloseable {
 
     /** The LM head over final hidden states [..., H] -> [..., vocab]. */
     public NDArray logits(NDArray hidden) {
+        requireOpen();
         int rows = lmHeadBytes == null ? -1 : kernelRows(hidden);
         if (rows < 0) {
             return Linear.linear(hidden, lmHead).singletonOrThrow();
@@ -414,6 +417,7 @@ public final class Decoder implements AutoCloseable {
      * gradients, no LoRA probe), a decoder whose weights the kernel reads, every active bank entry packed for it.
      */
     private boolean kernelStep(long rows) {
+        requireOpen();
         if (kernelLayers == null || rows > FewRowMatmul.MAX_ROWS || loraProbe != null || !FewRowMatmul.available()
                 || JniUtils.isGradMode()) {
             return false;
@@ -622,6 +626,12 @@ public final class Decoder implements AutoCloseable {
         }
     }
 
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("decoder is closed");
+        }
+    }
+
     /** Rows of x [..., in] when a decode kernel may take them (few, float32, no gradients wanted), else -1. */
     private static int kernelRows(NDArray x) {
         Shape s = x.getShape();
@@ -656,6 +666,7 @@ public final class Decoder implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         rmsEps.close();
         attentionScale.close();
         bank.close();

@@ -120,4 +120,15 @@ class DecodePathTest {
             }
         }
     }
+
+    /** After close the kernel's view of the weights is gone: a forward fails with an exception, not a crash. */
+    @Test
+    void aClosedDecoderRefusesToRun() {
+        Decoder d = DecoderGoldenTest.open("qwen2");
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray ids = m.create(new long[] {1, 2}, new Shape(2, 1));
+            d.close();
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> d.hidden(ids, null, null));
+        }
+    }
 }
