@@ -56,21 +56,11 @@ public final class FewRowMatmul {
      */
     public static void multiplyInto(MemorySegment w, int out, int in, float[] x, int rows, float[] y, int stride, int offset, boolean add,
                                     int threads) {
-        if (!MODULE_PRESENT) {
-            throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
-        }
-        if (w.byteSize() < (long) out * in * Float.BYTES || x.length < (long) rows * in || offset < 0 || offset + out > stride
-                || y.length < (long) rows * stride) {
-            throw new IllegalArgumentException("FewRowMatmul: weight of " + w.byteSize() + " bytes, x of " + x.length + " floats or y of "
-                    + y.length + " floats do not fit [" + out + ", " + in + "] x " + rows + " rows at columns " + offset + " of " + stride);
-        }
+        requireFit(w.byteSize() >= (long) out * in * Float.BYTES && x.length >= (long) rows * in && offset >= 0 && offset + out <= stride
+                && y.length >= (long) rows * stride, () -> "weight of " + w.byteSize() + " bytes, x of " + x.length + " floats or y of "
+                + y.length + " floats do not fit [" + out + ", " + in + "] x " + rows + " rows at columns " + offset + " of " + stride);
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
-        int parts = (long) out * in < SPLIT_FLOATS ? 1 : Math.max(1, Math.min(threads, out / 4));
-        if (parts == 1) {
-            VectorKernel.multiply(w, in, x, rows, target, 0, out);
-            return;
-        }
-        inChunks(out, 4, parts, (j0, j1) -> VectorKernel.multiply(w, in, x, rows, target, j0, j1));
+        split(out, 4, (long) out * in, threads, (j0, j1) -> VectorKernel.multiply(w, in, x, rows, target, j0, j1));
     }
 
     /**
@@ -80,32 +70,17 @@ public final class FewRowMatmul {
      */
     public static void addProductInto(float[] u, int rows, int rank, MemorySegment bt, int out, float[] y, int stride, int offset,
                                       int threads) {
-        if (!MODULE_PRESENT) {
-            throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
-        }
-        if (bt.byteSize() < (long) rank * out * Float.BYTES || u.length < (long) rows * rank || offset < 0 || offset + out > stride
-                || y.length < (long) rows * stride) {
-            throw new IllegalArgumentException("FewRowMatmul: bt of " + bt.byteSize() + " bytes, u of " + u.length + " floats or y of "
-                    + y.length + " floats do not fit [" + rank + ", " + out + "] x " + rows + " rows at columns " + offset + " of " + stride);
-        }
+        requireFit(bt.byteSize() >= (long) rank * out * Float.BYTES && u.length >= (long) rows * rank && offset >= 0
+                && offset + out <= stride && y.length >= (long) rows * stride, () -> "bt of " + bt.byteSize() + " bytes, u of " + u.length
+                + " floats or y of " + y.length + " floats do not fit [" + rank + ", " + out + "] x " + rows + " rows at columns " + offset
+                + " of " + stride);
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, true);
-        int lanes = VectorKernel.lanes();
-        int parts = (long) rank * out < SPLIT_FLOATS ? 1 : Math.max(1, Math.min(threads, out / lanes));
-        if (parts == 1) {
-            VectorKernel.addProduct(u, rows, rank, bt, out, target, 0, out);
-            return;
-        }
-        inChunks(out, lanes, parts, (j0, j1) -> VectorKernel.addProduct(u, rows, rank, bt, out, target, j0, j1));
+        split(out, VectorKernel.lanes(), (long) rank * out, threads, (j0, j1) -> VectorKernel.addProduct(u, rows, rank, bt, out, target, j0, j1));
     }
 
     /** SwiGLU of a fused gate/up output [rows, 2n] (gate first): {@code silu(gate) * up}, [rows, n]. */
     public static float[] siluGate(float[] gateUp, int rows) {
-        if (!MODULE_PRESENT) {
-            throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
-        }
-        if (rows <= 0 || gateUp.length % (2 * rows) != 0) {
-            throw new IllegalArgumentException("FewRowMatmul: " + gateUp.length + " floats are not " + rows + " rows of gate and up");
-        }
+        requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
         int n = gateUp.length / rows / 2;
         float[] out = new float[rows * n];
         VectorKernel.siluGate(gateUp, rows, n, out);
@@ -115,6 +90,25 @@ public final class FewRowMatmul {
     /** Work on columns or rows {@code [from, to)}. */
     private interface Range {
         void run(int from, int to);
+    }
+
+    private static void requireFit(boolean fits, java.util.function.Supplier<String> what) {
+        if (!MODULE_PRESENT) {
+            throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");
+        }
+        if (!fits) {
+            throw new IllegalArgumentException("FewRowMatmul: " + what.get());
+        }
+    }
+
+    /** {@code body} over {@code [0, n)}: on this thread for a matrix under {@link #SPLIT_FLOATS}, else in chunks over threads. */
+    private static void split(int n, int granule, long floats, int threads, Range body) {
+        int parts = floats < SPLIT_FLOATS ? 1 : Math.max(1, Math.min(threads, n / granule));
+        if (parts == 1) {
+            body.run(0, n);
+        } else {
+            inChunks(n, granule, parts, body);
+        }
     }
 
     /**
