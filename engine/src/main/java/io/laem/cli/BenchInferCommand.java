@@ -48,17 +48,19 @@ final class BenchInferCommand implements Callable<Integer> {
             out.flush();
         });
         out.println();
-        out.printf("| batch | adapters | decode matmul | prefill tok/s | decode tok/s | decode ms/step (wall) | wall / bound | decode ms/step (CPU) | CPU / bound |%n");
-        out.printf("|---|---|---|---|---|---|---|---|---|%n");
+        out.printf("| batch | adapters | decode matmul | prefill tok/s | decode tok/s | decode ms/step (wall) | wall / bound | decode ms/step (CPU) | CPU / bound | wall / read bound |%n");
+        out.printf("|---|---|---|---|---|---|---|---|---|---|%n");
         for (InferBenchmark.Row row : r.rows()) {
-            out.printf("| %d | %d | %s | %.1f | %.2f | %.1f | %.2fx | %.1f | %.2fx |%n", row.batch(), row.adapters(), row.matmul(),
+            out.printf("| %d | %d | %s | %.1f | %.2f | %.1f | %.2fx | %.1f | %.2fx | %.2fx |%n", row.batch(), row.adapters(), row.matmul(),
                     row.prefillTokensPerSecond(),
                     row.decodeTokensPerSecond(), row.decodeStepSeconds() * 1e3, row.boundRatio(), row.decodeStepCpuSeconds() * 1e3,
-                    row.decodeStepCpuSeconds() / r.boundSeconds());
+                    row.decodeStepCpuSeconds() / r.boundSeconds(), row.decodeStepSeconds() / r.readBoundSeconds());
         }
         out.printf("%nweights %.1f MB, bandwidth %.2f GB/s (copy, same run, better of two probes), bound %.1f ms/step; 4 adapters add %.1f%% / %.1f%% wall,"
                 + " %.1f%% / %.1f%% CPU (batch 1 / batch 8)%n", r.parameterBytes() / 1e6, r.bandwidth() / 1e9, r.boundSeconds() * 1e3,
                 100 * r.adapterOverhead(1), 100 * r.adapterOverhead(8), 100 * r.adapterOverheadCpu(1), 100 * r.adapterOverheadCpu(8));
+        out.printf("read bound (context, not the target's): the weights read once at %.2f GB/s, a read-only probe with %d threads: %.1f ms%n",
+                r.readBandwidth() / 1e9, r.readThreads(), r.readBoundSeconds() * 1e3);
         out.printf("load average at end: %.1f%n", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         out.flush();
         return 0;

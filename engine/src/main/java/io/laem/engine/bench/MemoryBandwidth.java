@@ -31,4 +31,59 @@ public final class MemoryBandwidth {
     public static double measure() {
         return measure(512, 5);
     }
+
+    /**
+     * Best-of-N read bandwidth in bytes per second: {@code threads} threads each sum their share of a
+     * {@code megabytes} MB buffer once (bytes read counted). What streaming weights can reach at most with
+     * that many threads; a context figure next to the copy probe.
+     */
+    public static double measureRead(int megabytes, int threads, int repeats) {
+        int n = megabytes * 1024 * 1024 / 8;
+        long[] data = new long[n];
+        for (int i = 0; i < n; i += 512) {
+            data[i] = i;
+        }
+        int parts = Math.max(1, threads);
+        int share = (n + parts - 1) / parts;
+        double best = Double.MAX_VALUE;
+        long check = 0;
+        for (int r = 0; r < repeats; r++) {
+            long[] sums = new long[parts];
+            Thread[] workers = new Thread[parts - 1];
+            long t0 = System.nanoTime();
+            for (int p = 1; p < parts; p++) {
+                int from = p * share;
+                int part = p;
+                workers[p - 1] = Thread.ofPlatform().start(() -> sums[part] = sum(data, from, Math.min(n, from + share)));
+            }
+            sums[0] = sum(data, 0, Math.min(n, share));
+            for (Thread w : workers) {
+                try {
+                    w.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            check = java.util.Arrays.stream(sums).sum();
+        }
+        long want = 0;
+        for (int i = 0; i < n; i += 512) {
+            want += i;
+        }
+        if (check != want) {
+            throw new IllegalStateException("read probe summed " + check + ", expected " + want);
+        }
+        return 8.0 * n / best;
+    }
+
+    /** A loop the JIT vectorizes (long additions reassociate freely, float ones do not). */
+    private static long sum(long[] a, int from, int to) {
+        long s = 0;
+        for (int i = from; i < to; i++) {
+            s += a[i];
+        }
+        return s;
+    }
 }

@@ -37,8 +37,17 @@ public final class InferBenchmark {
     public static final String KERNEL = "kernel";
     public static final String TORCH = "torch";
 
+    /**
+     * {@code bandwidth}: the copy probe the bound is set from; {@code readBandwidth}: a read-only probe with
+     * {@code readThreads} threads (the decode's), for context: what streaming the weights can reach at most.
+     */
     public record Report(String model, long parameterBytes, double bandwidth, double boundSeconds, int promptTokens,
-                         int decodeSteps, List<Row> rows) {
+                         int decodeSteps, List<Row> rows, double readBandwidth, int readThreads) {
+        /** One read of the weights at the read probe's rate. */
+        public double readBoundSeconds() {
+            return parameterBytes / readBandwidth;
+        }
+
         /** Decode step time with 4 adapters over without, at each batch size, minus 1. */
         public double adapterOverhead(int batch) {
             return with(batch).decodeStepSeconds() / without(batch).decodeStepSeconds() - 1;
@@ -148,8 +157,11 @@ public final class InferBenchmark {
                 // the better probe: the smaller bound, so the ratios are the conservative ones
                 double bw = Math.max(before, after);
                 double bound = bytes / bw;
+                int readThreads = threads();
+                double read = MemoryBandwidth.measureRead(512, readThreads, 5);
                 log.accept(String.format("weights %.1f MB, bandwidth %.2f GB/s before and %.2f GB/s after the rounds, one read of the"
-                        + " weights at the better %.1f ms", bytes / 1e6, before / 1e9, after / 1e9, bound * 1e3));
+                        + " weights at the better %.1f ms; reading alone with %d threads: %.2f GB/s", bytes / 1e6, before / 1e9, after / 1e9,
+                        bound * 1e3, readThreads, read / 1e9));
                 List<Row> rows = new ArrayList<>();
                 for (int i = 0; i < configs.size(); i++) {
                     Config c = configs.get(i);
@@ -163,7 +175,7 @@ public final class InferBenchmark {
                     rows.add(r);
                 }
                 return new Report(spec.modelType() + " " + hf.config().parameterCount() / 1_000_000 + "M", bytes, bw, bound,
-                        promptTokens, decodeSteps, rows);
+                        promptTokens, decodeSteps, rows, read, readThreads);
             }
         } finally {
             AtomicFiles.deleteRecursively(dir);
