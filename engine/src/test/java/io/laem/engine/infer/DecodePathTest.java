@@ -91,10 +91,14 @@ class DecodePathTest {
         }
     }
 
-    /** The decode kernel (infer.cpu.FewRowMatmul) and PyTorch's matmul give the same logits, batch 1 and 8, with an adapter. */
-    @Test
-    void decodeKernelEqualsPyTorch() {
-        try (Decoder d = DecoderGoldenTest.open("qwen2"); NDManager m = d.manager().newSubManager()) {
+    /**
+     * The decode kernel path (infer.cpu.FewRowMatmul) and the PyTorch path give the same logits, batch 1 and 8,
+     * with an adapter: llama, qwen2 (q/k/v biases), qwen3 (q/k norms).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen2", "qwen3"})
+    void decodeKernelEqualsPyTorch(String family) {
+        try (Decoder d = DecoderGoldenTest.open(family); NDManager m = d.manager().newSubManager()) {
             d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));
             d.bank().setAll("a", 0.8);
             long[] one = GoldenSupport.ids();
@@ -116,7 +120,7 @@ class DecodePathTest {
                         System.clearProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY);
                     }
                 }
-                assertArrayEquals(logits[0], logits[1], 1e-5f, "batch " + batch);
+                assertArrayEquals(logits[0], logits[1], 1e-5f, family + " batch " + batch);
             }
         }
     }
