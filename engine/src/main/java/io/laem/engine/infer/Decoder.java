@@ -89,8 +89,8 @@ public final class Decoder implements AutoCloseable {
     private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, Projection attnIn, Projection o,
                          Projection mlpIn, Projection down, ModuleKey[] keys) {}
 
-    /** A layer's norm weights and q/k/v bias (null: none) as Java arrays, for decode steps by the kernel. */
-    private record KernelLayer(float[] inputNorm, float[] postNorm, float[] attnInBias) {}
+    /** A layer's norm weights, q/k/v bias and q/k norms (null: none) as Java arrays, for decode steps by the kernel. */
+    private record KernelLayer(float[] inputNorm, float[] postNorm, float[] attnInBias, float[] qNorm, float[] kNorm) {}
 
     private Decoder(ModelConfig config, NDManager manager, Map<String, NDArray> params, boolean ownsManager) {
         this.config = config;
@@ -180,7 +180,8 @@ public final class Decoder implements AutoCloseable {
                 }
             }
             k[l] = new KernelLayer(layer.inputNorm().toFloatArray(), layer.postNorm().toFloatArray(),
-                    layer.attnIn().bias() == null ? null : layer.attnIn().bias().toFloatArray());
+                    layer.attnIn().bias() == null ? null : layer.attnIn().bias().toFloatArray(),
+                    layer.qNorm() == null ? null : layer.qNorm().toFloatArray(), layer.kNorm() == null ? null : layer.kNorm().toFloatArray());
         }
         return k;
     }
@@ -444,6 +445,9 @@ public final class Decoder implements AutoCloseable {
         int rows = batch * tokens;
         NDManager m = embedded.getManager();
         float[] x = embedded.toFloatArray();
+        // RoPE's cos and sin [B, 1, T, D] of this step's positions, shared by every layer
+        float[] cos = ropeTables.cos().toFloatArray();
+        float[] sin = ropeTables.sin().toFloatArray();
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             KernelLayer kl = kernelLayers[l];
@@ -451,10 +455,10 @@ public final class Decoder implements AutoCloseable {
             if (kl.attnInBias() != null) {
                 addToEachRow(qkv, kl.attnInBias());
             }
-            NDArray[] parts = new NDArray[ATTN_IN.length];
-            split(m.create(qkv, new Shape(batch, tokens, qkv.length / rows)), layer.attnIn(), parts);
-            float[] heads = attend(l, layer, parts, ropeTables, bias, cache, batch, tokens).toFloatArray();
-            add(x, projectFloats(layer, layer.o(), heads, rows, threads));
+            NDArray[] heads = headsOf(qkv, kl, cos, sin, m, batch, tokens);
+            float[] attended = mergeHeads(attendRotated(l, heads[0], heads[1], heads[2], bias, cache, batch, tokens).toFloatArray(), batch,
+                    tokens, config.numHeads());
+            add(x, projectFloats(layer, layer.o(), attended, rows, threads));
             float[] gateUp = projectFloats(layer, layer.mlpIn(), rmsNorm(x, rows, kl.postNorm()), rows, threads);
             add(x, projectFloats(layer, layer.down(), FewRowMatmul.siluGate(gateUp, rows), rows, threads));
         }
@@ -488,6 +492,69 @@ public final class Decoder implements AutoCloseable {
             offset += moduleOut;
         }
         return y;
+    }
+
+    /**
+     * q [B, heads, T, D], k and v [B, kvHeads, T, D] from a step's fused q/k/v rows [B * T, (heads + 2 kvHeads) D]:
+     * q/k RMSNorm per head where the model has it, then rotate-half RoPE on q and k, as {@link #attend} does in PyTorch.
+     */
+    private NDArray[] headsOf(float[] qkv, KernelLayer kl, float[] cos, float[] sin, NDManager m, int batch, int tokens) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        int width = (heads + 2 * kvHeads) * d;
+        int rows = batch * tokens;
+        float[] q = new float[rows * heads * d];
+        float[] k = new float[rows * kvHeads * d];
+        float[] v = new float[rows * kvHeads * d];
+        float[] head = new float[d];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < tokens; t++) {
+                int row = b * tokens + t;
+                int angles = row * d;
+                for (int h = 0; h < heads + 2 * kvHeads; h++) {
+                    System.arraycopy(qkv, row * width + h * d, head, 0, d);
+                    boolean isQ = h < heads;
+                    boolean isK = !isQ && h < heads + kvHeads;
+                    int index = isQ ? h : isK ? h - heads : h - heads - kvHeads;
+                    int count = isQ ? heads : kvHeads;
+                    float[] target = isQ ? q : isK ? k : v;
+                    int at = ((b * count + index) * tokens + t) * d;
+                    if (isQ || isK) {
+                        float[] norm = isQ ? kl.qNorm() : kl.kNorm();
+                        float[] normed = norm == null ? head : rmsNorm(head, 1, norm);
+                        rotateHalf(normed, cos, sin, angles, target, at);
+                    } else {
+                        System.arraycopy(head, 0, target, at, d);
+                    }
+                }
+            }
+        }
+        return new NDArray[] {m.create(q, new Shape(batch, heads, tokens, d)), m.create(k, new Shape(batch, kvHeads, tokens, d)),
+            m.create(v, new Shape(batch, kvHeads, tokens, d))};
+    }
+
+    /** {@code x cos + rotate_half(x) sin} of one head, rotate_half(x) = cat(-x[half:], x[:half]), into {@code out} at {@code at}. */
+    private static void rotateHalf(float[] x, float[] cos, float[] sin, int angles, float[] out, int at) {
+        int half = x.length / 2;
+        for (int i = 0; i < x.length; i++) {
+            float rotated = i < half ? -x[i + half] : x[i - half];
+            out[at + i] = x[i] * cos[angles + i] + rotated * sin[angles + i];
+        }
+    }
+
+    /** Attention output [B, heads, T, D] as rows [B * T, heads * D]. */
+    private static float[] mergeHeads(float[] out, int batch, int tokens, int heads) {
+        int d = out.length / (batch * heads * tokens);
+        float[] rows = new float[out.length];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int t = 0; t < tokens; t++) {
+                    System.arraycopy(out, ((b * heads + h) * tokens + t) * d, rows, ((b * tokens + t) * heads + h) * d, d);
+                }
+            }
+        }
+        return rows;
     }
 
     /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight. */
@@ -551,7 +618,6 @@ public final class Decoder implements AutoCloseable {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
-        int rep = heads / kvHeads;
         NDArray q = qkv[0].reshape(batch, tokens, heads, d);
         NDArray k = qkv[1].reshape(batch, tokens, kvHeads, d);
         NDArray v = qkv[2].reshape(batch, tokens, kvHeads, d);
@@ -562,6 +628,15 @@ public final class Decoder implements AutoCloseable {
         q = rope.apply(q.transpose(0, 2, 1, 3), ropeTables);
         k = rope.apply(k.transpose(0, 2, 1, 3), ropeTables);
         v = v.transpose(0, 2, 1, 3);
+        return attendRotated(l, q, k, v, bias, cache, batch, tokens).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
+    }
+
+    /** Attention of rotated q [B, heads, T, D] over k, v [B, kvHeads, T, D] and what the cache holds: [B, heads, T, D]. */
+    private NDArray attendRotated(int l, NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int batch, int tokens) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        int rep = heads / kvHeads;
         if (cache != null) {
             NDArray[] kv = cache.append(l, k, v);
             k = kv[0];
@@ -576,7 +651,7 @@ public final class Decoder implements AutoCloseable {
             scores = scores.add(bias);
         }
         NDArray probs = scores.softmax(-1).toType(v.getDataType(), false).reshape(batch, kvHeads, (long) rep * tokens, total);
-        return probs.matMul(v).reshape(batch, heads, tokens, d).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
+        return probs.matMul(v).reshape(batch, heads, tokens, d);
     }
 
     private NDArray mlp(Layer layer, NDArray h) {
