@@ -455,9 +455,7 @@ public final class Decoder implements AutoCloseable {
             if (kl.attnInBias() != null) {
                 addToEachRow(qkv, kl.attnInBias());
             }
-            NDArray[] heads = headsOf(qkv, kl, cos, sin, m, batch, tokens);
-            float[] attended = mergeHeads(attendRotated(l, heads[0], heads[1], heads[2], bias, cache, batch, tokens).toFloatArray(), batch,
-                    tokens, config.numHeads());
+            float[] attended = attendByKernel(l, headsOf(qkv, kl, cos, sin, batch, tokens), bias, cache, m, batch, tokens);
             add(x, projectFloats(layer, layer.o(), attended, rows, threads));
             float[] gateUp = projectFloats(layer, layer.mlpIn(), rmsNorm(x, rows, kl.postNorm()), rows, threads);
             add(x, projectFloats(layer, layer.down(), FewRowMatmul.siluGate(gateUp, rows), rows, threads));
@@ -495,10 +493,10 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * q [B, heads, T, D], k and v [B, kvHeads, T, D] from a step's fused q/k/v rows [B * T, (heads + 2 kvHeads) D]:
+     * q [B, heads, T, D], k and v [B, kvHeads, T, D] (Java arrays) from a step's fused q/k/v rows [B * T, (heads + 2 kvHeads) D]:
      * q/k RMSNorm per head where the model has it, then rotate-half RoPE on q and k, as {@link #attend} does in PyTorch.
      */
-    private NDArray[] headsOf(float[] qkv, KernelLayer kl, float[] cos, float[] sin, NDManager m, int batch, int tokens) {
+    private float[][] headsOf(float[] qkv, KernelLayer kl, float[] cos, float[] sin, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
@@ -530,8 +528,33 @@ public final class Decoder implements AutoCloseable {
                 }
             }
         }
-        return new NDArray[] {m.create(q, new Shape(batch, heads, tokens, d)), m.create(k, new Shape(batch, kvHeads, tokens, d)),
-            m.create(v, new Shape(batch, kvHeads, tokens, d))};
+        return new float[][] {q, k, v};
+    }
+
+    /**
+     * Attention rows [B * T, heads * D] of a kernel step's q [B, heads, T, D], k and v [B, kvHeads, T, D],
+     * extending the cache. One new token per sequence without padding (a decode step): the cache's keys and
+     * values come back as arrays and {@link FewRowMatmul#attendOne} does the rest; otherwise PyTorch.
+     */
+    private float[] attendByKernel(int l, float[][] qkv, NDArray bias, KvCache cache, NDManager m, int batch, int tokens) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        NDArray k = cache == null && bias == null && tokens == 1 ? null : m.create(qkv[1], new Shape(batch, kvHeads, tokens, d));
+        NDArray v = k == null ? null : m.create(qkv[2], new Shape(batch, kvHeads, tokens, d));
+        if (bias != null || tokens != 1) {
+            NDArray q = m.create(qkv[0], new Shape(batch, heads, tokens, d));
+            return mergeHeads(attendRotated(l, q, k, v, bias, cache, batch, tokens).toFloatArray(), batch, tokens, heads);
+        }
+        float[] keys = qkv[1];
+        float[] values = qkv[2];
+        if (cache != null) {
+            NDArray[] held = cache.append(l, k, v);
+            keys = held[0].toFloatArray();
+            values = held[1].toFloatArray();
+        }
+        int total = keys.length / (batch * kvHeads * d);
+        return FewRowMatmul.attendOne(qkv[0], keys, values, batch, heads, kvHeads, total, d, (float) (1.0 / Math.sqrt(d)));
     }
 
     /** {@code x cos + rotate_half(x) sin} of one head, rotate_half(x) = cat(-x[half:], x[:half]), into {@code out} at {@code at}. */

@@ -92,6 +92,20 @@ public final class FewRowMatmul {
         void run(int from, int to);
     }
 
+    /**
+     * Attention of one new token per sequence over its keys and values: q [batch, heads, d], k and v
+     * [batch, kvHeads, total, d] (grouped-query: head h reads kv head h / (heads / kvHeads)); returns
+     * [batch, heads * d]: softmax({@code scale * q k^T}) v per head.
+     */
+    public static float[] attendOne(float[] q, float[] k, float[] v, int batch, int heads, int kvHeads, int total, int d, float scale) {
+        requireFit(kvHeads > 0 && heads % kvHeads == 0 && total > 0 && q.length == batch * heads * d && k.length == batch * kvHeads * total * d
+                && v.length == k.length, () -> "q of " + q.length + ", k of " + k.length + " and v of " + v.length + " floats are not "
+                + batch + " x " + heads + "/" + kvHeads + " heads x " + total + " positions x " + d);
+        float[] out = new float[batch * heads * d];
+        VectorKernel.attendOne(q, k, v, batch, heads, kvHeads, total, d, scale, out);
+        return out;
+    }
+
     private static void requireFit(boolean fits, java.util.function.Supplier<String> what) {
         if (!MODULE_PRESENT) {
             throw new IllegalStateException("FewRowMatmul needs --add-modules jdk.incubator.vector");

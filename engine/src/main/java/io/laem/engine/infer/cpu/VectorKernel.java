@@ -113,6 +113,63 @@ final class VectorKernel {
         }
     }
 
+    /**
+     * Attention of one new token per sequence: for each sequence b and head h (kv head h / (heads / kvHeads)),
+     * softmax over j < total of {@code scale * q . k_j}, then the weighted sum of v_j, into row b of out
+     * [batch, heads * d]. q [batch, heads, d], k and v [batch, kvHeads, total, d].
+     */
+    static void attendOne(float[] q, float[] k, float[] v, int batch, int heads, int kvHeads, int total, int d, float scale, float[] out) {
+        int rep = heads / kvHeads;
+        float[] p = new float[total];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int q0 = (b * heads + h) * d;
+                int kv0 = (b * kvHeads + h / rep) * total * d;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < total; j++) {
+                    p[j] = dot(q, q0, k, kv0 + j * d, d) * scale;
+                    max = Math.max(max, p[j]);
+                }
+                float sum = 0;
+                for (int j = 0; j < total; j++) {
+                    p[j] = (float) Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                int o0 = b * heads * d + h * d;
+                for (int j = 0; j < total; j++) {
+                    axpy(p[j] / sum, v, kv0 + j * d, out, o0, d);
+                }
+            }
+        }
+    }
+
+    private static float dot(float[] a, int a0, float[] b, int b0, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            acc = FloatVector.fromArray(S, a, a0 + i).fma(FloatVector.fromArray(S, b, b0 + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[a0 + i] * b[b0 + i];
+        }
+        return sum;
+    }
+
+    /** {@code y[y0..y0+n) += alpha x[x0..x0+n)}. */
+    private static void axpy(float alpha, float[] x, int x0, float[] y, int y0, int n) {
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, x0 + i).fma(a, FloatVector.fromArray(S, y, y0 + i)).intoArray(y, y0 + i);
+        }
+        for (; i < n; i++) {
+            y[y0 + i] += alpha * x[x0 + i];
+        }
+    }
+
     /** Where results go: row r, weight row j at {@code y[r * stride + offset + j]}, replacing or adding. */
     record Out(float[] y, int stride, int offset, boolean add) {
         void put(int r, int j, float v) {

@@ -140,4 +140,52 @@ class FewRowMatmulTest {
         }
         assertThrows(IllegalArgumentException.class, () -> FewRowMatmul.siluGate(new float[6], 2));
     }
+
+    @Test
+    void attendOneIsGroupedQuerySoftmaxAttention() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        int batch = 2;
+        int heads = 4;
+        int kvHeads = 2;
+        for (int d : new int[] {5, 16, 40}) {
+            for (int total : new int[] {1, 3, 9}) {
+                float[] q = gaussian(rnd, batch * heads * d);
+                float[] k = gaussian(rnd, batch * kvHeads * total * d);
+                float[] v = gaussian(rnd, batch * kvHeads * total * d);
+                float scale = (float) (1 / Math.sqrt(d));
+                float[] got = FewRowMatmul.attendOne(q, k, v, batch, heads, kvHeads, total, d, scale);
+                for (int b = 0; b < batch; b++) {
+                    for (int h = 0; h < heads; h++) {
+                        int g = h / (heads / kvHeads);
+                        double[] w = new double[total];
+                        double sum = 0;
+                        for (int j = 0; j < total; j++) {
+                            double s = 0;
+                            for (int i = 0; i < d; i++) {
+                                s += (double) q[(b * heads + h) * d + i] * k[((b * kvHeads + g) * total + j) * d + i];
+                            }
+                            w[j] = Math.exp(s * scale);
+                            sum += w[j];
+                        }
+                        for (int i = 0; i < d; i++) {
+                            double want = 0;
+                            for (int j = 0; j < total; j++) {
+                                want += w[j] / sum * v[((b * kvHeads + g) * total + j) * d + i];
+                            }
+                            assertEquals(want, got[b * heads * d + h * d + i], 1e-5, "d " + d + " total " + total + " b " + b + " h " + h);
+                        }
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> FewRowMatmul.attendOne(new float[8], new float[8], new float[8], 1, 3, 2, 1, 8, 1));
+    }
+
+    private static float[] gaussian(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
 }
