@@ -435,8 +435,9 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * The layers of a decode step with the residual stream, norms, MLP and every projection (LoRA entries
-     * included) in Java arrays and {@link FewRowMatmul}; PyTorch only for RoPE, the KV cache and attention.
+     * The layers of a decode step with the residual stream, norms, RoPE, MLP and every projection (LoRA
+     * entries included) in Java arrays and {@link FewRowMatmul}; PyTorch only for the KV cache, and for
+     * attention when the step is not one token per sequence without padding.
      * Same result as the PyTorch path to float rounding (DecodePathTest); returns the final-norm hidden states.
      */
     private NDArray layersByKernel(NDArray embedded, Rope.Tables ropeTables, NDArray bias, KvCache cache, NDArray fullMask, int batch,
