@@ -541,16 +541,16 @@ public final class Decoder implements AutoCloseable {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
-        NDArray k = cache == null && bias == null && tokens == 1 ? null : m.create(qkv[1], new Shape(batch, kvHeads, tokens, d));
-        NDArray v = k == null ? null : m.create(qkv[2], new Shape(batch, kvHeads, tokens, d));
+        Shape kvShape = new Shape(batch, kvHeads, tokens, d);
         if (bias != null || tokens != 1) {
             NDArray q = m.create(qkv[0], new Shape(batch, heads, tokens, d));
-            return mergeHeads(attendRotated(l, q, k, v, bias, cache, batch, tokens).toFloatArray(), batch, tokens, heads);
+            NDArray out = attendRotated(l, q, m.create(qkv[1], kvShape), m.create(qkv[2], kvShape), bias, cache, batch, tokens);
+            return mergeHeads(out.toFloatArray(), batch, tokens, heads);
         }
         float[] keys = qkv[1];
         float[] values = qkv[2];
         if (cache != null) {
-            NDArray[] held = cache.append(l, k, v);
+            NDArray[] held = cache.append(l, m.create(keys, kvShape), m.create(values, kvShape));
             keys = held[0].toFloatArray();
             values = held[1].toFloatArray();
         }

@@ -265,8 +265,8 @@ public final class LoraBank implements AutoCloseable {
         try (NDArray bt = b.transpose()) {
             bBytes = TensorMemory.copyOf(bt);
         }
-        boolean kernel = aBytes != null && bBytes != null;
-        p = new Packed(a, b, c, true, kernel ? aBytes : null, kernel ? bBytes : null, kernel ? cv : null);
+        // both null or neither: TensorMemory refuses a and b on the same grounds (module, type, device)
+        p = new Packed(a, b, c, true, aBytes, bBytes, aBytes == null ? null : cv);
         packed.put(key, p);
         return p;
     }

@@ -21,7 +21,7 @@ final class TensorMemory {
      * contiguous temporary, which would not be the tensor's memory).
      */
     static MemorySegment inPlace(NDArray a) {
-        if (!FewRowMatmul.modulePresent() || a.getDataType() != DataType.FLOAT32 || a.getDevice().isGpu() || !(a instanceof PtNDArray pt)) {
+        if (!readable(a) || !(a instanceof PtNDArray pt)) {
             return null;
         }
         ByteBuffer b = pt.toByteBuffer(true);
@@ -31,12 +31,17 @@ final class TensorMemory {
 
     /** A float32 CPU tensor's values (row-major, whatever its strides) copied into memory freed with the segment; null as above. */
     static MemorySegment copyOf(NDArray a) {
-        if (!FewRowMatmul.modulePresent() || a.getDataType() != DataType.FLOAT32 || a.getDevice().isGpu()) {
+        if (!readable(a)) {
             return null;
         }
         float[] v = a.toFloatArray();
         MemorySegment s = Arena.ofAuto().allocate((long) v.length * Float.BYTES, 64);
         MemorySegment.copy(v, 0, s, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, v.length);
         return s;
+    }
+
+    /** The kernel runs (the module is present) and reads this tensor's type on this device. */
+    private static boolean readable(NDArray a) {
+        return FewRowMatmul.modulePresent() && a.getDataType() == DataType.FLOAT32 && !a.getDevice().isGpu();
     }
 }
