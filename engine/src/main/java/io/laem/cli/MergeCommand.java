@@ -73,7 +73,13 @@ final class MergeCommand implements Callable<Integer> {
                 method != null ? "method " + method : "redundancy " + r.redundancy().strategy().key() + ", shared " + r.shared().mode().key(),
                 m.report().size(),
                 minRank == maxRank ? Integer.toString(minRank) : minRank + ".." + maxRank);
-        o.printf("retained energy: min %.6f over modules%n", m.minRetainedEnergy());
+        o.printf("retained energy: min %.6f over modules (plan %.6f, output %.6f)%n", m.minRetainedEnergy(), m.minPlanEnergy(),
+                m.minOutputEnergy());
+        m.warning().ifPresent(w -> {
+            PrintWriter e = spec.commandLine().getErr();
+            e.println(w);
+            e.flush();
+        });
         o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));
         if (fullModel != null) {
             o.printf("full model: %s%n", fullModel);

@@ -97,7 +97,11 @@ public final class MergeWriter {
         };
     }
 
-    /** The merge report: settings and, per module, rank, retained energy, weights and the plan's energies. */
+    /**
+     * The merge report: settings; the lowest retained energy through the whole pipeline, of the plan
+     * and of the output step, and the one-line warning (null when none); per module rank, retained
+     * energies, weights and the plan's energies.
+     */
     public static ObjectNode report(MergeSummary merged, Recipe recipe) {
         ObjectNode root = Json.JSON.createObjectNode();
         root.put("base_model", recipe.baseModel().toString());
@@ -107,13 +111,19 @@ public final class MergeWriter {
         root.put("shared", recipe.shared().mode().key());
         root.put("output_rank", recipe.output().exact() ? "exact" : Integer.toString(recipe.output().rank()));
         root.put("modules", merged.report().size());
+        // whole pipeline (plan and output) against the recipe's formula; then each step alone
         root.put("min_retained_energy", merged.minRetainedEnergy());
+        root.put("min_plan_retained_energy", merged.minPlanEnergy());
+        root.put("min_output_retained_energy", merged.minOutputEnergy());
+        root.put("loss_warning_threshold", MergeSummary.LOSS_WARNING);
+        root.put("warning", merged.warning().orElse(null));
         ObjectNode mods = root.putObject("per_module");
         merged.report().forEach((k, r) -> {
             ObjectNode o = mods.putObject(LoraConfig.moduleName(k));
             o.put("rank", r.rank());
             o.put("terms_rank", r.termsRank());
             o.put("retained_energy", r.retainedEnergy());
+            o.put("output_retained_energy", r.outputEnergy());
             ObjectNode w = o.putObject("weights");
             r.weights().forEach(w::put);
             if (!r.planEnergy().isEmpty()) {

@@ -94,7 +94,7 @@ public final class StreamingExactMerge {
                 MappedAdapter.Module first = terms.getFirst().module();
                 int rank = terms.stream().mapToInt(t -> t.module().rank()).sum();
                 ranks[(int) done] = rank;
-                report.put(k, new MergedAdapter.ModuleReport(rank, rank, 1.0, named, planEnergy));
+                report.put(k, new MergedAdapter.ModuleReport(rank, rank, 1.0, 1.0, named, planEnergy));
                 String name = LoraConfig.moduleName(k);
                 long index = done++;
                 weights.addProduced(AdapterWriter.keyA(name), dtype, new long[] {rank, first.in()}, sink -> {
