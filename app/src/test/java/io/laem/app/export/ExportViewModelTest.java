@@ -98,6 +98,16 @@ class ExportViewModelTest {
         assertEquals(List.of("notes.md"), names(mine));
     }
 
+    @Test
+    void aFailedExportShowsTheEnginesLineAndLeavesNothing() throws Exception {
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        Path out = file.resolve("merged");
+        Fx.run(() -> vm.export().exportAdapter(out, p -> {}));
+        Fx.waitUntil(30, () -> !dialogs.errors.isEmpty());
+        assertEquals(List.of("Exporting adapter failed: " + out + ": cannot write: a parent is not a folder (" + file + ")"), dialogs.errors);
+        assertEquals(List.of("file", "prefs.properties"), names(tmp));
+    }
+
     private static List<String> names(Path dir) throws java.io.IOException {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
