@@ -46,6 +46,17 @@ public record Recipe(Path baseModel, List<AdapterRef> adapters, Redundancy redun
         return new Recipe(baseModel, adapters, Redundancy.NONE, Shared.NONE, Map.of(), Output.EXACT, null);
     }
 
+    /** What the recipe reads: base, adapters, shared adapter, tasks file. An output may never be, hold or lie inside one. */
+    public List<Path> inputs() {
+        List<Path> in = new java.util.ArrayList<>();
+        in.add(baseModel);
+        adapters.forEach(a -> in.add(a.path()));
+        in.add(shared.path());
+        in.add(tasks);
+        in.removeIf(Objects::isNull);
+        return in;
+    }
+
     /** One adapter of the recipe. */
     public record AdapterRef(String name, Path path) {}
 

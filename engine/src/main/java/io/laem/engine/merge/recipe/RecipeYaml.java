@@ -43,12 +43,7 @@ public final class RecipeYaml {
 
     /** Parses a recipe from YAML text; relative paths resolve against {@code baseDir}. */
     public static Recipe parse(String source, String yaml, Path baseDir) {
-        JsonNode n;
-        try {
-            n = Json.YAML.readTree(yaml);
-        } catch (JsonProcessingException e) {
-            throw new LaemException(source + ": invalid YAML: " + Json.firstLine(e.getOriginalMessage()));
-        }
+        JsonNode n = Json.parseYaml(source, yaml);
         if (n == null || n.isMissingNode() || n.isNull()) {
             throw new LaemException(source + ": empty recipe");
         }

@@ -146,6 +146,20 @@ class RecipeYamlTest {
         assertError("key 'redundancy.density' must be above 0 for DARE", "redundancy: {strategy: dare, density: 0}");
     }
 
+    @Test
+    void nanAndInfinityAreNamedWithTheirKeyNotCalledInvalidYaml() {
+        assertError("key 'weights.a' is .nan, which is NaN or infinity", "weights: {a: .nan}");
+        assertError("key 'weights.a[1]' is -.inf, which is NaN or infinity", "weights: {a: [1, -.inf]}");
+        assertError("key 'weights.a.mlp' is .Inf, which is NaN or infinity", "weights: {a: {attn: 1, mlp: .Inf}}");
+        assertError("key 'redundancy.density' is .NaN, which is NaN or infinity", "redundancy: {density: .NaN}");
+        assertError("key 'redundancy.energy' is .inf, which is NaN or infinity", "redundancy: {energy: .inf}");
+        // a literal too large for a double reads as infinity: refused by the field's own check
+        assertError("key 'weights.a' must be a finite number, got \"Infinity\"", "weights: {a: 1e999}");
+        assertError("key 'redundancy.density' must be a number in [0, 1], got \"Infinity\"", "redundancy: {density: 1e999}");
+        assertError("key 'redundancy.energy' must be a number in [0, 1], got -0.5", "redundancy: {energy: -0.5}");
+        assertError("key 'redundancy.seed' must be an integer", "redundancy: {seed: 0.5}");
+    }
+
     private void assertError(String expected, String extra) {
         assertError(expected, extra, null);
     }
