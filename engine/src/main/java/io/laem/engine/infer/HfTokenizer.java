@@ -91,6 +91,7 @@ public final class HfTokenizer implements AutoCloseable {
         }
         Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
         try {
+            Djl.offlineUnlessOptedIn(); // the tokenizer calls home too
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
             return new HfTokenizer(tokenizerJson, hf, vocab, bos, eos, eosIds, pad == null ? null : vocab.get(pad), template);
         } catch (IOException | RuntimeException e) {
