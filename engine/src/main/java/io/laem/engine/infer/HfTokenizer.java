@@ -117,6 +117,7 @@ public final class HfTokenizer implements AutoCloseable {
         String pad = special.get("pad_token");
         Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
         try {
+            Djl.offlineUnlessOptedIn(); // the tokenizer calls home too
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
             HfTokenizer t = new HfTokenizer(tokenizerJson, hf, vocab, special.get("bos_token"), eos, eosIds, pad == null ? null : vocab.get(pad),
                     template);
