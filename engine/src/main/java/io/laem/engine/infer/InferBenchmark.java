@@ -72,12 +72,12 @@ public final class InferBenchmark {
 
     /** PyTorch's intra-op thread count (the engine is started if needed). */
     public static int threads() {
-        ai.djl.engine.Engine.getEngine("PyTorch");
+        Djl.pytorch();
         return ai.djl.pytorch.jni.JniUtils.getNumThreads();
     }
 
     public static void setThreads(int n) {
-        ai.djl.engine.Engine.getEngine("PyTorch");
+        Djl.pytorch();
         ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
     }
 
