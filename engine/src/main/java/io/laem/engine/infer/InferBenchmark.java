@@ -99,6 +99,7 @@ public final class InferBenchmark {
         Path dir;
         try {
             dir = Files.createTempDirectory("laem-bench-infer");
+            io.laem.engine.io.InFlight.add(dir); // Ctrl-C removes the benchmark's model too
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -179,6 +180,7 @@ public final class InferBenchmark {
             }
         } finally {
             AtomicFiles.deleteRecursively(dir);
+            io.laem.engine.io.InFlight.remove(dir);
         }
     }
 

@@ -66,6 +66,18 @@ class RecipeYamlTest {
     }
 
     @Test
+    void dareRescaleIsOneOverDensityUnlessL1IsAsked() {
+        Recipe plain = RecipeYaml.parse("r.yaml", "base_model: b\nadapters: [{name: a, path: a}]\nredundancy: {strategy: dare, density: 0.3}\n", tmp);
+        assertEquals(Redundancy.Rescale.DENSITY, plain.redundancy().rescale());
+        Recipe l1 = RecipeYaml.parse("r.yaml", "base_model: b\nadapters: [{name: a, path: a}]\nredundancy: {strategy: dare, density: 0.3, rescale: l1}\n", tmp);
+        assertEquals(Redundancy.Rescale.L1, l1.redundancy().rescale());
+        assertEquals(l1, RecipeYaml.parse("r.yaml", RecipeYaml.toYaml(l1, tmp), tmp));
+        LaemException e = assertThrows(LaemException.class, () -> RecipeYaml.parse("r.yaml",
+                "base_model: b\nadapters: [{name: a, path: a}]\nredundancy: {strategy: dare, rescale: l2}\n", tmp));
+        assertTrue(e.getMessage().contains("redundancy.rescale"), e.getMessage());
+    }
+
+    @Test
     void gradientInterpolationByHand() {
         Schedule s = Schedule.gradient(0, 1);
         double[] expected = {0, 0.25, 0.5, 0.75, 1};
