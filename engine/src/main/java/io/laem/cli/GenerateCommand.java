@@ -57,6 +57,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new LaemException("--max-tokens must be at least 1, got " + maxTokens);
         }
+        Generator.Options options = new Generator.Options(maxTokens, temperature, topP, topK, seed, stops);
         try (InferenceModel m = model.open()) {
             HfTokenizer.Prompt p = chat ? m.tokenizer().chatPrompt(List.of(new ChatTemplate.Message("user", prompt)), Map.of())
                     : m.tokenizer().prompt(prompt);
@@ -66,7 +67,7 @@ final class GenerateCommand implements Callable<Integer> {
                 err.flush();
             }
             long[] ids = p.ids();
-            stream(m, ids, new Generator.Options(maxTokens, temperature, topP, topK, seed, stops), out);
+            stream(m, ids, options, out);
         }
         return 0;
     }

@@ -117,6 +117,7 @@ public final class HfTokenizer implements AutoCloseable {
         String pad = special.get("pad_token");
         Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
         try {
+            Djl.offlineUnlessOptedIn(); // the tokenizer calls home too
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
             HfTokenizer t = new HfTokenizer(tokenizerJson, hf, vocab, special.get("bos_token"), eos, eosIds, pad == null ? null : vocab.get(pad),
                     template);
@@ -129,6 +130,58 @@ public final class HfTokenizer implements AutoCloseable {
             return t;
         } catch (IOException | RuntimeException e) {
             throw new LaemException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage());
+        }
+    }
+
+    /**
+     * tokenizers (Rust) reads a TemplateProcessing without the checks its builder makes and then
+     * panics on encode, which aborts the JVM, when a template names a special token the processor
+     * lacks, a single-sequence template uses $B, or a special token's ids and tokens differ in length.
+     * Those are refused here, naming the file.
+     */
+    private static void checkPostProcessor(Path file, JsonNode pp) {
+        if (pp == null || pp.isNull()) {
+            return;
+        }
+        String type = pp.path("type").asText("");
+        if (type.equals("Sequence")) {
+            for (JsonNode p : pp.path("processors")) {
+                checkPostProcessor(file, p);
+            }
+            return;
+        }
+        if (!type.equals("TemplateProcessing")) {
+            return;
+        }
+        JsonNode special = pp.path("special_tokens");
+        if (!special.isObject()) {
+            throw new LaemException(file + ": field 'post_processor.special_tokens' must be an object");
+        }
+        for (var e : special.properties()) {
+            JsonNode ids = e.getValue().path("ids");
+            JsonNode tokens = e.getValue().path("tokens");
+            if (!ids.isArray() || !tokens.isArray() || ids.size() != tokens.size()) {
+                throw new LaemException(file + ": post_processor special token '" + e.getKey() + "' needs as many 'ids' as 'tokens'");
+            }
+        }
+        for (String which : List.of("single", "pair")) {
+            JsonNode template = pp.get(which);
+            if (template == null || template.isNull()) {
+                continue;
+            }
+            if (!template.isArray()) {
+                throw new LaemException(file + ": field 'post_processor." + which + "' must be a list");
+            }
+            for (JsonNode piece : template) {
+                JsonNode tok = piece.path("SpecialToken");
+                if (tok.isObject() && !special.has(tok.path("id").asText(""))) {
+                    throw new LaemException(file + ": post_processor." + which + " names special token " + tok.path("id")
+                            + ", which post_processor.special_tokens lacks");
+                }
+                if (which.equals("single") && piece.path("Sequence").path("id").asText("A").equals("B")) {
+                    throw new LaemException(file + ": post_processor.single uses sequence B (a single sequence has only A)");
+                }
+            }
         }
     }
 
@@ -151,6 +204,8 @@ public final class HfTokenizer implements AutoCloseable {
                 if (field.equals("added_tokens") && p.currentToken() == JsonToken.START_ARRAY) {
                     JsonNode added = Json.JSON.readTree(p);
                     added.forEach(t -> vocab.put(t.path("content").asText(), t.path("id").asLong()));
+                } else if (field.equals("post_processor")) {
+                    checkPostProcessor(tokenizerJson, Json.JSON.readTree(p));
                 } else if (field.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
                     while (p.nextToken() == JsonToken.FIELD_NAME) {
                         String mf = p.currentName();
