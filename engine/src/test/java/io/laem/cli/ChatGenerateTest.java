@@ -78,6 +78,25 @@ class ChatGenerateTest {
         assertEquals(128006, ids[1], "no second bos from the post-processor");
     }
 
+    /** Runs once the gemma3_text architecture is in the build (it comes with the architectures-as-data work). */
+    @Test
+    void gemma3ShapedModelChatsWithOneBos(@TempDir Path dir) throws Exception {
+        Path m;
+        try {
+            m = model(dir, "gemma3_text", "gemma3", 262208, 2, List.of(1, 106), List.of(1, 106));
+        } catch (io.laem.engine.LaemException e) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "SKIPPED: this build has no gemma3_text architecture: " + e.getMessage());
+            return;
+        }
+        CliRun r = CliRun.laem("generate", "--base", m.toString(), "--chat", "--prompt", "Hi 👋", "--max-tokens", "3", "--show-prompt");
+        assertEquals(0, r.code(), r.err());
+        String rendered = "<bos><start_of_turn>user\nHi 👋<end_of_turn>\n<start_of_turn>model\n";
+        assertTrue(r.err().contains("tokens ---\n" + rendered + "\n--- token ids ---\n"), r.err());
+        long[] ids = shownIds(r.err());
+        assertEquals(2, ids[0], "bos from the template");
+        assertEquals(105, ids[1], "<start_of_turn>, no second bos");
+    }
+
     @Test
     void showPromptWithoutChatShowsThePostProcessorsBos(@TempDir Path dir) throws Exception {
         Path m = model(dir, "llama", "llama3_1", 128256, 128000, List.of(128001), List.of(128001));
