@@ -6,6 +6,7 @@ import io.laem.engine.analysis.Analyzer;
 import io.laem.engine.eval.EvalReport;
 import io.laem.engine.eval.Evaluator;
 import io.laem.engine.infer.ChatTemplate;
+import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.infer.Generator;
 import io.laem.engine.infer.ScoreData;
 import io.laem.engine.infer.Scorer;
@@ -226,15 +227,15 @@ public final class EngineBackend implements Backend {
             Generator.Options o = settings.sample()
                     ? new Generator.Options(settings.maxTokens(), settings.temperature(), settings.topP(), 0, settings.seed(), List.of())
                     : Generator.Options.greedy(settings.maxTokens());
-            long[] ids = settings.chat()
-                    ? m.tokenizer().encodeChat(List.of(new ChatTemplate.Message("user", prompt)))
-                    : m.tokenizer().encode(prompt);
-            Generator.Result res = m.generator().generate(ids, o, (id, text) -> {
+            HfTokenizer.Prompt sent = settings.chat()
+                    ? m.tokenizer().chatPrompt(List.of(new ChatTemplate.Message("user", prompt)), java.util.Map.of())
+                    : m.tokenizer().prompt(prompt);
+            Generator.Result res = m.generator().generate(sent.ids(), o, (id, text) -> {
                 if (!text.isEmpty()) {
                     tokens.accept(text);
                 }
             }, progress::isCancelled);
-            return new Generation.Stats(res.tokens().length, res.decodeSeconds() + res.prefillSeconds(), note);
+            return new Generation.Stats(res.tokens().length, res.decodeSeconds() + res.prefillSeconds(), note, sent.show());
         }
     }
 

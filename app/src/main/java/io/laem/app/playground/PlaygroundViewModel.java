@@ -69,6 +69,8 @@ public final class PlaygroundViewModel {
     private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
     private final IntegerProperty maxTokens = new SimpleIntegerProperty(this, "maxTokens", 48);
     private final BooleanProperty chat = new SimpleBooleanProperty(this, "chat");
+    private final BooleanProperty showPrompt = new SimpleBooleanProperty(this, "showPrompt");
+    private final ReadOnlyStringWrapper sentPrompt = new ReadOnlyStringWrapper(this, "sentPrompt", "");
     private final ObservableList<Column> columns = FXCollections.observableArrayList();
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
     private Task<?> task;
@@ -108,6 +110,16 @@ public final class PlaygroundViewModel {
 
     public BooleanProperty chatProperty() {
         return chat;
+    }
+
+    /** Whether the view shows {@link #sentPromptProperty()}. */
+    public BooleanProperty showPromptProperty() {
+        return showPrompt;
+    }
+
+    /** What the model was last sent: the prompt text (the rendered chat template with chat on) and its token ids. */
+    public ReadOnlyStringProperty sentPromptProperty() {
+        return sentPrompt.getReadOnlyProperty();
     }
 
     public ObservableList<Column> columns() {
@@ -178,6 +190,7 @@ public final class PlaygroundViewModel {
                 Platform.runLater(() -> c.stats.set("generating..."));
                 Generation.Stats st = backend.generate(s, c.variant(), text, settings,
                         tok -> Platform.runLater(() -> c.text.set(c.text.get() + tok)), p);
+                Platform.runLater(() -> sentPrompt.set(st.prompt()));
                 Platform.runLater(() -> c.stats.set((st.note().isEmpty() ? "" : st.note() + "\n")
                         + String.format(Locale.ROOT, "%d tokens, %.1f tokens/s", st.tokens(), st.tokensPerSecond())));
             }

@@ -78,6 +78,30 @@ class PlaygroundViewModelTest {
         assertTrue(moa.startsWith("routed to "), moa);
         String chosen = moa.substring("routed to ".length(), moa.indexOf(' ', "routed to ".length()));
         assertEquals(reference(chosen, "hello", 6), p.columns().getLast().textProperty().get());
+        // the prompt as sent: text and ids, as laem generate --show-prompt prints them
+        try (HfModel m = HfModel.open(dir.resolve("kit/base")); HfTokenizer tok = HfTokenizer.load(m)) {
+            assertEquals(tok.prompt("hello").show(), p.sentPromptProperty().get());
+        }
+    }
+
+    @Test
+    void showPromptShowsTheRenderedChatTemplate() {
+        PlaygroundViewModel p = vm.playground();
+        Fx.run(() -> {
+            p.promptProperty().set("hi");
+            p.maxTokensProperty().set(1);
+            p.chatProperty().set(true);
+            p.showPromptProperty().set(true);
+            p.generate();
+        });
+        Fx.waitUntil(120, () -> !p.runningProperty().get());
+        Fx.run(() -> p.chatProperty().set(false));
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        try (HfModel m = HfModel.open(dir.resolve("kit/base")); HfTokenizer tok = HfTokenizer.load(m)) {
+            HfTokenizer.Prompt expected = tok.chatPrompt(List.of(new io.laem.engine.infer.ChatTemplate.Message("user", "hi")), java.util.Map.of());
+            assertEquals(expected.show(), p.sentPromptProperty().get());
+            assertTrue(expected.show().startsWith("--- prompt (chat template), "), expected.show());
+        }
     }
 
     @Test
