@@ -27,6 +27,6 @@ class ArchitectureTemplateTest {
         }
         assertEquals("model.layers.5.self_attn.o_proj.weight", t.weight(new ModuleKey(5, ModuleKind.O_PROJ)));
         assertEquals("model.layers.5.mlp.gate_proj.bias", t.bias(new ModuleKey(5, ModuleKind.GATE_PROJ)));
-        assertTrue(t.hasQkvBias());
+        assertEquals(ArchitectureTemplate.Bias.QKV, t.bias());
     }
 }

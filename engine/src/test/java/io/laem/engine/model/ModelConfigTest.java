@@ -84,7 +84,7 @@ class ModelConfigTest {
 
     @Test
     void unknownModelTypeListsTheSupportedOnes() {
-        assertEquals("cfg.json: model_type 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3)",
+        assertEquals("cfg.json: model_type 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text)",
                 error("'model_type': 'gpt2', " + MINIMAL));
         assertEquals("cfg.json: missing or non-string field 'model_type'", error(MINIMAL));
     }
@@ -95,7 +95,7 @@ class ModelConfigTest {
                 error("'model_type': 'llama', " + MINIMAL.replace("'hidden_size': 64", "'hidden_size': -1")));
         assertEquals("cfg.json: num_attention_heads 4 is not a multiple of num_key_value_heads 3",
                 error("'model_type': 'llama', 'num_key_value_heads': 3, " + MINIMAL));
-        assertEquals("cfg.json: rope_scaling type 'yarn' is not supported (supported: llama3)",
+        assertEquals("cfg.json: rope_scaling type 'yarn' is not supported (supported: llama3, linear)",
                 error("'model_type': 'llama', 'rope_scaling': {'rope_type': 'yarn', 'factor': 4}, " + MINIMAL));
         assertEquals("cfg.json: field 'mlp_bias' is true: MLP biases are not supported",
                 error("'model_type': 'llama', 'mlp_bias': true, " + MINIMAL));
