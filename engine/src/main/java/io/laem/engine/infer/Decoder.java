@@ -76,7 +76,10 @@ public final class Decoder implements AutoCloseable {
     private final float[] finalNormValues;
     /** Set by {@link #close()}: the kernel reads the weights' memory directly, which would then be freed. */
     private volatile boolean closed;
-    /** RMSNorm's epsilon (float32), the attention scale and the embedding scale (null: none): DJL makes a tensor of a Java number on every use. */
+    /**
+     * RMSNorm's epsilon (float32), the attention scale and the embedding scale (null: none): DJL makes a tensor of
+     * a Java number on every use.
+     */
     private final NDArray rmsEps;
     private final NDArray attentionScale;
     private final NDArray embedScale;
@@ -122,8 +125,9 @@ public final class Decoder implements AutoCloseable {
             // fused only over weights the decoder owns: the per-module tensors become views of the fused one
             boolean fuse = ownsManager;
             layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
-                    norm(Norm.Q, l), norm(Norm.K, l), projection(l, attnIn, fuse), projection(l, new ModuleKind[] {ModuleKind.O_PROJ}, fuse),
-                    projection(l, mlpIn, fuse), projection(l, new ModuleKind[] {ModuleKind.DOWN_PROJ}, fuse), keys);
+                    norm(Norm.Q, l), norm(Norm.K, l), projection(l, attnIn, fuse),
+                    projection(l, new ModuleKind[] {ModuleKind.O_PROJ}, fuse), projection(l, mlpIn, fuse),
+                    projection(l, new ModuleKind[] {ModuleKind.DOWN_PROJ}, fuse), keys);
         }
         this.bank = new LoraBank(config, manager, dataType);
         this.rope = new Rope(config, firstLayer(false), manager);
@@ -132,7 +136,7 @@ public final class Decoder implements AutoCloseable {
                 || !java.util.Objects.equals(config.ropeScaling(sliding), config.ropeScaling(firstLayer(false)))
                 ? new Rope(config, sliding, manager) : null;
         this.kernelLayers = kernelLayers();
-        this.finalNormValues = kernelLayers == null ? null : finalNorm.toFloatArray();
+        this.finalNormValues = kernelLayers == null ? null : normValues(finalNorm);
         if (kernelLayers != null) {
             FewRowMatmul.warmUpInBackground();
         }
@@ -721,7 +725,8 @@ public final class Decoder implements AutoCloseable {
         for (int b = 0; b < rows; b++) {
             for (int i = 0; i < tokens; i++) {
                 for (int j = 0; j < total; j++) {
-                    boolean ok = j <= past + i && (window == 0 || j > past + i - window) && (keyMask == null || keyMask[b * total + j] != 0);
+                    boolean inWindow = window == 0 || j > past + i - window;
+                    boolean ok = j <= past + i && inWindow && (keyMask == null || keyMask[b * total + j] != 0);
                     bias[(b * tokens + i) * total + j] = ok ? 0 : MASKED;
                 }
             }

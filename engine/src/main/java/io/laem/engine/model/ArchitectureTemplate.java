@@ -64,16 +64,17 @@ public record ArchitectureTemplate(String family, List<String> modelTypes, List<
     }
 
     /**
-     * @param scaleField config field whose {@code value^-0.5} scales q k^T instead of {@code head_dim^-0.5}, or null
+     * @param scaleField config field whose {@code value^-0.5} scales q k^T instead of {@code head_dim^-0.5}, or null;
+     *     {@code defaultScale} its value when config.json has none
      * @param softcapField config field of the attention logit soft-cap {@code c tanh(s / c)}, or null
      * @param finalSoftcapField config field of the LM head's logit soft-cap, or null
      * @param sliding which layers are sliding-window layers, {@code defaultWindow} the window when config.json has none
      *     (0: none), {@code defaultPattern} the default of sliding_window_pattern
      * @param localRopeThetaField config field of the RoPE base of sliding layers (Gemma 3), or null: one RoPE for all
      */
-    public record Attention(String scaleField, String softcapField, String finalSoftcapField, SlidingLayers sliding,
+    public record Attention(String scaleField, double defaultScale, String softcapField, String finalSoftcapField, SlidingLayers sliding,
                             int defaultWindow, int defaultPattern, String localRopeThetaField) {
-        static final Attention PLAIN = new Attention(null, null, null, SlidingLayers.NONE, 0, 0, null);
+        static final Attention PLAIN = new Attention(null, 0, null, null, SlidingLayers.NONE, 0, 0, null);
     }
 
     private static final List<ModuleKind> SEPARATE = List.of(ModuleKind.Q_PROJ, ModuleKind.K_PROJ, ModuleKind.V_PROJ, ModuleKind.O_PROJ,
@@ -85,23 +86,26 @@ public record ArchitectureTemplate(String family, List<String> modelTypes, List<
     private static final Map<Norm, String> GEMMA2_NORMS = norms(Norm.INPUT, "input_layernorm", Norm.POST_ATTENTION,
             "post_attention_layernorm", Norm.PRE_MLP, "pre_feedforward_layernorm", Norm.POST_MLP, "post_feedforward_layernorm");
 
+    private static final Attention QWEN_WINDOW = new Attention(null, 0, null, null, SlidingLayers.FROM_MAX_WINDOW_LAYERS, 4096, 0, null);
+
     private static final List<ArchitectureTemplate> ALL = List.of(
             llamaLike("llama", Bias.ATTENTION_BIAS_FIELD, LLAMA_NORMS, Attention.PLAIN),
-            llamaLike("mistral", Bias.NONE, LLAMA_NORMS, new Attention(null, null, null, SlidingLayers.ALL, 4096, 0, null)),
-            llamaLike("qwen2", Bias.QKV, LLAMA_NORMS,
-                    new Attention(null, null, null, SlidingLayers.FROM_MAX_WINDOW_LAYERS, 4096, 0, null)),
+            llamaLike("mistral", Bias.NONE, LLAMA_NORMS, new Attention(null, 0, null, null, SlidingLayers.ALL, 4096, 0, null)),
+            llamaLike("qwen2", Bias.QKV, LLAMA_NORMS, QWEN_WINDOW),
             llamaLike("qwen3", Bias.ATTENTION_BIAS_FIELD, with(LLAMA_NORMS, Norm.Q, "self_attn.q_norm", Norm.K, "self_attn.k_norm"),
-                    new Attention(null, null, null, SlidingLayers.FROM_MAX_WINDOW_LAYERS, 4096, 0, null)),
-            new ArchitectureTemplate("phi3", List.of("phi3"), FUSED, LLAMA_NORMS, false, "hidden_act", Activation.SILU, Bias.NONE, false,
-                    false, new Attention(null, null, null, SlidingLayers.ALL, 0, 0, null)),
-            new ArchitectureTemplate("gemma2", List.of("gemma2"), SEPARATE, GEMMA2_NORMS, true, "hidden_activation", Activation.GELU_TANH,
-                    Bias.ATTENTION_BIAS_FIELD, true, true, new Attention("query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping",
-                    SlidingLayers.PATTERN, 4096, 2, null)),
+                    QWEN_WINDOW),
+            new ArchitectureTemplate("phi3", List.of("phi3"), FUSED, LLAMA_NORMS, false, "hidden_act", Activation.SILU, Bias.NONE,
+                    false, false, new Attention(null, 0, null, null, SlidingLayers.ALL, 0, 0, null)),
+            new ArchitectureTemplate("gemma2", List.of("gemma2"), SEPARATE, GEMMA2_NORMS, true, "hidden_activation",
+                    Activation.GELU_TANH, Bias.ATTENTION_BIAS_FIELD, true, true,
+                    new Attention("query_pre_attn_scalar", 256, "attn_logit_softcapping", "final_logit_softcapping",
+                            SlidingLayers.PATTERN, 4096, 2, null)),
             // HF's Gemma 3 attention does not pass attn_logit_softcapping on: only the final soft-cap applies
             new ArchitectureTemplate("gemma3", List.of("gemma3_text"), SEPARATE,
                     with(GEMMA2_NORMS, Norm.Q, "self_attn.q_norm", Norm.K, "self_attn.k_norm"), true, "hidden_activation",
-                    Activation.GELU_TANH, Bias.ATTENTION_BIAS_FIELD, true, true, new Attention("query_pre_attn_scalar", null, "final_logit_softcapping",
-                    SlidingLayers.PATTERN, 4096, 6, "rope_local_base_freq")));
+                    Activation.GELU_TANH, Bias.ATTENTION_BIAS_FIELD, true, true,
+                    new Attention("query_pre_attn_scalar", 256, null, "final_logit_softcapping", SlidingLayers.PATTERN, 4096, 6,
+                            "rope_local_base_freq")));
 
     private static final Pattern MODULE = Pattern.compile("(?:.*\\.)?layers\\.(\\d+)\\.(self_attn|mlp)\\.("
             + Arrays.stream(ModuleKind.values()).map(ModuleKind::peftName).collect(Collectors.joining("|")) + ")$");

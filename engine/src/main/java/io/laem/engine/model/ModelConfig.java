@@ -102,7 +102,7 @@ public record ModelConfig(
         ArchitectureTemplate.Attention a = t.attention();
         Activation act = Activation.of(file, t.activationField(), n.path(t.activationField()).isTextual()
                 ? n.get(t.activationField()).asText() : t.defaultActivation().hfName());
-        double scaleBase = a.scaleField() != null && n.path(a.scaleField()).isNumber() ? n.get(a.scaleField()).asDouble() : headDim;
+        double scaleBase = a.scaleField() == null ? headDim : n.path(a.scaleField()).asDouble(a.defaultScale());
         if (!(scaleBase > 0)) {
             throw new LaemException(file + ": field '" + a.scaleField() + "' must be positive, got " + n.get(a.scaleField()));
         }

@@ -85,8 +85,9 @@ public final class SyntheticModels {
         double normCentre = t.normPlusOne() ? 0 : 1;
         for (int l = 0; l < s.numLayers(); l++) {
             for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
-                int n = norm.perHead() ? s.headDim() : s.hiddenSize();
-                w.add(t.norm(norm, l), dt, new long[] {n}, near(rnd, n, normCentre));
+                if (!norm.perHead()) {
+                    w.add(t.norm(norm, l), dt, new long[] {s.hiddenSize()}, near(rnd, s.hiddenSize(), normCentre));
+                }
             }
             for (ModuleKind k : cfg.modules()) {
                 ModuleKey key = new ModuleKey(l, k);
@@ -95,6 +96,12 @@ public final class SyntheticModels {
                 w.add(t.weight(key), dt, new long[] {out, in}, normal(rnd, out * in, 0.02));
                 if (cfg.hasBias(k)) {
                     w.add(t.bias(key), dt, new long[] {out}, normal(rnd, out, 0.02));
+                }
+            }
+            // per-head (q/k) norms after the modules: the committed fixtures were drawn in this order
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                if (norm.perHead()) {
+                    w.add(t.norm(norm, l), dt, new long[] {s.headDim()}, near(rnd, s.headDim(), normCentre));
                 }
             }
         }

@@ -93,10 +93,11 @@ class DecodePathTest {
 
     /**
      * The decode kernel path (infer.cpu.FewRowMatmul) and the PyTorch path give the same logits, batch 1 and 8,
-     * with an adapter: llama, qwen2 (q/k/v biases), qwen3 (q/k norms).
+     * with an adapter: llama, qwen2 (q/k/v biases), qwen3 (q/k norms), mistral (sliding window), phi3 (fused modules),
+     * gemma2 (soft-caps, GeGLU, four norms), gemma3 (local RoPE, q/k norms).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen2", "qwen3"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3"})
     void decodeKernelEqualsPyTorch(String family) {
         try (Decoder d = DecoderGoldenTest.open(family); NDManager m = d.manager().newSubManager()) {
             d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));

@@ -17,11 +17,15 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The decoder's logits against the numpy reference of HF transformers + PEFT (golden/make_golden.py). */
+/**
+ * The decoder's logits against the numpy reference of HF transformers + PEFT (golden/make_golden.py), for
+ * every family (llama, qwen2, qwen3, mistral, phi3, gemma2, gemma3), base and with adapters: a full
+ * forward (PyTorch), and token by token through the KV cache on the decode kernel path and on PyTorch.
+ */
 class DecoderGoldenTest {
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        GoldenSupport.GOLDEN.get("cases").forEach(c -> out.add(Arguments.of(c.get("model").asText() + "/" + c.get("case").asText(), c)));
+        GoldenSupport.cases().forEach(c -> out.add(Arguments.of(c.get("model").asText() + "/" + c.get("case").asText(), c)));
         return out.stream();
     }
 
@@ -42,8 +46,40 @@ class DecoderGoldenTest {
         }
     }
 
+    /**
+     * One token per step through the cache (sliding windows as a slice of it): with the decode kernel every step
+     * runs in Java (FewRowMatmul), without it in PyTorch; both give the reference's logits at every position.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void decodeStepsOnBothPathsMatchReference(String name, JsonNode c) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.laem.engine.infer.cpu.FewRowMatmul.modulePresent(),
+                "the decode kernel needs --add-modules jdk.incubator.vector (surefire passes it)");
+        try (Decoder d = open(c.get("model").asText()); NDManager m = d.manager().newSubManager()) {
+            GoldenSupport.applyAdapters(d, c);
+            long[] ids = GoldenSupport.ids();
+            int v = d.config().vocabSize();
+            for (boolean kernel : new boolean[] {true, false}) {
+                System.setProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY, Boolean.toString(kernel));
+                float[] all = new float[ids.length * v];
+                try (KvCache cache = d.newCache()) {
+                    for (int t = 0; t < ids.length; t++) {
+                        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                            scope.suppressNotUsedWarning();
+                            float[] step = d.logits(d.hidden(m.create(new long[] {ids[t]}, new Shape(1, 1)), null, cache)).toFloatArray();
+                            System.arraycopy(step, 0, all, t * v, v);
+                        }
+                    }
+                } finally {
+                    System.clearProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY);
+                }
+                GoldenSupport.assertClose(name + (kernel ? " decode kernel" : " PyTorch steps"), c.get("logits"), all);
+            }
+        }
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "qwen3"})
+    @ValueSource(strings = {"llama", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3"})
     void zeroCoefficientsGiveExactlyTheBase(String family) {
         try (Decoder d = open(family); NDManager m = d.manager().newSubManager()) {
             long[] ids = GoldenSupport.ids();

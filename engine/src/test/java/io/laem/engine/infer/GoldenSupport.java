@@ -7,11 +7,21 @@ import io.laem.engine.io.Json;
 import io.laem.engine.lora.LoraAdapter;
 import java.nio.file.Path;
 
-/** Reading the golden file written by golden/make_golden.py, and comparing to it. */
+/** Reading the golden files written by golden/make_golden.py, and comparing to them. */
 final class GoldenSupport {
     static final Path FIXTURES = Path.of("src/test/resources/fixtures");
     static final JsonNode GOLDEN = Json.readTree(Path.of("src/test/resources/golden/infer_golden.json"));
+    /** The architecture families' cases (mistral, phi3, gemma2, gemma3), same ids and case names. */
+    static final JsonNode FAMILIES = Json.readTree(Path.of("src/test/resources/golden/families_golden.json"));
     static final double TOLERANCE = 1e-4;
+
+    /** Every case of both files. */
+    static java.util.List<JsonNode> cases() {
+        java.util.List<JsonNode> all = new java.util.ArrayList<>();
+        GOLDEN.get("cases").forEach(all::add);
+        FAMILIES.get("cases").forEach(all::add);
+        return all;
+    }
 
     private GoldenSupport() {}
 
