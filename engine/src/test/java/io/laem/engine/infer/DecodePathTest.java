@@ -55,10 +55,15 @@ class DecodePathTest {
         }
     }
 
-    /** A cache that starts at 2 positions and grows while decoding gives the full sequence's logits, batch 2. */
-    @Test
-    void growingCacheGivesTheFullSequenceLogits() {
-        try (Decoder d = DecoderGoldenTest.open("qwen2"); NDManager m = d.manager().newSubManager();
+    /**
+     * A cache that starts at 2 positions and grows while decoding gives the full sequence's logits, batch 2; past
+     * the sliding window (4-5 keys in the mistral, phi3 and gemma fixtures) a step's window is a slice of the cache
+     * where the full forward masks it.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "mistral", "phi3", "gemma2", "gemma3"})
+    void growingCacheGivesTheFullSequenceLogits(String family) {
+        try (Decoder d = DecoderGoldenTest.open(family); NDManager m = d.manager().newSubManager();
              KvCache cache = new KvCache(d.manager(), d.config().numLayers(), 2)) {
             d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 3));
             d.bank().setAll("a", 1);
