@@ -52,9 +52,10 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new LaemException("--max-tokens must be at least 1, got " + maxTokens);
         }
+        Generator.Options options = new Generator.Options(maxTokens, temperature, topP, topK, seed, stops);
         try (InferenceModel m = model.open()) {
             long[] ids = chat ? m.tokenizer().encodeChat(List.of(new ChatTemplate.Message("user", prompt))) : m.tokenizer().encode(prompt);
-            stream(m, ids, new Generator.Options(maxTokens, temperature, topP, topK, seed, stops), out);
+            stream(m, ids, options, out);
         }
         return 0;
     }

@@ -2,7 +2,6 @@ package io.laem.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.SafetensorsWriter;
 import io.laem.engine.lora.LoraAdapter;
@@ -60,12 +59,11 @@ class FamilyErrorsTest {
     void aTensorOnAModuleNoTemplateKnowsIsNamed(@TempDir Path dir) throws Exception {
         Path adapter = dir.resolve("neox-adapter");
         String module = "base_model.model.model.layers.0.self_attn.query_key_value";
-        AtomicFiles.writeDirectory(adapter, tmp -> {
-            Files.writeString(tmp.resolve(LoraConfig.FILE), "{\"peft_type\": \"LORA\", \"r\": 2, \"lora_alpha\": 4, "
-                    + "\"target_modules\": [\"query_key_value\"]}");
-            new SafetensorsWriter().add(module + ".lora_A.weight", DType.F32, new long[] {2, 32}, new float[64])
-                    .add(module + ".lora_B.weight", DType.F32, new long[] {96, 2}, new float[192]).write(tmp.resolve(LoraAdapter.WEIGHTS));
-        });
+        Files.createDirectories(adapter);
+        Files.writeString(adapter.resolve(LoraConfig.FILE), "{\"peft_type\": \"LORA\", \"r\": 2, \"lora_alpha\": 4, "
+                + "\"target_modules\": [\"query_key_value\"]}");
+        new SafetensorsWriter().add(module + ".lora_A.weight", DType.F32, new long[] {2, 32}, new float[64])
+                .add(module + ".lora_B.weight", DType.F32, new long[] {96, 2}, new float[192]).write(adapter.resolve(LoraAdapter.WEIGHTS));
         assertEquals("laem: " + adapter.resolve(LoraAdapter.WEIGHTS) + ": tensor '" + module + ".lora_A.weight' is not on a module any "
                 + "supported family has (q_proj/k_proj/v_proj/o_proj/gate_proj/up_proj/down_proj/qkv_proj/gate_up_proj of a decoder layer)",
                 oneLineError(MergeCommandTest.laem("analyze", "--base", FIXTURES.resolve("llama").toString(), "--adapter",

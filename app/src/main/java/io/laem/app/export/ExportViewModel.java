@@ -4,6 +4,7 @@ import io.laem.app.core.Backend;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.DialogService;
 import io.laem.app.core.Workspace;
+import io.laem.engine.merge.MergeSummary;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,23 +37,25 @@ public final class ExportViewModel {
 
     public void exportAdapter(Path out, Consumer<Path> done) {
         var s = workspace.snapshot();
-        tasks.run("Exporting adapter", p -> {
-            backend.exportAdapter(s, out, p);
-            return out;
-        }, o -> {
-            dialogs.showInfo("Export", "Merged adapter written to " + o);
-            done.accept(o);
+        tasks.run("Exporting adapter", p -> backend.exportAdapter(s, out, p), summary -> {
+            dialogs.showInfo("Export", "Merged adapter written to " + out + "\n" + kept(summary));
+            done.accept(out);
         });
     }
 
     public void exportFullModel() {
         dialogs.saveFile("Export merged full model (HF folder)", "merged-model").ifPresent(out -> {
             var s = workspace.snapshot();
-            tasks.run("Exporting model", p -> {
-                backend.exportFullModel(s, out, p);
-                return out;
-            }, o -> dialogs.showInfo("Export", "Merged model written to " + o));
+            tasks.run("Exporting model", p -> backend.exportFullModel(s, out, p),
+                    summary -> dialogs.showInfo("Export", "Merged model written to " + out + "\n" + kept(summary)));
         });
+    }
+
+    /** What the merge kept of the recipe's formula (plan and output), and the engine's warning when it lost more than 1%. */
+    static String kept(MergeSummary s) {
+        String line = String.format(java.util.Locale.ROOT, "Retained energy: min %.4f over modules (plan %.4f, output %.4f)",
+                s.minRetainedEnergy(), s.minPlanEnergy(), s.minOutputEnergy());
+        return s.warning().map(w -> line + "\n" + w).orElse(line);
     }
 
     public void exportReport() {

@@ -21,6 +21,7 @@ import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import io.laem.engine.infer.LoraBank;
 import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.SafetensorsFile;
 import io.laem.engine.io.SafetensorsWriter;
@@ -78,8 +79,15 @@ public final class DemoKitBuilder {
     }
 
     public Result build(Path out) {
+        return build(OutputTarget.folder(out));
+    }
+
+    /** Builds the kit into a staged folder and moves it into place (see {@link OutputTarget}). */
+    public Result build(OutputTarget out) {
+        out = out.protecting(reuseBase);
+        out.check();
         Result[] result = new Result[1];
-        AtomicFiles.writeDirectory(out, tmp -> result[0] = buildInto(tmp));
+        out.write(tmp -> result[0] = buildInto(tmp));
         return result[0];
     }
 

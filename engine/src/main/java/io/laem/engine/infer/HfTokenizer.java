@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ public final class HfTokenizer implements AutoCloseable {
     private final Set<Long> eosIds;
     private final Long padId;
     private final ChatTemplate chatTemplate;
+    private Long bosIdFromConfig;
 
     private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, Map<String, Long> vocab, String bos, String eos, Set<Long> eosIds,
                         Long padId, ChatTemplate chatTemplate) {
@@ -44,16 +46,40 @@ public final class HfTokenizer implements AutoCloseable {
         this.chatTemplate = chatTemplate;
     }
 
-    /** The tokenizer of a model folder; eos ids are the config's plus tokenizer_config's eos token. */
+    /** The special-token fields of tokenizer_config.json that transformers passes to chat templates. */
+    private static final List<String> SPECIAL_KEYS = List.of("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
+            "mask_token");
+
+    /**
+     * The tokenizer of a model folder. End-of-sequence ids are tokenizer_config.json's eos_token plus every
+     * {@code eos_token_id} (a number or a list) of config.json and generation_config.json: chat models stop
+     * on an end-of-turn token their config lists beside the end-of-text one.
+     */
     public static HfTokenizer load(HfModel model) {
         Path tj = model.tokenizerJson().orElseThrow(() -> new LaemException(model.dir() + ": no tokenizer.json"));
         HfTokenizer t = load(tj, model.tokenizerConfigJson().orElse(null));
         model.config().eosTokenIds().forEach(id -> t.eosIds.add((long) id));
+        Path gen = model.dir().resolve("generation_config.json");
+        if (Files.isRegularFile(gen)) {
+            JsonNode e = Json.readTree(gen).get("eos_token_id");
+            if (e != null && e.isArray()) {
+                e.forEach(x -> t.eosIds.add(x.asLong()));
+            } else if (e != null && e.isIntegralNumber()) {
+                t.eosIds.add(e.asLong());
+            }
+        }
+        if (t.bosToken == null && model.config().bosTokenId() != null) {
+            t.bosIdFromConfig = (long) model.config().bosTokenId();
+        }
         return t;
     }
 
     public static HfTokenizer load(Path tokenizerJson, Path tokenizerConfigJson) {
         JsonNode tree = Json.readTree(tokenizerJson);
+        if (!tree.isObject()) {
+            throw new LaemException(tokenizerJson + ": a tokenizer.json is a JSON object");
+        }
+        checkPostProcessor(tokenizerJson, tree.get("post_processor"));
         Map<String, Long> vocab = new HashMap<>();
         tree.path("model").path("vocab").properties().forEach(e -> {
             if (e.getValue().isIntegralNumber()) {
@@ -61,36 +87,93 @@ public final class HfTokenizer implements AutoCloseable {
             }
         });
         tree.path("added_tokens").forEach(t -> vocab.put(t.path("content").asText(), t.path("id").asLong()));
-        String bos = null;
-        String eos = null;
-        String pad = null;
+        Map<String, String> special = new LinkedHashMap<>();
         ChatTemplate template = null;
         if (tokenizerConfigJson != null) {
             JsonNode c = Json.readTree(tokenizerConfigJson);
-            bos = tokenText(c.get("bos_token"));
-            eos = tokenText(c.get("eos_token"));
-            pad = tokenText(c.get("pad_token"));
+            for (String key : SPECIAL_KEYS) {
+                String text = tokenText(c.get(key));
+                if (text != null) {
+                    special.put(key, text);
+                }
+            }
             JsonNode ct = c.get("chat_template");
+            String where = tokenizerConfigJson + ": chat_template";
             if (ct != null && ct.isTextual()) {
-                template = new ChatTemplate(tokenizerConfigJson + ": chat_template", ct.asText());
+                template = new ChatTemplate(where, ct.asText(), special);
             } else if (ct != null && ct.isArray()) {
                 for (JsonNode named : ct) {
                     if (named.path("name").asText().equals("default")) {
-                        template = new ChatTemplate(tokenizerConfigJson + ": chat_template", named.path("template").asText());
+                        template = new ChatTemplate(where, named.path("template").asText(), special);
                     }
                 }
             }
         }
+        String eos = special.get("eos_token");
         Set<Long> eosIds = new LinkedHashSet<>();
         if (eos != null && vocab.containsKey(eos)) {
             eosIds.add(vocab.get(eos));
         }
+        String pad = special.get("pad_token");
         Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
         try {
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
-            return new HfTokenizer(tokenizerJson, hf, vocab, bos, eos, eosIds, pad == null ? null : vocab.get(pad), template);
+            return new HfTokenizer(tokenizerJson, hf, vocab, special.get("bos_token"), eos, eosIds, pad == null ? null : vocab.get(pad),
+                    template);
         } catch (IOException | RuntimeException e) {
             throw new LaemException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage());
+        }
+    }
+
+    /**
+     * tokenizers (Rust) reads a TemplateProcessing without the checks its builder makes and then
+     * panics on encode, which aborts the JVM, when a template names a special token the processor
+     * lacks, a single-sequence template uses $B, or a special token's ids and tokens differ in length.
+     * Those are refused here, naming the file.
+     */
+    private static void checkPostProcessor(Path file, JsonNode pp) {
+        if (pp == null || pp.isNull()) {
+            return;
+        }
+        String type = pp.path("type").asText("");
+        if (type.equals("Sequence")) {
+            for (JsonNode p : pp.path("processors")) {
+                checkPostProcessor(file, p);
+            }
+            return;
+        }
+        if (!type.equals("TemplateProcessing")) {
+            return;
+        }
+        JsonNode special = pp.path("special_tokens");
+        if (!special.isObject()) {
+            throw new LaemException(file + ": field 'post_processor.special_tokens' must be an object");
+        }
+        for (var e : special.properties()) {
+            JsonNode ids = e.getValue().path("ids");
+            JsonNode tokens = e.getValue().path("tokens");
+            if (!ids.isArray() || !tokens.isArray() || ids.size() != tokens.size()) {
+                throw new LaemException(file + ": post_processor special token '" + e.getKey() + "' needs as many 'ids' as 'tokens'");
+            }
+        }
+        for (String which : List.of("single", "pair")) {
+            JsonNode template = pp.get(which);
+            if (template == null || template.isNull()) {
+                continue;
+            }
+            if (!template.isArray()) {
+                throw new LaemException(file + ": field 'post_processor." + which + "' must be a list");
+            }
+            for (JsonNode piece : template) {
+                JsonNode tok = piece.path("SpecialToken");
+                if (tok.isObject() && !special.has(tok.path("id").asText(""))) {
+                    throw new LaemException(file + ": post_processor." + which + " names special token " + tok.path("id")
+                            + ", which post_processor.special_tokens lacks");
+                }
+                if (which.equals("single") && piece.path("Sequence").path("id").asText("A").equals("B")) {
+                    throw new LaemException(file + ": post_processor.single uses sequence B (a single sequence has only A)");
+                }
+            }
         }
     }
 
@@ -140,13 +223,27 @@ public final class HfTokenizer implements AutoCloseable {
         return Optional.ofNullable(chatTemplate);
     }
 
+    /** The bos token's id: tokenizer_config.json's bos_token, else config.json's bos_token_id. */
+    public Optional<Long> bosId() {
+        return bosToken != null && vocab.containsKey(bosToken) ? Optional.of(vocab.get(bosToken)) : Optional.ofNullable(bosIdFromConfig);
+    }
+
+    /** What goes to the model for a conversation: the rendered template and its token ids. */
+    public record ChatPrompt(String text, long[] ids) {}
+
     /**
-     * The prompt for a conversation through the chat template (with the generation prompt), encoded
-     * without adding special tokens again: the template writes them itself.
+     * The prompt for a conversation through the chat template, with the generation prompt, encoded without
+     * adding special tokens again as transformers does: the template writes bos itself where the model
+     * wants it, so Llama 3's post-processor bos would be a second one.
      */
-    public long[] encodeChat(List<ChatTemplate.Message> messages) {
+    public ChatPrompt chatPrompt(List<ChatTemplate.Message> messages, Map<String, ?> options) {
         ChatTemplate t = chatTemplate().orElseThrow(() -> new LaemException(file.getParent() + ": no chat_template in tokenizer_config.json"));
-        return encode(t.render(messages, true, bosToken, eosToken), false);
+        String text = t.render(messages, true, options);
+        return new ChatPrompt(text, encode(text, false));
+    }
+
+    public long[] encodeChat(List<ChatTemplate.Message> messages) {
+        return chatPrompt(messages, Map.of()).ids();
     }
 
     public Path file() {

@@ -131,7 +131,7 @@ public final class MergeBenchmark {
      * (through a 1 MiB direct buffer, into a temporary folder that is then moved); nothing checked or computed.
      */
     private static MergeSummary copyOnly(List<Path> files, Path out) {
-        AtomicFiles.writeDirectory(out, tmp -> {
+        io.laem.engine.io.OutputTarget.folder(out).write(tmp -> {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
             java.lang.foreign.MemorySegment bufSeg = java.lang.foreign.MemorySegment.ofBuffer(buf);
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp.resolve(io.laem.engine.lora.LoraAdapter.WEIGHTS),
@@ -156,7 +156,7 @@ public final class MergeBenchmark {
 
     /** Writing alone: {@code size} bytes (zeros) into a new file as {@link #copyOnly} writes them, nothing read. */
     private static MergeSummary writeOnly(Path out, long size) {
-        AtomicFiles.writeDirectory(out, tmp -> {
+        io.laem.engine.io.OutputTarget.folder(out).write(tmp -> {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp.resolve(io.laem.engine.lora.LoraAdapter.WEIGHTS),
                     java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
