@@ -167,6 +167,31 @@ class OutputSafetyCommandTest {
         assertEquals(List.of("mine", "work"), names(tmp));
     }
 
+    /**
+     * A folder that cannot be created is one line naming the user's output and the cause. As root
+     * (as these tests may run) permissions do not stop a write: there sysfs, which refuses new entries,
+     * stands in for a read-only parent folder.
+     */
+    @Test
+    void fileSystemErrorsNameTheOutputAndTheCause() throws IOException {
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        Path underFile = file.resolve("out");
+        assertOneLineRefusal(merge(underFile), underFile + ": cannot write: a parent is not a folder (" + file + ")");
+        boolean root = "root".equals(System.getProperty("user.name"));
+        Path parent = root ? Path.of("/sys") : Files.createDirectory(tmp.resolve("read-only"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(!root || Files.isDirectory(Path.of("/sys/kernel")), "no sysfs");
+        Path denied = parent.resolve("laem-merged");
+        try {
+            if (!root) {
+                assertTrue(parent.toFile().setWritable(false, false));
+            }
+            assertOneLineRefusal(merge(denied), denied + ": cannot write: " + (root ? "operation not permitted" : "permission denied"));
+        } finally {
+            parent.toFile().setWritable(true, false);
+        }
+        assertEquals("x", Files.readString(file));
+    }
+
     private CliRun merge(Path out, String... more) {
         return CliRun.laem(concat(new String[] {"merge", recipe.toString(), "--out", out.toString()}, more));
     }

@@ -12,6 +12,7 @@ import io.laem.engine.infer.Scorer.Example;
 import io.laem.engine.eval.TokenBatch;
 import io.laem.engine.infer.CharTokenizer;
 import io.laem.engine.infer.Decoder;
+import io.laem.engine.infer.Djl;
 import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.merge.recipe.Recipe;
@@ -94,7 +95,7 @@ public final class DemoKitBuilder {
     private Result buildInto(Path kit) {
         // a fixed intra-op thread count: reductions split the same way on every run
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-        ai.djl.engine.Engine.getEngine("PyTorch");
+        Djl.pytorch();
         JniUtils.setNumThreads(s.threads());
         Map<DemoTask, DemoData.Splits> data = new EnumMap<>(DemoTask.class);
         for (DemoTask t : DemoTask.values()) {
@@ -112,7 +113,7 @@ public final class DemoKitBuilder {
         log("data written; base model " + parameterCount(s.model()) + " parameters");
 
         Map<String, EvalReport> rows = new LinkedHashMap<>();
-        try (NDManager nd = NDManager.newBaseManager("PyTorch");
+        try (NDManager nd = Djl.newManager();
              HfTokenizer tok = HfTokenizer.load(baseDir.resolve("tokenizer.json"), baseDir.resolve("tokenizer_config.json"))) {
             Map<String, NDArray> params = initialWeights(nd, cfg, new SplittableRandom(seed));
             try (Decoder decoder = Decoder.fromArrays(cfg, nd, params)) {

@@ -2,6 +2,8 @@ package io.laem.engine.infer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.laem.engine.LaemException;
 import io.laem.engine.io.Json;
@@ -33,6 +35,9 @@ public final class HfTokenizer implements AutoCloseable {
     private final Long padId;
     private final ChatTemplate chatTemplate;
     private Long bosIdFromConfig;
+    /** Non-null where tokenizer_config.json, not tokenizer.json's post-processor, decides bos/eos. */
+    private Boolean addBos;
+    private Boolean addEos;
 
     private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, Map<String, Long> vocab, String bos, String eos, Set<Long> eosIds,
                         Long padId, ChatTemplate chatTemplate) {
@@ -75,22 +80,17 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     public static HfTokenizer load(Path tokenizerJson, Path tokenizerConfigJson) {
-        JsonNode tree = Json.readTree(tokenizerJson);
-        if (!tree.isObject()) {
-            throw new LaemException(tokenizerJson + ": a tokenizer.json is a JSON object");
-        }
-        checkPostProcessor(tokenizerJson, tree.get("post_processor"));
-        Map<String, Long> vocab = new HashMap<>();
-        tree.path("model").path("vocab").properties().forEach(e -> {
-            if (e.getValue().isIntegralNumber()) {
-                vocab.put(e.getKey(), e.getValue().asLong());
-            }
-        });
-        tree.path("added_tokens").forEach(t -> vocab.put(t.path("content").asText(), t.path("id").asLong()));
+        Map<String, Long> vocab = readVocab(tokenizerJson);
         Map<String, String> special = new LinkedHashMap<>();
         ChatTemplate template = null;
+        Boolean addBos = null;
+        Boolean addEos = null;
+        String tokenizerClass = "";
         if (tokenizerConfigJson != null) {
             JsonNode c = Json.readTree(tokenizerConfigJson);
+            addBos = c.path("add_bos_token").isBoolean() ? c.get("add_bos_token").asBoolean() : null;
+            addEos = c.path("add_eos_token").isBoolean() ? c.get("add_eos_token").asBoolean() : null;
+            tokenizerClass = c.path("tokenizer_class").asText("");
             for (String key : SPECIAL_KEYS) {
                 String text = tokenText(c.get(key));
                 if (text != null) {
@@ -117,9 +117,17 @@ public final class HfTokenizer implements AutoCloseable {
         String pad = special.get("pad_token");
         Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
         try {
+            Djl.offlineUnlessOptedIn(); // the tokenizer calls home too
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
-            return new HfTokenizer(tokenizerJson, hf, vocab, special.get("bos_token"), eos, eosIds, pad == null ? null : vocab.get(pad),
+            HfTokenizer t = new HfTokenizer(tokenizerJson, hf, vocab, special.get("bos_token"), eos, eosIds, pad == null ? null : vocab.get(pad),
                     template);
+            // transformers rebuilds the post-processor of Llama and Gemma tokenizers from add_bos_token /
+            // add_eos_token (defaults true / false), whatever tokenizer.json says (DeepSeek-V3's adds nothing)
+            if (tokenizerClass.matches("(Llama|CodeLlama|Gemma)Tokenizer(Fast)?")) {
+                t.addBos = addBos == null || addBos;
+                t.addEos = addEos != null && addEos;
+            }
+            return t;
         } catch (IOException | RuntimeException e) {
             throw new LaemException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage());
         }
@@ -177,6 +185,63 @@ public final class HfTokenizer implements AutoCloseable {
         }
     }
 
+    /**
+     * Token text to id: the model's vocab (an object for BPE/WordPiece, a list of [piece, score] for
+     * Unigram) and the added tokens, read by streaming so the merges are skipped, not built as a tree.
+     */
+    private static Map<String, Long> readVocab(Path tokenizerJson) {
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw new LaemException(tokenizerJson + ": file not found");
+        }
+        Map<String, Long> vocab = new HashMap<>();
+        try (JsonParser p = Json.JSON.getFactory().createParser(tokenizerJson.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new LaemException(tokenizerJson + ": not a tokenizer.json (no top-level object)");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if (field.equals("added_tokens") && p.currentToken() == JsonToken.START_ARRAY) {
+                    JsonNode added = Json.JSON.readTree(p);
+                    added.forEach(t -> vocab.put(t.path("content").asText(), t.path("id").asLong()));
+                } else if (field.equals("post_processor")) {
+                    checkPostProcessor(tokenizerJson, Json.JSON.readTree(p));
+                } else if (field.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String mf = p.currentName();
+                        JsonToken v = p.nextToken();
+                        if (mf.equals("vocab") && v == JsonToken.START_OBJECT) {
+                            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                                String piece = p.currentName();
+                                if (p.nextToken() == JsonToken.VALUE_NUMBER_INT) {
+                                    vocab.putIfAbsent(piece, p.getLongValue());
+                                } else {
+                                    p.skipChildren();
+                                }
+                            }
+                        } else if (mf.equals("vocab") && v == JsonToken.START_ARRAY) {
+                            long id = 0;
+                            while (p.nextToken() == JsonToken.START_ARRAY) {
+                                p.nextToken();
+                                vocab.putIfAbsent(p.getText(), id++);
+                                while (p.nextToken() != JsonToken.END_ARRAY) {
+                                    p.skipChildren();
+                                }
+                            }
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            throw new LaemException(tokenizerJson + ": invalid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        return vocab;
+    }
+
     private static String tokenText(JsonNode n) {
         if (n == null || n.isNull()) {
             return null;
@@ -190,6 +255,20 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     public long[] encode(String text, boolean addSpecialTokens) {
+        if (addSpecialTokens && addBos != null) {
+            long[] body = tokenizer.encode(text, false, false).getIds();
+            Long bos = addBos ? bosId().orElse(null) : null;
+            Long eos = addEos && eosToken != null ? vocab.get(eosToken) : null;
+            long[] ids = new long[body.length + (bos != null ? 1 : 0) + (eos != null ? 1 : 0)];
+            System.arraycopy(body, 0, ids, bos != null ? 1 : 0, body.length);
+            if (bos != null) {
+                ids[0] = bos;
+            }
+            if (eos != null) {
+                ids[ids.length - 1] = eos;
+            }
+            return ids;
+        }
         Encoding e = tokenizer.encode(text, addSpecialTokens, false);
         return e.getIds();
     }
@@ -228,18 +307,34 @@ public final class HfTokenizer implements AutoCloseable {
         return bosToken != null && vocab.containsKey(bosToken) ? Optional.of(vocab.get(bosToken)) : Optional.ofNullable(bosIdFromConfig);
     }
 
-    /** What goes to the model for a conversation: the rendered template and its token ids. */
-    public record ChatPrompt(String text, long[] ids) {}
+    /** What goes to the model: the prompt text (with {@code chat}, the rendered template) and its token ids. */
+    public record Prompt(String text, long[] ids, boolean chat) {
+        /** The text between markers, then the ids (special tokens included), as --show-prompt prints it. */
+        public String show() {
+            StringBuilder b = new StringBuilder();
+            b.append("--- prompt").append(chat ? " (chat template)" : "").append(", ").append(ids.length).append(" tokens ---\n");
+            b.append(text).append("\n--- token ids ---\n");
+            for (int i = 0; i < ids.length; i++) {
+                b.append(i > 0 ? " " : "").append(ids[i]);
+            }
+            return b.append("\n--- end of prompt ---\n").toString();
+        }
+    }
+
+    /** A plain prompt, encoded with the special tokens the post-processor adds (e.g. bos). */
+    public Prompt prompt(String text) {
+        return new Prompt(text, encode(text), false);
+    }
 
     /**
      * The prompt for a conversation through the chat template, with the generation prompt, encoded without
      * adding special tokens again as transformers does: the template writes bos itself where the model
      * wants it, so Llama 3's post-processor bos would be a second one.
      */
-    public ChatPrompt chatPrompt(List<ChatTemplate.Message> messages, Map<String, ?> options) {
+    public Prompt chatPrompt(List<ChatTemplate.Message> messages, Map<String, ?> options) {
         ChatTemplate t = chatTemplate().orElseThrow(() -> new LaemException(file.getParent() + ": no chat_template in tokenizer_config.json"));
         String text = t.render(messages, true, options);
-        return new ChatPrompt(text, encode(text, false));
+        return new Prompt(text, encode(text, false), true);
     }
 
     public long[] encodeChat(List<ChatTemplate.Message> messages) {

@@ -56,6 +56,7 @@ public final class MergeBenchmark {
     public static Result run(ModelSpec spec, int adapters, int rank, double density, java.util.Set<String> cases, int warmups,
                              Consumer<String> log, Consumer<Case> done) throws IOException {
         Path dir = Files.createTempDirectory("laem-bench-merge");
+        io.laem.engine.io.InFlight.add(dir); // Ctrl-C removes the benchmark's models too
         try {
             Path base = dir.resolve("base");
             Files.createDirectories(base);
@@ -122,6 +123,7 @@ public final class MergeBenchmark {
                     cfg.numLayers(), modules, adapters, rank, bw, adapterBytes, results);
         } finally {
             AtomicFiles.deleteRecursively(dir);
+            io.laem.engine.io.InFlight.remove(dir);
         }
     }
 

@@ -141,7 +141,12 @@ public final class MergeWriter {
      */
     public static void writeFullModel(Path baseDir, MergedAdapter merged, Path outDir, ProgressListener progress,
                                       CancellationToken cancel) {
-        OutputTarget out = OutputTarget.folder(outDir).protecting(baseDir);
+        writeFullModel(baseDir, merged, OutputTarget.folder(outDir), progress, cancel);
+    }
+
+    /** As above, to a checked output target. */
+    public static void writeFullModel(Path baseDir, MergedAdapter merged, OutputTarget out, ProgressListener progress,
+                                      CancellationToken cancel) {
         try (OutputTransaction tx = new OutputTransaction()) {
             writeFullModel(tx, baseDir, merged, out, progress, cancel);
             tx.commit();

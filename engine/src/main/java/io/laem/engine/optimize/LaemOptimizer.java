@@ -104,7 +104,7 @@ public final class LaemOptimizer implements AutoCloseable {
      */
     private void pinThreads() {
         if (settings.threads() > 0) {
-            ai.djl.engine.Engine.getEngine("PyTorch");
+            io.laem.engine.infer.Djl.pytorch();
             ai.djl.pytorch.jni.JniUtils.setNumThreads(settings.threads());
         }
     }

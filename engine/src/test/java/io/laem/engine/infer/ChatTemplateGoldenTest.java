@@ -96,7 +96,7 @@ class ChatTemplateGoldenTest {
         if (golden.get("where").asText().equals("inline")) {
             source = golden.get("source").asText();
         } else {
-            source = Json.readTree(RealTokenizers.config(name)).get("chat_template").asText();
+            source = Json.readTree(io.laem.engine.fixtures.RealTokenizers.config(name)).get("chat_template").asText();
         }
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(source.getBytes(StandardCharsets.UTF_8)));
         assertEquals(golden.get("sha256").asText(), sha, name + ": the template is not the one the goldens were made from");

@@ -146,4 +146,23 @@ class TokenizerAndTemplateTest {
             assertEquals("user: hi\nassistant: ", t.decode(ids, true));
         }
     }
+
+    /** tokenizers' Rust code would panic on encode (aborting the JVM) for these templates: refused at load, naming the file. */
+    @Test
+    void templatesThatWouldAbortTheJvmAreRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String valid = java.nio.file.Files.readString(GoldenSupport.FIXTURES.resolve("llama/tokenizer.json"));
+        String[][] cases = {
+            {"{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\"", "{\"SpecialToken\": {\"id\": \"<x>\", \"type_id\": 0}}, {\"Sequence\"",
+                "names special token \"<x>\", which post_processor.special_tokens lacks"},
+            {"\"single\": [", "\"single\": [{\"Sequence\": {\"id\": \"B\", \"type_id\": 0}}, ", "post_processor.single uses sequence B"},
+            {"\"ids\": [1]", "\"ids\": [1, 2]", "special token '<s>' needs as many 'ids' as 'tokens'"}};
+        String compact = io.laem.engine.io.Json.JSON.readTree(valid).toString().replace(":", ": ").replace(",", ", ");
+        for (String[] c : cases) {
+            assertTrue(compact.contains(c[0]), c[0]);
+            java.nio.file.Path f = dir.resolve("tokenizer.json");
+            java.nio.file.Files.writeString(f, compact.replaceFirst(java.util.regex.Pattern.quote(c[0]), java.util.regex.Matcher.quoteReplacement(c[1])));
+            String msg = assertThrows(LaemException.class, () -> HfTokenizer.load(f, null)).getMessage();
+            assertTrue(msg.startsWith(f + ": ") && msg.contains(c[2]), msg);
+        }
+    }
 }

@@ -135,6 +135,72 @@ class RetainedEnergyReportTest {
         assertTrue(summary.warning().isEmpty());
     }
 
+    @Test
+    void consensusAtRankTwoIsMeasuredAgainstTheFormulaInThePlansSharedSubspace() {
+        // F = w_s S + (I - U U^T) sum_t w_t X_t, U spanning the plan's consensus module's output directions
+        Recipe r = recipe(Redundancy.Strategy.MAGNITUDE, 0.5, 2).withShared(new Shared(Shared.Mode.CONSENSUS, 2, null))
+                .withWeight(Recipe.SHARED, Schedule.constant(0.6));
+        MergePlan plan = MergePlanner.plan(r, ProgressListener.NONE, CancellationToken.NONE);
+        MergedAdapter merged = PlanMerger.merge(plan, r, ProgressListener.NONE, CancellationToken.NONE);
+        Map<ModuleKey, double[]> tasks = formula(r, false, WEIGHTS);
+        double min = 1;
+        for (var e : tasks.entrySet()) {
+            LoraModule s = plan.shared().get(e.getKey());
+            double[] f = e.getValue().clone();
+            int out = s.out();
+            int in = s.in();
+            for (double[] u : orthonormalColumns(s.b(), out, s.rank())) {
+                for (int i = 0; i < in; i++) {
+                    double dot = 0;
+                    for (int o = 0; o < out; o++) {
+                        dot += u[o] * f[o * in + i];
+                    }
+                    for (int o = 0; o < out; o++) {
+                        f[o * in + i] -= u[o] * dot;
+                    }
+                }
+            }
+            double[] sd = delta(s);
+            for (int i = 0; i < f.length; i++) {
+                f[i] += 0.6 * sd[i];
+            }
+            double kept = retained(f, delta(merged.modules().get(e.getKey())));
+            assertEquals(kept, merged.report().get(e.getKey()).retainedEnergy(), 1e-6, e.getKey().toString());
+            min = Math.min(min, kept);
+        }
+        assertTrue(min < 0.99, "rank 2 loses energy: " + min);
+    }
+
+    /** Gram-Schmidt on the columns of a row-major [rows, cols] matrix; null columns dropped. */
+    static List<double[]> orthonormalColumns(float[] m, int rows, int cols) {
+        List<double[]> basis = new ArrayList<>();
+        for (int j = 0; j < cols; j++) {
+            double[] v = new double[rows];
+            for (int o = 0; o < rows; o++) {
+                v[o] = m[o * cols + j];
+            }
+            for (int pass = 0; pass < 2; pass++) {
+                for (double[] u : basis) {
+                    double dot = 0;
+                    for (int o = 0; o < rows; o++) {
+                        dot += u[o] * v[o];
+                    }
+                    for (int o = 0; o < rows; o++) {
+                        v[o] -= dot * u[o];
+                    }
+                }
+            }
+            double n = Math.sqrt(Arrays.stream(v).map(x -> x * x).sum());
+            if (n > 1e-9) {
+                for (int o = 0; o < rows; o++) {
+                    v[o] /= n;
+                }
+                basis.add(v);
+            }
+        }
+        return basis;
+    }
+
     /** 1 - ||w - f||^2 / ||f||^2. */
     static double retained(double[] f, double[] w) {
         double err = 0;
