@@ -129,9 +129,10 @@ def lora_deltas(adapter_dir):
     return out
 
 
-def forward(model_dir, ids, adapters=()):
-    """Logits [T, vocab] for one unpadded sequence; adapters: (dir, per-layer weights) pairs."""
+def forward(model_dir, ids, adapters=(), config_changes=None):
+    """Logits [T, vocab] for one unpadded sequence; adapters: (dir, per-layer weights) pairs; config_changes: fields set over config.json."""
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    cfg.update(config_changes or {})
     W = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     mt = cfg["model_type"]
     gemma = mt in ("gemma2", "gemma3_text")
@@ -230,10 +231,10 @@ def char_tokenize(model_dir, text):
     return [bos] + [vocab.get(c, vocab["<unk>"]) for c in text]
 
 
-def nll(model_dir, prompt, completion, adapters=()):
+def nll(model_dir, prompt, completion, adapters=(), config_changes=None):
     p = char_tokenize(model_dir, prompt)
     full = char_tokenize(model_dir, prompt + completion)
-    logits = forward(model_dir, full, adapters)
+    logits = forward(model_dir, full, adapters, config_changes)
     m = logits.max(-1, keepdims=True)
     logp = logits - (m + np.log(np.exp(logits - m).sum(-1, keepdims=True)))
     total = -sum(logp[i - 1, full[i]] for i in range(len(p), len(full)))
@@ -244,10 +245,15 @@ IDS = [1, 5, 17, 33, 8, 60, 2, 44, 90, 12, 7]
 PAIRS = [("the cat", " sat."), ("2+2=", "4"), ("Hello", ", world!"), ("a", "bcdefghij")]
 
 
+# Qwen2 with use_sliding_window: the qwen2 fixture under these config.json changes (the test copies and edits it)
+QWEN2_SLIDING = {"use_sliding_window": True, "sliding_window": 3, "max_window_layers": 1}
+
+
 def cases(families, digits):
     out = {"ids": IDS, "cases": []}
     for family in families:
-        d = os.path.join(FIX, family)
+        changes = QWEN2_SLIDING if family == "qwen2_sliding" else None
+        d = os.path.join(FIX, "qwen2" if changes else family)
         layers = json.load(open(os.path.join(d, "config.json")))["num_hidden_layers"]
         cases = [
             ("base", []),
@@ -256,10 +262,10 @@ def cases(families, digits):
         ]
         for name, ads in cases:
             full = [(os.path.join(d, a), w) for a, w in ads]
-            logits = forward(d, IDS, full)
-            scores = [nll(d, p, c, full) for p, c in PAIRS]
+            logits = forward(d, IDS, full, changes)
+            scores = [nll(d, p, c, full, changes) for p, c in PAIRS]
             out["cases"].append({
-                "model": family, "case": name,
+                "model": family, "case": name, "fixture": os.path.basename(d), "config_changes": changes or {},
                 "adapters": [{"dir": a, "layer_weights": w} for a, w in ads],
                 "logits": [[float(f"{v:.{digits}g}") for v in row] for row in logits] if digits else np.round(logits, 10).tolist(),
                 "pairs": [{"prompt": p, "completion": c, "nll": s, "tokens": n} for (p, c), (s, n) in zip(PAIRS, scores)],
@@ -269,7 +275,7 @@ def cases(families, digits):
 
 def main():
     for path, families, digits in [(OUT, ["llama", "qwen2", "qwen3"], None),
-                                   (OUT_FAMILIES, ["mistral", "phi3", "gemma2", "gemma3"], 9)]:
+                                   (OUT_FAMILIES, ["mistral", "phi3", "gemma2", "gemma3", "qwen2_sliding"], 7)]:
         with open(path, "w") as f:
             json.dump(cases(families, digits), f)
         print("wrote", path)

@@ -54,6 +54,19 @@ class FamilyErrorsTest {
                 + "model family?", oneLineError(MergeCommandTest.laem("analyze", "--base", base.toString(), "--adapter", adapter.toString())));
     }
 
+    /** The live bank refuses the same mismatch when factors come from code rather than a checked folder. */
+    @Test
+    void theLiveBankRefusesModulesTheFamilyDoesNotHave() {
+        try (io.laem.engine.model.HfModel hf = io.laem.engine.model.HfModel.open(FIXTURES.resolve("phi3"));
+             io.laem.engine.infer.Decoder d = io.laem.engine.infer.Decoder.load(hf)) {
+            var modules = LoraAdapter.load(FIXTURES.resolve("llama/adapter_a")).modules().values();
+            io.laem.engine.LaemException e = org.junit.jupiter.api.Assertions.assertThrows(io.laem.engine.LaemException.class,
+                    () -> d.bank().add("llama-adapter", modules));
+            assertEquals("LoRA entry 'llama-adapter': module layers.0.q_proj is not a module of phi3 models (qkv_proj, o_proj, "
+                    + "gate_up_proj, down_proj): adapter for another model family?", e.getMessage());
+        }
+    }
+
     /** GPT-NeoX / Falcon name their fused attention query_key_value: no template knows it. */
     @Test
     void aTensorOnAModuleNoTemplateKnowsIsNamed(@TempDir Path dir) throws Exception {

@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The decoder's logits against the numpy reference of HF transformers + PEFT (golden/make_golden.py), for
- * every family (llama, qwen2, qwen3, mistral, phi3, gemma2, gemma3), base and with adapters: a full
+ * every family (llama, qwen2, qwen3, mistral, phi3, gemma2, gemma3; qwen2 with use_sliding_window), base and with
+ * adapters: a full
  * forward (PyTorch), and token by token through the KV cache on the decode kernel path and on PyTorch.
  */
 class DecoderGoldenTest {
@@ -38,7 +39,7 @@ class DecoderGoldenTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void logitsMatchReference(String name, JsonNode c) {
-        try (Decoder d = open(c.get("model").asText()); NDManager m = d.manager().newSubManager()) {
+        try (Decoder d = GoldenSupport.open(c); NDManager m = d.manager().newSubManager()) {
             GoldenSupport.applyAdapters(d, c);
             long[] ids = GoldenSupport.ids();
             NDArray logits = d.forward(m.create(ids, new Shape(1, ids.length)), null);
@@ -55,7 +56,7 @@ class DecoderGoldenTest {
     void decodeStepsOnBothPathsMatchReference(String name, JsonNode c) {
         org.junit.jupiter.api.Assumptions.assumeTrue(io.laem.engine.infer.cpu.FewRowMatmul.modulePresent(),
                 "the decode kernel needs --add-modules jdk.incubator.vector (surefire passes it)");
-        try (Decoder d = open(c.get("model").asText()); NDManager m = d.manager().newSubManager()) {
+        try (Decoder d = GoldenSupport.open(c); NDManager m = d.manager().newSubManager()) {
             GoldenSupport.applyAdapters(d, c);
             long[] ids = GoldenSupport.ids();
             int v = d.config().vocabSize();
