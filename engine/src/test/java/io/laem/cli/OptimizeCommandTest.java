@@ -26,6 +26,17 @@ class OptimizeCommandTest {
     static final Path FIXTURE = Path.of("src/test/resources/fixtures/llama");
 
     static Path setUp(Path dir) throws java.io.IOException {
+        Recipe r = Recipe.of(FIXTURE.toAbsolutePath(), List.of(
+                        new Recipe.AdapterRef("a", FIXTURE.resolve("adapter_a").toAbsolutePath()),
+                        new Recipe.AdapterRef("b", FIXTURE.resolve("adapter_b").toAbsolutePath())))
+                .withWeight("a", Schedule.constant(0.5)).withWeight("b", Schedule.constant(0.5))
+                .withTasks(writeTasks(dir));
+        RecipeYaml.write(r, dir.resolve("recipe.yaml"));
+        return dir.resolve("recipe.yaml");
+    }
+
+    /** Two small tasks (4 examples per split) in the fixtures' character set; returns the tasks.yaml. */
+    static Path writeTasks(Path dir) throws java.io.IOException {
         for (String task : List.of("a", "b")) {
             for (String split : TaskSuite.SPLITS) {
                 StringBuilder jsonl = new StringBuilder();
@@ -39,13 +50,7 @@ class OptimizeCommandTest {
             }
         }
         TaskSuite.writeStandard(dir.resolve("tasks.yaml"), List.of("a", "b"));
-        Recipe r = Recipe.of(FIXTURE.toAbsolutePath(), List.of(
-                        new Recipe.AdapterRef("a", FIXTURE.resolve("adapter_a").toAbsolutePath()),
-                        new Recipe.AdapterRef("b", FIXTURE.resolve("adapter_b").toAbsolutePath())))
-                .withWeight("a", Schedule.constant(0.5)).withWeight("b", Schedule.constant(0.5))
-                .withTasks(dir.resolve("tasks.yaml"));
-        RecipeYaml.write(r, dir.resolve("recipe.yaml"));
-        return dir.resolve("recipe.yaml");
+        return dir.resolve("tasks.yaml");
     }
 
     static int run(StringWriter out, StringWriter err, String... args) {

@@ -101,7 +101,7 @@ public final class EngineBackend implements Backend {
         lastAnalysis = a;
         List<String> filters = new ArrayList<>();
         filters.add(AnalysisData.ALL_MODULES);
-        for (ModuleKind k : ModuleKind.values()) {
+        for (ModuleKind k : cfg.modules()) { // the base's family: Phi-3 has qkv_proj and gate_up_proj
             filters.add(k.peftName());
         }
         List<String> metrics = new ArrayList<>();
@@ -137,7 +137,7 @@ public final class EngineBackend implements Backend {
         LoraAdapter a = adapter(ref.dir());
         StringBuilder sb = new StringBuilder();
         sb.append(adapterName).append(", layer ").append(layer).append('\n');
-        for (ModuleKind k : ModuleKind.values()) {
+        for (ModuleKind k : s.base() == null ? java.util.List.of(ModuleKind.values()) : requireBase(s).modules()) {
             if (kind != null && k != kind) {
                 continue;
             }

@@ -19,6 +19,7 @@ import io.laem.engine.io.DType;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.TensorInfo;
 import io.laem.engine.model.ArchitectureTemplate;
+import io.laem.engine.model.ArchitectureTemplate.Norm;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
@@ -32,11 +33,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The decoder-only transformer of the HF Llama family (llama, mistral, qwen2 with q/k/v biases,
- * qwen3 with q/k RMSNorm) written over DJL NDArrays, matching {@code LlamaForCausalLM} /
- * {@code Qwen2ForCausalLM} / {@code Qwen3ForCausalLM}: RMSNorm in float32, rotate-half RoPE,
- * grouped-query attention, SiLU-gated MLP, tied or separate LM head, and the {@link LoraBank}
- * applied unmerged in every linear layer.
+ * The pre-norm decoder-only transformer of the families {@link ArchitectureTemplate} describes (llama,
+ * mistral, qwen2, qwen3, phi3, gemma2, gemma3) written over DJL NDArrays, matching HF transformers'
+ * {@code *ForCausalLM}: RMSNorm in float32 (times {@code 1 + w} for Gemma), rotate-half RoPE (a second
+ * base for sliding layers where the family has one), grouped-query attention with the config's scale,
+ * soft-cap and sliding window, post-attention and post-MLP norms where the template has them, a gated
+ * MLP with the config's activation, separate or fused (Phi-3) projections, tied or separate LM head with
+ * an optional final soft-cap, and the {@link LoraBank} applied unmerged in every linear layer. The
+ * family is data: this class reads the resolved {@link ModelConfig} and the template, never a family name.
  *
  * <p>The same code serves inference and training: the weights are plain NDArrays (HF tensor
  * names, see {@link #parameters()}), so inside a {@code GradientCollector} gradients reach any of
@@ -56,6 +60,8 @@ public final class Decoder implements AutoCloseable {
     private final DataType dataType;
     private final LoraBank bank;
     private final Rope rope;
+    /** RoPE of the sliding layers when their base differs (Gemma 3), else null: every layer uses {@link #rope}. */
+    private final Rope localRope;
     private final boolean ownsManager;
 
     private final NDArray embed;
@@ -70,13 +76,13 @@ public final class Decoder implements AutoCloseable {
     private final float[] finalNormValues;
     /** Set by {@link #close()}: the kernel reads the weights' memory directly, which would then be freed. */
     private volatile boolean closed;
-    /** RMSNorm's epsilon (float32) and the attention scale: DJL makes a tensor of a Java number on every use. */
+    /**
+     * RMSNorm's epsilon (float32), the attention scale and the embedding scale (null: none): DJL makes a tensor of
+     * a Java number on every use.
+     */
     private final NDArray rmsEps;
     private final NDArray attentionScale;
-
-    /** q/k/v and gate/up: the modules that read the same input, projected together. */
-    private static final ModuleKind[] ATTN_IN = {ModuleKind.Q_PROJ, ModuleKind.K_PROJ, ModuleKind.V_PROJ};
-    private static final ModuleKind[] MLP_IN = {ModuleKind.GATE_PROJ, ModuleKind.UP_PROJ};
+    private final NDArray embedScale;
 
     /**
      * Modules fed the same input. Fused: one weight [sum out, in] (one matmul streaming the same bytes,
@@ -86,11 +92,16 @@ public final class Decoder implements AutoCloseable {
     private record Projection(ModuleKind[] kinds, NDArray weight, NDArray bias, long[] splits, NDArray[] weights, NDArray[] biases,
                               MemorySegment weightBytes) {}
 
-    private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, Projection attnIn, Projection o,
-                         Projection mlpIn, Projection down, ModuleKey[] keys) {}
+    /** A layer's weights; norms the family does not have are null. {@code keys} is indexed by module kind ordinal. */
+    private record Layer(NDArray inputNorm, NDArray postAttentionNorm, NDArray preMlpNorm, NDArray postMlpNorm, NDArray qNorm,
+                         NDArray kNorm, Projection attnIn, Projection o, Projection mlpIn, Projection down, ModuleKey[] keys) {}
 
-    /** A layer's norm weights, q/k/v bias and q/k norms (null: none) as Java arrays, for decode steps by the kernel. */
-    private record KernelLayer(float[] inputNorm, float[] postNorm, float[] attnInBias, float[] qNorm, float[] kNorm) {}
+    /**
+     * A layer's norm weights (as they multiply: {@code 1 + w} where the family says so), q/k/v bias and q/k norms
+     * (null: none) as Java arrays, for decode steps by the kernel.
+     */
+    private record KernelLayer(float[] inputNorm, float[] postAttentionNorm, float[] preMlpNorm, float[] postMlpNorm, float[] attnInBias,
+                               float[] qNorm, float[] kNorm) {}
 
     private Decoder(ModelConfig config, NDManager manager, Map<String, NDArray> params, boolean ownsManager) {
         this.config = config;
@@ -104,32 +115,56 @@ public final class Decoder implements AutoCloseable {
         this.lmHeadBytes = kernelBytes(lmHead);
         this.finalNorm = require(t.finalNorm(), config.hiddenSize());
         this.layers = new Layer[config.numLayers()];
-        ModuleKind[] kinds = ModuleKind.values();
+        ModuleKind[] attnIn = t.attentionInputs().toArray(ModuleKind[]::new);
+        ModuleKind[] mlpIn = t.mlpInputs().toArray(ModuleKind[]::new);
         for (int l = 0; l < layers.length; l++) {
-            ModuleKey[] keys = new ModuleKey[kinds.length];
-            for (ModuleKind k : kinds) {
+            ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
+            for (ModuleKind k : config.modules()) {
                 keys[k.ordinal()] = new ModuleKey(l, k);
             }
             // fused only over weights the decoder owns: the per-module tensors become views of the fused one
             boolean fuse = ownsManager;
-            layers[l] = new Layer(require(t.inputNorm(l), config.hiddenSize()), require(t.postAttentionNorm(l), config.hiddenSize()),
-                    t.hasQkNorm() ? require(t.qNorm(l), config.headDim()) : null,
-                    t.hasQkNorm() ? require(t.kNorm(l), config.headDim()) : null, projection(l, ATTN_IN, fuse),
-                    projection(l, new ModuleKind[] {ModuleKind.O_PROJ}, fuse), projection(l, MLP_IN, fuse),
+            layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
+                    norm(Norm.Q, l), norm(Norm.K, l), projection(l, attnIn, fuse),
+                    projection(l, new ModuleKind[] {ModuleKind.O_PROJ}, fuse), projection(l, mlpIn, fuse),
                     projection(l, new ModuleKind[] {ModuleKind.DOWN_PROJ}, fuse), keys);
         }
         this.bank = new LoraBank(config, manager, dataType);
-        this.rope = new Rope(config, manager);
+        this.rope = new Rope(config, firstLayer(false), manager);
+        int sliding = firstLayer(true);
+        this.localRope = config.ropeTheta(sliding) != config.ropeTheta(firstLayer(false))
+                || !java.util.Objects.equals(config.ropeScaling(sliding), config.ropeScaling(firstLayer(false)))
+                ? new Rope(config, sliding, manager) : null;
         this.kernelLayers = kernelLayers();
-        this.finalNormValues = kernelLayers == null ? null : finalNorm.toFloatArray();
+        this.finalNormValues = kernelLayers == null ? null : normValues(finalNorm);
         if (kernelLayers != null) {
             FewRowMatmul.warmUpInBackground();
         }
         this.rmsEps = manager.create((float) config.rmsNormEps());
-        this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim()))).toType(dataType, false);
+        this.attentionScale = manager.create((float) config.attentionScale()).toType(dataType, false);
         NDScope.unregister(rmsEps, attentionScale);
+        // HF: torch.tensor(hidden_size ** 0.5) cast to the weights' dtype
+        this.embedScale = t.embeddingScaled() ? manager.create((float) Math.sqrt(config.hiddenSize())).toType(dataType, false) : null;
+        if (embedScale != null) {
+            NDScope.unregister(embedScale);
+        }
     }
 
+    /** The first layer that slides (or does not), or layer 0 when there is none: whose RoPE the others of its kind share. */
+    private int firstLayer(boolean sliding) {
+        for (int l = 0; l < config.numLayers(); l++) {
+            if (config.sliding(l) == sliding) {
+                return l;
+            }
+        }
+        return 0;
+    }
+
+    /** A layer's norm weight, or null when the family has no such norm. */
+    private NDArray norm(Norm norm, int layer) {
+        String name = config.template().norm(norm, layer);
+        return name == null ? null : require(name, norm.perHead() ? config.headDim() : config.hiddenSize());
+    }
     private Projection projection(int layer, ModuleKind[] kinds, boolean fuse) {
         ArchitectureTemplate t = config.template();
         NDArray[] w = new NDArray[kinds.length];
@@ -179,11 +214,25 @@ public final class Decoder implements AutoCloseable {
                     return null;
                 }
             }
-            k[l] = new KernelLayer(layer.inputNorm().toFloatArray(), layer.postNorm().toFloatArray(),
-                    layer.attnIn().bias() == null ? null : layer.attnIn().bias().toFloatArray(),
-                    layer.qNorm() == null ? null : layer.qNorm().toFloatArray(), layer.kNorm() == null ? null : layer.kNorm().toFloatArray());
+            k[l] = new KernelLayer(normValues(layer.inputNorm()), normValues(layer.postAttentionNorm()), normValues(layer.preMlpNorm()),
+                    normValues(layer.postMlpNorm()), layer.attnIn().bias() == null ? null : layer.attnIn().bias().toFloatArray(),
+                    normValues(layer.qNorm()), normValues(layer.kNorm()));
         }
         return k;
+    }
+
+    /** A norm weight as it multiplies ({@code 1 + w} for Gemma), as a Java array; null for none. */
+    private float[] normValues(NDArray weight) {
+        if (weight == null) {
+            return null;
+        }
+        float[] w = weight.toFloatArray();
+        if (config.template().normPlusOne()) {
+            for (int i = 0; i < w.length; i++) {
+                w[i] += 1;
+            }
+        }
+        return w;
     }
 
     /** Concatenates the modules' tensors along rows and replaces each parameter by a view of its rows. */
@@ -337,14 +386,26 @@ public final class Decoder implements AutoCloseable {
     public NDArray logits(NDArray hidden) {
         requireOpen();
         int rows = lmHeadBytes == null ? -1 : kernelRows(hidden);
+        double cap = config.finalSoftcap();
         if (rows < 0) {
-            return Linear.linear(hidden, lmHead).singletonOrThrow();
+            NDArray y = Linear.linear(hidden, lmHead).singletonOrThrow();
+            return cap > 0 ? y.div(cap).tanh().mul(cap) : y;
         }
         Shape s = hidden.getShape();
         int vocab = Math.toIntExact(lmHead.getShape().get(0));
         float[] y = FewRowMatmul.multiply(lmHeadBytes, vocab, Math.toIntExact(s.get(s.dimension() - 1)), hidden.toFloatArray(), rows,
                 JniUtils.getNumThreads());
+        if (cap > 0) {
+            softcap(y, (float) cap);
+        }
         return hidden.getManager().create(y, s.slice(0, s.dimension() - 1).add(vocab));
+    }
+
+    /** {@code c tanh(y / c)} in place (Gemma 2's soft-cap), in float32 as HF computes it on float32 logits. */
+    private static void softcap(float[] y, float c) {
+        for (int i = 0; i < y.length; i++) {
+            y[i] = c * (float) Math.tanh(y[i] / c);
+        }
     }
 
     /**
@@ -385,17 +446,31 @@ public final class Decoder implements AutoCloseable {
             positions = fullMask.cumSum(1).sub(1).get(":, " + past + ":").maximum(0).toType(DataType.INT64, false);
             maxPosition = total - 1;
         }
-        NDArray bias = attentionBias(fullMask, batch, tokens, past);
-
         Rope.Tables ropeTables = rope.at(positions, maxPosition, dataType);
+        AttentionStep full = new AttentionStep(ropeTables, attentionBias(fullMask, batch, tokens, past, 0), 0);
+        AttentionStep sliding = full;
+        if (config.slidingWindow() > 0) {
+            Rope.Tables local = localRope == null ? ropeTables : localRope.at(positions, maxPosition, dataType);
+            // one new token without padding: the window is a slice of the cache, no mask needed
+            boolean slice = fullMask == null && tokens == 1;
+            sliding = new AttentionStep(local, slice ? null : attentionBias(fullMask, batch, tokens, past, config.slidingWindow()),
+                    slice ? Math.max(0, total - config.slidingWindow()) : 0);
+        }
+        AttentionStep[] steps = new AttentionStep[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            steps[l] = config.sliding(l) ? sliding : full;
+        }
         NDArray x = Embedding.embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
+        if (embedScale != null) {
+            x = x.mul(embedScale);
+        }
         if (kernelStep(batch * tokens)) {
             int threads = JniUtils.getNumThreads();
             // the kernel's threads do the matmuls; PyTorch's ops on a few rows run on one thread anyway, and its
             // OpenMP workers spinning between parallel regions would take the cores from the kernel's threads
             JniUtils.setNumThreads(1);
             try {
-                return layersByKernel(x, ropeTables, bias, cache, fullMask, batch, tokens, threads);
+                return layersByKernel(x, steps, cache, fullMask, batch, tokens, threads);
             } finally {
                 JniUtils.setNumThreads(threads);
             }
@@ -403,9 +478,9 @@ public final class Decoder implements AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             NDArray h = rmsNorm(x, layer.inputNorm());
-            x = x.add(attention(l, layer, h, ropeTables, bias, cache, batch, tokens));
-            h = rmsNorm(x, layer.postNorm());
-            x = x.add(mlp(layer, h));
+            x = x.add(normed(attention(l, layer, h, steps[l], cache, batch, tokens), layer.postAttentionNorm()));
+            h = rmsNorm(x, layer.preMlpNorm());
+            x = x.add(normed(mlp(layer, h), layer.postMlpNorm()));
         }
         if (cache != null) {
             cache.advance(tokens, fullMask);
@@ -425,7 +500,7 @@ public final class Decoder implements AutoCloseable {
         }
         for (Layer layer : layers) {
             for (ModuleKey key : layer.keys()) {
-                LoraBank.Packed p = bank.packed(key);
+                LoraBank.Packed p = key == null ? null : bank.packed(key);
                 if (p != null && p.aBytes() == null) {
                     return false;
                 }
@@ -440,26 +515,31 @@ public final class Decoder implements AutoCloseable {
      * attention when the step is not one token per sequence without padding.
      * Same result as the PyTorch path to float rounding (DecodePathTest); returns the final-norm hidden states.
      */
-    private NDArray layersByKernel(NDArray embedded, Rope.Tables ropeTables, NDArray bias, KvCache cache, NDArray fullMask, int batch,
-                                   int tokens, int threads) {
+    private NDArray layersByKernel(NDArray embedded, AttentionStep[] steps, KvCache cache, NDArray fullMask, int batch, int tokens,
+                                   int threads) {
         int width = config.hiddenSize();
         int rows = batch * tokens;
         NDManager m = embedded.getManager();
         float[] x = embedded.toFloatArray();
-        // RoPE's cos and sin [B, 1, T, D] of this step's positions, shared by every layer
-        float[] cos = ropeTables.cos().toFloatArray();
-        float[] sin = ropeTables.sin().toFloatArray();
+        // RoPE's cos and sin [B, 1, T, D] of this step's positions, shared by every layer of a kind (sliding or full)
+        Map<Rope.Tables, float[][]> angles = new java.util.IdentityHashMap<>();
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             KernelLayer kl = kernelLayers[l];
+            AttentionStep step = steps[l];
+            float[][] cosSin = angles.computeIfAbsent(step.rope(), r -> new float[][] {r.cos().toFloatArray(), r.sin().toFloatArray()});
             float[] qkv = projectFloats(layer, layer.attnIn(), rmsNorm(x, rows, kl.inputNorm()), rows, threads);
             if (kl.attnInBias() != null) {
                 addToEachRow(qkv, kl.attnInBias());
             }
-            float[] attended = attendByKernel(l, headsOf(qkv, kl, cos, sin, batch, tokens), bias, cache, m, batch, tokens);
-            add(x, projectFloats(layer, layer.o(), attended, rows, threads));
-            float[] gateUp = projectFloats(layer, layer.mlpIn(), rmsNorm(x, rows, kl.postNorm()), rows, threads);
-            add(x, projectFloats(layer, layer.down(), FewRowMatmul.siluGate(gateUp, rows), rows, threads));
+            float[] attended = attendByKernel(l, headsOf(qkv, kl, cosSin[0], cosSin[1], batch, tokens), step, cache, m, batch, tokens);
+            add(x, normed(projectFloats(layer, layer.o(), attended, rows, threads), rows, kl.postAttentionNorm()));
+            float[] gateUp = projectFloats(layer, layer.mlpIn(), rmsNorm(x, rows, kl.preMlpNorm()), rows, threads);
+            float[] gated = switch (config.activation()) {
+                case SILU -> FewRowMatmul.siluGate(gateUp, rows);
+                case GELU_TANH -> FewRowMatmul.geluTanhGate(gateUp, rows);
+            };
+            add(x, normed(projectFloats(layer, layer.down(), gated, rows, threads), rows, kl.postMlpNorm()));
         }
         if (cache != null) {
             cache.advance(tokens, fullMask);
@@ -537,25 +617,31 @@ public final class Decoder implements AutoCloseable {
      * extending the cache. One new token per sequence without padding (a decode step): the cache's keys and
      * values come back as arrays and {@link FewRowMatmul#attendOne} does the rest; otherwise PyTorch.
      */
-    private float[] attendByKernel(int l, float[][] qkv, NDArray bias, KvCache cache, NDManager m, int batch, int tokens) {
+    private float[] attendByKernel(int l, float[][] qkv, AttentionStep step, KvCache cache, NDManager m, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         Shape kvShape = new Shape(batch, kvHeads, tokens, d);
-        if (bias != null || tokens != 1) {
+        if (step.bias() != null || tokens != 1) {
             NDArray q = m.create(qkv[0], new Shape(batch, heads, tokens, d));
-            NDArray out = attendRotated(l, q, m.create(qkv[1], kvShape), m.create(qkv[2], kvShape), bias, cache, batch, tokens);
+            NDArray out = attendRotated(l, q, m.create(qkv[1], kvShape), m.create(qkv[2], kvShape), step, cache, batch, tokens);
             return mergeHeads(out.toFloatArray(), batch, tokens, heads);
         }
         float[] keys = qkv[1];
         float[] values = qkv[2];
         if (cache != null) {
             NDArray[] held = cache.append(l, m.create(keys, kvShape), m.create(values, kvShape));
-            keys = held[0].toFloatArray();
-            values = held[1].toFloatArray();
+            keys = window(held[0], step).toFloatArray();
+            values = window(held[1], step).toFloatArray();
         }
         int total = keys.length / (batch * kvHeads * d);
-        return FewRowMatmul.attendOne(qkv[0], keys, values, batch, heads, kvHeads, total, d, (float) (1.0 / Math.sqrt(d)));
+        return FewRowMatmul.attendOne(qkv[0], keys, values, batch, heads, kvHeads, total, d, (float) config.attentionScale(),
+                (float) config.attentionSoftcap());
+    }
+
+    /** The keys or values [B, kvHeads, S, D] a step's queries may see: from its first key on (a sliding window's slice). */
+    private static NDArray window(NDArray kv, AttentionStep step) {
+        return step.firstKey() == 0 ? kv : kv.get(":, :, " + step.firstKey() + ":");
     }
 
     /** {@code x cos + rotate_half(x) sin} of one head, rotate_half(x) = cat(-x[half:], x[:half]), into {@code out} at {@code at}. */
@@ -581,7 +667,12 @@ public final class Decoder implements AutoCloseable {
         return rows;
     }
 
-    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight. */
+    /** {@link #rmsNorm} of x when the family has this norm (weight non-null), else x. */
+    private float[] normed(float[] x, int rows, float[] weight) {
+        return weight == null ? x : rmsNorm(x, rows, weight);
+    }
+
+    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight (as it multiplies). */
     private float[] rmsNorm(float[] x, int rows, float[] weight) {
         int n = weight.length;
         float eps = (float) config.rmsNormEps();
@@ -612,10 +703,20 @@ public final class Decoder implements AutoCloseable {
         }
     }
 
-    /** Additive mask [B, 1, 1, T, S]: causal and padding; null when nothing is masked (one new token, no padding). */
-    private NDArray attentionBias(NDArray fullMask, int batch, int tokens, int past) {
+    /**
+     * What one kind of layer (full or sliding) attends with in a forward: its RoPE tables, its additive mask
+     * (null: none), and the first cache position its queries see (a sliding window taken as a slice).
+     */
+    private record AttentionStep(Rope.Tables rope, NDArray bias, int firstKey) {}
+
+    /**
+     * Additive mask [B, 1, 1, T, S]: causal, padding and, with {@code window > 0}, HF's sliding window (key j
+     * visible to query i when {@code j > i - window}, over cache positions); null when nothing is masked (one
+     * new token, no padding, no window).
+     */
+    private NDArray attentionBias(NDArray fullMask, int batch, int tokens, int past, int window) {
         int total = past + tokens;
-        if (fullMask == null && tokens == 1) {
+        if (fullMask == null && tokens == 1 && window == 0) {
             return null;
         }
         float[] keyMask = fullMask == null ? null : fullMask.toFloatArray();
@@ -624,7 +725,8 @@ public final class Decoder implements AutoCloseable {
         for (int b = 0; b < rows; b++) {
             for (int i = 0; i < tokens; i++) {
                 for (int j = 0; j < total; j++) {
-                    boolean ok = j <= past + i && (keyMask == null || keyMask[b * total + j] != 0);
+                    boolean inWindow = window == 0 || j > past + i - window;
+                    boolean ok = j <= past + i && inWindow && (keyMask == null || keyMask[b * total + j] != 0);
                     bias[(b * tokens + i) * total + j] = ok ? 0 : MASKED;
                 }
             }
@@ -632,16 +734,34 @@ public final class Decoder implements AutoCloseable {
         return manager.create(bias, new Shape(rows, 1, 1, tokens, total));
     }
 
-    private NDArray attention(int l, Layer layer, NDArray h, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
-        NDArray[] qkv = project(layer, layer.attnIn(), h);
-        return project(layer, layer.o(), attend(l, layer, qkv, ropeTables, bias, cache, batch, tokens))[0];
+    private NDArray attention(int l, Layer layer, NDArray h, AttentionStep step, KvCache cache, int batch, int tokens) {
+        long q = (long) config.numHeads() * config.headDim();
+        long kv = (long) config.numKvHeads() * config.headDim();
+        NDArray[] qkv = parts(project(layer, layer.attnIn(), h), q, kv, kv);
+        return project(layer, layer.o(), attend(l, layer, qkv, step, cache, batch, tokens))[0];
+    }
+
+    /** q, k, v (or gate, up) of a projection's outputs: as they are, or split from one fused module's output by width. */
+    private static NDArray[] parts(NDArray[] outs, long... widths) {
+        if (outs.length == widths.length) {
+            return outs;
+        }
+        long[] ends = new long[widths.length - 1];
+        long end = 0;
+        for (int i = 0; i < ends.length; i++) {
+            end += widths[i];
+            ends[i] = end;
+        }
+        NDArray y = outs[0];
+        return y.split(ends, y.getShape().dimension() - 1).toArray(new NDArray[0]);
     }
 
     /** Attention of q/k/v [B, T, heads * d] with RoPE and the cache: the heads' outputs [B, T, heads * d], before o_proj. */
-    private NDArray attend(int l, Layer layer, NDArray[] qkv, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
+    private NDArray attend(int l, Layer layer, NDArray[] qkv, AttentionStep step, KvCache cache, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
+        Rope.Tables ropeTables = step.rope();
         NDArray q = qkv[0].reshape(batch, tokens, heads, d);
         NDArray k = qkv[1].reshape(batch, tokens, kvHeads, d);
         NDArray v = qkv[2].reshape(batch, tokens, kvHeads, d);
@@ -649,27 +769,32 @@ public final class Decoder implements AutoCloseable {
             q = rmsNorm(q, layer.qNorm());
             k = rmsNorm(k, layer.kNorm());
         }
-        q = rope.apply(q.transpose(0, 2, 1, 3), ropeTables);
-        k = rope.apply(k.transpose(0, 2, 1, 3), ropeTables);
+        q = Rope.apply(q.transpose(0, 2, 1, 3), ropeTables);
+        k = Rope.apply(k.transpose(0, 2, 1, 3), ropeTables);
         v = v.transpose(0, 2, 1, 3);
-        return attendRotated(l, q, k, v, bias, cache, batch, tokens).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
+        return attendRotated(l, q, k, v, step, cache, batch, tokens).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
     }
 
     /** Attention of rotated q [B, heads, T, D] over k, v [B, kvHeads, T, D] and what the cache holds: [B, heads, T, D]. */
-    private NDArray attendRotated(int l, NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int batch, int tokens) {
+    private NDArray attendRotated(int l, NDArray q, NDArray k, NDArray v, AttentionStep step, KvCache cache, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         int rep = heads / kvHeads;
+        NDArray bias = step.bias();
         if (cache != null) {
             NDArray[] kv = cache.append(l, k, v);
-            k = kv[0];
-            v = kv[1];
+            k = window(kv[0], step);
+            v = window(kv[1], step);
         }
         int total = (int) k.getShape().get(2);
         // group the query heads that share a kv head, so K and V are never repeated
         NDArray qg = q.reshape(batch, kvHeads, (long) rep * tokens, d);
         NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale);
+        double cap = config.attentionSoftcap();
+        if (cap > 0) {
+            scores = scores.div(cap).tanh().mul(cap);
+        }
         scores = scores.toType(DataType.FLOAT32, false).reshape(batch, kvHeads, rep, tokens, total);
         if (bias != null) {
             scores = scores.add(bias);
@@ -679,9 +804,14 @@ public final class Decoder implements AutoCloseable {
     }
 
     private NDArray mlp(Layer layer, NDArray h) {
-        NDArray[] gateUp = project(layer, layer.mlpIn(), h);
+        NDArray[] gateUp = parts(project(layer, layer.mlpIn(), h), config.intermediateSize(), config.intermediateSize());
         NDArray gate = gateUp[0];
-        return project(layer, layer.down(), gate.mul(Activation.sigmoid(gate)).mul(gateUp[1]))[0];
+        NDArray activated = switch (config.activation()) {
+            case SILU -> gate.mul(Activation.sigmoid(gate));
+            // HF "gelu_pytorch_tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+            case GELU_TANH -> gate.mul(0.5).mul(gate.pow(3).mul(0.044715).add(gate).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
+        };
+        return project(layer, layer.down(), activated.mul(gateUp[1]))[0];
     }
 
     /** {@code x W^T + b} of each module of the projection, plus the bank's active entries for that module. */
@@ -747,11 +877,24 @@ public final class Decoder implements AutoCloseable {
         this.loraProbe = probe;
     }
 
-    /** HF's RMSNorm: normalise in float32, cast back, then scale by the weight. */
+    /** {@link #rmsNorm} of x when the family has this norm (weight non-null), else x. */
+    private NDArray normed(NDArray x, NDArray weight) {
+        return weight == null ? x : rmsNorm(x, weight);
+    }
+
+    /**
+     * HF's RMSNorm: normalise in float32, cast back, then scale by the weight (Llama); Gemma scales by
+     * {@code 1 + w} in float32 and casts back after.
+     */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray xf = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray var = xf.square().mean(new int[] {-1}, true);
         NDArray normed = xf.div(var.add(rmsEps).sqrt());
+        if (config.template().normPlusOne()) {
+            NDArray w = weight.getDataType() == DataType.FLOAT32 ? weight : weight.toType(DataType.FLOAT32, false);
+            NDArray out = normed.mul(w.add(1));
+            return out.getDataType() == x.getDataType() ? out : out.toType(x.getDataType(), false);
+        }
         if (normed.getDataType() != weight.getDataType()) {
             normed = normed.toType(weight.getDataType(), false);
         }
@@ -768,8 +911,14 @@ public final class Decoder implements AutoCloseable {
         closed = true;
         rmsEps.close();
         attentionScale.close();
+        if (embedScale != null) {
+            embedScale.close();
+        }
         bank.close();
         rope.close();
+        if (localRope != null) {
+            localRope.close();
+        }
         if (ownsManager) {
             manager.close();
         }

@@ -32,8 +32,13 @@ public final class SyntheticModels {
             case "qwen2" -> "Qwen2ForCausalLM";
             case "qwen3" -> "Qwen3ForCausalLM";
             case "mistral" -> "MistralForCausalLM";
+            case "phi3" -> "Phi3ForCausalLM";
+            case "gemma2" -> "Gemma2ForCausalLM";
+            case "gemma3_text" -> "Gemma3ForCausalLM";
             default -> "LlamaForCausalLM";
         };
+        ArchitectureTemplate t = ArchitectureTemplate.forModelType(s.modelType()).orElseThrow(
+                () -> new IllegalArgumentException("no template for model_type " + s.modelType()));
         c.putArray("architectures").add(arch);
         c.put("model_type", s.modelType());
         c.put("hidden_size", s.hiddenSize());
@@ -47,7 +52,7 @@ public final class SyntheticModels {
         c.put("rms_norm_eps", 1e-6);
         c.put("rope_theta", s.ropeTheta());
         c.put("tie_word_embeddings", s.tieWordEmbeddings());
-        c.put("hidden_act", "silu");
+        c.put(t.activationField(), t.defaultActivation().hfName());
         c.put("attention_bias", s.modelType().equals("qwen2"));
         c.put("torch_dtype", switch (s.dtype()) {
             case BF16 -> "bfloat16";
@@ -61,17 +66,30 @@ public final class SyntheticModels {
 
     /** Writes config.json and model.safetensors with N(0, 0.02) weights (norm weights near 1). */
     public static void writeModel(Path dir, ModelSpec s, long seed) {
+        writeModel(dir, s, seed, c -> { });
+    }
+
+    /**
+     * The same with config.json edited first (attention options, rope scaling...): norm weights multiply as
+     * near 1 ({@code 1 + w} with w near 0 for Gemma), every tensor the edited config implies is written.
+     */
+    public static void writeModel(Path dir, ModelSpec s, long seed, java.util.function.Consumer<ObjectNode> editConfig) {
         ObjectNode cfgJson = configJson(s);
+        editConfig.accept(cfgJson);
         ModelConfig cfg = ModelConfig.parse("synthetic", cfgJson);
         ArchitectureTemplate t = cfg.template();
         SplittableRandom rnd = new SplittableRandom(seed);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         DType dt = s.dtype();
         w.add(t.embedTokens(), dt, new long[] {s.vocabSize(), s.hiddenSize()}, normal(rnd, s.vocabSize() * s.hiddenSize(), 0.02));
+        double normCentre = t.normPlusOne() ? 0 : 1;
         for (int l = 0; l < s.numLayers(); l++) {
-            w.add(t.inputNorm(l), dt, new long[] {s.hiddenSize()}, nearOne(rnd, s.hiddenSize()));
-            w.add(t.postAttentionNorm(l), dt, new long[] {s.hiddenSize()}, nearOne(rnd, s.hiddenSize()));
-            for (ModuleKind k : ModuleKind.values()) {
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                if (!norm.perHead()) {
+                    w.add(t.norm(norm, l), dt, new long[] {s.hiddenSize()}, near(rnd, s.hiddenSize(), normCentre));
+                }
+            }
+            for (ModuleKind k : cfg.modules()) {
                 ModuleKey key = new ModuleKey(l, k);
                 int in = k.inFeatures(cfg);
                 int out = k.outFeatures(cfg);
@@ -80,13 +98,15 @@ public final class SyntheticModels {
                     w.add(t.bias(key), dt, new long[] {out}, normal(rnd, out, 0.02));
                 }
             }
-            if (t.hasQkNorm()) {
-                w.add(t.qNorm(l), dt, new long[] {s.headDim()}, nearOne(rnd, s.headDim()));
-                w.add(t.kNorm(l), dt, new long[] {s.headDim()}, nearOne(rnd, s.headDim()));
+            // per-head (q/k) norms after the modules: the committed fixtures were drawn in this order
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                if (norm.perHead()) {
+                    w.add(t.norm(norm, l), dt, new long[] {s.headDim()}, near(rnd, s.headDim(), normCentre));
+                }
             }
         }
-        w.add(t.finalNorm(), dt, new long[] {s.hiddenSize()}, nearOne(rnd, s.hiddenSize()));
-        if (!s.tieWordEmbeddings()) {
+        w.add(t.finalNorm(), dt, new long[] {s.hiddenSize()}, near(rnd, s.hiddenSize(), normCentre));
+        if (!cfg.tieWordEmbeddings()) {
             w.add(t.lmHead(), dt, new long[] {s.vocabSize(), s.hiddenSize()}, normal(rnd, s.vocabSize() * s.hiddenSize(), 0.02));
         }
         String json = cfgJson.toPrettyString();
@@ -96,8 +116,8 @@ public final class SyntheticModels {
         });
     }
 
-    /** PEFT adapter_config.json for a spec. */
-    public static ObjectNode adapterConfigJson(AdapterSpec a, String baseModel) {
+    /** PEFT adapter_config.json for a spec on a base; target_modules lists the spec's targets the base has. */
+    public static ObjectNode adapterConfigJson(AdapterSpec a, String baseModel, ModelConfig base) {
         ObjectNode n = Json.JSON.createObjectNode();
         n.put("peft_type", "LORA");
         n.put("task_type", "CAUSAL_LM");
@@ -111,7 +131,7 @@ public final class SyntheticModels {
         n.put("fan_in_fan_out", false);
         n.put("inference_mode", true);
         ArrayNode tm = n.putArray("target_modules");
-        a.targets().forEach(k -> tm.add(k.peftName()));
+        a.targets().stream().filter(base.modules()::contains).forEach(k -> tm.add(k.peftName()));
         ObjectNode rp = n.putObject("rank_pattern");
         a.rankPattern().forEach(rp::put);
         ObjectNode ap = n.putObject("alpha_pattern");
@@ -127,7 +147,7 @@ public final class SyntheticModels {
 
     /** Random factors for an adapter on a base config (B is non-zero, unlike PEFT's init). */
     public static List<LoraModule> randomModules(ModelConfig base, AdapterSpec a, long seed) {
-        ObjectNode cfgJson = adapterConfigJson(a, "synthetic");
+        ObjectNode cfgJson = adapterConfigJson(a, "synthetic", base);
         LoraConfig lc = LoraConfig.parse("synthetic", cfgJson);
         SplittableRandom rnd = new SplittableRandom(seed);
         List<LoraModule> mods = new ArrayList<>();
@@ -145,7 +165,7 @@ public final class SyntheticModels {
     }
 
     public static void writeAdapter(Path dir, ModelConfig base, AdapterSpec a, long seed, String baseModel) {
-        AdapterWriter.write(dir, adapterConfigJson(a, baseModel), randomModules(base, a, seed), DType.F32);
+        AdapterWriter.write(dir, adapterConfigJson(a, baseModel, base), randomModules(base, a, seed), DType.F32);
     }
 
     static float[] normal(SplittableRandom rnd, int n, double std) {
@@ -156,10 +176,10 @@ public final class SyntheticModels {
         return v;
     }
 
-    private static float[] nearOne(SplittableRandom rnd, int n) {
+    private static float[] near(SplittableRandom rnd, int n, double centre) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
-            v[i] = (float) (1.0 + 0.1 * gaussian(rnd));
+            v[i] = (float) (centre + 0.1 * gaussian(rnd));
         }
         return v;
     }

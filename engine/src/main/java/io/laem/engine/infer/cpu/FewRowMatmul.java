@@ -93,16 +93,39 @@ public final class FewRowMatmul {
     }
 
     /**
+     * GeGLU of a fused gate/up output [rows, 2n] (gate first): {@code gelu_tanh(gate) * up}, [rows, n], with
+     * HF's "gelu_pytorch_tanh" {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. Scalar: a few rows
+     * of the intermediate width cost little beside the matmuls.
+     */
+    public static float[] geluTanhGate(float[] gateUp, int rows) {
+        if (rows <= 0 || gateUp.length % (2 * rows) != 0) {
+            throw new IllegalArgumentException("FewRowMatmul: " + gateUp.length + " floats are not " + rows + " rows of gate and up");
+        }
+        int n = gateUp.length / rows / 2;
+        float[] out = new float[rows * n];
+        double c = Math.sqrt(2 / Math.PI);
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) {
+                double x = gateUp[r * 2 * n + i];
+                out[r * n + i] = (float) (0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x * x * x)))) * gateUp[r * 2 * n + n + i];
+            }
+        }
+        return out;
+    }
+
+    /**
      * Attention of one new token per sequence over its keys and values: q [batch, heads, d], k and v
      * [batch, kvHeads, total, d] (grouped-query: head h reads kv head h / (heads / kvHeads)); returns
-     * [batch, heads * d]: softmax({@code scale * q k^T}) v per head.
+     * [batch, heads * d]: softmax({@code scale * q k^T}) v per head, the scores soft-capped to
+     * {@code softcap tanh(s / softcap)} first when {@code softcap > 0} (Gemma 2).
      */
-    public static float[] attendOne(float[] q, float[] k, float[] v, int batch, int heads, int kvHeads, int total, int d, float scale) {
+    public static float[] attendOne(float[] q, float[] k, float[] v, int batch, int heads, int kvHeads, int total, int d, float scale,
+                                    float softcap) {
         requireFit(kvHeads > 0 && heads % kvHeads == 0 && total > 0 && q.length == batch * heads * d && k.length == batch * kvHeads * total * d
                 && v.length == k.length, () -> "q of " + q.length + ", k of " + k.length + " and v of " + v.length + " floats are not "
                 + batch + " x " + heads + "/" + kvHeads + " heads x " + total + " positions x " + d);
         float[] out = new float[batch * heads * d];
-        VectorKernel.attendOne(q, k, v, batch, heads, kvHeads, total, d, scale, out);
+        VectorKernel.attendOne(q, k, v, batch, heads, kvHeads, total, d, scale, softcap, out);
         return out;
     }
 

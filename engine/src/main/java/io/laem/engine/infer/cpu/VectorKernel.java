@@ -118,7 +118,8 @@ final class VectorKernel {
      * softmax over j < total of {@code scale * q . k_j}, then the weighted sum of v_j, into row b of out
      * [batch, heads * d]. q [batch, heads, d], k and v [batch, kvHeads, total, d].
      */
-    static void attendOne(float[] q, float[] k, float[] v, int batch, int heads, int kvHeads, int total, int d, float scale, float[] out) {
+    static void attendOne(float[] q, float[] k, float[] v, int batch, int heads, int kvHeads, int total, int d, float scale, float softcap,
+                          float[] out) {
         int rep = heads / kvHeads;
         float[] p = new float[total];
         for (int b = 0; b < batch; b++) {
@@ -128,6 +129,9 @@ final class VectorKernel {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < total; j++) {
                     p[j] = dot(q, q0, k, kv0 + j * d, d) * scale;
+                    if (softcap > 0) {
+                        p[j] = softcap * (float) Math.tanh(p[j] / softcap);
+                    }
                     max = Math.max(max, p[j]);
                 }
                 float sum = 0;

@@ -142,7 +142,22 @@ class FewRowMatmulTest {
     }
 
     @Test
-    void attendOneIsGroupedQuerySoftmaxAttention() {
+    void geluTanhGateIsGeluOfGateTimesUp() {
+        float[] gateUp = {-2f, 0.5f, 3f, 1.5f, 2f, -1f};
+        float[] got = FewRowMatmul.geluTanhGate(gateUp, 1);
+        for (int i = 0; i < 3; i++) {
+            double x = gateUp[i];
+            double gelu = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            assertEquals(gelu * gateUp[3 + i], got[i], 1e-6);
+        }
+        assertEquals(-0.0454023, got[0] / gateUp[3], 1e-6); // torch.nn.functional.gelu(tensor(-2.), approximate="tanh")
+        assertThrows(IllegalArgumentException.class, () -> FewRowMatmul.geluTanhGate(new float[6], 2));
+    }
+
+    /** Without and with Gemma 2's soft-cap of the scores ({@code c tanh(s / c)}). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(floats = {0f, 0.7f})
+    void attendOneIsGroupedQuerySoftmaxAttention(float softcap) {
         SplittableRandom rnd = new SplittableRandom(11);
         int batch = 2;
         int heads = 4;
@@ -153,7 +168,7 @@ class FewRowMatmulTest {
                 float[] k = gaussian(rnd, batch * kvHeads * total * d);
                 float[] v = gaussian(rnd, batch * kvHeads * total * d);
                 float scale = (float) (1 / Math.sqrt(d));
-                float[] got = FewRowMatmul.attendOne(q, k, v, batch, heads, kvHeads, total, d, scale);
+                float[] got = FewRowMatmul.attendOne(q, k, v, batch, heads, kvHeads, total, d, scale, softcap);
                 for (int b = 0; b < batch; b++) {
                     for (int h = 0; h < heads; h++) {
                         int g = h / (heads / kvHeads);
@@ -164,7 +179,7 @@ class FewRowMatmulTest {
                             for (int i = 0; i < d; i++) {
                                 s += (double) q[(b * heads + h) * d + i] * k[((b * kvHeads + g) * total + j) * d + i];
                             }
-                            w[j] = Math.exp(s * scale);
+                            w[j] = Math.exp(softcap > 0 ? softcap * Math.tanh(s * scale / softcap) : s * scale);
                             sum += w[j];
                         }
                         for (int i = 0; i < d; i++) {
@@ -178,7 +193,7 @@ class FewRowMatmulTest {
                 }
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> FewRowMatmul.attendOne(new float[8], new float[8], new float[8], 1, 3, 2, 1, 8, 1));
+        assertThrows(IllegalArgumentException.class, () -> FewRowMatmul.attendOne(new float[8], new float[8], new float[8], 1, 3, 2, 1, 8, 1, 0));
     }
 
     private static float[] gaussian(SplittableRandom rnd, int n) {
