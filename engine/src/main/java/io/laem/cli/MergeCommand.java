@@ -1,6 +1,8 @@
 package io.laem.cli;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.export.ExportFormat;
+import io.laem.engine.export.ExportFormats;
 import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.MergeWriter;
@@ -33,6 +35,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--full-model", paramLabel = "DIR", description = "Also write base + merged delta as a full HF model folder here.")
     Path fullModel;
 
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = ExportFormats.DEFAULT,
+            description = "What to write into --out: peft (default), full, gguf-lora, gguf-model[:f32|f16|bf16|q8_0] (docs/export.md).")
+    String format;
+
     @Option(names = "--method", paramLabel = "NAME", description = "Run a baseline method instead of the LAEM merge: ${COMPLETION-CANDIDATES}. "
             + "Uses the recipe's adapters, weights, redundancy density/sign/seed and output rank.", completionCandidates = MethodNames.class)
     String method;
@@ -62,13 +68,18 @@ final class MergeCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new LaemException(out + ": exists and is not a folder");
         }
+        ExportFormat f = ExportFormats.of(format);
+        if (outAbs.equals(r.baseModel().toAbsolutePath().normalize())) {
+            throw new LaemException(out + ": --out is the base model; inputs are never overwritten");
+        }
         MergeSummary m;
-        if (method == null) {
-            m = RecipeMerge.run(r, out, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+        if (method == null && fullModel == null) {
+            m = f.export(r, out, ProgressListener.NONE, CancellationToken.NONE);
         } else {
-            MergeMethod mm = MergeMethods.of(method);
-            MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
-            MergeWriter.writeAdapter(out, merged, r, r.output().dtype(), mm.name());
+            MergeMethod mm = method == null ? null : MergeMethods.of(method);
+            MergedAdapter merged = mm == null ? RecipeMerge.merge(r, ProgressListener.NONE, CancellationToken.NONE)
+                    : MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
+            f.write(merged, r, out, mm == null ? null : mm.name(), ProgressListener.NONE, CancellationToken.NONE);
             if (fullModel != null) {
                 MergeWriter.writeFullModel(r.baseModel(), merged, fullModel, ProgressListener.NONE, CancellationToken.NONE);
             }
@@ -82,7 +93,7 @@ final class MergeCommand implements Callable<Integer> {
                 m.report().size(),
                 minRank == maxRank ? Integer.toString(minRank) : minRank + ".." + maxRank);
         o.printf("retained energy: min %.6f over modules%n", m.minRetainedEnergy());
-        o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));
+        o.printf("%s: %s%n", f.name(), out);
         if (fullModel != null) {
             o.printf("full model: %s%n", fullModel);
         }
