@@ -1,8 +1,8 @@
 // Runs a real llama.cpp (node-llama-cpp) on a GGUF model with GGUF LoRA adapters, for LAEM's interop tests.
 // Reads one JSON request on stdin, writes one JSON answer on stdout:
 //   {model, adapters: [{path, scale}], contextSize, threads,
-//    cases: [{prompt: [ids], completion: [ids], greedy: maxNewTokens, stop: [ids]}]}
-//   -> {cases: [{logprobs: [log p(completion[i] | prefix)], greedy: [ids]}]}
+//    cases: [{prompt: [ids], completion: [ids], greedy: maxNewTokens, stop: [ids]}], tokenize: [texts]}
+//   -> {cases: [{logprobs: [log p(completion[i] | prefix)], greedy: [ids]}], tokens: [[ids] per text, no BOS]}
 // Probabilities come from llama.cpp's float32 logits (F32 K/V cache, no flash attention), so they can be compared to 1e-3.
 import {getLlama} from "node-llama-cpp";
 
@@ -78,10 +78,11 @@ async function run(seq, c) {
 
 const seq = context.getSequence();
 const results = [];
-for (const c of req.cases) {
+for (const c of req.cases ?? []) {
     results.push(await run(seq, c));
 }
-process.stdout.write(JSON.stringify({cases: results}) + "\n");
+const tokens = (req.tokenize ?? []).map(t => Array.from(model.tokenize(t, false)));
+process.stdout.write(JSON.stringify({cases: results, tokens}) + "\n");
 await context.dispose();
 await model.dispose();
 await llama.dispose();

@@ -1,20 +1,13 @@
 package io.laem.engine.export;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.io.GgmlType;
 import io.laem.engine.io.Json;
 import io.laem.engine.infer.Decoder;
-import io.laem.engine.infer.Generator;
 import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.merge.recipe.Recipe;
@@ -26,7 +19,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,6 +90,29 @@ class LlamaCppInteropTest {
     }
 
     @Test
+    void llamaCppTokenizesEveryTestPromptAsTheEngine() throws IOException {
+        List<String> texts = new ArrayList<>();
+        for (String t : TASKS) {
+            for (String line : Files.readAllLines(KIT.resolve("tasks/" + t + "/test.jsonl")).stream().limit(PROMPTS).toList()) {
+                JsonNode n = Json.JSON.readTree(line);
+                texts.add(n.get("prompt").asText());
+                texts.add(n.get("completion").asText());
+            }
+        }
+        var req = Json.JSON.createObjectNode().put("model", baseGguf.toAbsolutePath().toString());
+        texts.forEach(req.putArray("tokenize")::add);
+        JsonNode got = LlamaCppPeer.run(req).get("tokens");
+        for (int i = 0; i < texts.size(); i++) {
+            long[] expected = tokenizer.encode(texts.get(i), false);
+            long[] actual = new long[got.get(i).size()];
+            for (int j = 0; j < actual.length; j++) {
+                actual[j] = got.get(i).get(j).asLong();
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, "'" + texts.get(i) + "'");
+        }
+    }
+
+    @Test
     void baseAgreesOnEveryTestPrompt() {
         decoder.bank().zeroAll();
         assertAgree("base", baseGguf, List.of(), allCases());
@@ -133,13 +148,7 @@ class LlamaCppInteropTest {
         ExportFormats.of("gguf-model:q8_0").export(perLayerRecipe(), model, ProgressListener.NONE, CancellationToken.NONE);
         liveMerge();
         List<long[][]> all = cases.values().stream().flatMap(l -> l.subList(0, Math.min(50, l.size())).stream()).toList();
-        JsonNode peer = peer(model.resolve(GgufModelFormat.FILE), List.of(), all);
-        int same = 0;
-        for (int i = 0; i < all.size(); i++) {
-            if (Arrays.equals(engine(all.get(i)).greedy(), greedyOf(peer.get(i)))) {
-                same++;
-            }
-        }
+        int same = new EngineVsLlamaCpp(decoder, tokenizer).greedyAgreement(model.resolve(GgufModelFormat.FILE), all);
         System.out.printf("Q8_0 GGUF model: llama.cpp's greedy completion equals the engine's (float32) on %d of %d demo test prompts%n", same, all.size());
         assertTrue(same > all.size() / 2, "Q8_0 agrees on " + same + " of " + all.size());
     }
@@ -179,125 +188,9 @@ class LlamaCppInteropTest {
 
     /** llama.cpp's greedy completions equal the engine's, and the log-probs of the references agree to {@link #TOL}. */
     void assertAgree(String what, Path model, List<Path> adapters, List<long[][]> cs) {
-        JsonNode peer = peer(model, adapters, cs);
-        double maxErr = 0;
-        int greedyDiffer = 0;
-        String firstDiff = null;
-        for (int i = 0; i < cs.size(); i++) {
-            EngineRun run = engine(cs.get(i));
-            long[] eng = run.greedy();
-            long[] cpp = greedyOf(peer.get(i));
-            if (!Arrays.equals(eng, cpp)) {
-                greedyDiffer++;
-                if (firstDiff == null) {
-                    firstDiff = "prompt " + Arrays.toString(cs.get(i)[0]) + ": engine " + Arrays.toString(eng) + ", llama.cpp " + Arrays.toString(cpp);
-                }
-            }
-            double[] e = run.logprobs();
-            JsonNode c = peer.get(i).get("logprobs");
-            for (int j = 0; j < e.length; j++) {
-                maxErr = Math.max(maxErr, Math.abs(e[j] - c.get(j).asDouble()));
-            }
-        }
-        System.out.printf("%s: %d prompts, greedy differs on %d, max |log-prob difference| %.2e%n", what, cs.size(), greedyDiffer, maxErr);
-        assertEquals(0, greedyDiffer, what + ": greedy completions differ, first: " + firstDiff);
-        assertTrue(maxErr <= TOL, what + ": log-probs differ by " + maxErr);
+        EngineVsLlamaCpp.Comparison c = new EngineVsLlamaCpp(decoder, tokenizer).compare(model, adapters, cs);
+        System.out.println(what + ": " + c);
+        assertEquals(0, c.greedyDiffer(), what + ": greedy completions differ, first: " + c.firstDiff());
+        assertTrue(c.maxLogprobError() <= TOL, what + ": log-probs differ by " + c.maxLogprobError());
     }
-
-    JsonNode peer(Path model, List<Path> adapters, List<long[][]> cs) {
-        ObjectNode req = Json.JSON.createObjectNode();
-        req.put("model", model.toAbsolutePath().toString());
-        ArrayNode ad = req.putArray("adapters");
-        adapters.forEach(a -> ad.addObject().put("path", a.toAbsolutePath().toString()).put("scale", 1.0));
-        req.put("contextSize", 64);
-        ArrayNode arr = req.putArray("cases");
-        for (long[][] c : cs) {
-            ObjectNode o = arr.addObject();
-            ArrayNode p = o.putArray("prompt");
-            Arrays.stream(c[0]).forEach(p::add);
-            ArrayNode comp = o.putArray("completion"); // also the path greedy decoding is checked along first
-            Arrays.stream(c[1]).forEach(comp::add);
-            o.put("greedy", maxNew(c));
-            o.putArray("stop").add(tokenizer.eosIds().iterator().next());
-        }
-        JsonNode out = LlamaCppPeer.run(req).get("cases");
-        assertEquals(cs.size(), out.size());
-        return out;
-    }
-
-    static int maxNew(long[][] c) {
-        return c[1].length + 2;
-    }
-
-    /** The engine's per-token log-probs of the reference completion, and its greedy completion. */
-    record EngineRun(double[] logprobs, long[] greedy) {}
-
-    /**
-     * One forward over prompt + reference gives the log-probs and, while the argmax follows the
-     * reference, the greedy tokens; after the first different token the generator goes on.
-     */
-    EngineRun engine(long[][] c) {
-        long[] all = new long[c[0].length + c[1].length];
-        System.arraycopy(c[0], 0, all, 0, c[0].length);
-        System.arraycopy(c[1], 0, all, c[0].length, c[1].length);
-        double[] lp = new double[c[1].length];
-        long[] argmax = new long[c[1].length + 1];
-        try (NDManager m = decoder.manager().newSubManager()) {
-            NDArray logits = decoder.forward(m.create(all, new Shape(1, all.length)), null);
-            float[] l = logits.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-            int v = (int) logits.getShape().get(2);
-            for (int j = 0; j <= c[1].length; j++) {
-                int row = (c[0].length - 1 + j) * v;
-                int best = 0;
-                for (int k = 1; k < v; k++) {
-                    best = l[row + k] > l[row + best] ? k : best;
-                }
-                argmax[j] = best;
-                if (j < c[1].length) {
-                    double sum = 0;
-                    for (int k = 0; k < v; k++) {
-                        sum += Math.exp(l[row + k] - l[row + best]);
-                    }
-                    lp[j] = l[row + (int) c[1][j]] - l[row + best] - Math.log(sum);
-                }
-            }
-        }
-        int max = maxNew(c);
-        List<Long> gen = new ArrayList<>();
-        for (int j = 0; j <= c[1].length && gen.size() < max; j++) {
-            if (tokenizer.eosIds().contains(argmax[j])) {
-                return new EngineRun(lp, toArray(gen));
-            }
-            gen.add(argmax[j]);
-            if (j == c[1].length || argmax[j] != c[1][j]) {
-                break; // off the reference (or past it): generate the rest
-            }
-        }
-        if (gen.size() < max) {
-            long[] prefix = new long[c[0].length + gen.size()];
-            System.arraycopy(c[0], 0, prefix, 0, c[0].length);
-            for (int i = 0; i < gen.size(); i++) {
-                prefix[c[0].length + i] = gen.get(i);
-            }
-            for (long t : new Generator(decoder, tokenizer).generate(prefix, Generator.Options.greedy(max - gen.size()), null, null).tokens()) {
-                gen.add(t);
-            }
-        }
-        return new EngineRun(lp, toArray(gen));
-    }
-
-    static long[] toArray(List<Long> l) {
-        return l.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    /** llama.cpp's greedy tokens without the end-of-sequence token the engine does not return. */
-    long[] greedyOf(JsonNode c) {
-        List<Long> ids = new ArrayList<>();
-        c.get("greedy").forEach(x -> ids.add(x.asLong()));
-        if (!ids.isEmpty() && tokenizer.eosIds().contains(ids.getLast())) {
-            ids.removeLast();
-        }
-        return toArray(ids);
-    }
-
 }
