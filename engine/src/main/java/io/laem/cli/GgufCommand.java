@@ -3,6 +3,9 @@ package io.laem.cli;
 import io.laem.engine.LaemException;
 import io.laem.engine.export.GgufModelExport;
 import io.laem.engine.io.GgmlType;
+import io.laem.engine.io.OutputTarget;
+import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.ProgressListener;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,16 +25,16 @@ final class GgufCommand implements Callable<Integer> {
     @Option(names = "--type", defaultValue = "f16", paramLabel = "TYPE", description = "Tensor type of the weights: f32, f16 (default), bf16, q8_0.")
     String type;
 
+    @Option(names = "--force", description = "Replace --out when it is a file (never an input).")
+    boolean force;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         GgmlType t = GgmlType.ofUserName(type).orElseThrow(() -> new LaemException("--type " + type + ": unknown GGUF tensor type (f32, f16, bf16, q8_0)"));
-        if (out.toAbsolutePath().normalize().startsWith(model.toAbsolutePath().normalize())) {
-            throw new LaemException(out + ": --out is inside the input model folder; inputs are never written to");
-        }
-        GgufModelExport.write(model, out, t);
+        GgufModelExport.write(model, java.util.Map.of(), OutputTarget.file(out).force(force), t, ProgressListener.NONE, CancellationToken.NONE);
         spec.commandLine().getOut().printf("%s: %s%n", t.name().toLowerCase(), out);
         spec.commandLine().getOut().flush();
         return 0;

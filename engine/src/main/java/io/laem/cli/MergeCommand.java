@@ -3,6 +3,9 @@ package io.laem.cli;
 import io.laem.engine.LaemException;
 import io.laem.engine.export.ExportFormat;
 import io.laem.engine.export.ExportFormats;
+import io.laem.engine.export.PeftAdapterFormat;
+import io.laem.engine.io.OutputTarget;
+import io.laem.engine.io.OutputTransaction;
 import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.MergeWriter;
@@ -15,7 +18,6 @@ import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -39,6 +41,10 @@ final class MergeCommand implements Callable<Integer> {
             description = "What to write into --out: peft (default), full, gguf-lora, gguf-model[:f32|f16|bf16|q8_0] (docs/export.md).")
     String format;
 
+    @Option(names = "--force", description = "Replace --out / --full-model when they hold an earlier laem output "
+            + "(never a folder laem did not write, nor an input).")
+    boolean force;
+
     @Option(names = "--method", paramLabel = "NAME", description = "Run a baseline method instead of the LAEM merge: ${COMPLETION-CANDIDATES}. "
             + "Uses the recipe's adapters, weights, redundancy density/sign/seed and output rank.", completionCandidates = MethodNames.class)
     String method;
@@ -56,33 +62,29 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Recipe r = RecipeYaml.read(recipe);
-        Path outAbs = out.toAbsolutePath().normalize();
-        for (Recipe.AdapterRef a : r.adapters()) {
-            if (outAbs.equals(a.path().toAbsolutePath().normalize())) {
-                throw new LaemException(out + ": --out is the input adapter '" + a.name() + "'; inputs are never overwritten");
-            }
-        }
-        if (fullModel != null && fullModel.toAbsolutePath().normalize().equals(r.baseModel().toAbsolutePath().normalize())) {
-            throw new LaemException(fullModel + ": --full-model is the base model; inputs are never overwritten");
-        }
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new LaemException(out + ": exists and is not a folder");
-        }
+        OutputTarget adapterOut = OutputTarget.folder(out).force(force).protecting(r.inputs()).protecting(recipe);
+        OutputTarget modelOut = fullModel == null ? null : OutputTarget.folder(fullModel).force(force).protecting(r.inputs()).protecting(recipe);
         ExportFormat f = ExportFormats.of(format);
-        if (outAbs.equals(r.baseModel().toAbsolutePath().normalize())) {
-            throw new LaemException(out + ": --out is the base model; inputs are never overwritten");
+        OutputTransaction.check(adapterOut, modelOut);
+        if (fullModel != null && !f.name().equals(PeftAdapterFormat.NAME)) {
+            throw new LaemException("--full-model goes with --format peft; for a full model alone give --format full or gguf-model");
         }
         MergeSummary m;
-        if (method == null && fullModel == null) {
-            m = f.export(r, out, ProgressListener.NONE, CancellationToken.NONE);
-        } else {
+        if (!f.name().equals(PeftAdapterFormat.NAME)) {
             MergeMethod mm = method == null ? null : MergeMethods.of(method);
-            MergedAdapter merged = mm == null ? RecipeMerge.merge(r, ProgressListener.NONE, CancellationToken.NONE)
-                    : MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
-            f.write(merged, r, out, mm == null ? null : mm.name(), ProgressListener.NONE, CancellationToken.NONE);
-            if (fullModel != null) {
-                MergeWriter.writeFullModel(r.baseModel(), merged, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+            if (mm == null) {
+                m = f.export(r, adapterOut, ProgressListener.NONE, CancellationToken.NONE);
+            } else {
+                MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
+                f.write(merged, r, adapterOut, mm.name(), ProgressListener.NONE, CancellationToken.NONE);
+                m = merged.summary();
             }
+        } else if (method == null) {
+            m = RecipeMerge.run(r, adapterOut, modelOut, ProgressListener.NONE, CancellationToken.NONE);
+        } else {
+            MergeMethod mm = MergeMethods.of(method);
+            MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
+            MergeWriter.writeAll(adapterOut, modelOut, merged, r, r.output().dtype(), mm.name(), ProgressListener.NONE, CancellationToken.NONE);
             m = merged.summary();
         }
         PrintWriter o = spec.commandLine().getOut();
@@ -92,8 +94,18 @@ final class MergeCommand implements Callable<Integer> {
                 method != null ? "method " + method : "redundancy " + r.redundancy().strategy().key() + ", shared " + r.shared().mode().key(),
                 m.report().size(),
                 minRank == maxRank ? Integer.toString(minRank) : minRank + ".." + maxRank);
-        o.printf("retained energy: min %.6f over modules%n", m.minRetainedEnergy());
-        o.printf("%s: %s%n", f.name(), out);
+        o.printf("retained energy: min %.6f over modules (plan %.6f, output %.6f)%n", m.minRetainedEnergy(), m.minPlanEnergy(),
+                m.minOutputEnergy());
+        m.warning().ifPresent(w -> {
+            PrintWriter e = spec.commandLine().getErr();
+            e.println(w);
+            e.flush();
+        });
+        if (f.name().equals(PeftAdapterFormat.NAME)) {
+            o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));
+        } else {
+            o.printf("%s: %s%n", f.name(), out);
+        }
         if (fullModel != null) {
             o.printf("full model: %s%n", fullModel);
         }

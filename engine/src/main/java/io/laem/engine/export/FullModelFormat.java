@@ -1,11 +1,11 @@
 package io.laem.engine.export;
 
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
-import java.nio.file.Path;
 
 /** Base + merged delta as a Hugging Face model folder (safetensors, sharded like the base). */
 public final class FullModelFormat implements ExportFormat {
@@ -22,7 +22,7 @@ public final class FullModelFormat implements ExportFormat {
     }
 
     @Override
-    public void write(MergedAdapter merged, Recipe recipe, Path out, String method, ProgressListener progress, CancellationToken cancel) {
+    public void write(MergedAdapter merged, Recipe recipe, OutputTarget out, String method, ProgressListener progress, CancellationToken cancel) {
         MergeWriter.writeFullModel(recipe.baseModel(), merged, out, progress, cancel);
     }
 }

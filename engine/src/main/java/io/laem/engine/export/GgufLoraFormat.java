@@ -1,7 +1,7 @@
 package io.laem.engine.export;
 
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.LaemException;
-import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.GgmlType;
 import io.laem.engine.io.GgufWriter;
@@ -14,7 +14,6 @@ import io.laem.engine.model.ModuleKey;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -42,21 +41,15 @@ public final class GgufLoraFormat implements ExportFormat {
     }
 
     @Override
-    public void write(MergedAdapter merged, Recipe recipe, Path out, String method, ProgressListener progress, CancellationToken cancel) {
+    public void write(MergedAdapter merged, Recipe recipe, OutputTarget out, String method, ProgressListener progress, CancellationToken cancel) {
         ModelConfig base = ModelConfig.read(recipe.baseModel().resolve("config.json"));
         GgufWriter w = writer(merged.modules(), base, GgmlType.valueOf(ggufType(recipe.output().dtype())), cancel);
         String report = GgufModelFormat.report(merged, recipe, method);
-        AtomicFiles.writeDirectory(out, tmp -> {
+        out.protecting(recipe.inputs()).write(tmp -> {
             w.writeInto(tmp.resolve(FILE));
             Files.writeString(tmp.resolve(OllamaModelfile.FILE), OllamaModelfile.forAdapter(recipe.baseModel(), FILE));
             Files.writeString(tmp.resolve(MergeWriter.REPORT), report);
         });
-    }
-
-    /** Writes the modules (any scale; it is baked into B) as one GGUF LoRA file, atomically. */
-    public static void write(Map<ModuleKey, LoraModule> modules, ModelConfig base, Path file, GgmlType type) {
-        GgufWriter w = writer(modules, base, type, CancellationToken.NONE);
-        AtomicFiles.writeFile(file, w::writeInto);
     }
 
     static GgufWriter writer(Map<ModuleKey, LoraModule> modules, ModelConfig base, GgmlType type, CancellationToken cancel) {

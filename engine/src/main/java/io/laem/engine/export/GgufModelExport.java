@@ -1,6 +1,6 @@
 package io.laem.engine.export;
 
-import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.GgmlType;
 import io.laem.engine.io.GgufWriter;
@@ -32,15 +32,15 @@ public final class GgufModelExport {
 
     private GgufModelExport() {}
 
-    /** The base model alone as GGUF. */
+    /** The base model alone as a new GGUF file (refused where a file exists; see {@link OutputTarget}). */
     public static void write(Path baseDir, Path outFile, GgmlType type) {
-        write(baseDir, Map.of(), outFile, type, ProgressListener.NONE, CancellationToken.NONE);
+        write(baseDir, Map.of(), OutputTarget.file(outFile), type, ProgressListener.NONE, CancellationToken.NONE);
     }
 
-    /** Base + merged delta ({@code merged}: modules with scale baked in, as a merge writes them) as GGUF. */
-    public static void write(Path baseDir, Map<ModuleKey, LoraModule> merged, Path outFile, GgmlType type, ProgressListener progress,
+    /** Base + merged delta ({@code merged}: modules with scale baked in, as a merge writes them) as one GGUF file. */
+    public static void write(Path baseDir, Map<ModuleKey, LoraModule> merged, OutputTarget outFile, GgmlType type, ProgressListener progress,
                              CancellationToken cancel) {
-        AtomicFiles.writeFile(outFile, tmp -> writeInto(baseDir, merged, tmp, type, progress, cancel));
+        outFile.protecting(baseDir).write(tmp -> writeInto(baseDir, merged, tmp, type, progress, cancel));
     }
 
     /** As {@link #write}, in place (inside a folder that is written atomically). */

@@ -1,7 +1,7 @@
 package io.laem.engine.export;
 
+import io.laem.engine.io.OutputTarget;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.GgmlType;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
@@ -9,7 +9,6 @@ import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /** Base + merged delta as one GGUF model file ({@link GgufModelExport}) in a tensor type, with an Ollama Modelfile. */
@@ -37,9 +36,9 @@ public final class GgufModelFormat implements ExportFormat {
     }
 
     @Override
-    public void write(MergedAdapter merged, Recipe recipe, Path out, String method, ProgressListener progress, CancellationToken cancel) {
+    public void write(MergedAdapter merged, Recipe recipe, OutputTarget out, String method, ProgressListener progress, CancellationToken cancel) {
         String report = report(merged, recipe, method);
-        AtomicFiles.writeDirectory(out, tmp -> {
+        out.protecting(recipe.inputs()).write(tmp -> {
             GgufModelExport.writeInto(recipe.baseModel(), merged.modules(), tmp.resolve(FILE), type, progress, cancel);
             Files.writeString(tmp.resolve(OllamaModelfile.FILE), OllamaModelfile.forModel(FILE));
             Files.writeString(tmp.resolve(MergeWriter.REPORT), report);

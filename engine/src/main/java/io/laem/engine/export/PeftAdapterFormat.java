@@ -1,5 +1,6 @@
 package io.laem.engine.export;
 
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
@@ -7,7 +8,6 @@ import io.laem.engine.merge.RecipeMerge;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
-import java.nio.file.Path;
 
 /** The merged adapter as a PEFT adapter folder (+ merge-report.json); exact merges stream from the inputs. */
 public final class PeftAdapterFormat implements ExportFormat {
@@ -24,12 +24,12 @@ public final class PeftAdapterFormat implements ExportFormat {
     }
 
     @Override
-    public MergeSummary export(Recipe recipe, Path out, ProgressListener progress, CancellationToken cancel) {
+    public MergeSummary export(Recipe recipe, OutputTarget out, ProgressListener progress, CancellationToken cancel) {
         return RecipeMerge.run(recipe, out, null, progress, cancel);
     }
 
     @Override
-    public void write(MergedAdapter merged, Recipe recipe, Path out, String method, ProgressListener progress, CancellationToken cancel) {
+    public void write(MergedAdapter merged, Recipe recipe, OutputTarget out, String method, ProgressListener progress, CancellationToken cancel) {
         MergeWriter.writeAdapter(out, merged, recipe, recipe.output().dtype(), method);
     }
 }

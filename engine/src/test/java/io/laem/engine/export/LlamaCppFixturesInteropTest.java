@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.laem.engine.infer.Decoder;
 import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.io.GgmlType;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.model.HfModel;
@@ -58,7 +59,7 @@ class LlamaCppFixturesInteropTest {
             for (String a : List.of("adapter_a", "adapter_b")) {
                 Path out = tmp.resolve(a);
                 Recipe r = Recipe.of(dir, List.of(new Recipe.AdapterRef(a, dir.resolve(a))));
-                ExportFormats.of("gguf-lora").export(r, out, ProgressListener.NONE, CancellationToken.NONE);
+                ExportFormats.of("gguf-lora").export(r, OutputTarget.folder(out), ProgressListener.NONE, CancellationToken.NONE);
                 d.bank().add(a, LoraAdapter.load(dir.resolve(a), a).modules().values());
                 d.bank().zeroAll();
                 d.bank().setAll(a, 1.0);
@@ -70,8 +71,8 @@ class LlamaCppFixturesInteropTest {
                     new Recipe.AdapterRef("adapter_b", dir.resolve("adapter_b")))).withPerLayerWeights("adapter_a", wa).withPerLayerWeights("adapter_b", wb);
             Path lora = tmp.resolve("merged-lora");
             Path model = tmp.resolve("merged-model");
-            ExportFormats.of("gguf-lora").export(r, lora, ProgressListener.NONE, CancellationToken.NONE);
-            ExportFormats.of("gguf-model:f32").export(r, model, ProgressListener.NONE, CancellationToken.NONE);
+            ExportFormats.of("gguf-lora").export(r, OutputTarget.folder(lora), ProgressListener.NONE, CancellationToken.NONE);
+            ExportFormats.of("gguf-model:f32").export(r, OutputTarget.folder(model), ProgressListener.NONE, CancellationToken.NONE);
             d.bank().setLayerCoefficients("adapter_a", wa);
             d.bank().setLayerCoefficients("adapter_b", wb);
             check(family + " per-layer merge, GGUF LoRA", cmp.compare(base, List.of(lora.resolve(GgufLoraFormat.FILE)), cases));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.laem.engine.io.GgmlType;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.Json;
 import io.laem.engine.infer.Decoder;
 import io.laem.engine.infer.HfTokenizer;
@@ -123,7 +124,7 @@ class LlamaCppInteropTest {
         for (String t : TASKS) {
             Recipe r = Recipe.of(KIT.resolve("base").toAbsolutePath(), List.of(new Recipe.AdapterRef(t, KIT.resolve("adapters/" + t).toAbsolutePath())));
             Path out = tmp.resolve("lora-" + t);
-            ExportFormats.of("gguf-lora").export(r, out, ProgressListener.NONE, CancellationToken.NONE);
+            ExportFormats.of("gguf-lora").export(r, OutputTarget.folder(out), ProgressListener.NONE, CancellationToken.NONE);
             withOnly(t);
             assertAgree(t + " alone", baseGguf, List.of(out.resolve(GgufLoraFormat.FILE)), cases.get(t));
         }
@@ -134,8 +135,8 @@ class LlamaCppInteropTest {
         Recipe r = perLayerRecipe();
         Path lora = tmp.resolve("merged-lora");
         Path model = tmp.resolve("merged-model");
-        ExportFormats.of("gguf-lora").export(r, lora, ProgressListener.NONE, CancellationToken.NONE);
-        ExportFormats.of("gguf-model:f32").export(r, model, ProgressListener.NONE, CancellationToken.NONE);
+        ExportFormats.of("gguf-lora").export(r, OutputTarget.folder(lora), ProgressListener.NONE, CancellationToken.NONE);
+        ExportFormats.of("gguf-model:f32").export(r, OutputTarget.folder(model), ProgressListener.NONE, CancellationToken.NONE);
         liveMerge();
         List<long[][]> all = allCases();
         assertAgree("LAEM merge, GGUF LoRA", baseGguf, List.of(lora.resolve(GgufLoraFormat.FILE)), all);
@@ -145,7 +146,7 @@ class LlamaCppInteropTest {
     @Test
     void q8ModelGreedyAgreementIsReported() {
         Path model = tmp.resolve("merged-q8");
-        ExportFormats.of("gguf-model:q8_0").export(perLayerRecipe(), model, ProgressListener.NONE, CancellationToken.NONE);
+        ExportFormats.of("gguf-model:q8_0").export(perLayerRecipe(), OutputTarget.folder(model), ProgressListener.NONE, CancellationToken.NONE);
         liveMerge();
         List<long[][]> all = cases.values().stream().flatMap(l -> l.subList(0, Math.min(50, l.size())).stream()).toList();
         int same = new EngineVsLlamaCpp(decoder, tokenizer).greedyAgreement(model.resolve(GgufModelFormat.FILE), all);
