@@ -38,8 +38,7 @@ public final class ScreenshotTour {
         BooleanSupplier idle = () -> !vm.tasks().isBusy();
         BooleanSupplier opened = () -> vm.workspace().base() != null && idle.getAsBoolean();
         step("file menu", opened, () -> fileMenu().show());
-        step("export menu", idle, () -> fileMenu().getItems().stream().filter(i -> "menu-export".equals(i.getId()))
-                .map(javafx.scene.control.Menu.class::cast).findFirst().ifPresent(javafx.scene.control.Menu::show));
+        step("export menu", idle, this::hoverExport);
         step("export menu shot", idle, () -> {
             shotWithPopups("export-menu.png");
             fileMenu().hide();
@@ -107,6 +106,19 @@ public final class ScreenshotTour {
             }
             s.action().run();
             waitingSince = System.nanoTime();
+        }
+    }
+
+    /** Opens File > Export as a user does: the mouse over its row (a submenu's show() alone does not open it). */
+    private void hoverExport() {
+        for (javafx.stage.Window w : javafx.stage.Window.getWindows()) {
+            if (w instanceof javafx.stage.PopupWindow && w.isShowing() && w.getScene() != null) {
+                javafx.scene.Node n = w.getScene().getRoot().lookup("#menu-export");
+                if (n != null) {
+                    javafx.geometry.Bounds b = n.localToScreen(n.getBoundsInLocal());
+                    new javafx.scene.robot.Robot().mouseMove(b.getCenterX(), b.getCenterY());
+                }
+            }
         }
     }
 
