@@ -35,5 +35,6 @@ public class BackendDelegate implements Backend {
     @Override public Optimization.Comparison evaluate(SessionData s, Progress p) { return inner.evaluate(s, p); }
     @Override public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportAdapter(s, out, p); }
     @Override public io.laem.engine.merge.MergeSummary exportFullModel(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportFullModel(s, out, p); }
+    @Override public io.laem.engine.merge.MergeSummary export(SessionData s, String f, io.laem.engine.io.OutputTarget out, Progress p) { return inner.export(s, f, out, p); }
     @Override public void close() { inner.close(); }
 }

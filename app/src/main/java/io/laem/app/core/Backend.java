@@ -44,6 +44,9 @@ public interface Backend extends AutoCloseable {
 
     io.laem.engine.merge.MergeSummary exportFullModel(SessionData session, io.laem.engine.io.OutputTarget out, Progress progress);
 
+    /** The merge in an export format of the engine's registry ({@code io.laem.engine.export.ExportFormats}, e.g. gguf-lora). */
+    io.laem.engine.merge.MergeSummary export(SessionData session, String format, io.laem.engine.io.OutputTarget out, Progress progress);
+
     @Override
     void close();
 }

@@ -322,6 +322,12 @@ public final class EngineBackend implements Backend {
         return merged.summary();
     }
 
+    @Override
+    public io.laem.engine.merge.MergeSummary export(SessionData s, String format, io.laem.engine.io.OutputTarget out, Progress progress) {
+        EngineProgress ep = new EngineProgress(progress);
+        return io.laem.engine.export.ExportFormats.of(format).export(recipe(s), out, ep, ep.token());
+    }
+
     /** The recipe of the enabled adapters. */
     static Recipe recipe(SessionData s) {
         requireBase(s);

@@ -61,6 +61,19 @@ class ExportViewModelTest {
     }
 
     @Test
+    void everyFormatOfTheEngineRegistryIsOfferedAndAGgufLoraExportWritesItsFiles() {
+        assertEquals(List.of("gguf-lora", "gguf-model:f32", "gguf-model:f16", "gguf-model:q8_0", "gguf-model:bf16"),
+                ExportViewModel.otherFormats().stream().map(io.laem.engine.export.ExportFormat::name).toList());
+        Path out = tmp.resolve("gguf-lora");
+        Path[] done = new Path[1];
+        Fx.run(() -> vm.export().exportAs("gguf-lora", out, p -> done[0] = p));
+        Fx.waitUntil(60, () -> done[0] != null || !dialogs.errors.isEmpty());
+        assertEquals(List.of(), dialogs.errors);
+        assertTrue(Files.isRegularFile(out.resolve("adapter.gguf")));
+        assertTrue(Files.isRegularFile(out.resolve("Modelfile")));
+    }
+
+    @Test
     void anEarlierExportIsReplacedOnlyAfterTheUserConfirms() throws Exception {
         Path out = tmp.resolve("merged");
         exportAndWait(out);
