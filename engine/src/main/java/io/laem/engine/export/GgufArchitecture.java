@@ -44,6 +44,8 @@ public record GgufArchitecture(String name, boolean permuteQk) {
             case GATE_PROJ -> "ffn_gate";
             case UP_PROJ -> "ffn_up";
             case DOWN_PROJ -> "ffn_down";
+            case QKV_PROJ -> "attn_qkv"; // phi3 in llama.cpp; no exported family has fused modules yet
+            case GATE_UP_PROJ -> "ffn_up";
         };
     }
 

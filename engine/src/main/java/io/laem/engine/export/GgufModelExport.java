@@ -69,7 +69,7 @@ public final class GgufModelExport {
             }
             for (int l = 0; l < c.numLayers(); l++) {
                 String blk = "blk." + l + ".";
-                ts.add(blk + "attn_norm.weight", t.inputNorm(l), null, 0);
+                ts.add(blk + "attn_norm.weight", t.norm(ArchitectureTemplate.Norm.INPUT, l), null, 0);
                 for (ModuleKind kind : ModuleKind.values()) {
                     ModuleKey k = new ModuleKey(l, kind);
                     String gguf = GgufArchitecture.tensorName(k);
@@ -78,12 +78,12 @@ public final class GgufModelExport {
                     if (store.contains(t.bias(k))) {
                         ts.add(gguf + ".bias", t.bias(k), null, heads);
                     }
-                    if (kind == ModuleKind.O_PROJ && t.hasQkNorm()) {
-                        ts.add(blk + "attn_q_norm.weight", t.qNorm(l), null, 0);
-                        ts.add(blk + "attn_k_norm.weight", t.kNorm(l), null, 0);
+                    if (kind == ModuleKind.O_PROJ && t.hasNorm(ArchitectureTemplate.Norm.Q)) {
+                        ts.add(blk + "attn_q_norm.weight", t.norm(ArchitectureTemplate.Norm.Q, l), null, 0);
+                        ts.add(blk + "attn_k_norm.weight", t.norm(ArchitectureTemplate.Norm.K, l), null, 0);
                     }
                     if (kind == ModuleKind.O_PROJ) {
-                        ts.add(blk + "ffn_norm.weight", t.postAttentionNorm(l), null, 0);
+                        ts.add(blk + "ffn_norm.weight", t.norm(ArchitectureTemplate.Norm.PRE_MLP, l), null, 0);
                     }
                 }
             }
