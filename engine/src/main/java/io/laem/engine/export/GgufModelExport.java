@@ -70,7 +70,7 @@ public final class GgufModelExport {
             for (int l = 0; l < c.numLayers(); l++) {
                 String blk = "blk." + l + ".";
                 ts.add(blk + "attn_norm.weight", t.norm(ArchitectureTemplate.Norm.INPUT, l), null, 0);
-                for (ModuleKind kind : ModuleKind.values()) {
+                for (ModuleKind kind : t.modules()) {
                     ModuleKey k = new ModuleKey(l, kind);
                     String gguf = GgufArchitecture.tensorName(k);
                     int heads = arch.permutes(kind) ? GgufArchitecture.heads(c, kind) : 0;
