@@ -3,7 +3,7 @@ package io.laem.cli;
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.ChatTemplate;
 import io.laem.engine.infer.Generator;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +52,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new LaemException("--max-tokens must be at least 1, got " + maxTokens);
         }
-        try (InferenceModel m = model.open()) {
+        try (LiveMerge live = model.open(); LiveMerge.Use m = live.use("generate")) {
             long[] ids = chat ? m.tokenizer().encodeChat(List.of(new ChatTemplate.Message("user", prompt))) : m.tokenizer().encode(prompt);
             stream(m, ids, new Generator.Options(maxTokens, temperature, topP, topK, seed, stops), out);
         }
@@ -60,7 +60,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** Generates from {@code ids}, printing each piece of text as it becomes final, then a newline. */
-    static void stream(InferenceModel m, long[] ids, Generator.Options o, PrintWriter out) {
+    static void stream(LiveMerge.Use m, long[] ids, Generator.Options o, PrintWriter out) {
         new Generator(m.decoder(), m.tokenizer()).generate(ids, o, (id, text) -> {
             out.print(text);
             out.flush();

@@ -12,7 +12,7 @@ import io.laem.engine.merge.MergePlanCache;
 import io.laem.engine.merge.MergePlanner;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.optimize.BankCoefficients;
-import io.laem.engine.optimize.MergeWeights;
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import io.laem.engine.infer.ScoreData;

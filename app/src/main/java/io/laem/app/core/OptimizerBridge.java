@@ -8,7 +8,7 @@ import io.laem.engine.model.ModuleKind.Group;
 import io.laem.engine.optimize.CandidateEvent;
 import io.laem.engine.optimize.Evaluation;
 import io.laem.engine.optimize.LaemOptimizer;
-import io.laem.engine.optimize.MergeWeights;
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.optimize.OptimizeSettings;
 import io.laem.engine.optimize.RunListener;
 import java.nio.file.Files;

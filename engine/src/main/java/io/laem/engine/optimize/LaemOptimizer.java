@@ -1,19 +1,18 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.eval.EvalReport;
 import io.laem.engine.eval.Evaluator;
 import io.laem.engine.eval.TaskScore;
 import io.laem.engine.eval.TaskSuite;
 import io.laem.engine.infer.Devices;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.infer.Scorer.Example;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.Json;
-import io.laem.engine.merge.MergeInputs;
 import io.laem.engine.merge.MergePlan;
-import io.laem.engine.merge.MergePlanner;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.PlanMerger;
@@ -26,11 +25,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * LAEM end to end on the live engine: loads the base model once, builds each merge plan once
- * (the plain adapters, the TIES baselines, the plans searched) and puts every plan's entries into
- * one LoRA bank; a candidate then only changes bank coefficients. Validation NLL per task is the
+ * LAEM end to end on the live merge: holds the model for the whole run (one {@link LiveMerge.Use}),
+ * builds each merge plan once (the plain adapters, the TIES baselines, the plans searched) into the
+ * live merge's bank; a candidate then only changes bank coefficients. Validation NLL per task is the
  * objective; baselines and the found weights are compared on the test split.
  *
  * <pre>{@code
@@ -49,11 +49,10 @@ public final class LaemOptimizer implements AutoCloseable {
     private final OptimizeSettings settings;
     private final ProgressListener progress;
     private final CancellationToken cancel;
-    private final InferenceModel model;
-    private final MergeInputs inputs;
+    private final LiveMerge live;
+    private final boolean ownsLive;
+    private final LiveMerge.Use use;
     private final int numLayers;
-    private final BankCoefficients coefficients;
-    private final Map<String, MergePlan> plans = new LinkedHashMap<>();
     private final List<PlanOption> searched;
     private final Map<String, List<Example>> validation;
     private final Map<String, Scorer.Prepared> validationPrepared = new LinkedHashMap<>();
@@ -62,16 +61,22 @@ public final class LaemOptimizer implements AutoCloseable {
     private final Evaluator evaluator;
     private Map<String, Double> ownLosses;
 
-    /** The search's outcome, with the validation values of the baselines for comparison. */
-    public record Search(PlanSearch.Result result, PlanOption bestPlan, Recipe bestRecipe,
-            Map<String, Evaluation> validationBaselines, double tiesDensity, double taskArithmeticScale) {
+    /** The baselines tuned on validation: their validation values, TIES density and task-arithmetic scale. */
+    public record Tuned(Map<String, Evaluation> validation, double tiesDensity, double taskArithmeticScale) {}
+
+    /** The search's outcome, with the tuned baselines for comparison. */
+    public record Search(PlanSearch.Result result, PlanOption bestPlan, Recipe bestRecipe, Tuned baselines) {
         public RunResult best() {
             return result.best();
         }
+
+        public Map<String, Evaluation> validationBaselines() {
+            return baselines.validation();
+        }
     }
 
-    private LaemOptimizer(Recipe recipe, TaskSuite suite, OptimizeSettings settings, ProgressListener progress,
-            CancellationToken cancel) {
+    private LaemOptimizer(LiveMerge live, boolean ownsLive, Recipe recipe, TaskSuite suite, OptimizeSettings settings,
+            ProgressListener progress, CancellationToken cancel, Consumer<String> waiting) {
         this.recipe = recipe;
         this.suite = suite;
         this.settings = settings;
@@ -79,38 +84,40 @@ public final class LaemOptimizer implements AutoCloseable {
         this.cancel = cancel;
         this.searched = PlanOption.parseList(settings.plans(), recipe);
         this.validation = subset(suite.split(settings.validationSplit()), settings.maxExamples());
-        this.inputs = MergeInputs.load(recipe);
-        this.model = InferenceModel.open(recipe.baseModel(), Devices.resolve(settings.device()));
-        this.scorer = new Scorer(model.decoder(), model.tokenizer());
+        this.live = live;
+        this.ownsLive = ownsLive;
+        this.use = live.use("the optimizer run", settings.threads(), cancel, waiting);
         try {
+            this.scorer = new Scorer(use.decoder(), use.tokenizer());
             // tokenized and batched once; every candidate scores the same prepared tensors
             validation.forEach((t, ex) -> validationPrepared.put(t, scorer.prepare(ex)));
         } catch (RuntimeException e) {
             close();
             throw e;
         }
-        this.numLayers = model.decoder().config().numLayers();
-        this.coefficients = BankCoefficients.of(model.decoder().bank(), numLayers);
-        this.evaluator = new Evaluator(model.decoder(), model.tokenizer());
-        pinThreads();
+        this.numLayers = live.numLayers();
+        this.evaluator = new Evaluator(use.decoder(), use.tokenizer());
     }
 
-    /**
-     * Sets PyTorch's intra-op thread count. Needed again after every merge plan: ND4J's
-     * initialization resets the OpenMP thread count it shares with PyTorch, and two busy threads
-     * on a loaded 2-core machine made evaluations 10-20x slower (docs/optimizer.md).
-     */
-    private void pinThreads() {
-        if (settings.threads() > 0) {
-            ai.djl.engine.Engine.getEngine("PyTorch");
-            ai.djl.pytorch.jni.JniUtils.setNumThreads(settings.threads());
+    /** Loads the model and the recipe's adapters into a live merge of its own (closed with this). */
+    public static LaemOptimizer open(Recipe recipe, TaskSuite suite, OptimizeSettings settings, ProgressListener progress,
+            CancellationToken cancel) {
+        LiveMerge live = LiveMerge.open(recipe.baseModel(), Devices.resolve(settings.device()));
+        try {
+            return new LaemOptimizer(live, true, recipe, suite, settings, progress, cancel, null);
+        } catch (RuntimeException e) {
+            live.close();
+            throw e;
         }
     }
 
-    /** Loads the model and the recipe's adapters; plans are built when first needed. */
-    public static LaemOptimizer open(Recipe recipe, TaskSuite suite, OptimizeSettings settings, ProgressListener progress,
-            CancellationToken cancel) {
-        return new LaemOptimizer(recipe, suite, settings, progress, cancel);
+    /**
+     * Runs on a live merge someone else owns (the workbench's one model), holding it until closed;
+     * while another user holds it, waits and tells {@code waiting}.
+     */
+    public static LaemOptimizer open(LiveMerge live, Recipe recipe, TaskSuite suite, OptimizeSettings settings,
+            ProgressListener progress, CancellationToken cancel, Consumer<String> waiting) {
+        return new LaemOptimizer(live, false, recipe, suite, settings, progress, cancel, waiting);
     }
 
     public int numLayers() {
@@ -121,30 +128,21 @@ public final class LaemOptimizer implements AutoCloseable {
         return List.copyOf(validation.keySet());
     }
 
-    /** The plan for an option, built once and added to the bank under its label. */
+    /** The plan for an option, built once into the live merge's bank. */
     public MergePlan plan(PlanOption option) {
-        MergePlan p = plans.get(option.label());
-        if (p == null) {
-            Recipe r = option.applyTo(recipe);
-            progress.progress(0, 1, "planning " + option.label());
-            p = MergePlanner.plan(MergePlan.Key.of(r), inputs, ProgressListener.NONE, cancel);
-            for (String e : entries(p)) {
-                var modules = e.equals(Recipe.SHARED) ? p.shared() : p.task(e);
-                model.decoder().bank().add(BankCoefficients.bankName(option.label(), e), modules.values());
-            }
-            plans.put(option.label(), p);
-            pinThreads();
-        }
-        return p;
+        Recipe r = option.applyTo(recipe);
+        progress.progress(0, 1, "planning " + option.label());
+        return live.plan(r, ProgressListener.NONE, cancel);
     }
 
     /** A plan's merge entries: its tasks, then the shared module when it has one. */
     public static List<String> entries(MergePlan p) {
-        List<String> e = new ArrayList<>(p.taskNames());
-        if (!p.shared().isEmpty()) {
-            e.add(Recipe.SHARED);
-        }
-        return e;
+        return LiveMerge.entries(p);
+    }
+
+    /** Shows weights of a plan in the live merge. */
+    private void show(PlanOption option, MergeWeights w) {
+        live.show(option.applyTo(recipe), w);
     }
 
     /** The objective (mean validation NLL, plus the configured terms) on one plan's bank entries. */
@@ -152,7 +150,7 @@ public final class LaemOptimizer implements AutoCloseable {
         plan(option);
         Map<String, BankTaskScorer.TaskLoss> losses = new LinkedHashMap<>();
         validationPrepared.forEach((t, prepared) -> losses.put(t, c -> scorer.score(prepared).meanNll()));
-        TaskLossObjective o = TaskLossObjective.of(new BankTaskScorer(coefficients, option.label(), losses))
+        TaskLossObjective o = TaskLossObjective.of(new BankTaskScorer(w -> show(option, w), losses))
                 .withTaskWeights(settings.taskWeights());
         if (settings.l1() > 0) {
             o = o.withL1(settings.l1(), warmStart(option));
@@ -170,7 +168,7 @@ public final class LaemOptimizer implements AutoCloseable {
             Map<String, Double> out = new LinkedHashMap<>();
             for (String t : validation.keySet()) {
                 if (raw.taskNames().contains(t)) {
-                    coefficients.show(RAW.label(), Baselines.single(raw.taskNames(), numLayers, t));
+                    show(RAW, Baselines.single(raw.taskNames(), numLayers, t));
                     out.put(t, scorer.score(validationPrepared.get(t)).meanNll());
                 }
             }
@@ -208,11 +206,8 @@ public final class LaemOptimizer implements AutoCloseable {
         return objective(option).evaluate(w, cancel);
     }
 
-    /**
-     * Tunes the baselines on validation (TIES density, task-arithmetic scale), then searches the
-     * plans' weights with the configured budget.
-     */
-    public Search search(RunListener listener) {
+    /** Tunes the baselines on validation: the task-arithmetic scale and the TIES density. */
+    public Tuned tuneBaselines() {
         Map<String, Evaluation> base = new LinkedHashMap<>();
         MergePlan raw = plan(RAW);
         List<String> rawEntries = entries(raw);
@@ -236,6 +231,12 @@ public final class LaemOptimizer implements AutoCloseable {
                 bestDensity = d;
             }
         }
+        return new Tuned(base, bestDensity, bestScale);
+    }
+
+    /** Tunes the baselines on validation, then searches the plans' weights with the configured budget. */
+    public Search search(RunListener listener) {
+        Tuned tuned = tuneBaselines();
         Map<String, PlanOption> byLabel = new LinkedHashMap<>();
         searched.forEach(p -> byLabel.put(p.label(), p));
         progress.progress(0, 1, "searching " + String.join(", ", byLabel.keySet()));
@@ -249,11 +250,11 @@ public final class LaemOptimizer implements AutoCloseable {
             return listener == null ? b : b.listener(listener);
         }, settings.budget(), cancel);
         if (r.best() == null) {
-            return new Search(r, null, null, base, bestDensity, bestScale);
+            return new Search(r, null, null, tuned);
         }
         PlanOption bestPlan = byLabel.get(r.best().label());
         Recipe bestRecipe = bestPlan.applyTo(recipe).withWeights(r.best().bestSchedules());
-        return new Search(r, bestPlan, bestRecipe, base, bestDensity, bestScale);
+        return new Search(r, bestPlan, bestRecipe, tuned);
     }
 
     private PlanOption tiesOption(double density) {
@@ -267,29 +268,48 @@ public final class LaemOptimizer implements AutoCloseable {
      * arithmetic and TIES (as tuned on validation), the found LAEM weights, and each adapter alone.
      */
     public Map<String, EvalReport> compare(Search s) {
-        Map<String, List<Example>> test = subset(suite.split(settings.testSplit()), settings.testExamples());
+        return compare(s.baselines(), s.bestPlan(), s.best() == null ? null : s.best().bestWeights(), "laem", settings.testSplit());
+    }
+
+    /**
+     * Exact match and mean NLL on {@code split} of the base, the tuned baselines, each adapter alone and,
+     * when {@code weights} is not null, those weights on {@code plan} under the name {@code name}.
+     */
+    public Map<String, EvalReport> compare(Tuned t, PlanOption plan, MergeWeights weights, String name, String split) {
+        Map<String, List<Example>> data = subset(suite.split(split),
+                split.equals(settings.validationSplit()) ? settings.maxExamples() : settings.testExamples());
         MergePlan raw = plan(RAW);
         List<String> rawEntries = entries(raw);
         Map<String, EvalReport> out = new LinkedHashMap<>();
-        out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), test));
-        out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), test));
-        out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, s.taskArithmeticScale()), test));
-        PlanOption ties = tiesOption(s.tiesDensity());
-        out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), test));
-        if (s.best() != null) {
-            out.put("laem", test("laem", s.bestPlan(), s.best().bestWeights(), test));
+        out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), data));
+        out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), data));
+        out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, t.taskArithmeticScale()), data));
+        PlanOption ties = tiesOption(t.tiesDensity());
+        out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), data));
+        if (weights != null) {
+            out.put(name, test(name, plan, weights, data));
         }
-        for (String name : raw.taskNames()) {
-            out.put("adapter:" + name, test("adapter:" + name, RAW, Baselines.single(rawEntries, numLayers, name), test));
+        for (String n : raw.taskNames()) {
+            out.put("adapter:" + n, test("adapter:" + n, RAW, Baselines.single(rawEntries, numLayers, n), data));
         }
         return out;
+    }
+
+    /** The recipe's plan and weights as they are (the workbench's current merge). */
+    public PlanOption recipePlan() {
+        return PlanOption.of(recipe);
+    }
+
+    /** The recipe's weights on its own plan's entries. */
+    public MergeWeights recipeWeights() {
+        return MergeWeights.fromRecipe(recipe, entries(plan(recipePlan())), numLayers);
     }
 
     private EvalReport test(String method, PlanOption option, MergeWeights w, Map<String, List<Example>> data) {
         cancel.check();
         plan(option);
-        progress.progress(0, 1, "test split: " + method);
-        coefficients.show(option.label(), w);
+        progress.progress(0, 1, "evaluating " + method);
+        show(option, w);
         return evaluator.evaluate(data);
     }
 
@@ -337,8 +357,8 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("seconds", secs);
         root.put("evaluations_per_second", secs > 0 ? evals / secs : 0);
         root.put("cancelled", s.result().cancelled());
-        root.put("ties_density", s.tiesDensity());
-        root.put("task_arithmetic_scale", s.taskArithmeticScale());
+        root.put("ties_density", s.baselines().tiesDensity());
+        root.put("task_arithmetic_scale", s.baselines().taskArithmeticScale());
         ObjectNode v = root.putObject("validation");
         s.validationBaselines().forEach((k, e) -> v.put(k, e.value()));
         v.put("warm_start", s.result().history().rows().stream()
@@ -364,6 +384,9 @@ public final class LaemOptimizer implements AutoCloseable {
     @Override
     public void close() {
         validationPrepared.values().forEach(Scorer.Prepared::close);
-        model.close();
+        use.close();
+        if (ownsLive) {
+            live.close();
+        }
     }
 }
