@@ -40,7 +40,7 @@ final class OptimizeCommand implements Callable<Integer> {
 
     @Option(names = "--param", paramLabel = "P",
             description = "per-task | curve:K | per-layer | per-layer-kind (default: ${DEFAULT-VALUE}).")
-    String param = new OptimizeSettings().param();
+    String param = new OptimizeSettings().param().toString();
 
     @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed = 0;

@@ -46,8 +46,8 @@ public final class ScreenshotTour {
         step("optimize", idle, () -> {
             window.tabs().getSelectionModel().select(2);
             vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 80));
-            vm.optimize().parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.valueOf(
-                    System.getProperty("laem.screenshots.param", "CONTROL_POINTS")));
+            vm.optimize().parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.valueOf(
+                    System.getProperty("laem.screenshots.param", "CURVE")));
             vm.optimize().start();
         });
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));

@@ -115,7 +115,7 @@ class WorkbenchGuiTest {
     void tinyOptimizerRun() {
         robot.clickOn("Optimize");
         Fx.run(() -> {
-            vm.optimize().parameterizationProperty().set(Optimization.Parameterization.PER_TASK);
+            vm.optimize().parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.PER_TASK);
             vm.optimize().budgetProperty().set(4);
         });
         robot.clickOn("#optimize-start");

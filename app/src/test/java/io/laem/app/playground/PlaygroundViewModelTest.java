@@ -104,7 +104,7 @@ class PlaygroundViewModelTest {
     void realOptimizerRunWithATinyBudget() {
         var o = vm.optimize();
         Fx.run(() -> {
-            o.parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.PER_TASK);
+            o.parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.PER_TASK);
             o.budgetProperty().set(3);
             o.start();
         });

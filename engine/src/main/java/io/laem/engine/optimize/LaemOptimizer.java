@@ -242,7 +242,7 @@ public final class LaemOptimizer implements AutoCloseable {
         progress.progress(0, 1, "searching " + String.join(", ", byLabel.keySet()));
         PlanSearch.Result r = PlanSearch.run(List.copyOf(byLabel.keySet()), label -> {
             PlanOption p = byLabel.get(label);
-            Parameterization param = Parameterization.parse(settings.param(), entries(plan(p)), numLayers)
+            Parameterization param = Parameterization.of(settings.param(), entries(plan(p)), numLayers)
                     .withBounds(settings.lower(), settings.upper());
             OptimizationRun.Builder b = OptimizationRun.builder(objective(p), param).method(settings.method())
                     .seed(settings.seed()).sigma(settings.sigma()).population(settings.population())
@@ -346,7 +346,7 @@ public final class LaemOptimizer implements AutoCloseable {
 
     private ObjectNode searchJson(Search s) {
         ObjectNode root = Json.JSON.createObjectNode();
-        root.put("param", settings.param());
+        root.put("param", settings.param().toString());
         root.put("method", settings.method().id());
         root.put("budget", settings.budget());
         root.put("seed", settings.seed());
