@@ -3,6 +3,7 @@ package io.laem.app.optimize;
 import io.laem.app.core.Backend;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.Optimization;
+import io.laem.app.core.Progress;
 import io.laem.app.core.Workspace;
 import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.optimize.Parameterization;
@@ -97,7 +98,28 @@ public final class OptimizeViewModel {
         var settings = new Optimization.Settings(spec(), budget.get(), seed.get(), 0.0);
         running.set(true);
         summary.set("Running: budget " + settings.budget() + " evaluations...");
-        task = tasks.run("Optimizing", p -> backend.optimize(s, settings, e -> Platform.runLater(() -> onEvent(e)), p),
+        task = tasks.run("Optimizing", p -> backend.optimize(s, settings, e -> Platform.runLater(() -> onEvent(e)), new Progress() {
+                    // the run waits while another job (a generation) holds the model, and says so
+                    @Override
+                    public void update(double done, double total, String msg) {
+                        p.update(done, total, msg);
+                        if (msg != null && msg.startsWith("waiting for")) {
+                            String m = "Waiting: " + msg.substring("waiting for ".length()) + " holds the model; the run starts after it.";
+                            Platform.runLater(() -> summary.set(m));
+                        } else if (msg != null && events.isEmpty()) {
+                            Platform.runLater(() -> {
+                                if (summary.get().startsWith("Waiting")) {
+                                    summary.set("Running: budget " + settings.budget() + " evaluations...");
+                                }
+                            });
+                        }
+                    }
+
+                    @Override
+                    public boolean isCancelled() {
+                        return p.isCancelled();
+                    }
+                }),
                 outcome -> {
                     best.set(outcome.bestWeights());
                     bestSettings = outcome.settings();
@@ -109,7 +131,7 @@ public final class OptimizeViewModel {
                     running.set(false);
                     if (task != null && task.getState() == javafx.concurrent.Worker.State.FAILED) {
                         summary.set("Failed: " + io.laem.app.core.Errors.message(task.getException()));
-                    } else if (summary.get().startsWith("Running")) {
+                    } else if (summary.get().startsWith("Running") || summary.get().startsWith("Waiting")) {
                         summary.set(events.isEmpty() ? "Stopped." : String.format("Stopped after %d evaluations; best %.4f kept.",
                                 events.size(), events.get(events.size() - 1).best()));
                     }

@@ -71,7 +71,13 @@ public final class PlaygroundView extends BorderPane {
         HBox controls = new HBox(8, generate, stop, new Label("Max tokens"), max, sample, new Label("T"), temp,
                 new Label("top-p"), topP, new Label("seed"), seed, chat);
         controls.setAlignment(Pos.CENTER_LEFT);
-        VBox top = new VBox(6, prompt, controls);
+        Label busy = new Label();
+        busy.setId("playground-notice");
+        busy.textProperty().bind(vm.noticeProperty());
+        busy.visibleProperty().bind(vm.noticeProperty().isNotEmpty());
+        busy.managedProperty().bind(busy.visibleProperty());
+        busy.setStyle("-fx-text-fill: #a15c00;");
+        VBox top = new VBox(6, prompt, controls, busy);
         top.setPadding(new Insets(6));
         setTop(top);
 

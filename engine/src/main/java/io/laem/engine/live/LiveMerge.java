@@ -68,6 +68,7 @@ public final class LiveMerge implements AutoCloseable {
     private volatile String holder;
     private volatile boolean closing;
     private boolean closed;
+    private volatile boolean freed;
 
     private record Loaded(String prefix, MergePlan plan, List<String> entries) {}
 
@@ -113,8 +114,14 @@ public final class LiveMerge implements AutoCloseable {
         return model.config().numLayers();
     }
 
+    /** True once closing was asked for: no new use is granted. */
     public boolean isClosed() {
         return closing;
+    }
+
+    /** True once the model's memory is freed (after the last use ended). */
+    public boolean isFreed() {
+        return freed;
     }
 
     // ---- use
@@ -489,5 +496,6 @@ public final class LiveMerge implements AutoCloseable {
         weights = null;
         inputs = null;
         model.close();
+        freed = true;
     }
 }

@@ -192,7 +192,8 @@ class LiveMergeTest {
         assertTrue(Double.isFinite(job.get(60, TimeUnit.SECONDS)));
         assertThrows(CancelledException.class, () -> live.use("after"));
         live.close(); // idempotent
-        assertFalse(live.holder() != null);
+        assertTrue(live.isFreed());
+        assertNull(live.holder());
     }
 
     private static double maxDiff(float[] a, float[] b) {
