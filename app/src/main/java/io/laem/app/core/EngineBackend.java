@@ -41,6 +41,7 @@ import java.util.function.Consumer;
 public final class EngineBackend implements Backend {
     /** Adapters read once per folder: analysis and details reuse them. */
     private final Map<Path, LoraAdapter> adapters = new ConcurrentHashMap<>();
+    private final Object loading = new Object();
     private LiveMerge live;
     private int modelsLoaded;
     private boolean closed;
@@ -177,23 +178,35 @@ public final class EngineBackend implements Backend {
      * A replaced one is freed once the job using it ends (its tensors are read in place until then).
      */
     private LiveMerge live(SessionData s, Progress progress) {
-        synchronized (this) {
-            if (closed) {
-                throw new java.util.concurrent.CancellationException("the workbench is closing");
-            }
-            Path base = requireBaseDir(s);
-            if (live == null || !live.baseDir().equals(base) || live.isClosed()) {
-                if (live != null) {
-                    live.closeWhenIdle();
+        Path base = requireBaseDir(s);
+        synchronized (loading) { // one load at a time; the FX thread never takes this lock
+            LiveMerge old;
+            synchronized (this) {
+                if (closed) {
+                    throw new java.util.concurrent.CancellationException("the workbench is closing");
                 }
+                if (live != null && live.baseDir().equals(base) && !live.isClosed()) {
+                    return live;
+                }
+                old = live;
                 live = null;
                 moa = null;
-                progress.update(-1, 1, "loading the model");
-                // CPU: the decode kernel's worker threads follow PyTorch's count, left as the process has it
-                live = LiveMerge.open(base, Devices.resolve("auto"), 0, LiveMerge.DEFAULT_PLANS);
-                modelsLoaded++;
             }
-            return live;
+            if (old != null) {
+                old.closeWhenIdle();
+            }
+            progress.update(-1, 1, "loading the model");
+            // CPU: the decode kernel's worker threads follow PyTorch's count, left as the process has it
+            LiveMerge m = LiveMerge.open(base, Devices.resolve("auto"), 0, LiveMerge.DEFAULT_PLANS);
+            synchronized (this) {
+                if (!closed) {
+                    live = m;
+                    modelsLoaded++;
+                    return m;
+                }
+            }
+            m.close();
+            throw new java.util.concurrent.CancellationException("the workbench is closing");
         }
     }
 
@@ -408,7 +421,8 @@ public final class EngineBackend implements Backend {
             moa = null;
         }
         if (m != null) {
-            m.closeWhenIdle();
+            // freeing a large model takes a moment: not on the caller's (the FX) thread
+            Thread.ofPlatform().daemon().name("laem-free-model").start(m::closeWhenIdle);
         }
         adapters.clear();
     }
