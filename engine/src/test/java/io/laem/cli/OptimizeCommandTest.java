@@ -78,8 +78,11 @@ class OptimizeCommandTest {
         assertTrue(se.toString().contains("8/8"), se.toString());
 
         JsonNode report = Json.readTree(out.resolve("report.json"));
-        assertEquals(List.of("base", "uniform", "task_arithmetic", "ties", "laem", "adapter:a", "adapter:b"),
+        assertEquals(List.of("base", "uniform", "task_arithmetic", "ties", "dare_ties", "laem", "adapter:a", "adapter:b"),
                 iterable(report.get("methods").fieldNames()));
+        double laem = report.get("mean_exact_match").get("laem").asDouble();
+        assertEquals(100 * (laem - report.get("mean_exact_match").get("task_arithmetic").asDouble()),
+                report.get("laem_vs").get("task_arithmetic").asDouble(), 1e-9);
         for (JsonNode m : report.get("methods")) {
             assertEquals(List.of("a", "b"), iterable(m.fieldNames()));
             for (JsonNode t : m) {

@@ -106,7 +106,8 @@ final class OptimizerBridge {
     }
 
     private static final Map<String, String> LABELS = Map.of("base", "base", "uniform", "uniform",
-            "task_arithmetic", "task arithmetic (tuned)", "ties", "TIES (tuned)", "laem", "LAEM", CURRENT, "LAEM (current weights)");
+            "task_arithmetic", "task arithmetic (tuned)", "ties", "TIES (tuned)", "dare_ties", "DARE-TIES (tuned)",
+            "laem", "LAEM", CURRENT, "LAEM (current weights)");
 
     private static Optimization.Comparison comparison(Map<String, EvalReport> methods, String split) {
         // LAEM last, the row the eye looks for

@@ -87,8 +87,8 @@ class PlaygroundViewModelTest {
                 && vm.optimize().comparisonProperty().get().methods().contains("LAEM (current weights)"));
         var c = vm.optimize().comparisonProperty().get();
         // the optimizer's comparison without a search (one implementation): tuned baselines, each adapter, the current merge
-        assertEquals(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)", "arith", "reverse", "upper",
-                "LAEM (current weights)"), c.methods());
+        assertEquals(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)", "DARE-TIES (tuned)", "arith", "reverse",
+                "upper", "LAEM (current weights)"), c.methods());
         assertEquals(List.of("arith EM", "arith NLL", "reverse EM", "reverse NLL", "upper EM", "upper NLL"), c.tasks());
         // reference: the engine's scorer with the reverse adapter alone
         double ref;
@@ -97,7 +97,7 @@ class PlaygroundViewModelTest {
             d.bank().setAll("x", 1.0);
             ref = new io.laem.engine.infer.Scorer(d, tok).score(io.laem.engine.infer.ScoreData.readJsonl(dir.resolve("kit/data/upper.validation.jsonl"))).meanNll();
         }
-        assertEquals(ref, c.values()[5][5], 1e-4);
+        assertEquals(ref, c.values()[6][5], 1e-4);
         assertEquals(0.0, c.values()[0][0]); // a random model gets nothing exactly right
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
     }
@@ -117,7 +117,7 @@ class PlaygroundViewModelTest {
         var c = o.comparisonProperty().get();
         // the fixture's tasks have no test split: the baselines' validation values, then LAEM's
         assertEquals("LAEM", c.methods().getLast());
-        assertTrue(c.methods().containsAll(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)")), c.methods().toString());
+        assertTrue(c.methods().containsAll(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)", "DARE-TIES (tuned)")), c.methods().toString());
         double best = o.events().stream().mapToDouble(e -> e.best()).min().orElseThrow();
         assertEquals(best, o.events().getLast().best(), 1e-12);
     }

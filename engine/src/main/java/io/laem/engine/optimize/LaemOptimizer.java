@@ -61,8 +61,8 @@ public final class LaemOptimizer implements AutoCloseable {
     private final Evaluator evaluator;
     private Map<String, Double> ownLosses;
 
-    /** The baselines tuned on validation: their validation values, TIES density and task-arithmetic scale. */
-    public record Tuned(Map<String, Evaluation> validation, double tiesDensity, double taskArithmeticScale) {}
+    /** The baselines tuned on validation: their validation values, TIES and DARE-TIES densities, task-arithmetic scale. */
+    public record Tuned(Map<String, Evaluation> validation, double tiesDensity, double dareTiesDensity, double taskArithmeticScale) {}
 
     /** The search's outcome, with the tuned baselines for comparison. */
     public record Search(PlanSearch.Result result, PlanOption bestPlan, Recipe bestRecipe, Tuned baselines) {
@@ -222,16 +222,23 @@ public final class LaemOptimizer implements AutoCloseable {
                 bestScale = s;
             }
         }
-        double bestDensity = settings.tiesDensities().getFirst();
+        double ties = tuneDensity(Recipe.Redundancy.Strategy.TIES, "ties", base);
+        double dareTies = tuneDensity(Recipe.Redundancy.Strategy.DARE_TIES, "dare_ties", base);
+        return new Tuned(base, ties, dareTies, bestScale);
+    }
+
+    /** The density of a TIES-like baseline with the lowest validation objective; its value goes into {@code base}. */
+    private double tuneDensity(Recipe.Redundancy.Strategy strategy, String name, Map<String, Evaluation> base) {
+        double best = settings.tiesDensities().getFirst();
         for (double d : settings.tiesDensities()) {
-            PlanOption ties = tiesOption(d);
-            Evaluation e = evaluate(ties, Baselines.ties(entries(plan(ties)), numLayers));
-            if (!base.containsKey("ties") || e.value() < base.get("ties").value()) {
-                base.put("ties", e);
-                bestDensity = d;
+            PlanOption p = densityOption(strategy, d);
+            Evaluation e = evaluate(p, Baselines.ties(entries(plan(p)), numLayers));
+            if (!base.containsKey(name) || e.value() < base.get(name).value()) {
+                base.put(name, e);
+                best = d;
             }
         }
-        return new Tuned(base, bestDensity, bestScale);
+        return best;
     }
 
     /** Tunes the baselines on validation, then searches the plans' weights with the configured budget. */
@@ -257,10 +264,9 @@ public final class LaemOptimizer implements AutoCloseable {
         return new Search(r, bestPlan, bestRecipe, tuned);
     }
 
-    private PlanOption tiesOption(double density) {
+    private PlanOption densityOption(Recipe.Redundancy.Strategy strategy, double density) {
         Recipe.Redundancy red = recipe.redundancy();
-        return new PlanOption(new Recipe.Redundancy(Recipe.Redundancy.Strategy.TIES, density, red.energy(),
-                red.sign(), red.seed()), Recipe.Shared.NONE);
+        return new PlanOption(new Recipe.Redundancy(strategy, density, red.energy(), red.sign(), red.seed()), Recipe.Shared.NONE);
     }
 
     /**
@@ -284,8 +290,10 @@ public final class LaemOptimizer implements AutoCloseable {
         out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), data));
         out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), data));
         out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, t.taskArithmeticScale()), data));
-        PlanOption ties = tiesOption(t.tiesDensity());
+        PlanOption ties = densityOption(Recipe.Redundancy.Strategy.TIES, t.tiesDensity());
         out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), data));
+        PlanOption dareTies = densityOption(Recipe.Redundancy.Strategy.DARE_TIES, t.dareTiesDensity());
+        out.put("dare_ties", test("dare_ties", dareTies, Baselines.ties(entries(plan(dareTies)), numLayers), data));
         if (weights != null) {
             out.put(name, test(name, plan, weights, data));
         }
@@ -332,7 +340,11 @@ public final class LaemOptimizer implements AutoCloseable {
                 dir.resolve("weights.png"));
     }
 
-    /** {"methods": {METHOD: {TASK: {"exact_match": X, "mean_nll": Y}}}}. */
+    /**
+     * {"methods": {METHOD: {TASK: {"exact_match": X, "mean_nll": Y}}}, "mean_exact_match": {METHOD: X},
+     * "laem_vs": {"task_arithmetic": POINTS, "ties": ..., "dare_ties": ...}} (LAEM's mean exact match minus
+     * the tuned baseline's, in percentage points; only when LAEM is in the report).
+     */
     public static ObjectNode report(Map<String, EvalReport> methods) {
         ObjectNode root = Json.JSON.createObjectNode();
         ObjectNode m = root.putObject("methods");
@@ -341,6 +353,17 @@ public final class LaemOptimizer implements AutoCloseable {
             rep.tasks().forEach((task, score) -> t.putObject(task)
                     .put("exact_match", score.exactMatch()).put("mean_nll", score.meanNll()));
         });
+        ObjectNode mean = root.putObject("mean_exact_match");
+        methods.forEach((name, rep) -> mean.put(name, meanExactMatch(rep)));
+        if (methods.containsKey("laem")) {
+            ObjectNode vs = root.putObject("laem_vs");
+            double laem = meanExactMatch(methods.get("laem"));
+            for (String b : List.of("task_arithmetic", "ties", "dare_ties", "uniform")) {
+                if (methods.containsKey(b)) {
+                    vs.put(b, 100 * (laem - meanExactMatch(methods.get(b))));
+                }
+            }
+        }
         return root;
     }
 
@@ -358,6 +381,7 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("evaluations_per_second", secs > 0 ? evals / secs : 0);
         root.put("cancelled", s.result().cancelled());
         root.put("ties_density", s.baselines().tiesDensity());
+        root.put("dare_ties_density", s.baselines().dareTiesDensity());
         root.put("task_arithmetic_scale", s.baselines().taskArithmeticScale());
         ObjectNode v = root.putObject("validation");
         s.validationBaselines().forEach((k, e) -> v.put(k, e.value()));
