@@ -209,8 +209,8 @@ class LiveMergeLifetimeTest {
         Path out = tmp.resolve("out");
         Backend failing = new BackendDelegate(new ScriptedBackend(1)) {
             @Override
-            public void exportAdapter(SessionData s, Path to, Progress p) {
-                throw new LaemException(to + ": No space left on device");
+            public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget to, Progress p) {
+                throw new LaemException(to.path() + ": No space left on device");
             }
         };
         open(failing);

@@ -1,10 +1,10 @@
 package io.laem.engine.live;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.Decoder;
+import io.laem.engine.infer.Djl;
 import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.infer.LoraBank;
@@ -194,7 +194,7 @@ public final class LiveMerge implements AutoCloseable {
             holder = purpose;
             int before = -1;
             if (threads > 0) {
-                Engine.getEngine("PyTorch");
+                Djl.pytorch();
                 before = JniUtils.getNumThreads();
                 if (before != threads) {
                     JniUtils.setNumThreads(threads);

@@ -10,8 +10,8 @@ import io.laem.engine.infer.Devices;
 import io.laem.engine.live.LiveMerge;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.infer.Scorer.Example;
-import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.Json;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.merge.MergePlan;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
@@ -19,7 +19,9 @@ import io.laem.engine.merge.PlanMerger;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.CancelledException;
 import io.laem.engine.progress.ProgressListener;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -272,9 +274,23 @@ public final class LaemOptimizer implements AutoCloseable {
     /**
      * Exact match and mean NLL on the test split of: the base model, the uniform average, task
      * arithmetic and TIES (as tuned on validation), the found LAEM weights, and each adapter alone.
+     * Throws {@link CancelledException} once cancelled.
      */
     public Map<String, EvalReport> compare(Search s) {
-        return compare(s.baselines(), s.bestPlan(), s.best() == null ? null : s.best().bestWeights(), "laem", settings.testSplit());
+        Map<String, EvalReport> out = compareUntilCancelled(s);
+        cancel.check();
+        return out;
+    }
+
+    /** As {@link #compare}, but once cancelled returns the methods compared so far (none when cancelled during the search). */
+    public Map<String, EvalReport> compareUntilCancelled(Search s) {
+        Map<String, EvalReport> out = new LinkedHashMap<>();
+        try {
+            compare(s.baselines(), s.bestPlan(), s.best() == null ? null : s.best().bestWeights(), "laem", settings.testSplit(), out);
+        } catch (CancelledException e) {
+            // interrupted: the methods compared so far; write() still keeps the best weights
+        }
+        return out;
     }
 
     /**
@@ -282,11 +298,16 @@ public final class LaemOptimizer implements AutoCloseable {
      * when {@code weights} is not null, those weights on {@code plan} under the name {@code name}.
      */
     public Map<String, EvalReport> compare(Tuned t, PlanOption plan, MergeWeights weights, String name, String split) {
+        Map<String, EvalReport> out = new LinkedHashMap<>();
+        compare(t, plan, weights, name, split, out);
+        return out;
+    }
+
+    private void compare(Tuned t, PlanOption plan, MergeWeights weights, String name, String split, Map<String, EvalReport> out) {
         Map<String, List<Example>> data = subset(suite.split(split),
                 split.equals(settings.validationSplit()) ? settings.maxExamples() : settings.testExamples());
         MergePlan raw = plan(RAW);
         List<String> rawEntries = entries(raw);
-        Map<String, EvalReport> out = new LinkedHashMap<>();
         out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), data));
         out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), data));
         out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, t.taskArithmeticScale()), data));
@@ -300,7 +321,6 @@ public final class LaemOptimizer implements AutoCloseable {
         for (String n : raw.taskNames()) {
             out.put("adapter:" + n, test("adapter:" + n, RAW, Baselines.single(rawEntries, numLayers, n), data));
         }
-        return out;
     }
 
     /** The recipe's plan and weights as they are (the workbench's current merge). */
@@ -321,23 +341,38 @@ public final class LaemOptimizer implements AutoCloseable {
         return evaluator.evaluate(data);
     }
 
-    /**
-     * Writes DIR/best-recipe.yaml, DIR/adapter/ (the merged PEFT adapter), DIR/history.csv,
-     * DIR/report.json ({"methods": {METHOD: {TASK: {"exact_match", "mean_nll"}}}}), DIR/search.json
-     * (settings, evaluations per second, validation values) and DIR/weights.png.
-     */
+    /** Writes a new folder {@code dir}; see {@link #write(OutputTarget, Search, Map)}. */
     public void write(Path dir, Search s, Map<String, EvalReport> methods) {
+        write(OutputTarget.folder(dir), s, methods);
+    }
+
+    /**
+     * Writes the folder {@code out} whole (staged, then moved into place): best-recipe.yaml, adapter/
+     * (the merged PEFT adapter), history.csv, report.json ({"methods": {METHOD: {TASK: {"exact_match",
+     * "mean_nll"}}}}), search.json (settings, evaluations per second, validation values) and
+     * weights.png. When the search was cancelled (Ctrl-C), these are the best weights found so far and
+     * both JSON files say {@code "interrupted": true}. Runs to the end even then: it is what keeps the work done.
+     */
+    public void write(OutputTarget out, Search s, Map<String, EvalReport> methods) {
         if (s.best() == null) {
-            throw new io.laem.engine.LaemException(dir + ": nothing to write: no candidate was evaluated");
+            throw new io.laem.engine.LaemException(out + ": nothing to write: no candidate was evaluated");
         }
-        RecipeYaml.write(s.bestRecipe(), dir.resolve("best-recipe.yaml"));
-        MergedAdapter merged = PlanMerger.merge(plan(s.bestPlan()), s.bestRecipe(), ProgressListener.NONE, cancel);
-        MergeWriter.writeAdapter(dir.resolve("adapter"), merged, s.bestRecipe(), recipe.output().dtype());
-        s.result().history().writeCsv(dir.resolve("history.csv"));
-        AtomicFiles.writeString(dir.resolve("report.json"), report(methods).toPrettyString() + "\n");
-        AtomicFiles.writeString(dir.resolve("search.json"), searchJson(s).toPrettyString() + "\n");
-        WeightPlot.write(s.best().bestWeights(), "LAEM weights per layer (" + settings.param() + ", " + s.bestPlan().label() + ")",
-                dir.resolve("weights.png"));
+        out = out.protecting(recipe.inputs()).protecting(suite.files());
+        out.check();
+        MergedAdapter merged = PlanMerger.merge(plan(s.bestPlan()), s.bestRecipe(), ProgressListener.NONE, CancellationToken.NONE);
+        boolean interrupted = s.result().cancelled();
+        String title = "LAEM weights per layer (" + settings.param() + ", " + s.bestPlan().label() + ")"
+                + (interrupted ? ", interrupted" : "");
+        out.write(dir -> {
+            RecipeYaml.write(s.bestRecipe(), dir.resolve("best-recipe.yaml"));
+            Files.createDirectory(dir.resolve("adapter"));
+            MergeWriter.adapterFiles(OutputTarget.folder(dir.resolve("adapter")), merged, s.bestRecipe(), recipe.output().dtype(), null)
+                    .write(dir.resolve("adapter"));
+            s.result().history().writeCsv(dir.resolve("history.csv"));
+            Files.writeString(dir.resolve("report.json"), report(methods).put("interrupted", interrupted).toPrettyString() + "\n");
+            Files.writeString(dir.resolve("search.json"), searchJson(s).toPrettyString() + "\n");
+            WeightPlot.write(s.best().bestWeights(), title, dir.resolve("weights.png"));
+        });
     }
 
     /**
@@ -379,7 +414,7 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("evaluations", evals);
         root.put("seconds", secs);
         root.put("evaluations_per_second", secs > 0 ? evals / secs : 0);
-        root.put("cancelled", s.result().cancelled());
+        root.put("interrupted", s.result().cancelled());
         root.put("ties_density", s.baselines().tiesDensity());
         root.put("dare_ties_density", s.baselines().dareTiesDensity());
         root.put("task_arithmetic_scale", s.baselines().taskArithmeticScale());
