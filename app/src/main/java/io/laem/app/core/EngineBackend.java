@@ -6,6 +6,7 @@ import io.laem.engine.analysis.Analyzer;
 import io.laem.engine.infer.ChatTemplate;
 import io.laem.engine.infer.Devices;
 import io.laem.engine.live.LiveMerge;
+import io.laem.engine.optimize.ContributionMap;
 import io.laem.engine.merge.MergePlan;
 import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
@@ -138,12 +139,49 @@ public final class EngineBackend implements Backend {
                 }
             }
         }
+        contribution(s, progress, metrics, maps);
         progress.update(1, 1, "done");
         return new AnalysisData(cfg.numLayers(), metrics, filters, maps);
     }
 
+    /** Examples per task the contribution map scores: enough for a stable mean, few enough for seconds. */
+    static final int CONTRIBUTION_EXAMPLES = 32;
+
+    /**
+     * With task data: each layer's contribution per task and entry of the current merge (exact
+     * ablation on the live merge, {@link ContributionMap}), one heatmap per task.
+     */
+    private void contribution(SessionData s, Progress progress, List<String> metrics, Map<String, AnalysisData.Heatmap> maps) {
+        if (s.tasks().isEmpty() || s.enabledAdapters().isEmpty()) {
+            return;
+        }
+        Map<String, List<Scorer.Example>> data = new LinkedHashMap<>();
+        for (SessionData.TaskRef t : s.tasks()) {
+            data.put(t.name(), sample(ScoreData.readJsonl(t.file()), CONTRIBUTION_EXAMPLES));
+        }
+        LiveMerge m = live(s, progress);
+        EngineProgress ep = new EngineProgress(progress);
+        try (LiveMerge.Use u = use(m, "the contribution map", progress, ep)) {
+            ContributionMap map = ContributionMap.exact(m, recipe(s), data, new Scorer(u.decoder(), u.tokenizer()), ep, ep.token());
+            for (String t : map.tasks()) {
+                String label = CONTRIBUTION + t;
+                metrics.add(label);
+                maps.put(AnalysisData.key(label, AnalysisData.ALL_MODULES),
+                        new AnalysisData.Heatmap(label, AnalysisData.ALL_MODULES, map.columns(), map.of(t), "loss rise (NLL/token)", false));
+            }
+        } catch (CancelledException e) {
+            throw new java.util.concurrent.CancellationException();
+        }
+    }
+
+    /** The heatmap label prefix of a task's contribution map. */
+    static final String CONTRIBUTION = "contribution to ";
+
     @Override
     public String describeModule(SessionData s, String adapterName, int layer, ModuleKind kind) {
+        if (adapterName.equals(Recipe.SHARED) && s.adapters().stream().noneMatch(a -> a.name().equals(Recipe.SHARED))) {
+            return "the shared module, layer " + layer + ": what the tasks have in common (the merge settings' shared module)";
+        }
         SessionData.AdapterRef ref = s.adapters().stream().filter(a -> a.name().equals(adapterName)).findFirst()
                 .orElseThrow(() -> new LaemException("no adapter named '" + adapterName + "' in the session"));
         LoraAdapter a = adapter(ref.dir());
