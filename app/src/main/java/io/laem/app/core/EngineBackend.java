@@ -139,7 +139,6 @@ public final class EngineBackend implements Backend {
                 }
             }
         }
-        contribution(s, progress, metrics, maps);
         progress.update(1, 1, "done");
         return new AnalysisData(cfg.numLayers(), metrics, filters, maps);
     }
@@ -151,9 +150,10 @@ public final class EngineBackend implements Backend {
      * With task data: each layer's contribution per task and entry of the current merge (exact
      * ablation on the live merge, {@link ContributionMap}), one heatmap per task.
      */
-    private void contribution(SessionData s, Progress progress, List<String> metrics, Map<String, AnalysisData.Heatmap> maps) {
-        if (s.tasks().isEmpty() || s.enabledAdapters().isEmpty()) {
-            return;
+    @Override
+    public List<AnalysisData.Heatmap> contribution(SessionData s, Progress progress) {
+        if (s.tasks().isEmpty()) {
+            throw new LaemException("no task data in the session (File > Add Task Data...): the contribution map scores each task");
         }
         Map<String, List<Scorer.Example>> data = new LinkedHashMap<>();
         for (SessionData.TaskRef t : s.tasks()) {
@@ -163,19 +163,18 @@ public final class EngineBackend implements Backend {
         EngineProgress ep = new EngineProgress(progress);
         try (LiveMerge.Use u = use(m, "the contribution map", progress, ep)) {
             ContributionMap map = ContributionMap.exact(m, recipe(s), data, new Scorer(u.decoder(), u.tokenizer()), ep, ep.token());
+            List<AnalysisData.Heatmap> out = new ArrayList<>();
             for (String t : map.tasks()) {
-                String label = CONTRIBUTION + t;
-                metrics.add(label);
-                maps.put(AnalysisData.key(label, AnalysisData.ALL_MODULES),
-                        new AnalysisData.Heatmap(label, AnalysisData.ALL_MODULES, map.columns(), map.of(t), "loss rise (NLL/token)", false));
+                out.add(new AnalysisData.Heatmap(AnalysisData.CONTRIBUTION + t, AnalysisData.ALL_MODULES, map.columns(), map.of(t),
+                        "loss rise (NLL/token)", false));
             }
+            progress.update(1, 1, "done");
+            return out;
         } catch (CancelledException e) {
             throw new java.util.concurrent.CancellationException();
         }
     }
 
-    /** The heatmap label prefix of a task's contribution map. */
-    static final String CONTRIBUTION = "contribution to ";
 
     @Override
     public String describeModule(SessionData s, String adapterName, int layer, ModuleKind kind) {
