@@ -62,6 +62,7 @@ public final class LaemOptimizer implements AutoCloseable {
     private final TaskSuite suite;
     private final Evaluator evaluator;
     private Map<String, Double> ownLosses;
+    private final java.util.Set<String> announced = new java.util.HashSet<>();
 
     /** The baselines tuned on validation: their validation values, TIES and DARE-TIES densities, task-arithmetic scale. */
     public record Tuned(Map<String, Evaluation> validation, double tiesDensity, double dareTiesDensity, double taskArithmeticScale) {}
@@ -133,7 +134,9 @@ public final class LaemOptimizer implements AutoCloseable {
     /** The plan for an option, built once into the live merge's bank. */
     public MergePlan plan(PlanOption option) {
         Recipe r = option.applyTo(recipe);
-        progress.progress(0, 1, "planning " + option.label());
+        if (announced.add(option.label())) {
+            progress.progress(0, 1, "planning " + option.label());
+        }
         return live.plan(r, ProgressListener.NONE, cancel);
     }
 
