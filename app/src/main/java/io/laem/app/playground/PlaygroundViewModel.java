@@ -122,7 +122,7 @@ public final class PlaygroundViewModel {
         return running.getReadOnlyProperty();
     }
 
-    static final String BUSY = "The optimizer run holds the model: answers wait until it ends (Run > Stop ends it now).";
+    static final String BUSY = "The optimizer run holds the model: answers wait until it ends (Stop in the Optimize view ends it now).";
 
     /** True while another job (the optimizer run) holds the one loaded model. */
     public BooleanProperty busyProperty() {
