@@ -26,6 +26,7 @@ public class BackendDelegate implements Backend {
     @Override public SessionData readSession(Path file) { return inner.readSession(file); }
     @Override public void writeSession(Path file, SessionData s) { inner.writeSession(file, s); }
     @Override public AnalysisData analyze(SessionData s, Progress p) { return inner.analyze(s, p); }
+    @Override public java.util.List<AnalysisData.Heatmap> contribution(SessionData s, Progress p) { return inner.contribution(s, p); }
     @Override public String describeModule(SessionData s, String a, int l, ModuleKind k) { return inner.describeModule(s, a, l, k); }
     @Override public void applyWeights(SessionData s) { inner.applyWeights(s); }
     @Override public Generation.Stats generate(SessionData s, Generation.Variant v, String prompt, Generation.Settings g,

@@ -25,6 +25,12 @@ public interface Backend extends AutoCloseable {
 
     AnalysisData analyze(SessionData session, Progress progress);
 
+    /**
+     * Each layer's contribution per task and entry of the current merge (the loss rise when the entry is
+     * removed from the layer, exact ablation on the live merge): one heatmap per task.
+     */
+    java.util.List<AnalysisData.Heatmap> contribution(SessionData session, Progress progress);
+
     /** A few lines about one module (or all modules of a layer when {@code kind} is null). */
     String describeModule(SessionData session, String adapter, int layer, ModuleKind kind);
 

@@ -84,7 +84,13 @@ public final class PlaygroundView extends BorderPane {
         sent.textProperty().bind(vm.sentPromptProperty());
         sent.visibleProperty().bind(vm.showPromptProperty());
         sent.managedProperty().bind(vm.showPromptProperty());
-        VBox top = new VBox(6, prompt, controls, sent);
+        Label busy = new Label();
+        busy.setId("playground-notice");
+        busy.textProperty().bind(vm.noticeProperty());
+        busy.visibleProperty().bind(vm.noticeProperty().isNotEmpty());
+        busy.managedProperty().bind(busy.visibleProperty());
+        busy.setStyle("-fx-text-fill: #a15c00;");
+        VBox top = new VBox(6, prompt, controls, sent, busy);
         top.setPadding(new Insets(6));
         setTop(top);
 

@@ -173,6 +173,10 @@ public final class MainWindow {
                     tabs.getSelectionModel().select(0);
                     vm.layers().analyze();
                 }),
+                item("Contribution Map", "menu-contribution", null, () -> {
+                    tabs.getSelectionModel().select(0);
+                    vm.layers().contribution();
+                }),
                 item("Evaluate", "menu-evaluate", "Shortcut+Shift+E", () -> {
                     tabs.getSelectionModel().select(2);
                     vm.optimize().evaluate();

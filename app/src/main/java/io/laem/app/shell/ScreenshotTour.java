@@ -49,13 +49,29 @@ public final class ScreenshotTour {
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
         });
         step("layers", idle, () -> shot("layers.png"));
+        step("contribution", idle, () -> vm.layers().contribution());
+        step("contribution shot", () -> idle.getAsBoolean() && vm.layers().metricProperty().get() != null
+                && vm.layers().metricProperty().get().startsWith(io.laem.app.core.AnalysisData.CONTRIBUTION), () -> {
+            vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
+            shot("contribution.png");
+        });
         step("optimize", idle, () -> {
             window.tabs().getSelectionModel().select(2);
             vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 80));
-            vm.optimize().parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.valueOf(
-                    System.getProperty("laem.screenshots.param", "CONTROL_POINTS")));
+            vm.optimize().parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.valueOf(
+                    System.getProperty("laem.screenshots.param", "CURVE")));
             vm.optimize().start();
         });
+        // the Playground asked during the run: it waits for the one model, and says so
+        step("playground during the run", () -> vm.optimize().events().size() >= 3 || !vm.optimize().runningProperty().get(), () -> {
+            window.tabs().getSelectionModel().select(3);
+            vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "spell: 5978 ="));
+            vm.playground().maxTokensProperty().set(24);
+            vm.playground().generate();
+        });
+        step("playground waiting shot", () -> vm.playground().columns().getFirst().statsProperty().get().startsWith("waiting for")
+                || !vm.optimize().runningProperty().get(), () -> shot("playground-waiting.png"));
+        step("back to the run", () -> true, () -> window.tabs().getSelectionModel().select(2));
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
         step("weights", idle, () -> {
             if (vm.optimize().events().isEmpty()) {

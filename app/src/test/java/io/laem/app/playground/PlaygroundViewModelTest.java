@@ -110,7 +110,9 @@ class PlaygroundViewModelTest {
         Fx.waitUntil(120, () -> vm.optimize().comparisonProperty().get() != null
                 && vm.optimize().comparisonProperty().get().methods().contains("LAEM (current weights)"));
         var c = vm.optimize().comparisonProperty().get();
-        assertEquals(List.of("base", "arith", "reverse", "upper", "uniform", "LAEM (current weights)"), c.methods());
+        // the optimizer's comparison without a search (one implementation): tuned baselines, each adapter, the current merge
+        assertEquals(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)", "DARE-TIES (tuned)", "arith", "reverse",
+                "upper", "LAEM (current weights)"), c.methods());
         assertEquals(List.of("arith EM", "arith NLL", "reverse EM", "reverse NLL", "upper EM", "upper NLL"), c.tasks());
         // reference: the engine's scorer with the reverse adapter alone
         double ref;
@@ -119,7 +121,7 @@ class PlaygroundViewModelTest {
             d.bank().setAll("x", 1.0);
             ref = new io.laem.engine.infer.Scorer(d, tok).score(io.laem.engine.infer.ScoreData.readJsonl(dir.resolve("kit/data/upper.validation.jsonl"))).meanNll();
         }
-        assertEquals(ref, c.values()[2][5], 1e-4);
+        assertEquals(ref, c.values()[6][5], 1e-4);
         assertEquals(0.0, c.values()[0][0]); // a random model gets nothing exactly right
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
     }
@@ -128,7 +130,7 @@ class PlaygroundViewModelTest {
     void realOptimizerRunWithATinyBudget() {
         var o = vm.optimize();
         Fx.run(() -> {
-            o.parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.PER_TASK);
+            o.parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.PER_TASK);
             o.budgetProperty().set(3);
             o.start();
         });
@@ -139,7 +141,7 @@ class PlaygroundViewModelTest {
         var c = o.comparisonProperty().get();
         // the fixture's tasks have no test split: the baselines' validation values, then LAEM's
         assertEquals("LAEM", c.methods().getLast());
-        assertTrue(c.methods().containsAll(List.of("base", "uniform", "TIES")), c.methods().toString());
+        assertTrue(c.methods().containsAll(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)", "DARE-TIES (tuned)")), c.methods().toString());
         double best = o.events().stream().mapToDouble(e -> e.best()).min().orElseThrow();
         assertEquals(best, o.events().getLast().best(), 1e-12);
     }

@@ -159,6 +159,29 @@ class MainViewModelTest {
     }
 
     @Test
+    void contributionMapAddsOneHeatmapPerTaskBesideTheAnalysis() {
+        Fx.run(() -> vm.layers().analyze());
+        Fx.waitUntil(60, () -> vm.workspace().analysisProperty().get() != null && !vm.tasks().isBusy());
+        int before = vm.layers().metrics().size();
+        Fx.run(() -> vm.layers().contribution());
+        Fx.waitUntil(120, () -> vm.layers().metrics().size() > before && !vm.tasks().isBusy());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        assertEquals(java.util.List.of("contribution to arith", "contribution to reverse", "contribution to upper"),
+                vm.layers().metrics().subList(before, before + 3));
+        var h = vm.layers().heatmapProperty().get();
+        assertEquals("contribution to arith", h.metric());
+        assertEquals(java.util.List.of("arith", "reverse", "upper"), h.columns());
+        assertEquals(6, h.values().length);
+        // the third adapter has no modules in layers 0 and 1: removing it there changes nothing
+        assertEquals(0.0, h.values()[0][2], 0.0);
+        assertTrue(java.util.Arrays.stream(h.values()).flatMapToDouble(java.util.Arrays::stream).anyMatch(v -> v != 0));
+        // a second run replaces the maps instead of adding more
+        Fx.run(() -> vm.layers().contribution());
+        Fx.waitUntil(120, () -> !vm.tasks().isBusy());
+        assertEquals(before + 3, vm.layers().metrics().size());
+    }
+
+    @Test
     void errorsBecomeOneLineDialogs() {
         Fx.run(() -> vm.session().addAdapter(tmp.resolve("nope")));
         Fx.waitUntil(10, () -> !dialogs.errors.isEmpty());

@@ -14,7 +14,7 @@ import io.laem.engine.infer.CharTokenizer;
 import io.laem.engine.infer.Decoder;
 import io.laem.engine.infer.Djl;
 import io.laem.engine.infer.HfTokenizer;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.merge.recipe.Schedule;
@@ -178,8 +178,8 @@ public final class DemoKitBuilder {
         }
         Map<String, List<Example>> test = new LinkedHashMap<>();
         data.forEach((t, sp) -> test.put(t.id(), sp.test()));
-        try (InferenceModel m = InferenceModel.open(kit.resolve("base"), ai.djl.Device.cpu())) {
-            m.applyRecipe(ties, ProgressListener.NONE, CancellationToken.NONE);
+        try (LiveMerge live = LiveMerge.open(kit.resolve("base"), ai.djl.Device.cpu()); LiveMerge.Use m = live.use("demo kit")) {
+            live.show(ties, ProgressListener.NONE, CancellationToken.NONE);
             return new Evaluator(m.decoder(), m.tokenizer()).evaluate(test);
         }
     }
