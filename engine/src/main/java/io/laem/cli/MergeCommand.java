@@ -70,21 +70,20 @@ final class MergeCommand implements Callable<Integer> {
             throw new LaemException("--full-model goes with --format peft; for a full model alone give --format full or gguf-model");
         }
         MergeSummary m;
-        if (!f.name().equals(PeftAdapterFormat.NAME)) {
-            MergeMethod mm = method == null ? null : MergeMethods.of(method);
+        MergeMethod mm = method == null ? null : MergeMethods.of(method);
+        if (modelOut != null) { // adapter and full model as one all-or-nothing output
             if (mm == null) {
-                m = f.export(r, adapterOut, ProgressListener.NONE, CancellationToken.NONE);
+                m = RecipeMerge.run(r, adapterOut, modelOut, ProgressListener.NONE, CancellationToken.NONE);
             } else {
                 MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
-                f.write(merged, r, adapterOut, mm.name(), ProgressListener.NONE, CancellationToken.NONE);
+                MergeWriter.writeAll(adapterOut, modelOut, merged, r, r.output().dtype(), mm.name(), ProgressListener.NONE, CancellationToken.NONE);
                 m = merged.summary();
             }
-        } else if (method == null) {
-            m = RecipeMerge.run(r, adapterOut, modelOut, ProgressListener.NONE, CancellationToken.NONE);
+        } else if (mm == null) {
+            m = f.export(r, adapterOut, ProgressListener.NONE, CancellationToken.NONE);
         } else {
-            MergeMethod mm = MergeMethods.of(method);
             MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
-            MergeWriter.writeAll(adapterOut, modelOut, merged, r, r.output().dtype(), mm.name(), ProgressListener.NONE, CancellationToken.NONE);
+            f.write(merged, r, adapterOut, mm.name(), ProgressListener.NONE, CancellationToken.NONE);
             m = merged.summary();
         }
         PrintWriter o = spec.commandLine().getOut();
