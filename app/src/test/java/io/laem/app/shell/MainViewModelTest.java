@@ -8,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.laem.app.FakeDialogs;
 import io.laem.app.Fx;
 import io.laem.app.FixtureKit;
-import io.laem.app.ScriptedBackend;
+import io.laem.app.FixtureSessionTest;
 import io.laem.app.core.AnalysisData;
-import io.laem.app.core.AppPreferences;
-import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.DialogService;
 import io.laem.app.core.Workspace;
 import io.laem.engine.lora.LoraAdapter;
@@ -22,43 +20,10 @@ import io.laem.engine.model.ModuleKind.Group;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The main view model over a fixture kit, without a window. */
-class MainViewModelTest {
-    @TempDir
-    static Path kitDir;
-    static Path session;
-
-    @TempDir
-    Path tmp;
-    FakeDialogs dialogs;
-    MainViewModel vm;
-
-    @BeforeAll
-    static void kit() throws Exception {
-        Fx.start();
-        session = FixtureKit.write(kitDir);
-    }
-
-    @BeforeEach
-    void open() {
-        dialogs = new FakeDialogs();
-        Fx.run(() -> vm = new MainViewModel(new Workspace(), new ScriptedBackend(1), new BackgroundTasks(), dialogs,
-                new AppPreferences(tmp.resolve("prefs.properties"))));
-        Fx.run(() -> vm.openSession(session, p -> {}));
-        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3);
-    }
-
-    @AfterEach
-    void close() {
-        Fx.run(vm::close);
-    }
-
+class MainViewModelTest extends FixtureSessionTest {
     @Test
     void opensTheSessionCleanAndRemembersIt() {
         Workspace w = vm.workspace();
