@@ -87,6 +87,35 @@ class InterruptTest {
         assertEquals("earlier run", Files.readString(out.resolve("old.txt")));
     }
 
+    /** Sends SIGKILL once the child is READY (no shutdown hook runs) and waits for it to end. */
+    private static void killWhenReady(Process p) throws Exception {
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("READY")) {
+                // other output
+            }
+            assertTrue(line != null, "the child ended before it was ready");
+            p.destroyForcibly(); // SIGKILL
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void sigkillLeavesATemporaryThatTheNextWriteOfThatOutputRemoves() throws Exception {
+        Path out = tmp.resolve("out");
+        io.laem.engine.io.OutputTarget.folder(out).write(d -> Files.writeString(d.resolve("old.txt"), "earlier run"));
+        Files.writeString(tmp.resolve("notes.txt"), "mine");
+        killWhenReady(child("folder", tmp.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start());
+        List<String> left = names(tmp);
+        assertEquals(3, left.size(), "no hook ran: the killed write's temporary is there " + left);
+        assertTrue(left.get(0).matches("\\.out\\.laem-.*\\.tmp"), left.toString());
+        assertEquals("earlier run", Files.readString(out.resolve("old.txt")), "the earlier output is intact");
+
+        io.laem.engine.io.OutputTarget.folder(out).force(true).write(d -> Files.writeString(d.resolve("new.txt"), "next run"));
+        assertEquals(List.of("notes.txt", "out"), names(tmp), "the next write of that output removed the temporary");
+        assertEquals(List.of(".laem-output", "new.txt"), names(out));
+    }
+
     @Test
     void sigtermWhileAFileIsWrittenLeavesNoTemporary() throws Exception {
         Process p = child("file", tmp.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();

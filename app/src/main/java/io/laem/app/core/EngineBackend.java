@@ -16,7 +16,6 @@ import io.laem.engine.progress.ProgressListener;
 import io.laem.engine.route.MoaModel;
 import io.laem.engine.route.RoutedModel;
 import io.laem.engine.route.Router;
-import java.io.IOException;
 import java.nio.file.Files;
 import io.laem.engine.infer.Generator;
 import io.laem.engine.infer.ScoreData;
@@ -359,18 +358,13 @@ public final class EngineBackend implements Backend {
             data.put(t.name(), sample(ScoreData.readJsonl(routerData(t.file())), ROUTER_EXAMPLES));
             s.adapters().stream().filter(a -> a.name().equals(t.name())).findFirst().ifPresent(a -> experts.put(t.name(), a.dir()));
         }
-        try {
-            Path dir = Files.createTempDirectory("laem-router");
-            Router r = MoaModel.train(u, data, experts, dir, ep, ep.token());
-            RoutedModel routed = new RoutedModel(m, r, experts);
-            synchronized (this) {
-                moa = routed;
-                moaKey = key;
-            }
-            return routed;
-        } catch (IOException e) {
-            throw new LaemException("cannot train the MoA router: " + e.getMessage());
+        Router r = MoaModel.fit(u, data, experts, ep, ep.token()); // in memory: no folder to clean up
+        RoutedModel routed = new RoutedModel(m, r, experts);
+        synchronized (this) {
+            moa = routed;
+            moaKey = key;
         }
+        return routed;
     }
 
     /** Prompts per task the router trains on: enough to tell tasks apart, few enough to train in seconds. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.LaemException;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.Json;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.merge.recipe.Schedule;
@@ -51,13 +52,26 @@ public final class SessionFiles {
         if (s.adapters().isEmpty()) {
             throw new LaemException(file + ": cannot save a session without adapters (a recipe needs at least one)");
         }
+        List<Path> inputs = inputs(s);
+        OutputTarget.file(file).force(true).protecting(inputs).check(); // the save dialog asked before replacing
         Path tasks = s.tasksFile();
         if (tasks == null && !s.tasks().isEmpty()) {
             String stem = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
             tasks = file.toAbsolutePath().resolveSibling(stem + ".tasks.yaml");
+            OutputTarget.file(tasks).force(true).protecting(inputs).protecting(file).check();
             writeTasks(tasks, s.tasks());
         }
         RecipeYaml.write(s.toRecipe(false, tasks), file);
+    }
+
+    /** What a session names and saving must never write over: the base, the adapters, the task data and tasks file. */
+    private static List<Path> inputs(SessionData s) {
+        List<Path> in = new ArrayList<>();
+        in.add(s.base());
+        s.adapters().forEach(a -> in.add(a.dir()));
+        s.tasks().forEach(t -> in.add(t.file()));
+        in.add(s.tasksFile());
+        return in;
     }
 
     /** The validation file of every task in a tasks YAML ({@code tasks: {NAME: {validation: FILE, ...}}}). */

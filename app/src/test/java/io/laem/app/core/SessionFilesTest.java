@@ -83,4 +83,31 @@ class SessionFilesTest {
         LaemException e = assertThrows(LaemException.class, () -> SessionFiles.read(f));
         assertTrue(e.getMessage().contains("bad.yaml") && e.getMessage().contains("adapters[0].path"), e.getMessage());
     }
+
+    @Test
+    void savingAsAnInputIsRefusedAndTheInputIsUntouched() throws Exception {
+        FixtureKit.write(dir.resolve("kit"));
+        double[][][] w = {{{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}, {1, 1}}, null};
+        SessionData s = session(w, WeightTable.Mode.CONTROL_POINTS, null);
+        Path config = dir.resolve("kit/base/config.json");
+        Path data = dir.resolve("kit/data/arith.validation.jsonl");
+        Path adapterConfig = dir.resolve("kit/adapters/arith/adapter_config.json");
+        for (Path input : List.of(config, data, adapterConfig, dir.resolve("kit/base"))) {
+            byte[] before = Files.isRegularFile(input) ? Files.readAllBytes(input) : null;
+            LaemException e = assertThrows(LaemException.class, () -> SessionFiles.write(input, s), input.toString());
+            assertTrue(e.getMessage().startsWith(input + ": ") && e.getMessage().contains("input"), e.getMessage());
+            if (before != null) {
+                assertArrayEquals(before, Files.readAllBytes(input), "untouched: " + input);
+            }
+        }
+        // nor may the tasks file written beside the session be a task's data
+        Path clash = dir.resolve("kit/data/arith.validation.jsonl.yaml");
+        Files.move(data, dir.resolve("kit/data/clash.tasks.yaml"));
+        SessionData clashing = new SessionData(s.base(), s.adapters(),
+                List.of(new SessionData.TaskRef("a", dir.resolve("kit/data/clash.tasks.yaml"))), null,
+                s.weightMode(), s.weightValues(), null, s.settings(), s.seed());
+        LaemException e = assertThrows(LaemException.class, () -> SessionFiles.write(dir.resolve("kit/data/clash.yaml"), clashing));
+        assertTrue(e.getMessage().contains("clash.tasks.yaml") && e.getMessage().contains("input"), e.getMessage());
+        assertTrue(Files.notExists(dir.resolve("kit/data/clash.yaml")) && Files.notExists(clash));
+    }
 }

@@ -34,6 +34,7 @@ public final class AtomicFiles {
         try {
             InFlight.checkRunning();
             Files.createDirectories(dir);
+            Leftovers.recover(dir.resolve(target.getFileName()));
             temp = uniqueSibling(dir, target, ".tmp");
             InFlight.add(temp);
             Files.createFile(temp);
@@ -56,16 +57,11 @@ public final class AtomicFiles {
     }
 
     /**
-     * A fresh hidden sibling name. Not {@code Files.createTemp*}: those create owner-only (0600/0700)
-     * entries, and the output should get the user's usual permissions (umask).
+     * A fresh hidden sibling name ({@link Leftovers} names the form). Not {@code Files.createTemp*}: those
+     * create owner-only (0600/0700) entries, and the output should get the user's usual permissions (umask).
      */
     static Path uniqueSibling(Path dir, Path target, String suffix) {
-        for (int i = 0; ; i++) {
-            Path p = dir.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime()) + "-" + i + suffix);
-            if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                return p;
-            }
-        }
+        return Leftovers.sibling(dir, target, suffix);
     }
 
     private static void move(Path from, Path to) throws IOException {

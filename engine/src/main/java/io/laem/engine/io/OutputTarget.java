@@ -114,7 +114,8 @@ public final class OutputTarget {
 
     /**
      * Refuses, in one line naming the path, what may not be written; see the class comment. Called
-     * before any work and again right before the output is moved into place.
+     * before any work and again right before the output is moved into place. First tidies what a killed
+     * run left beside the path ({@link Leftovers}), once the path is known not to be an input.
      */
     public void check() {
         Path abs = path.toAbsolutePath().normalize();
@@ -130,6 +131,7 @@ public final class OutputTarget {
                 throw new Refused(path + ": " + how + input + "; laem never writes over its inputs", false);
             }
         }
+        Leftovers.recover(abs); // after a killed run: the earlier output back in place, its temporaries gone
         if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

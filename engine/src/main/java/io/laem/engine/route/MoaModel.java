@@ -37,6 +37,18 @@ public final class MoaModel {
                                OutputTarget out, ProgressListener progress, CancellationToken cancel) {
         out = out.protecting(experts.values()).protecting(model.live().baseDir());
         out.check();
+        Router r = fit(model, data, experts, progress, cancel);
+        r.save(out, model.live().baseDir().toString(), experts);
+        progress.progress(2, 2, "router written to " + out);
+        return r;
+    }
+
+    /**
+     * Trains a router kept in memory only (the workbench's MoA column: nothing is written, so there is
+     * no temporary folder to leave behind).
+     */
+    public static Router fit(LiveMerge.Use model, Map<String, List<Scorer.Example>> data, Map<String, Path> experts,
+                             ProgressListener progress, CancellationToken cancel) {
         List<String> labels = new ArrayList<>(data.keySet());
         for (String l : labels) {
             if (!experts.containsKey(l)) {
@@ -56,8 +68,7 @@ public final class MoaModel {
         progress.progress(1, 2, "training the router");
         Router r = RouterTrainer.train(labels, x, y.stream().mapToInt(Integer::intValue).toArray(),
                 RouterTrainer.Options.defaults(), cancel);
-        r.save(out, model.live().baseDir().toString(), experts);
-        progress.progress(2, 2, "router written to " + out);
+        progress.progress(2, 2, "router trained");
         return r;
     }
 
