@@ -117,7 +117,7 @@ public final class GgufLoraFormat implements ExportFormat {
             }
             String name = GgufArchitecture.tensorName(m.key()) + ".weight";
             int heads = arch.permutes(m.key().kind()) ? GgufArchitecture.heads(base, m.key().kind()) : 0;
-            double factor = m.scale() * m.rank() / (float) alpha;
+            double factor = m.scale() * m.rank() / (float) alpha * arch.queryWeightFactor(base, m.key().kind());
             int rank = m.rank();
             w.addTensor(name + ".lora_a", type, new long[] {rank, m.in()}, sink -> {
                 cancel.check();
