@@ -1,6 +1,6 @@
 // Runs a real llama.cpp (node-llama-cpp) on a GGUF model with GGUF LoRA adapters, for LAEM's interop tests.
 // Reads one JSON request on stdin, writes one JSON answer on stdout:
-//   {model, adapters: [{path, scale}], contextSize, threads,
+//   {model, vocabOnly, adapters: [{path, scale}], contextSize, threads,
 //    cases: [{prompt: [ids], completion: [ids], greedy: maxNewTokens, stop: [ids]}], tokenize: [texts]}
 //   -> {cases: [{logprobs: [log p(completion[i] | prefix)], greedy: [ids]}], tokens: [[ids] per text, no BOS]}
 // Probabilities come from llama.cpp's float32 logits (F32 K/V cache, no flash attention), so they can be compared to 1e-3.
@@ -11,7 +11,14 @@ for await (const c of process.stdin) chunks.push(c);
 const req = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 
 const llama = await getLlama({gpu: false, logLevel: "error", build: "never"});
-const model = await llama.loadModel({modelPath: req.model, gpuLayers: 0});
+const model = await llama.loadModel({modelPath: req.model, gpuLayers: 0, vocabOnly: req.vocabOnly ?? false});
+if (req.vocabOnly) { // a GGUF with hyperparameters and tokenizer but no tensors: tokenize only
+    const tokens = (req.tokenize ?? []).map(t => Array.from(model.tokenize(t, false)));
+    process.stdout.write(JSON.stringify({cases: [], tokens}) + "\n");
+    await model.dispose();
+    await llama.dispose();
+    process.exit(0);
+}
 // One thread: llama.cpp's spinning worker threads stall on a loaded machine.
 const context = await model.createContext({
     contextSize: req.contextSize ?? 256,

@@ -38,7 +38,7 @@ final class MergeCommand implements Callable<Integer> {
     Path fullModel;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = ExportFormats.DEFAULT,
-            description = "What to write into --out: peft (default), full, gguf-lora, gguf-model[:f32|f16|bf16|q8_0] (docs/export.md).")
+            description = "What to write into --out: peft (default), full, gguf-lora[:groups=N|F-L,...] (groups: also one adapter per layer group), gguf-model[:f32|f16|bf16|q8_0] (docs/export.md).")
     String format;
 
     @Option(names = "--force", description = "Replace --out / --full-model when they hold an earlier laem output "

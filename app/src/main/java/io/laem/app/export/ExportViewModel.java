@@ -66,7 +66,7 @@ public final class ExportViewModel {
     }
 
     public void exportAs(String format) {
-        dialogs.saveFile("Export merge as " + format + " (folder)", "merged-" + format.replace(':', '-')).ifPresent(p -> exportAs(format, p, x -> {}));
+        dialogs.saveFile("Export merge as " + format + " (folder)", "merged-" + format.replaceAll("[:=,]", "-")).ifPresent(p -> exportAs(format, p, x -> {}));
     }
 
     /** Writes the merge in {@code format} to the folder {@code out} (GGUF formats add an Ollama Modelfile). */

@@ -130,7 +130,7 @@ public final class MainWindow {
                 item("Merged Full Model...", "menu-export-model", null, vm.export()::exportFullModel));
         for (var f : io.laem.app.export.ExportViewModel.otherFormats()) { // GGUF LoRA and GGUF model types, from the engine's registry
             String label = f.summary().replaceFirst(" for .*", "").replaceFirst("^merged full model as", "Merged Full Model as");
-            MenuItem mi = item(label + " [" + f.name() + "]...", "menu-export-" + f.name().replace(':', '-'), null, () -> vm.export().exportAs(f.name()));
+            MenuItem mi = item(label + " [" + f.name() + "]...", "menu-export-" + f.name().replaceAll("[:=,]", "-"), null, () -> vm.export().exportAs(f.name()));
             mi.setMnemonicParsing(false); // "q8_0" keeps its underscore
             export.getItems().add(mi);
         }

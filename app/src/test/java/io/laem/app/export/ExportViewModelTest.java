@@ -24,7 +24,7 @@ class ExportViewModelTest extends FixtureSessionTest {
 
     @Test
     void everyFormatOfTheEngineRegistryIsOfferedAndAGgufLoraExportWritesItsFiles() {
-        assertEquals(List.of("gguf-lora", "gguf-model:f32", "gguf-model:f16", "gguf-model:q8_0", "gguf-model:bf16"),
+        assertEquals(List.of("gguf-lora", "gguf-lora:groups=4", "gguf-model:f32", "gguf-model:f16", "gguf-model:q8_0", "gguf-model:bf16"),
                 ExportViewModel.otherFormats().stream().map(io.laem.engine.export.ExportFormat::name).toList());
         Path out = tmp.resolve("gguf-lora");
         Path[] done = new Path[1];
@@ -33,6 +33,19 @@ class ExportViewModelTest extends FixtureSessionTest {
         assertEquals(List.of(), dialogs.errors);
         assertTrue(Files.isRegularFile(out.resolve("adapter.gguf")));
         assertTrue(Files.isRegularFile(out.resolve("Modelfile")));
+    }
+
+    @Test
+    void thePerGroupGgufExportWritesTheWholeAdapterAndOnePerLayerGroup() {
+        Path out = tmp.resolve("gguf-groups");
+        Path[] done = new Path[1];
+        Fx.run(() -> vm.export().exportAs("gguf-lora:groups=4", out, p -> done[0] = p));
+        Fx.waitUntil(60, () -> done[0] != null || !dialogs.errors.isEmpty());
+        assertEquals(List.of(), dialogs.errors);
+        // the fixture kit's 6 layers in 4 groups: 2, 2, 1, 1
+        for (String f : List.of("adapter.gguf", "adapter-layers-0-1.gguf", "adapter-layers-2-3.gguf", "adapter-layers-4-4.gguf", "adapter-layers-5-5.gguf")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
     }
 
     @Test

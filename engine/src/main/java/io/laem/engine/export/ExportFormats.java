@@ -7,15 +7,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
-/** The registry of export formats by name: {@code peft}, {@code full}, {@code gguf-lora}, {@code gguf-model[:TYPE]}. */
+/** The registry of export formats by name: {@code peft}, {@code full}, {@code gguf-lora[:groups=SPEC]}, {@code gguf-model[:TYPE]}. */
 public final class ExportFormats {
     public static final String DEFAULT = PeftAdapterFormat.NAME;
+    /** The per-group GGUF LoRA the menu offers: four groups of layers. */
+    static final String MENU_GROUPS = "4";
 
     private ExportFormats() {}
 
     /** Every format with its default option, in menu order. */
     public static List<ExportFormat> all() {
-        List<ExportFormat> all = new ArrayList<>(List.of(new PeftAdapterFormat(), new FullModelFormat(), new GgufLoraFormat()));
+        List<ExportFormat> all = new ArrayList<>(List.of(new PeftAdapterFormat(), new FullModelFormat(), new GgufLoraFormat(),
+                new GgufLoraFormat(new LayerGroups(MENU_GROUPS))));
         for (GgmlType t : GgmlType.values()) {
             all.add(new GgufModelFormat(t));
         }
@@ -24,11 +27,14 @@ public final class ExportFormats {
 
     /** The names {@link #of} accepts, for help texts. */
     public static List<String> names() {
-        return List.of(PeftAdapterFormat.NAME, FullModelFormat.NAME, GgufLoraFormat.NAME,
+        return List.of(PeftAdapterFormat.NAME, FullModelFormat.NAME, GgufLoraFormat.NAME + "[:" + GgufLoraFormat.GROUPS + "N|F-L,...]",
                 GgufModelFormat.NAME + "[:" + String.join("|", Arrays.stream(GgmlType.values()).map(t -> t.name().toLowerCase(Locale.ROOT)).toList()) + "]");
     }
 
-    /** The format named {@code spec}: a name, optionally {@code :OPTION} (the tensor type of gguf-model, default f16). */
+    /**
+     * The format named {@code spec}: a name, optionally {@code :OPTION} (the tensor type of gguf-model,
+     * default f16; {@code groups=N} or {@code groups=F-L,...} of gguf-lora: also one adapter per layer group).
+     */
     public static ExportFormat of(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         int colon = s.indexOf(':');
@@ -37,12 +43,17 @@ public final class ExportFormats {
         ExportFormat f = switch (name) {
             case PeftAdapterFormat.NAME -> new PeftAdapterFormat();
             case FullModelFormat.NAME -> new FullModelFormat();
-            case GgufLoraFormat.NAME -> new GgufLoraFormat();
+            case GgufLoraFormat.NAME -> {
+                if (option != null && !option.startsWith(GgufLoraFormat.GROUPS)) {
+                    throw new LaemException("--format " + spec + ": gguf-lora takes groups=N or groups=F-L,... (one adapter per layer group)");
+                }
+                yield new GgufLoraFormat(option == null ? null : new LayerGroups(option.substring(GgufLoraFormat.GROUPS.length())));
+            }
             case GgufModelFormat.NAME -> new GgufModelFormat(option == null ? GgmlType.F16 : GgmlType.ofUserName(option).orElseThrow(() ->
                     new LaemException("--format " + spec + ": unknown GGUF tensor type '" + option + "' (f32, f16, bf16, q8_0)")));
             default -> throw new LaemException("unknown export format '" + spec + "' (one of " + String.join(", ", names()) + ")");
         };
-        if (option != null && !name.equals(GgufModelFormat.NAME)) {
+        if (option != null && !name.equals(GgufModelFormat.NAME) && !name.equals(GgufLoraFormat.NAME)) {
             throw new LaemException("--format " + spec + ": format '" + name + "' takes no option");
         }
         return f;

@@ -2,6 +2,7 @@ package io.laem.engine.export;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.io.GgufWriter;
+import io.laem.engine.model.ArchitectureTemplate;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
@@ -12,6 +13,13 @@ import java.util.Map;
  * How llama.cpp names a model family: its GGUF architecture, its tensor names, its hyperparameter
  * keys, and whether q/k rows are permuted (as llama.cpp's convert_hf_to_gguf.py does for the llama
  * architecture, whose RoPE rotates adjacent pairs where HF rotates halves).
+ *
+ * <p>Differences to HF that the export bridges: Gemma's RMSNorm scales by {@code 1 + w}, stored in GGUF
+ * as {@code 1 + w} (llama.cpp scales by w); llama.cpp's gemma2/gemma3 scale q k^T by
+ * {@code head_dim^-0.5} (by {@code (hidden/heads)^-0.5} for the 27B layer counts) whatever
+ * {@code query_pre_attn_scalar} says, so a different HF scale is folded into q's weights (gemma2) or
+ * q's norm (gemma3; the norm comes after q). llama.cpp's llama, qwen2 and phi3 attend over the whole
+ * context: a sliding window is written as metadata but not applied there (see docs/export.md).
  */
 public record GgufArchitecture(String name, boolean permuteQk) {
     /** Engine family -> llama.cpp architecture (Mistral is written as llama, as the converter does). */
@@ -19,7 +27,10 @@ public record GgufArchitecture(String name, boolean permuteQk) {
             "llama", new GgufArchitecture("llama", true),
             "mistral", new GgufArchitecture("llama", true),
             "qwen2", new GgufArchitecture("qwen2", false),
-            "qwen3", new GgufArchitecture("qwen3", false));
+            "qwen3", new GgufArchitecture("qwen3", false),
+            "phi3", new GgufArchitecture("phi3", false),
+            "gemma2", new GgufArchitecture("gemma2", false),
+            "gemma3", new GgufArchitecture("gemma3", false));
 
     public static GgufArchitecture of(ModelConfig c) {
         return of(c.template().family());
@@ -44,9 +55,49 @@ public record GgufArchitecture(String name, boolean permuteQk) {
             case GATE_PROJ -> "ffn_gate";
             case UP_PROJ -> "ffn_up";
             case DOWN_PROJ -> "ffn_down";
-            case QKV_PROJ -> "attn_qkv"; // phi3 in llama.cpp; no exported family has fused modules yet
-            case GATE_UP_PROJ -> "ffn_up";
+            case QKV_PROJ -> "attn_qkv"; // phi3: q, k, v rows in one tensor, as HF's qkv_proj
+            case GATE_UP_PROJ -> "ffn_up"; // phi3: gate rows then up rows; llama.cpp's swiglu takes the first half as the gate
         };
+    }
+
+    /** llama.cpp's tensor name of a layer norm, e.g. {@code blk.3.post_ffw_norm.weight}. */
+    public static String normName(ArchitectureTemplate.Norm norm, int layer) {
+        return "blk." + layer + "." + switch (norm) {
+            case INPUT -> "attn_norm";
+            case POST_ATTENTION -> "post_attention_norm";
+            case PRE_MLP -> "ffn_norm";
+            case POST_MLP -> "post_ffw_norm";
+            case Q -> "attn_q_norm";
+            case K -> "attn_k_norm";
+        } + ".weight";
+    }
+
+    /**
+     * The factor folded into q so that llama.cpp's fixed attention scale gives HF's: 1 except for
+     * Gemma with a query_pre_attn_scalar other than the one llama.cpp assumes.
+     */
+    public double queryFold(ModelConfig c) {
+        int bigLayers = switch (name) {
+            case "gemma2" -> 46;
+            case "gemma3" -> 62;
+            default -> -1;
+        };
+        double cpp = c.numLayers() == bigLayers ? 1 / Math.sqrt((double) c.hiddenSize() / c.numHeads()) : 1 / Math.sqrt(c.headDim());
+        double fold = c.attentionScale() / cpp;
+        return Math.abs(fold - 1) < 1e-12 ? 1 : fold;
+    }
+
+    /** Whether {@link #queryFold} goes into q's norm (a q norm follows q) rather than q's weights, bias and LoRA B. */
+    public static boolean foldsIntoQNorm(ModelConfig c) {
+        return c.template().hasNorm(ArchitectureTemplate.Norm.Q);
+    }
+
+    /** The factor on q_proj's output rows in GGUF (weights, bias, LoRA B): {@link #queryFold} unless a q norm takes it. */
+    public double queryWeightFactor(ModelConfig c, ModuleKind kind) {
+        if (kind == ModuleKind.QKV_PROJ && queryFold(c) != 1) {
+            throw new LaemException("fused qkv_proj with a query scale llama.cpp does not apply: not supported for GGUF export");
+        }
+        return kind == ModuleKind.Q_PROJ && !foldsIntoQNorm(c) ? queryFold(c) : 1;
     }
 
     /** Whether this module's output rows are permuted in GGUF (q and k of the llama architecture). */
@@ -86,6 +137,50 @@ public record GgufArchitecture(String name, boolean permuteQk) {
         w.putF32(p + "rope.freq_base", c.ropeTheta());
         w.putF32(p + "attention.layer_norm_rms_epsilon", c.rmsNormEps());
         w.putU32(p + "vocab_size", c.vocabSize());
+        if (name.startsWith("gemma")) { // llama.cpp's gemma2 slides every other layer unless told: always say which
+            if (c.slidingWindow() > 0) {
+                w.putU32(p + "attention.sliding_window", c.slidingWindow());
+            }
+            w.putU32(p + "attention.sliding_window_pattern", c.slidingWindow() > 0 ? slidingPattern(c) : 1);
+        } else if (c.slidingWindow() > 0 && c.slidingLayers().contains(true)) {
+            w.putU32(p + "attention.sliding_window", c.slidingWindow()); // metadata only: llama.cpp does not apply it here
+        }
+        if (c.template().attention().localRopeThetaField() != null) {
+            w.putF32(p + "rope.freq_base_swa", c.localRopeTheta());
+        }
+        if (name.equals("gemma2") && (c.attentionSoftcap() <= 0 || c.finalSoftcap() <= 0)) {
+            throw new LaemException("gemma2 without attn_logit_softcapping or final_logit_softcapping: llama.cpp's gemma2 always soft-caps both");
+        }
+        if (c.attentionSoftcap() > 0) {
+            if (!name.equals("gemma2")) {
+                throw new LaemException(name + ": llama.cpp applies no attention logit soft-cap for this architecture");
+            }
+            w.putF32(p + "attn_logit_softcapping", c.attentionSoftcap());
+        }
+        if (c.finalSoftcap() > 0) {
+            w.putF32(p + "final_logit_softcapping", c.finalSoftcap());
+        }
+        if (c.ropeScaling() != null && c.ropeScaling().type().equals("linear")) {
+            w.putString(p + "rope.scaling.type", "linear");
+            w.putF32(p + "rope.scaling.factor", c.ropeScaling().factor());
+        }
+    }
+
+    /**
+     * llama.cpp's sliding_window_pattern N: layer l slides unless {@code l % N == N - 1} (HF Gemma's
+     * rule); the model's sliding layers must follow it for some N.
+     */
+    static int slidingPattern(ModelConfig c) {
+        for (int n = 1; n <= c.numLayers() + 1; n++) {
+            boolean fits = true;
+            for (int l = 0; l < c.numLayers() && fits; l++) {
+                fits = c.sliding(l) == (l % n < n - 1);
+            }
+            if (fits) {
+                return n;
+            }
+        }
+        throw new LaemException("the model's sliding layers " + c.slidingLayers() + " follow no llama.cpp sliding_window_pattern");
     }
 
     /**

@@ -14,6 +14,7 @@ import io.laem.engine.model.ModuleKey;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import java.nio.file.Files;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -25,43 +26,89 @@ import java.util.Map;
  * B is written times {@code rank / alpha}: with llama.cpp's adapter scale 1.0 the delta is the merge's
  * exactly, per-layer weights, shared module and redundancy removal included. For the llama
  * architecture the rows of q/k's B are permuted as the converter permutes q/k weights.
+ *
+ * <p>With {@link LayerGroups} ({@code gguf-lora:groups=4}) it also writes one adapter per group of
+ * layers, {@code adapter-layers-F-L.gguf}, holding that group's modules of the same merge: loaded
+ * together at scale 1 they are the whole adapter, and llama-server re-weights each group at run time
+ * ({@code POST /lora-adapters}); a group at scale 0 is the merge without those layers.
  */
 public final class GgufLoraFormat implements ExportFormat {
     public static final String NAME = "gguf-lora";
     public static final String FILE = "adapter.gguf";
+    /** The option that asks for per-group adapters: {@code gguf-lora:groups=SPEC}. */
+    public static final String GROUPS = "groups=";
+    private final LayerGroups groups;
+
+    /** The whole merge as one adapter. */
+    public GgufLoraFormat() {
+        this(null);
+    }
+
+    /** The whole merge plus one adapter per layer group ({@code groups} null: none). */
+    public GgufLoraFormat(LayerGroups groups) {
+        this.groups = groups;
+    }
+
+    /** The file of one group's adapter, e.g. {@code adapter-layers-0-7.gguf}. */
+    public static String groupFile(LayerGroups.Range r) {
+        return "adapter-" + r.label() + ".gguf";
+    }
 
     @Override
     public String name() {
-        return NAME;
+        return groups == null ? NAME : NAME + ":" + GROUPS + groups.spec();
     }
 
     @Override
     public String summary() {
-        return "GGUF LoRA adapter for llama.cpp / Ollama / LM Studio (per-layer weights baked in), with an Ollama Modelfile";
+        return groups == null
+                ? "GGUF LoRA adapter for llama.cpp / Ollama / LM Studio (per-layer weights baked in), with an Ollama Modelfile"
+                : "GGUF LoRA adapter plus one per layer group (" + groups.spec() + (groups.spec().contains("-") ? "" : " groups")
+                        + ") for llama-server's /lora-adapters re-weighting, with an Ollama Modelfile";
     }
 
     @Override
     public void write(MergedAdapter merged, Recipe recipe, OutputTarget out, String method, ProgressListener progress, CancellationToken cancel) {
         ModelConfig base = ModelConfig.read(recipe.baseModel().resolve("config.json"));
-        GgufWriter w = writer(merged.modules(), base, GgmlType.valueOf(ggufType(recipe.output().dtype())), cancel);
+        GgmlType type = GgmlType.valueOf(ggufType(recipe.output().dtype()));
+        GgufWriter w = writer(merged.modules(), base, type, "laem-merge", cancel);
+        Map<String, GgufWriter> perGroup = new LinkedHashMap<>();
+        if (groups != null) {
+            for (LayerGroups.Range r : groups.ranges(base.numLayers())) {
+                Map<ModuleKey, LoraModule> part = new LinkedHashMap<>();
+                merged.modules().forEach((k, m) -> {
+                    if (r.contains(k.layer())) {
+                        part.put(k, m);
+                    }
+                });
+                if (part.values().stream().allMatch(m -> m.rank() == 0)) {
+                    throw new LaemException("groups=" + groups.spec() + ": layers " + r.first() + "-" + r.last() + " hold no module of the merge");
+                }
+                perGroup.put(groupFile(r), writer(part, base, type, "laem-merge " + r.label(), cancel));
+            }
+        }
         String report = GgufModelFormat.report(merged, recipe, method);
         out.protecting(recipe.inputs()).write(tmp -> {
             w.writeInto(tmp.resolve(FILE));
+            for (var g : perGroup.entrySet()) {
+                g.getValue().writeInto(tmp.resolve(g.getKey()));
+            }
             Files.writeString(tmp.resolve(OllamaModelfile.FILE), OllamaModelfile.forAdapter(recipe.baseModel(), FILE));
             Files.writeString(tmp.resolve(MergeWriter.REPORT), report);
         });
     }
 
-    static GgufWriter writer(Map<ModuleKey, LoraModule> modules, ModelConfig base, GgmlType type, CancellationToken cancel) {
+    static GgufWriter writer(Map<ModuleKey, LoraModule> modules, ModelConfig base, GgmlType type, String generalName, CancellationToken cancel) {
         if (modules.isEmpty()) {
             throw new LaemException("nothing to export: every module of the merge is empty");
         }
         GgufArchitecture arch = GgufArchitecture.of(base);
-        double alpha = modules.values().iterator().next().rank(); // the common rank: its B is written as it is
+        // the first non-empty module's rank: its B is written as it is
+        double alpha = modules.values().stream().mapToInt(LoraModule::rank).filter(r -> r > 0).findFirst().orElse(1);
         GgufWriter w = new GgufWriter();
         w.putString("general.architecture", arch.name());
         w.putString("general.type", "adapter");
-        w.putString("general.name", "laem-merge");
+        w.putString("general.name", generalName);
         w.putString("adapter.type", "lora");
         w.putF32("adapter.lora.alpha", alpha);
         for (LoraModule m : modules.values()) {
@@ -70,7 +117,7 @@ public final class GgufLoraFormat implements ExportFormat {
             }
             String name = GgufArchitecture.tensorName(m.key()) + ".weight";
             int heads = arch.permutes(m.key().kind()) ? GgufArchitecture.heads(base, m.key().kind()) : 0;
-            double factor = m.scale() * m.rank() / (float) alpha;
+            double factor = m.scale() * m.rank() / (float) alpha * arch.queryWeightFactor(base, m.key().kind());
             int rank = m.rank();
             w.addTensor(name + ".lora_a", type, new long[] {rank, m.in()}, sink -> {
                 cancel.check();

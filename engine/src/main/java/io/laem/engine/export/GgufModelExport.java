@@ -62,34 +62,35 @@ public final class GgufModelExport {
             int total = 3 + c.numLayers() * 11;
             int[] done = {0};
             Tensors ts = new Tensors(w, store, type, progress, cancel, total, done);
-            ts.add("token_embd.weight", t.embedTokens(), null, 0);
-            if (c.ropeScaling() != null) {
+            // Gemma's norms scale by 1 + w: GGUF holds 1 + w; q's norm also takes the query scale fold
+            float normOffset = t.normPlusOne() ? 1f : 0f;
+            float qFold = (float) arch.queryFold(c);
+            ts.add("token_embd.weight", t.embedTokens(), null, 0, 1, 0);
+            if (c.ropeScaling() != null && c.ropeScaling().type().equals("llama3")) { // linear: keys (GgufArchitecture)
                 float[] f = GgufArchitecture.ropeFactors(c);
                 w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {f.length}, sink -> sink.accept(f));
             }
             for (int l = 0; l < c.numLayers(); l++) {
-                String blk = "blk." + l + ".";
-                ts.add(blk + "attn_norm.weight", t.norm(ArchitectureTemplate.Norm.INPUT, l), null, 0);
+                for (ArchitectureTemplate.Norm n : ArchitectureTemplate.Norm.values()) {
+                    if (t.hasNorm(n)) {
+                        float scale = n == ArchitectureTemplate.Norm.Q && GgufArchitecture.foldsIntoQNorm(c) ? qFold : 1f;
+                        ts.add(GgufArchitecture.normName(n, l), t.norm(n, l), null, 0, scale, normOffset * scale);
+                    }
+                }
                 for (ModuleKind kind : t.modules()) {
                     ModuleKey k = new ModuleKey(l, kind);
                     String gguf = GgufArchitecture.tensorName(k);
                     int heads = arch.permutes(kind) ? GgufArchitecture.heads(c, kind) : 0;
-                    ts.add(gguf + ".weight", t.weight(k), merged.get(k), heads);
+                    float factor = (float) arch.queryWeightFactor(c, kind);
+                    ts.add(gguf + ".weight", t.weight(k), merged.get(k), heads, factor, 0);
                     if (store.contains(t.bias(k))) {
-                        ts.add(gguf + ".bias", t.bias(k), null, heads);
-                    }
-                    if (kind == ModuleKind.O_PROJ && t.hasNorm(ArchitectureTemplate.Norm.Q)) {
-                        ts.add(blk + "attn_q_norm.weight", t.norm(ArchitectureTemplate.Norm.Q, l), null, 0);
-                        ts.add(blk + "attn_k_norm.weight", t.norm(ArchitectureTemplate.Norm.K, l), null, 0);
-                    }
-                    if (kind == ModuleKind.O_PROJ) {
-                        ts.add(blk + "ffn_norm.weight", t.norm(ArchitectureTemplate.Norm.PRE_MLP, l), null, 0);
+                        ts.add(gguf + ".bias", t.bias(k), null, heads, factor, 0);
                     }
                 }
             }
-            ts.add("output_norm.weight", t.finalNorm(), null, 0);
+            ts.add("output_norm.weight", t.finalNorm(), null, 0, 1, normOffset);
             if (store.contains(t.lmHead()) && !c.tieWordEmbeddings()) {
-                ts.add("output.weight", t.lmHead(), null, 0);
+                ts.add("output.weight", t.lmHead(), null, 0, 1, 0);
             }
             w.writeInto(outFile);
             progress.progress(total, total, "written");
@@ -109,14 +110,25 @@ public final class GgufModelExport {
     /** Adds base tensors to the writer, each streamed from the store (or from base + delta), rows permuted where asked. */
     private record Tensors(GgufWriter w, WeightStore store, GgmlType type, ProgressListener progress, CancellationToken cancel,
                            int total, int[] done) {
-        /** @param heads when positive, the rows form this many heads whose halves are interleaved (llama q/k) */
-        void add(String gguf, String name, LoraModule delta, int heads) {
+        /**
+         * @param heads when positive, the rows form this many heads whose halves are interleaved (llama q/k)
+         * @param scale, offset each value is written as {@code value * scale + offset} (Gemma's norms, the query fold)
+         */
+        void add(String gguf, String name, LoraModule delta, int heads, float scale, float offset) {
             TensorInfo info = store.info(name);
             long[] shape = info.shape().clone();
             int rows = info.rank() == 1 ? info.dim(0) : info.dim(0);
             int cols = info.rank() == 1 ? 1 : Math.toIntExact(info.elementCount() / rows);
             GgmlType tt = info.rank() < 2 ? GgmlType.F32 : cols % type.blockSize() == 0 ? type : GgmlType.F16;
-            w.addTensor(gguf, tt, shape, sink -> {
+            boolean identity = scale == 1f && offset == 0f;
+            w.addTensor(gguf, tt, shape, raw -> {
+                GgufWriter.Sink sink = identity ? raw : (a, from, n) -> {
+                    float[] x = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        x[i] = a[from + i] * scale + offset;
+                    }
+                    raw.accept(x, 0, n);
+                };
                 cancel.check();
                 progress.progress(done[0]++, total, "writing " + gguf);
                 float[] full = delta != null ? MergeWriter.mergedWeight(store, name, delta) : null;

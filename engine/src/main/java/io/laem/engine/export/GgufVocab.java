@@ -16,12 +16,19 @@ import java.util.Map;
 
 /**
  * Tokenizer metadata for llama.cpp from a Hugging Face {@code tokenizer.json} (and
- * {@code tokenizer_config.json}): a BPE vocabulary as llama.cpp's {@code gpt2} tokenizer model
- * (tokens, token types, merges, special ids, add_bos, the chat template), so that llama.cpp tokenizes
- * as the HF tokenizer does. Byte-level vocabularies are written as they are; a plain character
- * vocabulary (no byte-level pre-tokenizer, like the demo kit's) is re-spelled in GPT-2's byte-to-unicode
- * alphabet, which llama.cpp's gpt2 model expects. SentencePiece-style vocabularies (byte fallback) are
- * refused with a clear error for now.
+ * {@code tokenizer_config.json}), so that llama.cpp tokenizes as the HF tokenizer does; besides the
+ * vocabulary: token types, special ids, add_bos/add_eos, the chat template.
+ * <ul>
+ * <li>BPE without byte fallback: llama.cpp's {@code gpt2} model (tokens, merges). Byte-level vocabularies
+ * are written as they are; a plain character vocabulary (no byte-level pre-tokenizer, like the demo
+ * kit's) is re-spelled in GPT-2's byte-to-unicode alphabet, which llama.cpp's gpt2 model expects.
+ * <li>BPE with byte fallback (SentencePiece converted to tokenizer.json: Llama 2, Mistral v0.1, Gemma):
+ * llama.cpp's {@code llama} (SentencePiece) model: tokens as they are ({@code ▁} for space), {@code <0xXX>}
+ * byte tokens typed BYTE, and scores. llama.cpp's SentencePiece tokenizer merges the adjacent pair whose
+ * result has the highest score; HF's BPE the pair of lowest merge rank. A token's score is therefore
+ * minus the rank of the first merge that makes it, so both merge in the same order.
+ * {@code add_space_prefix} follows the normalizer's {@code Prepend("▁")} or the Metaspace pre-tokenizer.
+ * </ul>
  */
 public final class GgufVocab {
     /** llama.cpp token types (gguf-py's TokenType). */
@@ -30,6 +37,7 @@ public final class GgufVocab {
     static final int CONTROL = 3;
     static final int USER_DEFINED = 4;
     static final int UNUSED = 5;
+    static final int BYTE = 6;
 
     private GgufVocab() {}
 
@@ -47,10 +55,11 @@ public final class GgufVocab {
         if (!type.equals("BPE")) {
             throw new LaemException(tj + ": field 'model.type' is '" + type + "': GGUF export supports BPE tokenizers");
         }
-        if (model.path("byte_fallback").asBoolean(false)) {
-            throw new LaemException(tj + ": field 'model.byte_fallback': SentencePiece-style vocabularies are not supported by GGUF export yet");
-        }
+        boolean spm = model.path("byte_fallback").asBoolean(false);
         boolean byteLevel = mentionsByteLevel(tok.path("pre_tokenizer")) || mentionsByteLevel(tok.path("decoder"));
+        if (spm && byteLevel) {
+            throw new LaemException(tj + ": field 'model.byte_fallback' with a ByteLevel pre-tokenizer: llama.cpp has no tokenizer for this mix");
+        }
 
         Map<Integer, JsonNode> added = new HashMap<>();
         tok.path("added_tokens").forEach(a -> added.put(a.path("id").asInt(), a));
@@ -62,8 +71,8 @@ public final class GgufVocab {
             if (id < 0 || id >= tokens.length) {
                 throw new LaemException(tj + ": token '" + e.getKey() + "' has id " + id + ", outside vocab_size " + tokens.length);
             }
-            tokens[id] = byteLevel || added.containsKey(id) ? e.getKey() : toByteLevel(e.getKey());
-            types[id] = e.getKey().equals(unk) ? UNKNOWN : NORMAL;
+            tokens[id] = spm || byteLevel || added.containsKey(id) ? e.getKey() : toByteLevel(e.getKey());
+            types[id] = e.getKey().equals(unk) ? UNKNOWN : spm && e.getKey().matches("<0x[0-9A-Fa-f]{2}>") ? BYTE : NORMAL;
         });
         for (Map.Entry<Integer, JsonNode> e : added.entrySet()) {
             int id = e.getKey();
@@ -81,20 +90,28 @@ public final class GgufVocab {
                 types[i] = UNUSED;
             }
         }
-        List<String> merges = new ArrayList<>();
+        List<String[]> pairs = new ArrayList<>();
         for (JsonNode m : model.path("merges")) {
-            String pair = m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText();
-            if (!byteLevel) {
-                String[] parts = pair.split(" ", 2);
-                pair = toByteLevel(parts[0]) + " " + toByteLevel(parts[1]);
-            }
-            merges.add(pair);
+            pairs.add(m.isArray() ? new String[] {m.get(0).asText(), m.get(1).asText()} : m.asText().split(" ", 2));
         }
-        w.putString("tokenizer.ggml.model", "gpt2");
-        w.putString("tokenizer.ggml.pre", preTokenizer(c, byteLevel));
-        w.putStrings("tokenizer.ggml.tokens", Arrays.asList(tokens));
-        w.putInts("tokenizer.ggml.token_type", types);
-        w.putStrings("tokenizer.ggml.merges", merges);
+        if (spm) {
+            w.putString("tokenizer.ggml.model", "llama");
+            w.putString("tokenizer.ggml.pre", "default");
+            w.putStrings("tokenizer.ggml.tokens", Arrays.asList(tokens));
+            w.putFloats("tokenizer.ggml.scores", scores(tokens, pairs));
+            w.putInts("tokenizer.ggml.token_type", types);
+            w.putBool("tokenizer.ggml.add_space_prefix", addsSpacePrefix(tok));
+        } else {
+            List<String> merges = new ArrayList<>();
+            for (String[] pair : pairs) {
+                merges.add(byteLevel ? pair[0] + " " + pair[1] : toByteLevel(pair[0]) + " " + toByteLevel(pair[1]));
+            }
+            w.putString("tokenizer.ggml.model", "gpt2");
+            w.putString("tokenizer.ggml.pre", preTokenizer(c, byteLevel));
+            w.putStrings("tokenizer.ggml.tokens", Arrays.asList(tokens));
+            w.putInts("tokenizer.ggml.token_type", types);
+            w.putStrings("tokenizer.ggml.merges", merges);
+        }
         Map<String, Integer> ids = new HashMap<>();
         for (int i = 0; i < tokens.length; i++) {
             ids.putIfAbsent(tokens[i], i);
@@ -127,6 +144,39 @@ public final class GgufVocab {
                     w.putString("tokenizer.chat_template", t.path("template").asText());
                 }
             }
+        }
+    }
+
+    /**
+     * SentencePiece scores that make llama.cpp merge in HF's merge order: minus the rank of the first
+     * merge producing each token; tokens no merge produces (single characters, bytes, specials) score
+     * below every merge, so that llama.cpp prefers any merge HF would make.
+     */
+    static float[] scores(String[] tokens, List<String[]> merges) {
+        Map<String, Integer> rank = new HashMap<>();
+        for (int r = 0; r < merges.size(); r++) {
+            rank.putIfAbsent(merges.get(r)[0] + merges.get(r)[1], r);
+        }
+        float[] s = new float[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            s[i] = -rank.getOrDefault(tokens[i], merges.size());
+        }
+        return s;
+    }
+
+    /** Whether the tokenizer puts "▁" before the text: a Prepend normalizer, or a Metaspace pre-tokenizer that prepends. */
+    static boolean addsSpacePrefix(JsonNode tok) {
+        boolean[] found = {false};
+        walk(tok.path("normalizer"), "normalizers", n -> found[0] |= "Prepend".equals(n.path("type").asText()));
+        walk(tok.path("pre_tokenizer"), "pretokenizers", n -> found[0] |= "Metaspace".equals(n.path("type").asText())
+                && !"never".equals(n.path("prepend_scheme").asText("always")) && n.path("add_prefix_space").asBoolean(true));
+        return found[0];
+    }
+
+    private static void walk(JsonNode n, String children, java.util.function.Consumer<JsonNode> visit) {
+        if (n.isObject()) {
+            visit.accept(n);
+            n.path(children).forEach(c -> walk(c, children, visit));
         }
     }
 

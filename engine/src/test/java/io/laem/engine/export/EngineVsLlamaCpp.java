@@ -15,7 +15,9 @@ import io.laem.engine.io.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs the same cases (prompt ids, reference completion ids) in the engine (its decoder with whatever
@@ -32,6 +34,13 @@ record EngineVsLlamaCpp(Decoder decoder, HfTokenizer tokenizer) {
     }
 
     Comparison compare(Path model, List<Path> adapters, List<long[][]> cases) {
+        Map<Path, Double> atOne = new LinkedHashMap<>();
+        adapters.forEach(a -> atOne.put(a, 1.0));
+        return compare(model, atOne, cases);
+    }
+
+    /** As {@link #compare(Path, List, List)}, each GGUF LoRA at its own llama.cpp scale. */
+    Comparison compare(Path model, Map<Path, Double> adapters, List<long[][]> cases) {
         JsonNode peer = peer(model, adapters, cases);
         double maxErr = 0;
         int differ = 0;
@@ -55,7 +64,7 @@ record EngineVsLlamaCpp(Decoder decoder, HfTokenizer tokenizer) {
 
     /** How many greedy completions agree (for quantized models, where equality is reported, not required). */
     int greedyAgreement(Path model, List<long[][]> cases) {
-        JsonNode peer = peer(model, List.of(), cases);
+        JsonNode peer = peer(model, Map.of(), cases);
         int same = 0;
         for (int i = 0; i < cases.size(); i++) {
             same += Arrays.equals(engine(cases.get(i)).greedy(), greedyOf(peer.get(i))) ? 1 : 0;
@@ -63,11 +72,11 @@ record EngineVsLlamaCpp(Decoder decoder, HfTokenizer tokenizer) {
         return same;
     }
 
-    JsonNode peer(Path model, List<Path> adapters, List<long[][]> cases) {
+    JsonNode peer(Path model, Map<Path, Double> adapters, List<long[][]> cases) {
         ObjectNode req = Json.JSON.createObjectNode();
         req.put("model", model.toAbsolutePath().toString());
         ArrayNode ad = req.putArray("adapters");
-        adapters.forEach(a -> ad.addObject().put("path", a.toAbsolutePath().toString()).put("scale", 1.0));
+        adapters.forEach((a, scale) -> ad.addObject().put("path", a.toAbsolutePath().toString()).put("scale", scale));
         req.put("contextSize", 64);
         ArrayNode arr = req.putArray("cases");
         for (long[][] c : cases) {

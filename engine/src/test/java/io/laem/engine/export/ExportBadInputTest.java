@@ -78,6 +78,31 @@ class ExportBadInputTest {
     }
 
     @Test
+    void layerGroupsTheModelDoesNotHaveAreRefusedBeforeAnythingIsWritten() {
+        Path out = tmp.resolve("out");
+        CliRun r = CliRun.laem("merge", KIT.resolve("recipe.yaml").toString(), "--out", out.toString(), "--format", "gguf-lora:groups=0-1,3-3");
+        assertEquals(1, r.code(), r.err());
+        assertOneLineNaming(r.err(), "range 3-3 should start at layer 2");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aGemma2WithoutTheSoftCapsLlamaCppAlwaysAppliesIsRefusedNamingThem() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("gemma2"));
+        Path fixture = LlamaCppFixturesInteropTest.FIXTURES.resolve("gemma2");
+        for (String f : new String[] {"model.safetensors", "tokenizer.json", "tokenizer_config.json"}) {
+            Files.copy(fixture.resolve(f), dir.resolve(f));
+        }
+        Files.writeString(dir.resolve("config.json"), Files.readString(fixture.resolve("config.json"))
+                .replaceFirst("\"final_logit_softcapping\"\\s*:\\s*[0-9.]+", "\"final_logit_softcapping\": null"));
+        Path out = tmp.resolve("gemma2.gguf");
+        CliRun r = CliRun.laem("gguf", dir.toString(), "--out", out.toString());
+        assertEquals(1, r.code(), r.err());
+        assertOneLineNaming(r.err(), "final_logit_softcapping");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void unknownFormatAndTypeAreRefused() {
         Path out = tmp.resolve("out");
         CliRun r = CliRun.laem("merge", KIT.resolve("recipe.yaml").toString(), "--out", out.toString(), "--format", "gguf-model:q4_k");
