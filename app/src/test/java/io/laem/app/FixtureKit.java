@@ -80,7 +80,7 @@ public final class FixtureKit {
         }
         SessionFiles.write(session, new SessionData(base, adapters, tasks, null, WeightTable.Mode.CONTROL_POINTS, w, null,
                 new MergeSettings.Values(new Recipe.Redundancy(Recipe.Redundancy.Strategy.NONE, 1, 1, Recipe.Redundancy.Sign.TOTAL, 42),
-                        Recipe.Shared.NONE, Recipe.Output.EXACT), 42));
+                        Recipe.Shared.NONE, Recipe.Output.EXACT), 42, List.of()));
         return session;
     }
 }

@@ -31,7 +31,7 @@ class SessionFilesTest {
                 List.of(new SessionData.TaskRef("a", dir.resolve("kit/data/arith.validation.jsonl"))), tasksFile,
                 mode, w, null,
                 new MergeSettings.Values(new Recipe.Redundancy(Recipe.Redundancy.Strategy.DARE, 0.3, 1, Recipe.Redundancy.Sign.TOTAL, 9),
-                        new Recipe.Shared(Recipe.Shared.Mode.CONSENSUS, 4, null), new Recipe.Output(16, DType.BF16)), 9);
+                        new Recipe.Shared(Recipe.Shared.Mode.CONSENSUS, 4, null), new Recipe.Output(16, DType.BF16)), 9, List.of());
     }
 
     @Test
