@@ -85,12 +85,16 @@ public final class Workspace {
         return history;
     }
 
+    /** Keeps the current merge in the history ({@link #addHistory(SessionData, HistoryEntry.Source, String, String, java.util.Map)}). */
+    public HistoryEntry addHistory(HistoryEntry.Source source, String label) {
+        return addHistory(snapshot(), source, label, null, java.util.Map.of());
+    }
+
     /**
-     * Keeps the current merge in the history (enabled adapters, settings, weights) with its scores
-     * when it was evaluated; returns the new entry.
+     * Keeps the merge of snapshot {@code s} (enabled adapters, settings, weights) in the history, with
+     * its scores on {@code split} when it was evaluated; returns the new entry.
      */
-    public HistoryEntry addHistory(HistoryEntry.Source source, String label, String split, java.util.Map<String, TaskScore> scores) {
-        SessionData s = snapshot();
+    public HistoryEntry addHistory(SessionData s, HistoryEntry.Source source, String label, String split, java.util.Map<String, TaskScore> scores) {
         if (s.base() == null || s.enabledAdapters().isEmpty()) {
             throw new io.laem.engine.LaemException("no merge to keep: open a base model and enable an adapter");
         }

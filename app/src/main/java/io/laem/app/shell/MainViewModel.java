@@ -11,6 +11,7 @@ import io.laem.app.core.TaskEntry;
 import io.laem.app.core.WeightTable;
 import io.laem.app.core.Workspace;
 import io.laem.app.export.ExportViewModel;
+import io.laem.app.history.HistoryViewModel;
 import io.laem.app.layers.LayersViewModel;
 import io.laem.app.optimize.OptimizeViewModel;
 import io.laem.app.playground.PlaygroundViewModel;
@@ -50,6 +51,7 @@ public final class MainViewModel implements AutoCloseable {
     private final OptimizeViewModel optimize;
     private final PlaygroundViewModel playground;
     private final ExportViewModel export;
+    private final HistoryViewModel history;
 
     public MainViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks, DialogService dialogs, AppPreferences prefs) {
         this.workspace = workspace;
@@ -65,6 +67,8 @@ public final class MainViewModel implements AutoCloseable {
         optimize = new OptimizeViewModel(workspace, backend, tasks);
         playground = new PlaygroundViewModel(workspace, backend, tasks);
         export = new ExportViewModel(workspace, backend, tasks, dialogs);
+        history = new HistoryViewModel(workspace, backend, tasks);
+        history.setErrorHandler(m -> dialogs.showError("LAEM Workbench", m));
         recent.setAll(prefs.recent());
         // another base model: jobs on the old one stop (it is freed once they let go of it)
         workspace.baseProperty().addListener((o, a, b) -> tasks.cancelAll());
@@ -111,6 +115,10 @@ public final class MainViewModel implements AutoCloseable {
 
     public ExportViewModel export() {
         return export;
+    }
+
+    public HistoryViewModel history() {
+        return history;
     }
 
     public StringBinding titleProperty() {

@@ -20,9 +20,9 @@ import java.util.Objects;
  */
 public record HistoryEntry(int number, String label, Instant time, Source source, String split, Recipe recipe,
                            Map<String, TaskScore> scores) {
-    /** Why an entry was kept. */
+    /** Why an entry was kept: evaluated (Run > Evaluate), applied from the optimizer, exported, or kept by hand. */
     public enum Source {
-        EVALUATED, OPTIMIZER, EXPORTED;
+        EVALUATED, OPTIMIZER, EXPORTED, KEPT;
 
         public String key() {
             return name().toLowerCase(Locale.ROOT);

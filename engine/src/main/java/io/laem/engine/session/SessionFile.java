@@ -28,7 +28,7 @@ import java.util.Set;
  * workbench:
  *   adapters: {NAME: {color: "#rrggbb", enabled: true|false, weights: SCHEDULE}}   # weights: kept while disabled
  *   history:
- *     - {number: N, label: TEXT, time: ISO-8601, source: evaluated|optimizer|exported, split: validation|test,
+ *     - {number: N, label: TEXT, time: ISO-8601, source: evaluated|optimizer|exported|kept, split: validation|test,
  *        scores: {TASK: {exact_match, mean_nll, examples}},
  *        base_model, adapters, redundancy, shared, weights, output}                    # the merge, as a recipe
  * </pre>
@@ -174,7 +174,7 @@ public final class SessionFile {
             }
         }
         if (source == null) {
-            throw bad(file, key + ".source", "must be one of evaluated|optimizer|exported", h.get("source"));
+            throw bad(file, key + ".source", "must be one of evaluated|optimizer|exported|kept", h.get("source"));
         }
         String split = h.has("split") && !h.get("split").isNull() ? text(file, h, key + ".split") : null;
         Map<String, TaskScore> scores = new LinkedHashMap<>();
