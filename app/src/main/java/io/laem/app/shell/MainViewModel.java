@@ -73,12 +73,28 @@ public final class MainViewModel implements AutoCloseable {
         // another base model: jobs on the old one stop (it is freed once they let go of it)
         workspace.baseProperty().addListener((o, a, b) -> tasks.cancelAll());
         playground.busyProperty().bind(optimize.runningProperty());
-        title = Bindings.createStringBinding(() -> {
-            Path f = workspace.fileProperty().get();
-            String name = f == null ? "untitled" : f.getFileName().toString();
-            return (workspace.isDirty() ? "*" : "") + name + " - LAEM Workbench";
-        }, workspace.fileProperty(), workspace.dirtyProperty());
+        Path demo = demoRecipe().map(MainViewModel::real).orElse(null);
+        title = Bindings.createStringBinding(() -> title(workspace.fileProperty().get(), workspace.isDirty(), demo),
+                workspace.fileProperty(), workspace.dirtyProperty());
         workspace.resetWeights();
+    }
+
+    /**
+     * The window title: the session file's name, "(demo kit)" when it is the bundled demo kit's recipe,
+     * and a leading {@code *} while there are unsaved changes.
+     */
+    static String title(Path file, boolean dirty, Path demo) {
+        String name = file == null ? "untitled" : file.getFileName().toString();
+        boolean isDemo = file != null && demo != null && real(file).equals(demo);
+        return (dirty ? "*" : "") + name + (isDemo ? " (demo kit)" : "") + " - LAEM Workbench";
+    }
+
+    private static Path real(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (java.io.IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     public Workspace workspace() {
