@@ -43,20 +43,6 @@ public final class DiffHeatmap extends Region {
         draw();
     }
 
-    /** The label step: the smallest of 1, 2, 5, 10, 20, ... that leaves {@code minPx} pixels per label. */
-    public static int labelStep(int cells, double pixels, double minPx) {
-        double per = cells <= 0 ? pixels : pixels / cells;
-        int[] base = {1, 2, 5};
-        for (int scale = 1; ; scale *= 10) {
-            for (int b : base) {
-                int k = b * scale;
-                if (per * k >= minPx || k >= cells) {
-                    return k;
-                }
-            }
-        }
-    }
-
     private void draw() {
         GraphicsContext g = canvas.getGraphicsContext2D();
         double w = canvas.getWidth();
@@ -77,7 +63,7 @@ public final class DiffHeatmap extends Region {
         double ch = Math.max(1, (h - TOP - BOTTOM) / rows);
         double max = Math.max(1e-12, diff.maxAbs());
         g.setTextBaseline(VPos.CENTER);
-        int rowStep = labelStep(rows, rows * ch, 12);
+        int rowStep = io.laem.app.core.LayerTicks.step(rows, rows * ch, 12);
         for (int r = 0; r < rows; r++) {
             for (int l = 0; l < layers; l++) {
                 g.setFill(color(diff.values()[r][l] / max));
@@ -91,7 +77,7 @@ public final class DiffHeatmap extends Region {
         }
         g.setStroke(Color.gray(0.6));
         g.strokeRect(LEFT, TOP, layers * cw, rows * ch);
-        int step = labelStep(layers, layers * cw, 22);
+        int step = io.laem.app.core.LayerTicks.step(layers, layers * cw, 22);
         g.setFill(Color.BLACK);
         g.setTextAlign(TextAlignment.CENTER);
         g.setTextBaseline(VPos.TOP);

@@ -68,6 +68,7 @@ public final class HeatmapChart extends XYChart {
         getRenderers().setAll(renderer);
         setLegendVisible(false);
         setAnimated(false);
+        heightProperty().addListener(o -> layerTicks());
     }
 
     /** Shows a heatmap, or nothing. */
@@ -101,10 +102,17 @@ public final class HeatmapChart extends XYChart {
         xAxis.setName(h.pairs() ? "adapter pair" : "adapter");
         xAxis.set(-0.5, nx - 0.5);
         yAxis.set(-0.5, rows - 0.5);
-        yAxis.setTickUnit(rows > 24 ? 4 : rows > 12 ? 2 : 1);
+        layerTicks();
         zName = h.metric() + (h.unit().isEmpty() ? "" : " " + h.unit());
         nameZAxis();
         renderer.getDatasets().add(ds);
+    }
+
+    /** Layer labels every k layers, k from the pixel height there is (readable at 28 and 80 layers). */
+    private void layerTicks() {
+        double h = getHeight() > 0 ? getHeight() - 90 : 500; // title and axis
+        yAxis.setTickUnit(io.laem.app.core.LayerTicks.step(Math.max(1, rows), h, 16));
+        yAxis.setMinorTickCount(0);
     }
 
     private void nameZAxis() {

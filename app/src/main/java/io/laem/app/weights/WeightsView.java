@@ -49,6 +49,7 @@ public final class WeightsView extends BorderPane {
     private final ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
     private final TableView<Integer> table = new TableView<>();
     private final List<SeriesDataSet> dataSets = new ArrayList<>();
+    private final javafx.scene.layout.FlowPane legend = new javafx.scene.layout.FlowPane(14, 2);
     private boolean updating;
     private boolean fromChart;
 
@@ -163,7 +164,13 @@ public final class WeightsView extends BorderPane {
         top.setPadding(new Insets(6));
         setTop(top);
 
-        SplitPane center = new SplitPane(chart, table);
+        legend.setId("weights-legend");
+        legend.setPadding(new Insets(0, 6, 2, 60));
+        VBox chartBox = new VBox(chart, legend);
+        VBox.setVgrow(chart, Priority.ALWAYS);
+        chart.widthProperty().addListener(o -> layerTicks());
+        xAxis.setTickLabelFormatter(io.laem.app.core.LayerTicks.wholeLayers());
+        SplitPane center = new SplitPane(chartBox, table);
         center.setOrientation(javafx.geometry.Orientation.VERTICAL);
         center.setDividerPositions(0.66);
         setCenter(center);
@@ -215,6 +222,9 @@ public final class WeightsView extends BorderPane {
         int[] best = null;
         double bestD = radius + 1e-9;
         for (int s = 0; s < vm.series().size(); s++) {
+            if (!vm.isShown(s)) {
+                continue;
+            }
             for (int p = 0; p < vm.points(); p++) {
                 double dx = xAxis.getDisplayPosition(vm.pointLayer(p)) - px;
                 double dy = yAxis.getDisplayPosition(vm.value(s, p)) - py;
@@ -339,18 +349,24 @@ public final class WeightsView extends BorderPane {
                     max = Math.max(max, y[p]);
                     min = Math.min(min, y[p]);
                 }
-                ds.set(x, y);
+                boolean shown = vm.isShown(s);
+                ds.set(shown ? x : new double[0], shown ? y : new double[0]); // no shared curve without a shared module
                 Color c = vm.color(s);
-                String web = String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
+                String web = web(c);
                 boolean shared = s == series.size() - 1;
-                boolean off = shared ? vm.settings().sharedModeProperty().get() == Recipe.Shared.Mode.NONE : !vm.isEnabled(s);
-                String dash = off ? "2 4" : shared ? "8 4" : null;
+                boolean off = !shared && !vm.isEnabled(s);
+                // a curve exactly over an earlier one is dashed, so that both colors show
+                String dash = off ? "2 4" : vm.sameAs(s) >= 0 ? "7 7" : shared ? "8 4" : null;
                 ds.setStyle("-fx-line-color: " + web + "; -fx-stroke: " + web + "; -fx-fill: " + web + "; -fx-marker-color: " + web
                         + "; -fx-line-width: 2.5; -fx-marker-size: 5" + (dash == null ? "" : "; -fx-line-dash-array: " + dash));
             }
             if (!fromChart) {
                 xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
-                xAxis.setTickUnit(layers > 24 ? 4 : layers > 12 ? 2 : 1);
+                layerTicks();
+                legend();
+                for (int c = 1; c < table.getColumns().size(); c++) {
+                    table.getColumns().get(c).setVisible(vm.isShown(c - 1));
+                }
                 yAxis.set(Math.floor(min * 1.15 * 10) / 10 - 0.05, Math.ceil(max * 1.15 * 10) / 10);
             }
             List<Integer> rows = new ArrayList<>();
@@ -367,6 +383,40 @@ public final class WeightsView extends BorderPane {
         }
     }
 
+    /** Whole layers only, every k layers as the chart's width allows. */
+    private void layerTicks() {
+        int layers = vm.table().numLayers();
+        double width = chart.getWidth() > 0 ? chart.getWidth() - 80 : 600;
+        xAxis.setTickUnit(io.laem.app.core.LayerTicks.step(layers, width, 28));
+        xAxis.setMinorTickCount(0);
+    }
+
+    /** The series' colors and names; a curve drawn over another says so. */
+    private void legend() {
+        legend.getChildren().clear();
+        List<String> series = vm.series();
+        for (int s = 0; s < series.size(); s++) {
+            if (!vm.isShown(s)) {
+                continue;
+            }
+            javafx.scene.shape.Rectangle swatch = new javafx.scene.shape.Rectangle(14, 4, vm.color(s));
+            int same = vm.sameAs(s);
+            String text = series.get(s) + (s < series.size() - 1 && !vm.isEnabled(s) ? " (off)" : "")
+                    + (same >= 0 ? " (same as " + series.get(same) + ")" : "");
+            Label l = new Label(text, swatch);
+            l.setId("legend-" + series.get(s));
+            if (same >= 0) {
+                l.setTooltip(new javafx.scene.control.Tooltip(series.get(s) + " has the same weights as " + series.get(same)
+                        + " at every layer: its curve is dashed over the other one."));
+            }
+            legend.getChildren().add(l);
+        }
+    }
+
+    private static String web(Color c) {
+        return String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
+    }
+
     private boolean sameNames(List<String> series) {
         for (int s = 0; s < series.size(); s++) {
             if (!dataSets.get(s).getName().equals(series.get(s))) {
@@ -379,8 +429,12 @@ public final class WeightsView extends BorderPane {
     private void rebuildTableColumns(List<String> series) {
         table.getColumns().clear();
         TableColumn<Integer, String> at = new TableColumn<>("layer");
-        at.setCellValueFactory(c -> new ReadOnlyStringWrapper(String.format(Locale.ROOT, "%.1f", vm.pointLayer(c.getValue()))));
+        at.setCellValueFactory(c -> new ReadOnlyStringWrapper(vm.pointLabel(c.getValue())));
         at.setSortable(false);
+        at.setMinWidth(56);
+        at.setPrefWidth(56);
+        at.setMaxWidth(64);
+        at.setResizable(false);
         table.getColumns().add(at);
         for (int s = 0; s < series.size(); s++) {
             int si = s;
@@ -405,6 +459,7 @@ public final class WeightsView extends BorderPane {
             });
             col.setSortable(false);
             col.setEditable(true);
+            col.setPrefWidth(110);
             table.getColumns().add(col);
         }
     }
