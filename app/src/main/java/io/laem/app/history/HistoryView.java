@@ -135,11 +135,11 @@ public final class HistoryView extends BorderPane {
         label.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().label()));
         label.setCellFactory(TextFieldTableCell.forTableColumn());
         label.setOnEditCommit(e -> vm.rename(e.getRowValue(), e.getNewValue()));
-        label.setPrefWidth(180);
+        label.setPrefWidth(160);
         label.setId("history-label");
-        TableColumn<HistoryEntry, String> time = text("kept", e -> TIME.format(e.time()), 110);
-        TableColumn<HistoryEntry, String> why = text("why", e -> e.source().key() + (e.split() == null ? "" : " (" + e.split() + ")"), 140);
-        TableColumn<HistoryEntry, String> settings = text("merge", HistoryView::settings, 170);
+        TableColumn<HistoryEntry, String> time = text("kept", e -> TIME.format(e.time()), 100);
+        TableColumn<HistoryEntry, String> why = text("why", e -> e.source().key() + (e.split() == null ? "" : " · " + e.split()), 130);
+        TableColumn<HistoryEntry, String> settings = text("merge", HistoryView::settings, 150);
         table.getColumns().setAll(java.util.List.of(num, label, time, why, settings));
         for (String t : vm.scoredTasks()) {
             TableColumn<HistoryEntry, String> group = new TableColumn<>(t);
@@ -183,7 +183,7 @@ public final class HistoryView extends BorderPane {
                 setAlignment(Pos.CENTER_RIGHT);
             }
         });
-        c.setPrefWidth(70);
+        c.setPrefWidth(62);
         c.setEditable(false);
         return c;
     }

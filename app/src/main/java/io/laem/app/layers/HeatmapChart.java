@@ -26,7 +26,7 @@ public final class HeatmapChart extends XYChart {
     private int rows;
 
     HeatmapChart() {
-        super(new DefaultNumericAxis("adapter"), new DefaultNumericAxis("layer"));
+        super(new DefaultNumericAxis("adapter"), new io.laem.app.core.LayerAxis("layer", 16));
         xAxis = (DefaultNumericAxis) getXAxis();
         yAxis = (DefaultNumericAxis) getYAxis();
         for (DefaultNumericAxis a : List.of(xAxis, yAxis)) {
@@ -49,18 +49,6 @@ public final class HeatmapChart extends XYChart {
                 return columns.indexOf(s);
             }
         });
-        yAxis.setTickLabelFormatter(new StringConverter<>() {
-            @Override
-            public String toString(Number n) {
-                long i = Math.round(n.doubleValue());
-                return Math.abs(n.doubleValue() - i) < 1e-6 ? Long.toString(i) : "";
-            }
-
-            @Override
-            public Number fromString(String s) {
-                return Integer.parseInt(s);
-            }
-        });
         renderer.getAxes().addListener((javafx.collections.ListChangeListener<io.fair_acc.chartfx.axes.Axis>) c -> nameZAxis());
         renderer.setContourType(ContourType.HEATMAP);
         renderer.setColorGradient(ColorGradient.VIRIDIS);
@@ -68,7 +56,6 @@ public final class HeatmapChart extends XYChart {
         getRenderers().setAll(renderer);
         setLegendVisible(false);
         setAnimated(false);
-        heightProperty().addListener(o -> layerTicks());
     }
 
     /** Shows a heatmap, or nothing. */
@@ -102,17 +89,9 @@ public final class HeatmapChart extends XYChart {
         xAxis.setName(h.pairs() ? "adapter pair" : "adapter");
         xAxis.set(-0.5, nx - 0.5);
         yAxis.set(-0.5, rows - 0.5);
-        layerTicks();
         zName = h.metric() + (h.unit().isEmpty() ? "" : " " + h.unit());
         nameZAxis();
         renderer.getDatasets().add(ds);
-    }
-
-    /** Layer labels every k layers, k from the pixel height there is (readable at 28 and 80 layers). */
-    private void layerTicks() {
-        double h = getHeight() > 0 ? getHeight() - 90 : 500; // title and axis
-        yAxis.setTickUnit(io.laem.app.core.LayerTicks.step(Math.max(1, rows), h, 16));
-        yAxis.setMinorTickCount(0);
     }
 
     private void nameZAxis() {

@@ -47,6 +47,7 @@ public final class LayersView extends BorderPane {
         emptyBox.setAlignment(Pos.CENTER);
         emptyBox.setMouseTransparent(true);
         emptyBox.visibleProperty().bind(vm.heatmapProperty().isNull());
+        chart.visibleProperty().bind(vm.heatmapProperty().isNotNull()); // no stale cells behind "Analysis running…"
         StackPane chartPane = new StackPane(chart, emptyBox);
         vm.heatmapProperty().addListener((o, a, h) -> {
             chart.show(h);

@@ -48,7 +48,25 @@ public final class ScreenshotTour {
             window.tabs().getSelectionModel().select(0);
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
         });
+        String only = System.getProperty("laem.screenshots.only"); // "layers": the heatmap alone, named layers-N.png (N layers)
+        if ("layers".equals(only)) {
+            step("layers", idle, () -> shot("layers-" + vm.workspace().numLayers() + ".png"));
+            finish(idle);
+            timer.play();
+            return;
+        }
         step("layers", idle, () -> shot("layers.png"));
+        // the chart while an analysis runs
+        step("layers running", idle, () -> {
+            vm.workspace().analysisProperty().set(null);
+            vm.layers().analyze();
+            shot("layers-running.png");
+        });
+        // Run > Evaluate of the starting merge: the first history entry
+        step("evaluate before", idle, () -> vm.history().evaluate(io.laem.app.history.HistoryViewModel.VALIDATION));
+        // the starting weights: equal curves lie on each other, dashed and named in the legend
+        step("weights equal", idle, () -> window.tabs().getSelectionModel().select(1));
+        step("weights equal shot", idle, () -> shot("weights-equal.png"));
         step("contribution", idle, () -> vm.layers().contribution());
         step("contribution shot", () -> idle.getAsBoolean() && vm.layers().metricProperty().get() != null
                 && vm.layers().metricProperty().get().startsWith(io.laem.app.core.AnalysisData.CONTRIBUTION), () -> {
@@ -88,6 +106,16 @@ public final class ScreenshotTour {
             window.tabs().getSelectionModel().select(1);
         });
         step("weights shot", idle, () -> shot("weights.png"));
+        // Run > Evaluate of the optimized merge, compared with the first in the History panel
+        step("evaluate after", idle, () -> vm.history().evaluate(io.laem.app.history.HistoryViewModel.VALIDATION));
+        step("history", () -> idle.getAsBoolean() && vm.workspace().history().size() >= 2, () -> {
+            var h = vm.workspace().history();
+            window.tabs().getTabs().stream().filter(t -> "tab-history".equals(t.getId())).findFirst()
+                    .ifPresent(t -> window.tabs().getSelectionModel().select(t));
+            vm.history().compareWithProperty().set(h.getFirst());
+            vm.history().selectedProperty().set(h.getLast());
+        });
+        step("history shot", idle, () -> shot("history.png"));
         step("playground", idle, () -> {
             window.tabs().getSelectionModel().select(3);
             vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "spell: 5978 ="));
@@ -95,13 +123,17 @@ public final class ScreenshotTour {
             vm.playground().generate();
         });
         step("playground shot", () -> idle.getAsBoolean() && !vm.playground().runningProperty().get(), () -> shot("playground.png"));
+        finish(idle);
+        timer.play();
+    }
+
+    private void finish(BooleanSupplier idle) {
         step("done", idle, () -> {
             timer.stop();
             vm.workspace().markSaved(vm.workspace().fileProperty().get());
             window.closing();
             Platform.exit();
         });
-        timer.play();
     }
 
     private void step(String what, BooleanSupplier ready, Runnable action) {

@@ -44,7 +44,7 @@ import javafx.util.converter.DoubleStringConverter;
 public final class WeightsView extends BorderPane {
     private final WeightsViewModel vm;
     private final XYChart chart;
-    private final DefaultNumericAxis xAxis = new DefaultNumericAxis("layer");
+    private final DefaultNumericAxis xAxis = new io.laem.app.core.LayerAxis("layer", 28);
     private final DefaultNumericAxis yAxis = new DefaultNumericAxis("weight");
     private final ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
     private final TableView<Integer> table = new TableView<>();
@@ -107,6 +107,7 @@ public final class WeightsView extends BorderPane {
         chart.setId("weights-chart");
         chart.setTitle("Merge weight per layer");
         chart.setAnimated(false);
+        chart.setLegendVisible(false); // the view's own legend says which curves lie on each other
         renderer.setPolyLineStyle(LineStyle.NORMAL);
         renderer.setDrawMarker(true);
         renderer.setErrorStyle(io.fair_acc.chartfx.renderer.ErrorStyle.NONE);
@@ -168,8 +169,6 @@ public final class WeightsView extends BorderPane {
         legend.setPadding(new Insets(0, 6, 2, 60));
         VBox chartBox = new VBox(chart, legend);
         VBox.setVgrow(chart, Priority.ALWAYS);
-        chart.widthProperty().addListener(o -> layerTicks());
-        xAxis.setTickLabelFormatter(io.laem.app.core.LayerTicks.wholeLayers());
         SplitPane center = new SplitPane(chartBox, table);
         center.setOrientation(javafx.geometry.Orientation.VERTICAL);
         center.setDividerPositions(0.66);
@@ -356,13 +355,13 @@ public final class WeightsView extends BorderPane {
                 boolean shared = s == series.size() - 1;
                 boolean off = !shared && !vm.isEnabled(s);
                 // a curve exactly over an earlier one is dashed, so that both colors show
-                String dash = off ? "2 4" : vm.sameAs(s) >= 0 ? "7 7" : shared ? "8 4" : null;
+                // always explicit: a style without a dash array draws with the dashes of the curve drawn before it
+                String dash = off ? "2 4" : vm.sameAs(s) >= 0 ? "7 7" : shared ? "8 4" : "0";
                 ds.setStyle("-fx-line-color: " + web + "; -fx-stroke: " + web + "; -fx-fill: " + web + "; -fx-marker-color: " + web
-                        + "; -fx-line-width: 2.5; -fx-marker-size: 5" + (dash == null ? "" : "; -fx-line-dash-array: " + dash));
+                        + "; -fx-line-width: 2.5; -fx-marker-size: 5; -fx-line-dash-array: " + dash);
             }
             if (!fromChart) {
                 xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
-                layerTicks();
                 legend();
                 for (int c = 1; c < table.getColumns().size(); c++) {
                     table.getColumns().get(c).setVisible(vm.isShown(c - 1));
@@ -381,14 +380,6 @@ public final class WeightsView extends BorderPane {
         } finally {
             updating = false;
         }
-    }
-
-    /** Whole layers only, every k layers as the chart's width allows. */
-    private void layerTicks() {
-        int layers = vm.table().numLayers();
-        double width = chart.getWidth() > 0 ? chart.getWidth() - 80 : 600;
-        xAxis.setTickUnit(io.laem.app.core.LayerTicks.step(layers, width, 28));
-        xAxis.setMinorTickCount(0);
     }
 
     /** The series' colors and names; a curve drawn over another says so. */

@@ -78,7 +78,7 @@ class HistoryGuiTest {
         // number, label, time, why, merge, then a column group per task (EM, NLL)
         List<String> headers = table.getColumns().stream().map(c -> c.getText()).toList();
         assertEquals(List.of("#", "label", "kept", "why", "merge", "arith", "reverse", "upper"), headers);
-        assertEquals("evaluated (validation)", table.getColumns().get(3).getCellData(0));
+        assertEquals("evaluated · validation", table.getColumns().get(3).getCellData(0));
         assertTrue(window.stage().getTitle().startsWith("*session.yaml"), window.stage().getTitle());
     }
 
