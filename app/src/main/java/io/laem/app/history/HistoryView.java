@@ -35,6 +35,7 @@ public final class HistoryView extends BorderPane {
     private final DiffHeatmap heatmap = new DiffHeatmap();
     private final ComboBox<HistoryEntry> compare = new ComboBox<>();
     private final Label diffTitle = new Label();
+    private java.util.List<String> shownTasks;
 
     public HistoryView(HistoryViewModel vm) {
         this.vm = vm;
@@ -87,7 +88,12 @@ public final class HistoryView extends BorderPane {
             });
             return row;
         });
-        vm.entries().addListener((ListChangeListener<HistoryEntry>) c -> columns());
+        // columns change only with the set of scored tasks (not under a label's edit commit)
+        vm.entries().addListener((ListChangeListener<HistoryEntry>) c -> {
+            if (!vm.scoredTasks().equals(shownTasks)) {
+                columns();
+            }
+        });
         columns();
 
         compare.setId("history-compare");
@@ -141,7 +147,8 @@ public final class HistoryView extends BorderPane {
         TableColumn<HistoryEntry, String> why = text("why", e -> e.source().key() + (e.split() == null ? "" : " · " + e.split()), 130);
         TableColumn<HistoryEntry, String> settings = text("merge", HistoryView::settings, 150);
         table.getColumns().setAll(java.util.List.of(num, label, time, why, settings));
-        for (String t : vm.scoredTasks()) {
+        shownTasks = vm.scoredTasks();
+        for (String t : shownTasks) {
             TableColumn<HistoryEntry, String> group = new TableColumn<>(t);
             group.getColumns().add(number("EM", e -> {
                 TaskScore s = HistoryViewModel.score(e, t);

@@ -49,6 +49,15 @@ public final class ScreenshotTour {
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
         });
         String only = System.getProperty("laem.screenshots.only"); // "layers": the heatmap alone, named layers-N.png (N layers)
+        if ("weights".equals(only)) { // the Weights view alone: equal curves, then curves that differ
+            step("weights equal", opened, () -> window.tabs().getSelectionModel().select(1));
+            step("weights equal shot", idle, () -> shot("weights-equal.png"));
+            step("weights", idle, this::differingCurves);
+            step("weights shot", idle, () -> shot("weights.png"));
+            finish(idle);
+            timer.play();
+            return;
+        }
         if ("layers".equals(only)) {
             step("layers", idle, () -> shot("layers-" + vm.workspace().numLayers() + ".png"));
             finish(idle);
@@ -93,15 +102,7 @@ public final class ScreenshotTour {
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
         step("weights", idle, () -> {
             if (vm.optimize().events().isEmpty()) {
-                // without an optimizer run, show curves that differ
-                var t = vm.workspace().weights();
-                t.setMode(io.laem.app.core.WeightTable.Mode.CONTROL_POINTS, 4);
-                for (int s = 0; s < t.series().size() - 1; s++) {
-                    for (int p = 0; p < t.points(); p++) {
-                        double x = (double) p / (t.points() - 1);
-                        t.set(io.laem.engine.model.ModuleKind.Group.ATTN, s, p, 0.2 + 0.6 * (s % 3 == 0 ? x : s % 3 == 1 ? 1 - x : 4 * x * (1 - x)), false);
-                    }
-                }
+                differingCurves();
             }
             window.tabs().getSelectionModel().select(1);
         });
@@ -125,6 +126,18 @@ public final class ScreenshotTour {
         step("playground shot", () -> idle.getAsBoolean() && !vm.playground().runningProperty().get(), () -> shot("playground.png"));
         finish(idle);
         timer.play();
+    }
+
+    /** Without an optimizer run: curves that differ. */
+    private void differingCurves() {
+        var t = vm.workspace().weights();
+        t.setMode(io.laem.app.core.WeightTable.Mode.CONTROL_POINTS, 4);
+        for (int s = 0; s < t.series().size() - 1; s++) {
+            for (int p = 0; p < t.points(); p++) {
+                double x = (double) p / (t.points() - 1);
+                t.set(io.laem.engine.model.ModuleKind.Group.ATTN, s, p, 0.2 + 0.6 * (s % 3 == 0 ? x : s % 3 == 1 ? 1 - x : 4 * x * (1 - x)), false);
+            }
+        }
     }
 
     private void finish(BooleanSupplier idle) {

@@ -49,6 +49,7 @@ public final class WeightsView extends BorderPane {
     private final ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
     private final TableView<Integer> table = new TableView<>();
     private final List<SeriesDataSet> dataSets = new ArrayList<>();
+    private List<String> shownDashes = List.of();
     private final javafx.scene.layout.FlowPane legend = new javafx.scene.layout.FlowPane(14, 2);
     private boolean updating;
     private boolean fromChart;
@@ -328,12 +329,25 @@ public final class WeightsView extends BorderPane {
             List<String> series = vm.series();
             int n = vm.points();
             int layers = vm.table().numLayers();
-            if (dataSets.size() != series.size() || !sameNames(series)) {
+            List<String> dashes = new ArrayList<>();
+            for (int s = 0; s < series.size(); s++) {
+                boolean shared = s == series.size() - 1;
+                boolean off = !shared && !vm.isEnabled(s);
+                // a curve exactly over an earlier one is dashed, so that both colors show
+                dashes.add(off ? "2 4" : vm.sameAs(s) >= 0 ? "7 7" : shared ? "8 4" : null);
+            }
+            boolean renamed = dataSets.size() != series.size() || !sameNames(series);
+            // ChartFX keeps a curve's dash pattern once drawn dashed: a changed pattern gets a new data set
+            if (renamed || (!fromChart && !dashes.equals(shownDashes))) {
                 dataSets.clear();
                 for (int s = 0; s < series.size(); s++) {
                     dataSets.add(new SeriesDataSet(series.get(s), s));
                 }
-                renderer.getDatasets().setAll(dataSets);
+                // ChartFX draws the first data set on top: reversed, a later curve lies dashed over its twin
+                renderer.getDatasets().setAll(dataSets.reversed());
+                shownDashes = dashes;
+            }
+            if (renamed) {
                 rebuildTableColumns(series);
             }
             double max = 1.0;
@@ -352,13 +366,9 @@ public final class WeightsView extends BorderPane {
                 ds.set(shown ? x : new double[0], shown ? y : new double[0]); // no shared curve without a shared module
                 Color c = vm.color(s);
                 String web = web(c);
-                boolean shared = s == series.size() - 1;
-                boolean off = !shared && !vm.isEnabled(s);
-                // a curve exactly over an earlier one is dashed, so that both colors show
-                // always explicit: a style without a dash array draws with the dashes of the curve drawn before it
-                String dash = off ? "2 4" : vm.sameAs(s) >= 0 ? "7 7" : shared ? "8 4" : "0";
+                String dash = dashes.get(s);
                 ds.setStyle("-fx-line-color: " + web + "; -fx-stroke: " + web + "; -fx-fill: " + web + "; -fx-marker-color: " + web
-                        + "; -fx-line-width: 2.5; -fx-marker-size: 5; -fx-line-dash-array: " + dash);
+                        + "; -fx-line-width: 2.5; -fx-marker-size: 5" + (dash == null ? "" : "; -fx-line-dash-array: " + dash));
             }
             if (!fromChart) {
                 xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);

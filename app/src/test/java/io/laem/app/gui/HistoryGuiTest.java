@@ -103,4 +103,17 @@ class HistoryGuiTest {
         assertFalse(vm.workspace().adapters().get(0).isEnabled());
         assertTrue(robot.lookup("#history-undo-recall").queryButton().isDisabled());
     }
+
+    @Test
+    @Order(3)
+    void aLabelIsEditedInTheTable() {
+        robot.doubleClickOn("evaluated on validation");
+        robot.push(javafx.scene.input.KeyCode.CONTROL, javafx.scene.input.KeyCode.A).write("baseline").push(javafx.scene.input.KeyCode.ENTER);
+        Fx.waitUntil(10, () -> vm.workspace().history().get(0).label().equals("baseline"));
+        TableView<?> table = robot.lookup("#history-table").queryAs(TableView.class);
+        assertEquals("baseline", table.getColumns().get(1).getCellData(0));
+        for (int t = 5; t < 8; t++) {
+            assertEquals(List.of("EM", "NLL"), table.getColumns().get(t).getColumns().stream().map(c -> c.getText()).toList());
+        }
+    }
 }
