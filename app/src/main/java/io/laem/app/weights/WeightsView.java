@@ -334,7 +334,10 @@ public final class WeightsView extends BorderPane {
                 boolean shared = s == series.size() - 1;
                 boolean off = !shared && !vm.isEnabled(s);
                 // a curve exactly over an earlier one is dashed, so that both colors show
-                dashes.add(off ? "2 4" : vm.sameAs(s) >= 0 ? "7 7" : shared ? "8 4" : null);
+                // (the k-th twin: on 16/(k+1) of every 16 px, each drawn over the longer dashes of the one before)
+                int twin = vm.twinRank(s);
+                dashes.add(off ? "2 4" : twin > 0 ? String.format(Locale.ROOT, "%.1f %.1f", 16.0 / (twin + 1), 16 - 16.0 / (twin + 1))
+                        : shared ? "8 4" : null);
             }
             boolean renamed = dataSets.size() != series.size() || !sameNames(series);
             // ChartFX keeps a curve's dash pattern once drawn dashed: a changed pattern gets a new data set

@@ -154,6 +154,24 @@ public final class WeightsViewModel implements AutoCloseable {
         return -1;
     }
 
+    /**
+     * How many shown series before {@code s} have exactly its curve (0: none). The view dashes the
+     * k-th twin with shorter dashes than the one under it, so that every color of a bundle shows.
+     */
+    public int twinRank(int s) {
+        if (!isShown(s)) {
+            return 0;
+        }
+        double[] mine = curve(s);
+        int n = 0;
+        for (int o = 0; o < s; o++) {
+            if (isShown(o) && java.util.Arrays.equals(mine, curve(o))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** The table's layer column: whole layers; a control point between layers shows the nearest ("≈3"). */
     public String pointLabel(int p) {
         double l = pointLayer(p);

@@ -9,6 +9,7 @@ import io.laem.app.Fx;
 import io.laem.app.core.WeightTable;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.model.ModuleKind.Group;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The Weights view's model: which curves are drawn, which lie on each other, and the table's layer labels. */
@@ -30,7 +31,9 @@ class WeightsViewModelTest extends FixtureSessionTest {
         assertEquals(-1, w.sameAs(0));
         assertEquals(0, w.sameAs(1));
         assertEquals(0, w.sameAs(2));
+        assertEquals(List.of(0, 1, 2), List.of(w.twinRank(0), w.twinRank(1), w.twinRank(2)));
         Fx.run(() -> w.table().set(Group.ATTN, 1, 0, 0.9, false));
+        assertEquals(List.of(0, 0, 1), List.of(w.twinRank(0), w.twinRank(1), w.twinRank(2)));
         assertEquals(-1, w.sameAs(1));
         assertEquals(0, w.sameAs(2));
         assertEquals(-1, w.sameAs(w.table().sharedIndex()), "the hidden shared curve is nobody's twin");
