@@ -43,7 +43,7 @@ class HistoryViewModelTest extends FixtureSessionTest {
     }
 
     @Test
-    void evaluateScoresTheCurrentMergeOnEveryTaskAndKeepsItInTheHistory() {
+    void evaluateScoresTheCurrentMergeOnEveryTaskAndKeepsItInTheHistory() throws Exception {
         Fx.run(() -> h().evaluate(HistoryViewModel.VALIDATION));
         Fx.waitUntil(60, () -> !h().evaluatingProperty().get());
         assertEquals(List.of(), dialogs.errors);
@@ -58,6 +58,17 @@ class HistoryViewModelTest extends FixtureSessionTest {
             assertTrue(s.meanNll() > 0 && Double.isFinite(s.meanNll()), "NLL " + s.meanNll());
         }
         assertEquals(w().snapshot().toRecipe(true, null), e.recipe());
+        // the same numbers as laem eval of the session's recipe
+        java.io.StringWriter out = new java.io.StringWriter();
+        var cli = io.laem.cli.LaemCli.commandLine();
+        cli.setOut(new java.io.PrintWriter(out));
+        assertEquals(0, cli.execute("eval", "--base", kitDir.resolve("base").toString(), "--recipe", session.toString(),
+                "--tasks", w().snapshot().tasksFile().toString(), "--split", "validation", "--json"));
+        var json = io.laem.engine.io.Json.JSON.readTree(out.toString()).get("tasks");
+        for (String t : FixtureKit.TASKS) {
+            assertEquals(json.get(t).get("exact_match").asDouble(), e.scores().get(t).exactMatch(), 1e-12, t);
+            assertEquals(json.get(t).get("mean_nll").asDouble(), e.scores().get(t).meanNll(), 1e-6, t);
+        }
         assertEquals(FixtureKit.TASKS, h().scoredTasks());
         assertEquals(e, h().selectedProperty().get());
         assertTrue(w().isDirty());
