@@ -416,7 +416,16 @@ public final class EngineBackend implements Backend {
     @Override
     public io.laem.engine.eval.EvalReport evaluateMerge(SessionData s, String split, Progress progress) {
         Recipe r = recipe(s);
-        Map<String, List<Scorer.Example>> data = OptimizerBridge.suite(s).split(split);
+        io.laem.engine.eval.TaskSuite suite = OptimizerBridge.suite(s);
+        if (suite.file() == null) { // task data added by hand: validation files only
+            suite.tasks().forEach((t, splits) -> {
+                if (!splits.containsKey(split)) {
+                    throw new LaemException("task '" + t + "' has no split '" + split + "': task data added by hand is a validation file; "
+                            + "a tasks YAML (tasks: {NAME: {validation: FILE, test: FILE}}) can name a test split");
+                }
+            });
+        }
+        Map<String, List<Scorer.Example>> data = suite.split(split);
         int total = data.values().stream().mapToInt(List::size).sum();
         LiveMerge m = live(s, progress);
         EngineProgress ep = new EngineProgress(progress);

@@ -80,7 +80,8 @@ class HistoryViewModelTest extends FixtureSessionTest {
         Fx.run(() -> h().evaluate(HistoryViewModel.TEST));
         Fx.waitUntil(60, () -> !h().evaluatingProperty().get());
         assertEquals(1, dialogs.errors.size());
-        assertTrue(dialogs.errors.get(0).startsWith("Evaluating on test failed: ") && dialogs.errors.get(0).contains("has no split 'test'"),
+        assertTrue(dialogs.errors.get(0).startsWith("Evaluating on test failed: ") && dialogs.errors.get(0).contains("has no split 'test'")
+                && !dialogs.errors.get(0).contains("\n"),
                 dialogs.errors.toString());
         assertEquals(List.of(), w().history());
     }
