@@ -87,6 +87,16 @@ class HistoryViewModelTest extends FixtureSessionTest {
     }
 
     @Test
+    void handAddedTaskDataHasNoTestSplitAndTheLineSaysWhereOneComesFrom() {
+        Fx.run(() -> w().tasks().setAll(List.copyOf(w().tasks()))); // edited tasks: no tasks YAML until saved
+        Fx.run(() -> h().evaluate(HistoryViewModel.TEST));
+        Fx.waitUntil(60, () -> !h().evaluatingProperty().get());
+        assertEquals(List.of("Evaluating on test failed: task 'arith' has no split 'test': task data added by hand is a validation file; "
+                + "a tasks YAML (tasks: {NAME: {validation: FILE, test: FILE}}) can name a test split"), dialogs.errors);
+        assertEquals(List.of(), w().history());
+    }
+
+    @Test
     void stopEndsAnEvaluationWithoutAnEntry() {
         AtomicBoolean started = new AtomicBoolean();
         BackendDelegate slow = new BackendDelegate(new EngineBackend()) {
