@@ -50,6 +50,7 @@ public final class MainViewModel implements AutoCloseable {
     private final OptimizeViewModel optimize;
     private final PlaygroundViewModel playground;
     private final ExportViewModel export;
+    private final io.laem.app.compare.CompareViewModel compare;
 
     public MainViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks, DialogService dialogs, AppPreferences prefs) {
         this.workspace = workspace;
@@ -65,6 +66,7 @@ public final class MainViewModel implements AutoCloseable {
         optimize = new OptimizeViewModel(workspace, backend, tasks);
         playground = new PlaygroundViewModel(workspace, backend, tasks);
         export = new ExportViewModel(workspace, backend, tasks, dialogs);
+        compare = new io.laem.app.compare.CompareViewModel(workspace, backend, tasks, dialogs);
         recent.setAll(prefs.recent());
         // another base model: jobs on the old one stop (it is freed once they let go of it)
         workspace.baseProperty().addListener((o, a, b) -> tasks.cancelAll());
@@ -111,6 +113,10 @@ public final class MainViewModel implements AutoCloseable {
 
     public ExportViewModel export() {
         return export;
+    }
+
+    public io.laem.app.compare.CompareViewModel compare() {
+        return compare;
     }
 
     public StringBinding titleProperty() {

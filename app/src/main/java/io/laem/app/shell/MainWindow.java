@@ -53,7 +53,8 @@ public final class MainWindow {
         weights = new WeightsView(vm.weights());
         optimize = new OptimizeView(vm.optimize());
         playground = new PlaygroundView(vm.playground());
-        tabs.getTabs().addAll(tab("Layers", layers), tab("Weights", weights), tab("Optimize", optimize), tab("Playground", playground));
+        tabs.getTabs().addAll(tab("Layers", layers), tab("Weights", weights), tab("Optimize", optimize), tab("Playground", playground),
+                tab("Compare", new io.laem.app.compare.CompareView(vm.compare())));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         tabs.setId("view-tabs");
         SessionView session = new SessionView(vm.session());
@@ -182,10 +183,11 @@ public final class MainWindow {
                     vm.optimize().evaluate();
                 }),
                 item("Optimize...", "menu-optimize", "Shortcut+Shift+O", () -> tabs.getSelectionModel().select(2)),
+                item("Compare Grid...", "menu-compare", "Shortcut+Shift+G", () -> tabs.getSelectionModel().select(4)),
                 stop);
 
         Menu view = new Menu("View");
-        String[] names = {"Layers", "Weights", "Optimize", "Playground"};
+        String[] names = {"Layers", "Weights", "Optimize", "Playground", "Compare"};
         for (int i = 0; i < names.length; i++) {
             int idx = i;
             view.getItems().add(item(names[i], "menu-view-" + names[i].toLowerCase(), "Shortcut+" + (i + 1),
