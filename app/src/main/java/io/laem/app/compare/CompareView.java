@@ -22,7 +22,7 @@ import javafx.scene.layout.VBox;
 
 /** The comparison grid: rows and columns to choose, Run/Stop with progress, the cells filling in, export. */
 public final class CompareView extends BorderPane {
-    static final double CELL_WIDTH = 170;
+    static final double CELL_WIDTH = 130;
     private final GridPane grid = new GridPane();
     private final FlowPane taskBoxes = new FlowPane(8, 4);
     private final FlowPane columnBoxes = new FlowPane(8, 4);
@@ -40,6 +40,7 @@ public final class CompareView extends BorderPane {
         examples.setPrefWidth(80);
         examples.setEditable(true);
         examples.getValueFactory().valueProperty().addListener((o, a, b) -> vm.examplesPerTaskProperty().set(b));
+        vm.examplesPerTaskProperty().addListener((o, a, b) -> examples.getValueFactory().setValue(b.intValue()));
         VBox rows = new VBox(4, label("Rows"), prompts, new HBox(6, new Label("and the first"), examples,
                 new Label("test examples of")), taskBoxes);
         ((HBox) rows.getChildren().get(2)).setAlignment(Pos.CENTER_LEFT);
@@ -52,6 +53,7 @@ public final class CompareView extends BorderPane {
         Spinner<Integer> max = new Spinner<>(1, 4096, vm.maxTokensProperty().get(), 8);
         max.setPrefWidth(86);
         max.getValueFactory().valueProperty().addListener((o, a, b) -> vm.maxTokensProperty().set(b));
+        vm.maxTokensProperty().addListener((o, a, b) -> max.getValueFactory().setValue(b.intValue()));
         HBox sweepRow = new HBox(6, new Label("Sweep"), sweep, new Label("Max tokens"), max);
         sweepRow.setAlignment(Pos.CENTER_LEFT);
         VBox cols = new VBox(4, label("Columns"), columnBoxes, sweepRow);

@@ -95,6 +95,13 @@ public final class ScreenshotTour {
             vm.playground().generate();
         });
         step("playground shot", () -> idle.getAsBoolean() && !vm.playground().runningProperty().get(), () -> shot("playground.png"));
+        step("compare", idle, () -> {
+            window.tabs().getSelectionModel().select(4);
+            vm.compare().examplesPerTaskProperty().set(1);
+            vm.compare().maxTokensProperty().set(24);
+            vm.compare().run();
+        });
+        step("compare shot", () -> idle.getAsBoolean() && !vm.compare().runningProperty().get(), () -> shot("compare.png"));
         step("done", idle, () -> {
             timer.stop();
             vm.workspace().markSaved(vm.workspace().fileProperty().get());

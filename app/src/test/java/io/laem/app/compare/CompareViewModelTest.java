@@ -211,6 +211,23 @@ class CompareViewModelTest {
     }
 
     @Test
+    void theMoaColumnRoutesEachPromptToATasksAdapter() {
+        Fx.run(() -> {
+            c.promptsProperty().set("arith 1\nupper 2");
+            c.columnChoices().forEach(x -> x.selectedProperty().set(x.kind() == CompareViewModel.Choice.Kind.MOA));
+            c.run();
+        });
+        Fx.waitUntil(120, () -> !c.runningProperty().get());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        CompareViewModel.Sheet sheet = c.sheetProperty().get();
+        assertEquals(List.of("MoA"), sheet.spec().columns().stream().map(GridSpec.Column::label).toList());
+        for (int r = 0; r < 2; r++) {
+            String note = sheet.cell(r, 0).noteProperty().get();
+            assertTrue(note.startsWith("routed to ") && FixtureKit.TASKS.contains(note.substring(10, note.indexOf(" (p"))), note);
+        }
+    }
+
+    @Test
     void stopEndsTheRunAndKeepsTheFilledCells() {
         slowMillis = 200;
         Fx.run(() -> {
