@@ -213,6 +213,28 @@ class GridRunnerTest {
         }
     }
 
+    /** With room for one plan in the bank, the adapters' plan pushes the shown one out: it comes back from the plan held. */
+    @Test
+    void aPlanDroppedFromTheBankDuringTheGridIsPutBack() {
+        Recipe shown = recipe.withWeight("nines", Schedule.constant(0.9))
+                .withRedundancy(new Recipe.Redundancy(Recipe.Redundancy.Strategy.TIES, 0.5, 1.0, Recipe.Redundancy.Sign.TOTAL, 3));
+        assertTrue(!io.laem.engine.merge.MergePlan.Key.of(shown).equals(io.laem.engine.merge.MergePlan.Key.of(Columns.asTheyAre(recipe))),
+                "two plans, one place in the bank");
+        try (LiveMerge small = LiveMerge.open(recipe.baseModel(), Device.cpu(), 0, 1); LiveMerge.Use u = small.use("test")) {
+            small.show(shown, ProgressListener.NONE, CancellationToken.NONE);
+            LiveMerge.Shown before = small.shown();
+            String answer = GridRunner.run(u, new GridSpec(typed("nines: 20142 ="), List.of(Columns.current(shown)), MAX), GridRunner.NO_MOA,
+                    c -> {}, ProgressListener.NONE, CancellationToken.NONE).cell(0, 0).text();
+            GridRunner.run(u, new GridSpec(typed("nines: 20142 ="), Columns.adapters(recipe, small.numLayers()), MAX), GridRunner.NO_MOA,
+                    c -> {}, ProgressListener.NONE, CancellationToken.NONE);
+            assertEquals(before.plan().key(), small.shownPlan());
+            assertEquals(before.weights(), small.weights());
+            String again = new io.laem.engine.infer.Generator(u.decoder(), u.tokenizer()).generate(u.tokenizer().prompt("nines: 20142 =").ids(),
+                    io.laem.engine.infer.Generator.Options.greedy(MAX), null, null).text();
+            assertEquals(answer, again, "the restored merge answers as before");
+        }
+    }
+
     @Test
     void aMoaColumnWithoutARouterIsOneLine() {
         LaemException e = assertThrows(LaemException.class,
