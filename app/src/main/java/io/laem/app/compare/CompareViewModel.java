@@ -4,6 +4,7 @@ import io.laem.app.core.AdapterEntry;
 import io.laem.app.core.Backend;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.DialogService;
+import io.laem.app.core.Progress;
 import io.laem.app.core.SessionData;
 import io.laem.app.core.TaskEntry;
 import io.laem.app.core.Workspace;
@@ -287,6 +288,21 @@ public final class CompareViewModel {
                 sheet.set(sh);
                 status.set("0 of " + spec.cells() + " cells");
             });
+            // while another job (the optimizer run) holds the model, the status line says so
+            Progress waiting = new Progress() {
+                @Override
+                public void update(double done, double total, String msg) {
+                    p.update(done, total, msg);
+                    if (msg != null && msg.startsWith("waiting for")) {
+                        Platform.runLater(() -> status.set(msg));
+                    }
+                }
+
+                @Override
+                public boolean isCancelled() {
+                    return p.isCancelled();
+                }
+            };
             return backend.compare(s, spec, new GridRunner.Listener() {
                 @Override
                 public void started(int row, int column) {
@@ -304,7 +320,7 @@ public final class CompareViewModel {
                 public void cell(Cell cell) {
                     Platform.runLater(() -> filled(sh, cell));
                 }
-            }, p);
+            }, waiting);
         }, g -> {}, () -> {
             running.set(false);
             Sheet sh = sheet.get();

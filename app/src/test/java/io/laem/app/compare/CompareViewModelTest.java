@@ -41,6 +41,7 @@ class CompareViewModelTest {
     static MainViewModel vm;
     static CompareViewModel c;
     static FakeDialogs dialogs = new FakeDialogs();
+    static EngineBackend engine;
     /** Cells of the scripted grid take this long; 0: the real engine fills them. */
     static volatile long slowMillis;
 
@@ -48,7 +49,8 @@ class CompareViewModelTest {
     static void open() throws Exception {
         Fx.start();
         Path session = FixtureKit.write(dir.resolve("kit"));
-        BackendDelegate backend = new BackendDelegate(new EngineBackend()) {
+        engine = new EngineBackend();
+        BackendDelegate backend = new BackendDelegate(engine) {
             @Override
             public GridResult compare(SessionData s, GridSpec g, GridRunner.Listener l, Progress p) {
                 return slowMillis == 0 ? super.compare(s, g, l, p) : slowGrid(g, l, p);
@@ -225,6 +227,24 @@ class CompareViewModelTest {
             String note = sheet.cell(r, 0).noteProperty().get();
             assertTrue(note.startsWith("routed to ") && FixtureKit.TASKS.contains(note.substring(10, note.indexOf(" (p"))), note);
         }
+    }
+
+    @Test
+    void aGridAskedWhileAnotherJobHoldsTheModelSaysSoThenRuns() {
+        Fx.run(() -> {
+            c.promptsProperty().set("arith 1");
+            c.columnChoices().forEach(x -> x.selectedProperty().set(x.kind() == CompareViewModel.Choice.Kind.BASE));
+            c.run();
+        });
+        Fx.waitUntil(60, () -> !c.runningProperty().get());
+        io.laem.engine.live.LiveMerge live = engine.liveMerge();
+        try (io.laem.engine.live.LiveMerge.Use u = live.use("the test")) {
+            Fx.run(c::run);
+            Fx.waitUntil(30, () -> c.statusProperty().get().equals("waiting for the test to finish"));
+            assertTrue(c.runningProperty().get());
+        }
+        Fx.waitUntil(60, () -> !c.runningProperty().get());
+        assertEquals("done: 1 of 1 cells", c.statusProperty().get());
     }
 
     @Test
