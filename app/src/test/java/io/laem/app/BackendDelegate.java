@@ -31,11 +31,11 @@ public class BackendDelegate implements Backend {
     @Override public void applyWeights(SessionData s) { inner.applyWeights(s); }
     @Override public Generation.Stats generate(SessionData s, Generation.Variant v, String prompt, Generation.Settings g,
             Consumer<String> tokens, Progress p) { return inner.generate(s, v, prompt, g, tokens, p); }
+    @Override public io.laem.engine.compare.GridResult compare(SessionData s, io.laem.engine.compare.GridSpec g,
+            io.laem.engine.compare.GridRunner.Listener l, Progress p) { return inner.compare(s, g, l, p); }
     @Override public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> e,
             Progress p) { return inner.optimize(s, o, e, p); }
     @Override public Optimization.Comparison evaluate(SessionData s, Progress p) { return inner.evaluate(s, p); }
-    @Override public io.laem.engine.compare.GridResult compare(SessionData s, io.laem.engine.compare.GridSpec g,
-            io.laem.engine.compare.GridRunner.Listener l, Progress p) { return inner.compare(s, g, l, p); }
     @Override public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportAdapter(s, out, p); }
     @Override public io.laem.engine.merge.MergeSummary exportFullModel(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportFullModel(s, out, p); }
     @Override public io.laem.engine.merge.MergeSummary export(SessionData s, String f, io.laem.engine.io.OutputTarget out, Progress p) { return inner.export(s, f, out, p); }

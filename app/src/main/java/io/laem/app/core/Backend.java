@@ -40,17 +40,17 @@ public interface Backend extends AutoCloseable {
     Generation.Stats generate(SessionData session, Generation.Variant variant, String prompt,
             Generation.Settings settings, Consumer<String> tokens, Progress progress);
 
-    Optimization.Outcome optimize(SessionData session, Optimization.Settings settings,
-            Consumer<Optimization.Event> events, Progress progress);
-
-    Optimization.Comparison evaluate(SessionData session, Progress progress);
-
     /**
      * Fills a comparison grid on the live merge ({@link io.laem.engine.compare.GridRunner}): cells stream to
      * {@code cells} on the job's thread; the live merge shows what it showed before once it ends.
      */
     io.laem.engine.compare.GridResult compare(SessionData session, io.laem.engine.compare.GridSpec grid,
             io.laem.engine.compare.GridRunner.Listener cells, Progress progress);
+
+    Optimization.Outcome optimize(SessionData session, Optimization.Settings settings,
+            Consumer<Optimization.Event> events, Progress progress);
+
+    Optimization.Comparison evaluate(SessionData session, Progress progress);
 
     /** Writes the merged adapter; returns what the merge kept (retained energy, warning). */
     io.laem.engine.merge.MergeSummary exportAdapter(SessionData session, io.laem.engine.io.OutputTarget out, Progress progress);

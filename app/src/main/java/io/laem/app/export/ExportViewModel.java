@@ -42,7 +42,7 @@ public final class ExportViewModel {
 
     public void exportAdapter(Path out, Consumer<Path> done) {
         var s = workspace.snapshot();
-        allowed(dialogs, "Export", OutputTarget.folder(out), s).ifPresent(target ->
+        allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
                 tasks.run("Exporting adapter", p -> backend.exportAdapter(s, target, p), summary -> {
                     dialogs.showInfo("Export", "Merged adapter written to " + out + "\n" + kept(summary));
                     done.accept(out);
@@ -52,7 +52,7 @@ public final class ExportViewModel {
     public void exportFullModel() {
         dialogs.saveFile("Export merged full model (HF folder)", "merged-model").ifPresent(out -> {
             var s = workspace.snapshot();
-            allowed(dialogs, "Export", OutputTarget.folder(out), s).ifPresent(target ->
+            allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
                     tasks.run("Exporting model", p -> backend.exportFullModel(s, target, p),
                             summary -> dialogs.showInfo("Export", "Merged model written to " + out + "\n" + kept(summary))));
         });
@@ -72,7 +72,7 @@ public final class ExportViewModel {
     /** Writes the merge in {@code format} to the folder {@code out} (GGUF formats add an Ollama Modelfile). */
     public void exportAs(String format, Path out, Consumer<Path> done) {
         var s = workspace.snapshot();
-        allowed(dialogs, "Export", OutputTarget.folder(out), s).ifPresent(target ->
+        allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
                 tasks.run("Exporting " + format, p -> backend.export(s, format, target, p), summary -> {
                     dialogs.showInfo("Export", format + " written to " + out + "\n" + kept(summary));
                     done.accept(out);
@@ -84,6 +84,11 @@ public final class ExportViewModel {
      * inputs nor a folder laem did not write (the engine's one line in a dialog); an earlier laem output
      * only after the user confirms replacing it. Empty: nothing to do.
      */
+    Optional<OutputTarget> allowed(String title, OutputTarget chosen, SessionData s) {
+        return allowed(dialogs, title, chosen, s);
+    }
+
+    /** As {@link #allowed(String, OutputTarget, SessionData)}, for the other views' exports (the comparison grid). */
     public static Optional<OutputTarget> allowed(DialogService dialogs, String title, OutputTarget chosen, SessionData s) {
         OutputTarget t = chosen.protecting(inputs(s));
         try {
@@ -127,7 +132,7 @@ public final class ExportViewModel {
         Map<String, byte[]> images = charts.get();
         var analysis = workspace.analysisProperty().get();
         String base = workspace.base() == null ? null : workspace.base().describe();
-        allowed(dialogs, "Report", OutputTarget.folder(out), s).ifPresent(target -> tasks.run("Writing report", p -> {
+        allowed("Report", OutputTarget.folder(out), s).ifPresent(target -> tasks.run("Writing report", p -> {
             ReportWriter.write(target, s, base, analysis, images);
             return out;
         }, o -> {

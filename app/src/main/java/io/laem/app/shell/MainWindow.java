@@ -42,6 +42,7 @@ public final class MainWindow {
     private final WeightsView weights;
     private final OptimizeView optimize;
     private final PlaygroundView playground;
+    private final Tab compareTab;
     private final Menu recentMenu = new Menu("Recent");
     private final Consumer<String> showDocument;
 
@@ -53,8 +54,9 @@ public final class MainWindow {
         weights = new WeightsView(vm.weights());
         optimize = new OptimizeView(vm.optimize());
         playground = new PlaygroundView(vm.playground());
-        tabs.getTabs().addAll(tab("Layers", layers), tab("Weights", weights), tab("Optimize", optimize), tab("Playground", playground),
-                tab("Compare", new io.laem.app.compare.CompareView(vm.compare())));
+        compareTab = tab("Compare", new io.laem.app.compare.CompareView(vm.compare()));
+        tabs.getTabs().addAll(tab("Layers", layers), tab("Weights", weights), tab("Optimize", optimize), tab("Playground", playground));
+        tabs.getTabs().add(compareTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         tabs.setId("view-tabs");
         SessionView session = new SessionView(vm.session());
@@ -183,7 +185,7 @@ public final class MainWindow {
                     vm.optimize().evaluate();
                 }),
                 item("Optimize...", "menu-optimize", "Shortcut+Shift+O", () -> tabs.getSelectionModel().select(2)),
-                item("Compare Grid...", "menu-compare", "Shortcut+Shift+G", () -> tabs.getSelectionModel().select(4)),
+                item("Compare Grid...", "menu-compare", "Shortcut+Shift+G", () -> tabs.getSelectionModel().select(compareTab)),
                 stop);
 
         Menu view = new Menu("View");

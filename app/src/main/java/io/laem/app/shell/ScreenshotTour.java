@@ -96,7 +96,8 @@ public final class ScreenshotTour {
         });
         step("playground shot", () -> idle.getAsBoolean() && !vm.playground().runningProperty().get(), () -> shot("playground.png"));
         step("compare", idle, () -> {
-            window.tabs().getSelectionModel().select(4);
+            window.tabs().getTabs().stream().filter(t -> "tab-compare".equals(t.getId())).findFirst()
+                    .ifPresent(t -> window.tabs().getSelectionModel().select(t));
             vm.compare().examplesPerTaskProperty().set(1);
             vm.compare().maxTokensProperty().set(24);
             vm.compare().run();
