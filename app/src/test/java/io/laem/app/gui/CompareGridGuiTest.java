@@ -66,7 +66,7 @@ class CompareGridGuiTest {
 
     @Test
     @Order(1)
-    void aSmallGridFillsInThroughTheMenu() {
+    void aSmallGridFillsInThroughTheMenu() throws Exception {
         menu("Run", "Compare Grid...");
         assertEquals("Compare", window.tabs().getSelectionModel().getSelectedItem().getText());
         robot.clickOn("#compare-prompts").write("abc");
@@ -91,6 +91,15 @@ class CompareGridGuiTest {
         Label status = robot.lookup("#compare-status").queryAs(Label.class);
         assertTrue(status.getText().startsWith("done: 16 of 16 cells"), status.getText());
         assertFalse(robot.lookup("#compare-export-html").queryButton().isDisabled());
+        // Export PNG...: the grid as drawn
+        Path png = dir.resolve("grid.png");
+        dialogs.paths.add(png);
+        robot.clickOn("#compare-export-png");
+        Fx.waitUntil(30, () -> Files.exists(png) && !vm.tasks().isBusy());
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        javafx.scene.Node grid = robot.lookup("#compare-grid").query();
+        assertEquals(Math.ceil(grid.getLayoutBounds().getWidth()), img.getWidth(), 1.0);
+        assertTrue(img.getHeight() > 4 * 20, "a header and four rows: " + img.getHeight());
     }
 
     @Test
