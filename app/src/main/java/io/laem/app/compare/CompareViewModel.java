@@ -272,6 +272,7 @@ public final class CompareViewModel {
         int max = maxTokens.get();
         running.set(true);
         progress.set(0);
+        result = null; // a run that fails before its first cell leaves no grid to report on
         status.set("reading the prompts");
         task = tasks.run("Comparison grid", p -> {
             List<GridSpec.Row> rows = new ArrayList<>(typed);
