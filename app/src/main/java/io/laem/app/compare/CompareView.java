@@ -50,6 +50,11 @@ public final class CompareView extends BorderPane {
         sweep.setPromptText("sweep, e.g. shift=0,0.5,1 or shift@0-3:mlp=0,1");
         sweep.setPrefColumnCount(22);
         sweep.textProperty().bindBidirectional(vm.sweepProperty());
+        sweep.setTooltip(new javafx.scene.control.Tooltip("One column per value of one weight, the rest of the merge as it is:\n"
+                + "shift=0,0.5,1  the shift adapter on every layer\n"
+                + "shift@0-3=0,1  on layers 0 to 3 only\n"
+                + "shift@2:mlp=0,2  on the MLP modules of layer 2 (:attn for attention)\n"
+                + "*@0-1=0,1  every adapter on layers 0-1"));
         Spinner<Integer> max = new Spinner<>(1, 4096, vm.maxTokensProperty().get(), 8);
         max.setPrefWidth(86);
         max.getValueFactory().valueProperty().addListener((o, a, b) -> vm.maxTokensProperty().set(b));
