@@ -36,6 +36,7 @@ public class BackendDelegate implements Backend {
     @Override public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> e,
             Progress p) { return inner.optimize(s, o, e, p); }
     @Override public Optimization.Comparison evaluate(SessionData s, Progress p) { return inner.evaluate(s, p); }
+    @Override public io.laem.engine.eval.EvalReport evaluateMerge(SessionData s, String split, Progress p) { return inner.evaluateMerge(s, split, p); }
     @Override public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportAdapter(s, out, p); }
     @Override public io.laem.engine.merge.MergeSummary exportFullModel(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportFullModel(s, out, p); }
     @Override public io.laem.engine.merge.MergeSummary export(SessionData s, String f, io.laem.engine.io.OutputTarget out, Progress p) { return inner.export(s, f, out, p); }

@@ -38,15 +38,20 @@ public final class FixtureKit {
 
     private FixtureKit() {}
 
-    /** Writes the kit into the folder given as the only argument (for screenshots without the demo kit). */
+    /** Writes the kit into the folder given as the first argument, with the layers given as the second (default 6), for screenshots. */
     public static void main(String[] args) throws IOException {
-        System.out.println(write(Path.of(args[0])));
+        System.out.println(write(Path.of(args[0]), args.length > 1 ? Integer.parseInt(args[1]) : 6));
     }
 
     /** Writes the kit under {@code dir}; returns the session file. */
     public static Path write(Path dir) throws IOException {
+        return write(dir, 6);
+    }
+
+    /** The kit with a base of {@code layers} layers (at least 6: one adapter covers layers 2..5). */
+    public static Path write(Path dir, int layers) throws IOException {
         Path base = dir.resolve("base");
-        SyntheticModels.writeModel(base, ModelSpec.tiny("llama").withLayers(6), 7);
+        SyntheticModels.writeModel(base, ModelSpec.tiny("llama").withLayers(layers), 7);
         CharTokenizer.write(base, CHARS);
         ModelConfig cfg = ModelConfig.read(base.resolve("config.json"));
         List<SessionData.AdapterRef> adapters = new ArrayList<>();
@@ -80,7 +85,7 @@ public final class FixtureKit {
         }
         SessionFiles.write(session, new SessionData(base, adapters, tasks, null, WeightTable.Mode.CONTROL_POINTS, w, null,
                 new MergeSettings.Values(new Recipe.Redundancy(Recipe.Redundancy.Strategy.NONE, 1, 1, Recipe.Redundancy.Sign.TOTAL, 42),
-                        Recipe.Shared.NONE, Recipe.Output.EXACT), 42));
+                        Recipe.Shared.NONE, Recipe.Output.EXACT), 42, List.of()));
         return session;
     }
 }

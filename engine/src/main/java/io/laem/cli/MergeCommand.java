@@ -17,6 +17,7 @@ import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
+import io.laem.engine.session.SessionFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -45,6 +46,10 @@ final class MergeCommand implements Callable<Integer> {
             + "(never a folder laem did not write, nor an input).")
     boolean force;
 
+    @Option(names = "--history", paramLabel = "N", description = "Merge entry N of the session's merge history (the workbench's History panel) "
+            + "instead of the session's current weights: the same output as the workbench's export of that entry.")
+    Integer history;
+
     @Option(names = "--method", paramLabel = "NAME", description = "Run a baseline method instead of the LAEM merge: ${COMPLETION-CANDIDATES}. "
             + "Uses the recipe's adapters, weights, redundancy density/sign/seed and output rank.", completionCandidates = MethodNames.class)
     String method;
@@ -61,7 +66,7 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Recipe r = RecipeYaml.read(recipe);
+        Recipe r = history == null ? RecipeYaml.read(recipe) : SessionFile.entryRecipe(recipe, history);
         OutputTarget adapterOut = OutputTarget.folder(out).force(force).protecting(r.inputs()).protecting(recipe);
         OutputTarget modelOut = fullModel == null ? null : OutputTarget.folder(fullModel).force(force).protecting(r.inputs()).protecting(recipe);
         ExportFormat f = ExportFormats.of(format);

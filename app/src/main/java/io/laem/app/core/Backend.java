@@ -52,6 +52,12 @@ public interface Backend extends AutoCloseable {
 
     Optimization.Comparison evaluate(SessionData session, Progress progress);
 
+    /**
+     * Run > Evaluate: exact match and mean NLL per task of the session's current merge on {@code split}
+     * ({@code validation} or {@code test} of the session's tasks file), on the live merge.
+     */
+    io.laem.engine.eval.EvalReport evaluateMerge(SessionData session, String split, Progress progress);
+
     /** Writes the merged adapter; returns what the merge kept (retained energy, warning). */
     io.laem.engine.merge.MergeSummary exportAdapter(SessionData session, io.laem.engine.io.OutputTarget out, Progress progress);
 

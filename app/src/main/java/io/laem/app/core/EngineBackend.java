@@ -429,6 +429,58 @@ public final class EngineBackend implements Backend {
         return OptimizerBridge.evaluate(live(s, progress), s, progress);
     }
 
+    /** Examples per step of Run > Evaluate: progress and Stop act between steps. */
+    static final int EVAL_STEP = io.laem.engine.eval.Evaluator.DEFAULT_BATCH;
+
+    @Override
+    public io.laem.engine.eval.EvalReport evaluateMerge(SessionData s, String split, Progress progress) {
+        Recipe r = recipe(s);
+        io.laem.engine.eval.TaskSuite suite = OptimizerBridge.suite(s);
+        if (suite.file() == null) { // task data added by hand: validation files only
+            suite.tasks().forEach((t, splits) -> {
+                if (!splits.containsKey(split)) {
+                    throw new LaemException("task '" + t + "' has no split '" + split + "': task data added by hand is a validation file; "
+                            + "a tasks YAML (tasks: {NAME: {validation: FILE, test: FILE}}) can name a test split");
+                }
+            });
+        }
+        Map<String, List<Scorer.Example>> data = suite.split(split);
+        int total = data.values().stream().mapToInt(List::size).sum();
+        LiveMerge m = live(s, progress);
+        EngineProgress ep = new EngineProgress(progress);
+        try (LiveMerge.Use u = use(m, "evaluating the merge", progress, ep)) {
+            m.show(r, ep, ep.token());
+            io.laem.engine.eval.Evaluator ev = new io.laem.engine.eval.Evaluator(u.decoder(), u.tokenizer());
+            Scorer scorer = new Scorer(u.decoder(), u.tokenizer());
+            Map<String, io.laem.engine.eval.TaskScore> out = new LinkedHashMap<>();
+            int done = 0;
+            for (Map.Entry<String, List<Scorer.Example>> t : data.entrySet()) {
+                List<Scorer.Example> ex = t.getValue();
+                double correct = 0;
+                double nll = 0;
+                long tokens = 0;
+                for (int from = 0; from < ex.size(); from += EVAL_STEP) {
+                    if (progress.isCancelled()) {
+                        throw new java.util.concurrent.CancellationException();
+                    }
+                    progress.update(done, total, "evaluating " + t.getKey() + " on " + split + " (" + done + " of " + total + " examples)");
+                    List<Scorer.Example> chunk = ex.subList(from, Math.min(ex.size(), from + EVAL_STEP));
+                    correct += Math.round(ev.exactMatch(chunk) * chunk.size());
+                    for (Scorer.ExampleScore e : scorer.score(chunk).examples()) {
+                        nll += e.nll();
+                        tokens += e.tokens();
+                    }
+                    done += chunk.size();
+                }
+                out.put(t.getKey(), new io.laem.engine.eval.TaskScore(ex.isEmpty() ? 0 : correct / ex.size(), tokens == 0 ? 0 : nll / tokens, ex.size()));
+            }
+            progress.update(total, total, "done");
+            return new io.laem.engine.eval.EvalReport(out);
+        } catch (CancelledException e) {
+            throw new java.util.concurrent.CancellationException();
+        }
+    }
+
     @Override
     public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget out, Progress progress) {
         EngineProgress ep = new EngineProgress(progress);

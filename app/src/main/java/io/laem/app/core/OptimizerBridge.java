@@ -91,7 +91,7 @@ final class OptimizerBridge {
     static final String CURRENT = "current";
 
     /** The session's tasks file, or a suite of the validation files added by hand. */
-    private static TaskSuite suite(SessionData s) {
+    static TaskSuite suite(SessionData s) {
         if (s.tasks().isEmpty()) {
             throw new LaemException("no task data in the session (File > Add Task Data...)");
         }

@@ -4,6 +4,7 @@ import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ModuleKind.Group;
+import io.laem.engine.session.HistoryEntry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.Map;
  * @param weightValues the weight table's control points [group][series][point] (a view of its schedules)
  * @param weights the weights at every layer, as the live merge takes them (entries: adapters, then shared)
  * @param tasksFile the tasks YAML the session was read from, or null when its tasks changed
+ * @param history the merge history, oldest first (the engine's {@link HistoryEntry}, saved in the session file)
  */
 public record SessionData(
         Path base,
@@ -27,7 +29,12 @@ public record SessionData(
         double[][][] weightValues,
         MergeWeights weights,
         MergeSettings.Values settings,
-        long seed) {
+        long seed,
+        List<HistoryEntry> history) {
+
+    public SessionData {
+        history = history == null ? List.of() : List.copyOf(history);
+    }
 
     /** An adapter of the session. */
     public record AdapterRef(String name, Path dir, boolean enabled, String color) {}
@@ -61,7 +68,8 @@ public record SessionData(
         return new Recipe(base, refs, settings.redundancy(), settings.shared(), w, settings.output(), tasks);
     }
 
-    private Schedule schedule(int series) {
+    /** The schedule of series {@code series} (an adapter's index, or the adapters' count for the shared module). */
+    public Schedule schedule(int series) {
         return WeightTable.schedule(weightValues[Group.ATTN.ordinal()][series], weightValues[Group.MLP.ordinal()][series]);
     }
 }

@@ -11,6 +11,9 @@ import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.ModuleKind.Group;
+import io.laem.engine.session.SessionFile;
+import io.laem.engine.session.Workbench;
+import java.util.LinkedHashMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,28 +22,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The session on disk: the engine's recipe YAML ({@link RecipeYaml}, so {@code laem merge SESSION}
- * runs it) whose {@code tasks:} names a tasks YAML ({@code tasks: {NAME: {validation: FILE}}}).
- * Adapters whose weight is 0 everywhere come back disabled; colors are not stored.
+ * The session on disk: the engine's session file ({@link SessionFile}: a recipe YAML, so {@code laem
+ * merge SESSION} runs it, with the workbench's part: adapter colors, disabled adapters' weights, the
+ * merge history) whose {@code tasks:} names a tasks YAML ({@code tasks: {NAME: {validation: FILE}}}).
+ * A disabled adapter has weight 0 in the recipe and keeps its weights in the workbench part; in a
+ * session file without that part, adapters whose weight is 0 everywhere come back disabled.
  */
 public final class SessionFiles {
     private SessionFiles() {}
 
     public static SessionData read(Path file) {
         Recipe r = RecipeYaml.read(file);
+        Workbench wb = SessionFile.read(file);
         int layers = numLayers(r.baseModel());
         List<SessionData.AdapterRef> adapters = new ArrayList<>();
         List<String> series = new ArrayList<>();
+        Map<String, Schedule> weights = new LinkedHashMap<>(r.weights());
         for (Recipe.AdapterRef a : r.adapters()) {
-            boolean off = r.weights().get(a.name()) instanceof Schedule.Constant c && c.value() == 0;
-            adapters.add(new SessionData.AdapterRef(a.name(), a.path(), !off, null));
+            Workbench.AdapterView v = wb.adapters().get(a.name());
+            boolean off = v != null ? !v.enabled() : weights.get(a.name()) instanceof Schedule.Constant c && c.value() == 0;
+            if (off && v != null && v.keptWeights() != null) {
+                weights.put(a.name(), v.keptWeights());
+            }
+            adapters.add(new SessionData.AdapterRef(a.name(), a.path(), !off, v == null ? null : v.color()));
             series.add(a.name());
         }
         series.add(Recipe.SHARED);
         List<SessionData.TaskRef> tasks = r.tasks() == null ? List.of() : readTasks(r.tasks());
-        WeightsRead w = weights(r, series, layers);
+        Table w = table(weights, series, layers);
         return new SessionData(r.baseModel(), adapters, tasks, r.tasks(), w.mode, w.values, null,
-                new MergeSettings.Values(r.redundancy(), r.shared(), r.output()), r.redundancy().seed());
+                new MergeSettings.Values(r.redundancy(), r.shared(), r.output()), r.redundancy().seed(), wb.history());
     }
 
     /** Writes the recipe, and a tasks file next to it unless the session's tasks file is unchanged. */
@@ -57,7 +68,12 @@ public final class SessionFiles {
             tasks = file.toAbsolutePath().resolveSibling(stem + ".tasks.yaml");
             writeTasks(tasks, s.tasks());
         }
-        RecipeYaml.write(s.toRecipe(false, tasks), file);
+        Map<String, Workbench.AdapterView> views = new LinkedHashMap<>();
+        for (int i = 0; i < s.adapters().size(); i++) {
+            SessionData.AdapterRef a = s.adapters().get(i);
+            views.put(a.name(), new Workbench.AdapterView(a.color(), a.enabled(), a.enabled() ? null : s.schedule(i)));
+        }
+        SessionFile.write(file, s.toRecipe(false, tasks), new Workbench(views, s.history()));
     }
 
     /** The validation file of every task in a tasks YAML ({@code tasks: {NAME: {validation: FILE, ...}}}). */
@@ -99,17 +115,19 @@ public final class SessionFiles {
         return Files.isRegularFile(cfg) ? ModelConfig.read(cfg).numLayers() : 1;
     }
 
-    private record WeightsRead(WeightTable.Mode mode, double[][][] values) {}
+    /** The weight table's mode and control points [group][series][point]. */
+    public record Table(WeightTable.Mode mode, double[][][] values) {}
 
     /**
-     * The table for the recipe's schedules: when every schedule is a list of the same length (or a
-     * number), those are the control points; otherwise one value per layer.
+     * The table for schedules of the series (a series without one has the recipe's default weight):
+     * when every schedule is a list of the same length (or a number), those are the control points;
+     * otherwise one value per layer.
      */
-    private static WeightsRead weights(Recipe r, List<String> series, int layers) {
+    public static Table table(Map<String, Schedule> weights, List<String> series, int layers) {
         int n = -1;
         boolean common = true;
         for (String s : series) {
-            Schedule sc = r.weights().get(s);
+            Schedule sc = weights.get(s);
             if (sc instanceof Schedule.Gradient g) {
                 common &= n < 0 || n == g.points().length;
                 n = g.points().length;
@@ -120,36 +138,36 @@ public final class SessionFiles {
         double[][][] v = new double[2][series.size()][];
         if (common && n > 0 && n <= layers) {
             for (int s = 0; s < series.size(); s++) {
-                Schedule sc = r.weights().get(series.get(s));
+                Schedule sc = weights.get(series.get(s));
                 double[] p = sc instanceof Schedule.Gradient g ? g.points() : constant(n, sc == null ? Recipe.DEFAULT_WEIGHT : sc.at(0, layers, ModuleKind.Q_PROJ));
                 v[0][s] = p;
                 v[1][s] = p.clone();
             }
-            return new WeightsRead(n == layers && layers > 1 ? WeightTable.Mode.PER_LAYER : WeightTable.Mode.CONTROL_POINTS, v);
+            return new Table(n == layers && layers > 1 ? WeightTable.Mode.PER_LAYER : WeightTable.Mode.CONTROL_POINTS, v);
         }
         if (n < 0 && common) {
             // numbers only (or nothing): control points holding the numbers
             int k = Math.min(WeightTable.DEFAULT_CONTROL_POINTS, layers);
             for (int s = 0; s < series.size(); s++) {
-                Schedule sc = r.weights().get(series.get(s));
+                Schedule sc = weights.get(series.get(s));
                 for (Group g : Group.values()) {
                     ModuleKind kind = g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
                     v[g.ordinal()][s] = constant(k, sc == null ? Recipe.DEFAULT_WEIGHT : sc.at(0, layers, kind));
                 }
             }
-            return new WeightsRead(WeightTable.Mode.CONTROL_POINTS, v);
+            return new Table(WeightTable.Mode.CONTROL_POINTS, v);
         }
         for (int s = 0; s < series.size(); s++) {
             for (Group g : Group.values()) {
                 ModuleKind kind = g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
                 double[] p = new double[layers];
                 for (int l = 0; l < layers; l++) {
-                    p[l] = r.weights().containsKey(series.get(s)) ? r.weight(series.get(s), l, layers, kind) : Recipe.DEFAULT_WEIGHT;
+                    p[l] = weights.containsKey(series.get(s)) ? weights.get(series.get(s)).at(l, layers, kind) : Recipe.DEFAULT_WEIGHT;
                 }
                 v[g.ordinal()][s] = p;
             }
         }
-        return new WeightsRead(WeightTable.Mode.PER_LAYER, v);
+        return new Table(WeightTable.Mode.PER_LAYER, v);
     }
 
     private static double[] constant(int n, double v) {

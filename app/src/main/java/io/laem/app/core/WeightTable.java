@@ -244,6 +244,22 @@ public final class WeightTable {
         changed();
     }
 
+    /**
+     * Replaces mode and values at once (a merge recalled from the history): {@code values} holds, per
+     * group, per series, the control points (or one value per layer in per-layer mode). One undo step.
+     */
+    public void load(Mode m, double[][][] v) {
+        if (v.length != 2 || v[0].length != series.size()) {
+            throw new IllegalArgumentException("weights for " + v[0].length + " series, the table has " + series.size());
+        }
+        remember();
+        mode = m;
+        values = deepCopy(v);
+        split = !java.util.Arrays.deepEquals(values[0], values[1]);
+        lastCoalesceKey = null;
+        changed();
+    }
+
     /** Sets a per-layer table (series x layers, both groups) in per-layer mode. */
     public void setPerLayer(double[][] attn, double[][] mlp) {
         remember();

@@ -1,5 +1,7 @@
 package io.laem.app.core;
 
+import io.laem.engine.eval.TaskScore;
+import io.laem.engine.session.HistoryEntry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +38,7 @@ public final class Workspace {
     private final ObjectProperty<AnalysisData> analysis = new SimpleObjectProperty<>(this, "analysis");
     private final ObjectProperty<Path> tasksFile = new SimpleObjectProperty<>(this, "tasksFile");
     private final BooleanProperty loading = new SimpleBooleanProperty(this, "loading");
+    private final ObservableList<HistoryEntry> history = FXCollections.observableArrayList();
 
     public Workspace() {
         Runnable touch = () -> {
@@ -44,6 +47,7 @@ public final class Workspace {
             }
         };
         adapters.addListener((Observable o) -> touch.run());
+        history.addListener((Observable o) -> touch.run());
         tasks.addListener((Observable o) -> {
             touch.run();
             if (!loading.get()) {
@@ -74,6 +78,30 @@ public final class Workspace {
 
     public ObservableList<TaskEntry> tasks() {
         return tasks;
+    }
+
+    /** The merge history, oldest first (saved in the session file). */
+    public ObservableList<HistoryEntry> history() {
+        return history;
+    }
+
+    /** Keeps the current merge in the history ({@link #addHistory(SessionData, HistoryEntry.Source, String, String, java.util.Map)}). */
+    public HistoryEntry addHistory(HistoryEntry.Source source, String label) {
+        return addHistory(snapshot(), source, label, null, java.util.Map.of());
+    }
+
+    /**
+     * Keeps the merge of snapshot {@code s} (enabled adapters, settings, weights) in the history, with
+     * its scores on {@code split} when it was evaluated; returns the new entry.
+     */
+    public HistoryEntry addHistory(SessionData s, HistoryEntry.Source source, String label, String split, java.util.Map<String, TaskScore> scores) {
+        if (s.base() == null || s.enabledAdapters().isEmpty()) {
+            throw new io.laem.engine.LaemException("no merge to keep: open a base model and enable an adapter");
+        }
+        HistoryEntry e = new HistoryEntry(HistoryEntry.nextNumber(history), label, java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                source, split, s.toRecipe(true, null), scores);
+        history.add(e);
+        return e;
     }
 
     public WeightTable weights() {
@@ -169,6 +197,7 @@ public final class Workspace {
             settings.set(s.settings());
             seed.set(s.seed());
             tasksFile.set(s.tasksFile());
+            history.setAll(s.history());
             analysis.set(null);
             file.set(from);
             dirty.set(false);
@@ -185,6 +214,7 @@ public final class Workspace {
             adapters.clear();
             tasks.clear();
             tasksFile.set(null);
+            history.clear();
             resetWeights();
             analysis.set(null);
             file.set(null);
@@ -202,7 +232,7 @@ public final class Workspace {
         }
         List<SessionData.TaskRef> ts = tasks.stream().map(t -> new SessionData.TaskRef(t.name(), t.file())).toList();
         return new SessionData(base.get() == null ? null : base.get().dir(), List.copyOf(refs), ts, tasksFile.get(),
-                weights.mode(), weights.values(), weights.snapshot(), settings.values(seed.get()), seed.get());
+                weights.mode(), weights.values(), weights.snapshot(), settings.values(seed.get()), seed.get(), List.copyOf(history));
     }
 
     static String toHex(Color c) {

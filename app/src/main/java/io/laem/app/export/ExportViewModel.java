@@ -44,6 +44,7 @@ public final class ExportViewModel {
         var s = workspace.snapshot();
         allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
                 tasks.run("Exporting adapter", p -> backend.exportAdapter(s, target, p), summary -> {
+                    keep(s, "peft", out);
                     dialogs.showInfo("Export", "Merged adapter written to " + out + "\n" + kept(summary));
                     done.accept(out);
                 }));
@@ -53,8 +54,10 @@ public final class ExportViewModel {
         dialogs.saveFile("Export merged full model (HF folder)", "merged-model").ifPresent(out -> {
             var s = workspace.snapshot();
             allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
-                    tasks.run("Exporting model", p -> backend.exportFullModel(s, target, p),
-                            summary -> dialogs.showInfo("Export", "Merged model written to " + out + "\n" + kept(summary))));
+                    tasks.run("Exporting model", p -> backend.exportFullModel(s, target, p), summary -> {
+                        keep(s, "full model", out);
+                        dialogs.showInfo("Export", "Merged model written to " + out + "\n" + kept(summary));
+                    }));
         });
     }
 
@@ -74,9 +77,16 @@ public final class ExportViewModel {
         var s = workspace.snapshot();
         allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
                 tasks.run("Exporting " + format, p -> backend.export(s, format, target, p), summary -> {
+                    keep(s, format, out);
                     dialogs.showInfo("Export", format + " written to " + out + "\n" + kept(summary));
                     done.accept(out);
                 }));
+    }
+
+    /** An exported merge goes into the history ("exported peft to merged-adapter"). */
+    private void keep(SessionData s, String format, Path out) {
+        workspace.addHistory(s, io.laem.engine.session.HistoryEntry.Source.EXPORTED, "exported " + format + " to " + out.getFileName(),
+                null, Map.of());
     }
 
     /**

@@ -26,7 +26,7 @@ public final class HeatmapChart extends XYChart {
     private int rows;
 
     HeatmapChart() {
-        super(new DefaultNumericAxis("adapter"), new DefaultNumericAxis("layer"));
+        super(new DefaultNumericAxis("adapter"), new io.laem.app.core.LayerAxis("layer", 16));
         xAxis = (DefaultNumericAxis) getXAxis();
         yAxis = (DefaultNumericAxis) getYAxis();
         for (DefaultNumericAxis a : List.of(xAxis, yAxis)) {
@@ -47,18 +47,6 @@ public final class HeatmapChart extends XYChart {
             @Override
             public Number fromString(String s) {
                 return columns.indexOf(s);
-            }
-        });
-        yAxis.setTickLabelFormatter(new StringConverter<>() {
-            @Override
-            public String toString(Number n) {
-                long i = Math.round(n.doubleValue());
-                return Math.abs(n.doubleValue() - i) < 1e-6 ? Long.toString(i) : "";
-            }
-
-            @Override
-            public Number fromString(String s) {
-                return Integer.parseInt(s);
             }
         });
         renderer.getAxes().addListener((javafx.collections.ListChangeListener<io.fair_acc.chartfx.axes.Axis>) c -> nameZAxis());
@@ -101,7 +89,6 @@ public final class HeatmapChart extends XYChart {
         xAxis.setName(h.pairs() ? "adapter pair" : "adapter");
         xAxis.set(-0.5, nx - 0.5);
         yAxis.set(-0.5, rows - 0.5);
-        yAxis.setTickUnit(rows > 24 ? 4 : rows > 12 ? 2 : 1);
         zName = h.metric() + (h.unit().isEmpty() ? "" : " " + h.unit());
         nameZAxis();
         renderer.getDatasets().add(ds);

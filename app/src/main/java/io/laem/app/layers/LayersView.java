@@ -34,10 +34,21 @@ public final class LayersView extends BorderPane {
         setTop(bar);
 
         chart.setId("heatmap-chart");
-        chart.setTitle("Run > Analyze to compute the heatmaps");
-        Label empty = new Label("No analysis yet: Run > Analyze (Ctrl+Shift+A).");
-        empty.visibleProperty().bind(vm.heatmapProperty().isNull());
-        StackPane chartPane = new StackPane(chart, empty);
+        chart.setTitle("");
+        Label empty = new Label();
+        empty.setId("layers-empty");
+        empty.textProperty().bind(vm.emptyMessageProperty());
+        javafx.scene.control.ProgressBar bar2 = new javafx.scene.control.ProgressBar();
+        bar2.progressProperty().bind(vm.analysisProgressProperty());
+        bar2.visibleProperty().bind(vm.analyzingProperty());
+        bar2.managedProperty().bind(vm.analyzingProperty());
+        bar2.setPrefWidth(220);
+        VBox emptyBox = new VBox(8, empty, bar2);
+        emptyBox.setAlignment(Pos.CENTER);
+        emptyBox.setMouseTransparent(true);
+        emptyBox.visibleProperty().bind(vm.heatmapProperty().isNull());
+        chart.visibleProperty().bind(vm.heatmapProperty().isNotNull()); // no stale cells behind "Analysis running…"
+        StackPane chartPane = new StackPane(chart, emptyBox);
         vm.heatmapProperty().addListener((o, a, h) -> {
             chart.show(h);
             chart.setTitle(h == null ? "" : h.metric() + " per layer (" + h.moduleFilter() + ")");

@@ -46,10 +46,44 @@ public final class LayersViewModel {
         moduleFilter.addListener(o -> refresh());
     }
 
-    /** Run > Analyze. */
+    private final javafx.beans.property.ReadOnlyBooleanWrapper analyzing = new javafx.beans.property.ReadOnlyBooleanWrapper(this, "analyzing");
+    private final javafx.beans.property.ReadOnlyDoubleWrapper analysisProgress = new javafx.beans.property.ReadOnlyDoubleWrapper(this, "analysisProgress", -1);
+    private final ReadOnlyStringWrapper emptyMessage = new ReadOnlyStringWrapper(this, "emptyMessage", NOT_ANALYZED);
+    static final String NOT_ANALYZED = "No analysis yet: Run > Analyze (Ctrl+Shift+A).";
+    static final String RUNNING = "Analysis running…";
+
+    /** Run > Analyze (also started when a session opens): in the background, with progress. */
     public void analyze() {
         var s = workspace.snapshot();
-        tasks.run("Analyzing", p -> backend.analyze(s, p), a -> workspace.analysisProperty().set(a));
+        analyzing.set(true);
+        analysisProgress.set(-1);
+        emptyMessage.set(RUNNING);
+        var task = tasks.run("Analyzing", p -> backend.analyze(s, p), a -> workspace.analysisProperty().set(a), () -> {
+            analyzing.set(false);
+            analysisProgress.set(-1);
+            emptyMessage.set(NOT_ANALYZED);
+        });
+        task.progressProperty().addListener((o, a, b) -> {
+            if (analyzing.get()) {
+                analysisProgress.set(b.doubleValue());
+                emptyMessage.set(b.doubleValue() > 0 ? String.format(Locale.ROOT, "%s %.0f%%", RUNNING, 100 * b.doubleValue()) : RUNNING);
+            }
+        });
+    }
+
+    /** True while the analysis runs (the chart says so instead of "No analysis yet"). */
+    public javafx.beans.property.ReadOnlyBooleanProperty analyzingProperty() {
+        return analyzing.getReadOnlyProperty();
+    }
+
+    /** The analysis' progress in [0, 1], or -1 while unknown. */
+    public javafx.beans.property.ReadOnlyDoubleProperty analysisProgressProperty() {
+        return analysisProgress.getReadOnlyProperty();
+    }
+
+    /** What the chart shows while it has no heatmap: "Analysis running… 40%" or "No analysis yet: ...". */
+    public ReadOnlyStringProperty emptyMessageProperty() {
+        return emptyMessage.getReadOnlyProperty();
     }
 
     /**

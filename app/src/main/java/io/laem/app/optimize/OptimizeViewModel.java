@@ -175,6 +175,7 @@ public final class OptimizeViewModel {
         }
         if (b != null && fits(b)) {
             workspace.weights().show(b, false);
+            workspace.addHistory(io.laem.engine.session.HistoryEntry.Source.OPTIMIZER, "optimizer best");
         }
     }
 

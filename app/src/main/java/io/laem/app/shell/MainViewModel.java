@@ -11,6 +11,7 @@ import io.laem.app.core.TaskEntry;
 import io.laem.app.core.WeightTable;
 import io.laem.app.core.Workspace;
 import io.laem.app.export.ExportViewModel;
+import io.laem.app.history.HistoryViewModel;
 import io.laem.app.layers.LayersViewModel;
 import io.laem.app.optimize.OptimizeViewModel;
 import io.laem.app.playground.PlaygroundViewModel;
@@ -51,6 +52,7 @@ public final class MainViewModel implements AutoCloseable {
     private final PlaygroundViewModel playground;
     private final ExportViewModel export;
     private final io.laem.app.compare.CompareViewModel compare;
+    private final HistoryViewModel history;
 
     public MainViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks, DialogService dialogs, AppPreferences prefs) {
         this.workspace = workspace;
@@ -67,16 +69,34 @@ public final class MainViewModel implements AutoCloseable {
         playground = new PlaygroundViewModel(workspace, backend, tasks);
         export = new ExportViewModel(workspace, backend, tasks, dialogs);
         compare = new io.laem.app.compare.CompareViewModel(workspace, backend, tasks, dialogs);
+        history = new HistoryViewModel(workspace, backend, tasks);
+        history.setErrorHandler(m -> dialogs.showError("LAEM Workbench", m));
         recent.setAll(prefs.recent());
         // another base model: jobs on the old one stop (it is freed once they let go of it)
         workspace.baseProperty().addListener((o, a, b) -> tasks.cancelAll());
         playground.busyProperty().bind(optimize.runningProperty());
-        title = Bindings.createStringBinding(() -> {
-            Path f = workspace.fileProperty().get();
-            String name = f == null ? "untitled" : f.getFileName().toString();
-            return (workspace.isDirty() ? "*" : "") + name + " - LAEM Workbench";
-        }, workspace.fileProperty(), workspace.dirtyProperty());
+        Path demo = demoRecipe().map(MainViewModel::real).orElse(null);
+        title = Bindings.createStringBinding(() -> title(workspace.fileProperty().get(), workspace.isDirty(), demo),
+                workspace.fileProperty(), workspace.dirtyProperty());
         workspace.resetWeights();
+    }
+
+    /**
+     * The window title: the session file's name, "(demo kit)" when it is the bundled demo kit's recipe,
+     * and a leading {@code *} while there are unsaved changes.
+     */
+    static String title(Path file, boolean dirty, Path demo) {
+        String name = file == null ? "untitled" : file.getFileName().toString();
+        boolean isDemo = file != null && demo != null && real(file).equals(demo);
+        return (dirty ? "*" : "") + name + (isDemo ? " (demo kit)" : "") + " - LAEM Workbench";
+    }
+
+    private static Path real(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (java.io.IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     public Workspace workspace() {
@@ -117,6 +137,10 @@ public final class MainViewModel implements AutoCloseable {
 
     public io.laem.app.compare.CompareViewModel compare() {
         return compare;
+    }
+
+    public HistoryViewModel history() {
+        return history;
     }
 
     public StringBinding titleProperty() {

@@ -2,6 +2,7 @@ package io.laem.app.shell;
 
 import io.laem.app.core.AppPreferences;
 import io.laem.app.core.WeightTable;
+import io.laem.app.history.HistoryView;
 import io.laem.app.layers.LayersView;
 import io.laem.app.optimize.OptimizeView;
 import io.laem.app.playground.PlaygroundView;
@@ -43,6 +44,7 @@ public final class MainWindow {
     private final OptimizeView optimize;
     private final PlaygroundView playground;
     private final Tab compareTab;
+    private final HistoryView history;
     private final Menu recentMenu = new Menu("Recent");
     private final Consumer<String> showDocument;
 
@@ -55,7 +57,9 @@ public final class MainWindow {
         optimize = new OptimizeView(vm.optimize());
         playground = new PlaygroundView(vm.playground());
         compareTab = tab("Compare", new io.laem.app.compare.CompareView(vm.compare()));
+        history = new HistoryView(vm.history());
         tabs.getTabs().addAll(tab("Layers", layers), tab("Weights", weights), tab("Optimize", optimize), tab("Playground", playground));
+        tabs.getTabs().add(tab("History", history));
         tabs.getTabs().add(compareTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         tabs.setId("view-tabs");
@@ -85,6 +89,11 @@ public final class MainWindow {
                 e.consume();
             }
         });
+    }
+
+    /** Shows the tab with this id. */
+    private void selectTab(String id) {
+        tabs.getTabs().stream().filter(t -> id.equals(t.getId())).findFirst().ifPresent(t -> tabs.getSelectionModel().select(t));
     }
 
     private static Tab tab(String title, Node content) {
@@ -180,16 +189,20 @@ public final class MainWindow {
                     tabs.getSelectionModel().select(0);
                     vm.layers().contribution();
                 }),
-                item("Evaluate", "menu-evaluate", "Shortcut+Shift+E", () -> {
-                    tabs.getSelectionModel().select(2);
-                    vm.optimize().evaluate();
+                item("Evaluate (Validation)", "menu-evaluate", "Shortcut+Shift+E", () -> {
+                    selectTab("tab-history");
+                    vm.history().evaluate(io.laem.app.history.HistoryViewModel.VALIDATION);
+                }),
+                item("Evaluate (Test)", "menu-evaluate-test", null, () -> {
+                    selectTab("tab-history");
+                    vm.history().evaluate(io.laem.app.history.HistoryViewModel.TEST);
                 }),
                 item("Optimize...", "menu-optimize", "Shortcut+Shift+O", () -> tabs.getSelectionModel().select(2)),
                 item("Compare Grid...", "menu-compare", "Shortcut+Shift+G", () -> tabs.getSelectionModel().select(compareTab)),
                 stop);
 
         Menu view = new Menu("View");
-        String[] names = {"Layers", "Weights", "Optimize", "Playground", "Compare"};
+        String[] names = {"Layers", "Weights", "Optimize", "Playground", "History", "Compare"};
         for (int i = 0; i < names.length; i++) {
             int idx = i;
             view.getItems().add(item(names[i], "menu-view-" + names[i].toLowerCase(), "Shortcut+" + (i + 1),

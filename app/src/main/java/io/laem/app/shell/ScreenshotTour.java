@@ -48,7 +48,34 @@ public final class ScreenshotTour {
             window.tabs().getSelectionModel().select(0);
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
         });
+        String only = System.getProperty("laem.screenshots.only"); // "layers": the heatmap alone, named layers-N.png (N layers)
+        if ("weights".equals(only)) { // the Weights view alone: equal curves, then curves that differ
+            step("weights equal", opened, () -> window.tabs().getSelectionModel().select(1));
+            step("weights equal shot", idle, () -> shot("weights-equal.png"));
+            step("weights", idle, this::differingCurves);
+            step("weights shot", idle, () -> shot("weights.png"));
+            finish(idle);
+            timer.play();
+            return;
+        }
+        if ("layers".equals(only)) {
+            step("layers", idle, () -> shot("layers-" + vm.workspace().numLayers() + ".png"));
+            finish(idle);
+            timer.play();
+            return;
+        }
         step("layers", idle, () -> shot("layers.png"));
+        // the chart while an analysis runs
+        step("layers running", idle, () -> {
+            vm.workspace().analysisProperty().set(null);
+            vm.layers().analyze();
+            shot("layers-running.png");
+        });
+        // Run > Evaluate of the starting merge: the first history entry
+        step("evaluate before", idle, () -> vm.history().evaluate(io.laem.app.history.HistoryViewModel.VALIDATION));
+        // the starting weights: equal curves lie on each other, dashed and named in the legend
+        step("weights equal", idle, () -> window.tabs().getSelectionModel().select(1));
+        step("weights equal shot", idle, () -> shot("weights-equal.png"));
         step("contribution", idle, () -> vm.layers().contribution());
         step("contribution shot", () -> idle.getAsBoolean() && vm.layers().metricProperty().get() != null
                 && vm.layers().metricProperty().get().startsWith(io.laem.app.core.AnalysisData.CONTRIBUTION), () -> {
@@ -75,19 +102,21 @@ public final class ScreenshotTour {
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
         step("weights", idle, () -> {
             if (vm.optimize().events().isEmpty()) {
-                // without an optimizer run, show curves that differ
-                var t = vm.workspace().weights();
-                t.setMode(io.laem.app.core.WeightTable.Mode.CONTROL_POINTS, 4);
-                for (int s = 0; s < t.series().size() - 1; s++) {
-                    for (int p = 0; p < t.points(); p++) {
-                        double x = (double) p / (t.points() - 1);
-                        t.set(io.laem.engine.model.ModuleKind.Group.ATTN, s, p, 0.2 + 0.6 * (s % 3 == 0 ? x : s % 3 == 1 ? 1 - x : 4 * x * (1 - x)), false);
-                    }
-                }
+                differingCurves();
             }
             window.tabs().getSelectionModel().select(1);
         });
         step("weights shot", idle, () -> shot("weights.png"));
+        // Run > Evaluate of the optimized merge, compared with the first in the History panel
+        step("evaluate after", idle, () -> vm.history().evaluate(io.laem.app.history.HistoryViewModel.VALIDATION));
+        step("history", () -> idle.getAsBoolean() && vm.workspace().history().size() >= 2, () -> {
+            var h = vm.workspace().history();
+            window.tabs().getTabs().stream().filter(t -> "tab-history".equals(t.getId())).findFirst()
+                    .ifPresent(t -> window.tabs().getSelectionModel().select(t));
+            vm.history().compareWithProperty().set(h.getFirst());
+            vm.history().selectedProperty().set(h.getLast());
+        });
+        step("history shot", idle, () -> shot("history.png"));
         step("playground", idle, () -> {
             window.tabs().getSelectionModel().select(3);
             vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "spell: 5978 ="));
@@ -103,13 +132,29 @@ public final class ScreenshotTour {
             vm.compare().run();
         });
         step("compare shot", () -> idle.getAsBoolean() && !vm.compare().runningProperty().get(), () -> shot("compare.png"));
+        finish(idle);
+        timer.play();
+    }
+
+    /** Without an optimizer run: curves that differ. */
+    private void differingCurves() {
+        var t = vm.workspace().weights();
+        t.setMode(io.laem.app.core.WeightTable.Mode.CONTROL_POINTS, 4);
+        for (int s = 0; s < t.series().size() - 1; s++) {
+            for (int p = 0; p < t.points(); p++) {
+                double x = (double) p / (t.points() - 1);
+                t.set(io.laem.engine.model.ModuleKind.Group.ATTN, s, p, 0.2 + 0.6 * (s % 3 == 0 ? x : s % 3 == 1 ? 1 - x : 4 * x * (1 - x)), false);
+            }
+        }
+    }
+
+    private void finish(BooleanSupplier idle) {
         step("done", idle, () -> {
             timer.stop();
             vm.workspace().markSaved(vm.workspace().fileProperty().get());
             window.closing();
             Platform.exit();
         });
-        timer.play();
     }
 
     private void step(String what, BooleanSupplier ready, Runnable action) {

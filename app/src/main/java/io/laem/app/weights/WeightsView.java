@@ -44,11 +44,13 @@ import javafx.util.converter.DoubleStringConverter;
 public final class WeightsView extends BorderPane {
     private final WeightsViewModel vm;
     private final XYChart chart;
-    private final DefaultNumericAxis xAxis = new DefaultNumericAxis("layer");
+    private final DefaultNumericAxis xAxis = new io.laem.app.core.LayerAxis("layer", 28);
     private final DefaultNumericAxis yAxis = new DefaultNumericAxis("weight");
     private final ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
     private final TableView<Integer> table = new TableView<>();
     private final List<SeriesDataSet> dataSets = new ArrayList<>();
+    private List<String> shownDashes = List.of();
+    private final javafx.scene.layout.FlowPane legend = new javafx.scene.layout.FlowPane(14, 2);
     private boolean updating;
     private boolean fromChart;
 
@@ -106,6 +108,7 @@ public final class WeightsView extends BorderPane {
         chart.setId("weights-chart");
         chart.setTitle("Merge weight per layer");
         chart.setAnimated(false);
+        chart.setLegendVisible(false); // the view's own legend says which curves lie on each other
         renderer.setPolyLineStyle(LineStyle.NORMAL);
         renderer.setDrawMarker(true);
         renderer.setErrorStyle(io.fair_acc.chartfx.renderer.ErrorStyle.NONE);
@@ -163,7 +166,11 @@ public final class WeightsView extends BorderPane {
         top.setPadding(new Insets(6));
         setTop(top);
 
-        SplitPane center = new SplitPane(chart, table);
+        legend.setId("weights-legend");
+        legend.setPadding(new Insets(0, 6, 2, 60));
+        VBox chartBox = new VBox(chart, legend);
+        VBox.setVgrow(chart, Priority.ALWAYS);
+        SplitPane center = new SplitPane(chartBox, table);
         center.setOrientation(javafx.geometry.Orientation.VERTICAL);
         center.setDividerPositions(0.66);
         setCenter(center);
@@ -215,6 +222,9 @@ public final class WeightsView extends BorderPane {
         int[] best = null;
         double bestD = radius + 1e-9;
         for (int s = 0; s < vm.series().size(); s++) {
+            if (!vm.isShown(s)) {
+                continue;
+            }
             for (int p = 0; p < vm.points(); p++) {
                 double dx = xAxis.getDisplayPosition(vm.pointLayer(p)) - px;
                 double dy = yAxis.getDisplayPosition(vm.value(s, p)) - py;
@@ -319,12 +329,28 @@ public final class WeightsView extends BorderPane {
             List<String> series = vm.series();
             int n = vm.points();
             int layers = vm.table().numLayers();
-            if (dataSets.size() != series.size() || !sameNames(series)) {
+            List<String> dashes = new ArrayList<>();
+            for (int s = 0; s < series.size(); s++) {
+                boolean shared = s == series.size() - 1;
+                boolean off = !shared && !vm.isEnabled(s);
+                // a curve exactly over an earlier one is dashed, so that both colors show
+                // (the k-th twin: on 16/(k+1) of every 16 px, each drawn over the longer dashes of the one before)
+                int twin = vm.twinRank(s);
+                dashes.add(off ? "2 4" : twin > 0 ? String.format(Locale.ROOT, "%.1f %.1f", 16.0 / (twin + 1), 16 - 16.0 / (twin + 1))
+                        : shared ? "8 4" : null);
+            }
+            boolean renamed = dataSets.size() != series.size() || !sameNames(series);
+            // ChartFX keeps a curve's dash pattern once drawn dashed: a changed pattern gets a new data set
+            if (renamed || (!fromChart && !dashes.equals(shownDashes))) {
                 dataSets.clear();
                 for (int s = 0; s < series.size(); s++) {
                     dataSets.add(new SeriesDataSet(series.get(s), s));
                 }
-                renderer.getDatasets().setAll(dataSets);
+                // ChartFX draws the first data set on top: reversed, a later curve lies dashed over its twin
+                renderer.getDatasets().setAll(dataSets.reversed());
+                shownDashes = dashes;
+            }
+            if (renamed) {
                 rebuildTableColumns(series);
             }
             double max = 1.0;
@@ -339,18 +365,20 @@ public final class WeightsView extends BorderPane {
                     max = Math.max(max, y[p]);
                     min = Math.min(min, y[p]);
                 }
-                ds.set(x, y);
+                boolean shown = vm.isShown(s);
+                ds.set(shown ? x : new double[0], shown ? y : new double[0]); // no shared curve without a shared module
                 Color c = vm.color(s);
-                String web = String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
-                boolean shared = s == series.size() - 1;
-                boolean off = shared ? vm.settings().sharedModeProperty().get() == Recipe.Shared.Mode.NONE : !vm.isEnabled(s);
-                String dash = off ? "2 4" : shared ? "8 4" : null;
+                String web = web(c);
+                String dash = dashes.get(s);
                 ds.setStyle("-fx-line-color: " + web + "; -fx-stroke: " + web + "; -fx-fill: " + web + "; -fx-marker-color: " + web
                         + "; -fx-line-width: 2.5; -fx-marker-size: 5" + (dash == null ? "" : "; -fx-line-dash-array: " + dash));
             }
             if (!fromChart) {
                 xAxis.set(-0.3, Math.max(1, layers - 1) + 0.3);
-                xAxis.setTickUnit(layers > 24 ? 4 : layers > 12 ? 2 : 1);
+                legend();
+                for (int c = 1; c < table.getColumns().size(); c++) {
+                    table.getColumns().get(c).setVisible(vm.isShown(c - 1));
+                }
                 yAxis.set(Math.floor(min * 1.15 * 10) / 10 - 0.05, Math.ceil(max * 1.15 * 10) / 10);
             }
             List<Integer> rows = new ArrayList<>();
@@ -367,6 +395,32 @@ public final class WeightsView extends BorderPane {
         }
     }
 
+    /** The series' colors and names; a curve drawn over another says so. */
+    private void legend() {
+        legend.getChildren().clear();
+        List<String> series = vm.series();
+        for (int s = 0; s < series.size(); s++) {
+            if (!vm.isShown(s)) {
+                continue;
+            }
+            javafx.scene.shape.Rectangle swatch = new javafx.scene.shape.Rectangle(14, 4, vm.color(s));
+            int same = vm.sameAs(s);
+            String text = series.get(s) + (s < series.size() - 1 && !vm.isEnabled(s) ? " (off)" : "")
+                    + (same >= 0 ? " (same as " + series.get(same) + ")" : "");
+            Label l = new Label(text, swatch);
+            l.setId("legend-" + series.get(s));
+            if (same >= 0) {
+                l.setTooltip(new javafx.scene.control.Tooltip(series.get(s) + " has the same weights as " + series.get(same)
+                        + " at every layer: its curve is dashed over the other one."));
+            }
+            legend.getChildren().add(l);
+        }
+    }
+
+    private static String web(Color c) {
+        return String.format("#%02x%02x%02x", Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
+    }
+
     private boolean sameNames(List<String> series) {
         for (int s = 0; s < series.size(); s++) {
             if (!dataSets.get(s).getName().equals(series.get(s))) {
@@ -379,8 +433,12 @@ public final class WeightsView extends BorderPane {
     private void rebuildTableColumns(List<String> series) {
         table.getColumns().clear();
         TableColumn<Integer, String> at = new TableColumn<>("layer");
-        at.setCellValueFactory(c -> new ReadOnlyStringWrapper(String.format(Locale.ROOT, "%.1f", vm.pointLayer(c.getValue()))));
+        at.setCellValueFactory(c -> new ReadOnlyStringWrapper(vm.pointLabel(c.getValue())));
         at.setSortable(false);
+        at.setMinWidth(56);
+        at.setPrefWidth(56);
+        at.setMaxWidth(64);
+        at.setResizable(false);
         table.getColumns().add(at);
         for (int s = 0; s < series.size(); s++) {
             int si = s;
@@ -405,6 +463,7 @@ public final class WeightsView extends BorderPane {
             });
             col.setSortable(false);
             col.setEditable(true);
+            col.setPrefWidth(110);
             table.getColumns().add(col);
         }
     }

@@ -132,6 +132,53 @@ public final class WeightsViewModel implements AutoCloseable {
         return workspace.weights().points();
     }
 
+    /** Whether series {@code s} has a curve to draw: the shared module's only when the settings merge one. */
+    public boolean isShown(int s) {
+        return s != workspace.weights().sharedIndex() || workspace.settings().sharedModeProperty().get() != io.laem.engine.merge.recipe.Recipe.Shared.Mode.NONE;
+    }
+
+    /**
+     * The first shown series before {@code s} whose curve (in the group shown) has the same values,
+     * or -1: a curve drawn exactly over another, which the view marks (dashed, "same as" in the legend).
+     */
+    public int sameAs(int s) {
+        if (!isShown(s)) {
+            return -1;
+        }
+        double[] mine = curve(s);
+        for (int o = 0; o < s; o++) {
+            if (isShown(o) && java.util.Arrays.equals(mine, curve(o))) {
+                return o;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * How many shown series before {@code s} have exactly its curve (0: none). The view dashes the
+     * k-th twin with shorter dashes than the one under it, so that every color of a bundle shows.
+     */
+    public int twinRank(int s) {
+        if (!isShown(s)) {
+            return 0;
+        }
+        double[] mine = curve(s);
+        int n = 0;
+        for (int o = 0; o < s; o++) {
+            if (isShown(o) && java.util.Arrays.equals(mine, curve(o))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The table's layer column: whole layers; a control point between layers shows the nearest ("≈3"). */
+    public String pointLabel(int p) {
+        double l = pointLayer(p);
+        long r = Math.round(l);
+        return Math.abs(l - r) < 1e-9 ? Long.toString(r) : "≈" + r;
+    }
+
     /** The layer (x position) of editable point {@code p}. */
     public double pointLayer(int p) {
         return workspace.weights().layerOfPoint(p);

@@ -31,7 +31,7 @@ class SessionFilesTest {
                 List.of(new SessionData.TaskRef("a", dir.resolve("kit/data/arith.validation.jsonl"))), tasksFile,
                 mode, w, null,
                 new MergeSettings.Values(new Recipe.Redundancy(Recipe.Redundancy.Strategy.DARE, 0.3, 1, Recipe.Redundancy.Sign.TOTAL, 9),
-                        new Recipe.Shared(Recipe.Shared.Mode.CONSENSUS, 4, null), new Recipe.Output(16, DType.BF16)), 9);
+                        new Recipe.Shared(Recipe.Shared.Mode.CONSENSUS, 4, null), new Recipe.Output(16, DType.BF16)), 9, List.of());
     }
 
     @Test
@@ -73,6 +73,21 @@ class SessionFilesTest {
         SessionData back = SessionFiles.read(dir.resolve("kit/s.yaml").toAbsolutePath());
         assertEquals(WeightTable.Mode.CONTROL_POINTS, back.weightMode());
         assertArrayEquals(new double[] {0.5, 0.6, 0.7}, back.weightValues()[0][2]);
+        assertEquals("#ff0000", back.adapters().get(0).color()); // colors are saved
+        assertNull(back.adapters().get(2).color());
+    }
+
+    @Test
+    void anOldSessionFileWithoutTheWorkbenchPartReadsAsBefore() throws Exception {
+        FixtureKit.write(dir.resolve("kit"));
+        double[][][] w = {{{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}, {1, 1}}, null};
+        w[1] = w[0];
+        Path f = dir.resolve("kit/old.yaml");
+        SessionData s = session(w, WeightTable.Mode.CONTROL_POINTS, null);
+        RecipeYaml.write(s.toRecipe(false, null), f); // what sessions were before the merge history
+        SessionData back = SessionFiles.read(f);
+        assertEquals(List.of("a", "c"), back.enabledAdapters()); // weight 0: disabled
+        assertEquals(List.of(), back.history());
         assertNull(back.adapters().get(0).color());
     }
 

@@ -65,6 +65,16 @@ class MainViewModelTest extends FixtureSessionTest {
     }
 
     @Test
+    void theTitleNamesTheSessionFileTheDemoKitAndUnsavedChanges() throws Exception {
+        Path demo = Files.createDirectories(tmp.resolve("resources/demo")).resolve("recipe.yaml");
+        Files.writeString(demo, "x");
+        assertEquals("untitled - LAEM Workbench", MainViewModel.title(null, false, demo));
+        assertEquals("*session.yaml - LAEM Workbench", MainViewModel.title(session, true, demo));
+        assertEquals("recipe.yaml (demo kit) - LAEM Workbench", MainViewModel.title(tmp.resolve("resources/demo/../demo/recipe.yaml"), false, demo));
+        assertEquals("*recipe.yaml (demo kit) - LAEM Workbench", MainViewModel.title(demo, true, demo.toRealPath()));
+    }
+
+    @Test
     void unsavedChangesAskBeforeTheyAreLost() throws Exception {
         Fx.run(() -> vm.workspace().weights().set(Group.ATTN, 0, 1, 0.9, false));
         assertTrue(vm.workspace().isDirty());

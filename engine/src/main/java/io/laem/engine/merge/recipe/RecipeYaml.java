@@ -24,10 +24,14 @@ import java.util.Set;
 
 /**
  * Reads and writes {@link Recipe} YAML. Every unknown key and bad value is a one-line error naming
- * the file and the key path ({@code recipe.yaml: key 'redundancy.density' ...}).
+ * the file and the key path ({@code recipe.yaml: key 'redundancy.density' ...}). The top-level key
+ * {@value #WORKBENCH} is the workbench's own part of a session file ({@code io.laem.engine.session}):
+ * the recipe skips it.
  */
 public final class RecipeYaml {
-    private static final Set<String> TOP = Set.of("base_model", "adapters", "redundancy", "shared", "weights", "output", "tasks");
+    /** The top-level key of the workbench's part of a session file (adapter colors, merge history). */
+    public static final String WORKBENCH = "workbench";
+    private static final Set<String> TOP = Set.of("base_model", "adapters", "redundancy", "shared", "weights", "output", "tasks", WORKBENCH);
     private static final Set<String> ADAPTER = Set.of("name", "path");
     private static final Set<String> REDUNDANCY = Set.of("strategy", "density", "energy", "sign", "seed", "rescale");
     private static final Set<String> SHARED = Set.of("mode", "rank", "path");
@@ -50,7 +54,8 @@ public final class RecipeYaml {
         return parse(source, n, baseDir);
     }
 
-    static Recipe parse(String file, JsonNode root, Path baseDir) {
+    /** Parses a recipe from a YAML tree; {@code file} names it in messages, relative paths resolve against {@code baseDir}. */
+    public static Recipe parse(String file, JsonNode root, Path baseDir) {
         Ctx c = new Ctx(file, baseDir.toAbsolutePath().normalize());
         c.object(root, "", TOP);
         Path base = c.path(c.required(root, "base_model"), "base_model");
@@ -160,6 +165,20 @@ public final class RecipeYaml {
 
     /** The recipe as YAML text with paths relative to {@code baseDir} where possible. */
     public static String toYaml(Recipe r, Path baseDir) {
+        return text(toTree(r, baseDir));
+    }
+
+    /** YAML text of a tree. */
+    public static String text(JsonNode n) {
+        try {
+            return Json.YAML.writeValueAsString(n);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The recipe as a YAML tree with paths relative to {@code baseDir} where possible. */
+    public static ObjectNode toTree(Recipe r, Path baseDir) {
         Path dir = baseDir.toAbsolutePath().normalize();
         ObjectNode n = Json.YAML.createObjectNode();
         n.put("base_model", rel(dir, r.baseModel()));
@@ -200,14 +219,16 @@ public final class RecipeYaml {
         if (r.tasks() != null) {
             n.put("tasks", rel(dir, r.tasks()));
         }
-        try {
-            return Json.YAML.writeValueAsString(n);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return n;
     }
 
-    static JsonNode scheduleNode(Schedule s) {
+    /** A schedule as the {@code weights:} section reads it; errors name {@code file} and {@code key}. */
+    public static Schedule schedule(String file, JsonNode n, String key) {
+        return new Ctx(file, Path.of("").toAbsolutePath()).schedule(n, key, true);
+    }
+
+    /** A schedule as the {@code weights:} section writes it. */
+    public static JsonNode scheduleNode(Schedule s) {
         return switch (s) {
             case Schedule.Constant c -> Json.YAML.getNodeFactory().numberNode(c.value());
             case Schedule.Gradient g -> {
