@@ -19,6 +19,9 @@ import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import io.laem.engine.route.MoaModel;
+import io.laem.engine.session.HistoryEntry;
+import io.laem.engine.session.SessionFile;
+import io.laem.engine.session.Workbench;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -55,8 +58,8 @@ final class CompareCommand implements Callable<Integer> {
     String split;
 
     @Option(names = "--columns", split = ",", paramLabel = "COLUMN",
-            description = "Merges, in order: current, base, adapters (each alone), moa, or an adapter's name (default: base,adapters,current; "
-                    + "none with --sweep).")
+            description = "Merges, in order: current, base, adapters (each alone), moa, an adapter's name, history (every merge of the "
+                    + "session's history) or #N (history entry N) (default: base,adapters,current; none with --sweep).")
     List<String> columns;
 
     @Option(names = "--sweep", paramLabel = "ENTRY[@FROM[-TO]][:attn|:mlp]=V1,V2,...",
@@ -100,7 +103,10 @@ final class CompareCommand implements Callable<Integer> {
         try (LiveMerge live = LiveMerge.open(r.baseModel(), Devices.resolve(device)); LiveMerge.Use use = live.use("compare")) {
             int layers = live.numLayers();
             List<String> names = columns != null ? columns : sw.isEmpty() ? List.of("base", "adapters", "current") : List.of();
-            List<GridSpec.Column> cols = new ArrayList<>(Columns.named(r, names, layers));
+            List<GridSpec.Column> cols = new ArrayList<>();
+            for (String n : names) {
+                cols.addAll(history(n.trim()) ? historyColumns(n.trim()) : Columns.named(r, List.of(n), layers));
+            }
             for (Sweep s : sw) {
                 cols.addAll(Columns.sweep(r, s, layers));
             }
@@ -122,6 +128,23 @@ final class CompareCommand implements Callable<Integer> {
         err.println("compare: wrote " + out + " (" + grid.filled() + " cells)");
         err.flush();
         return 0;
+    }
+
+    private static boolean history(String column) {
+        return column.equals("history") || column.matches("#\\d+");
+    }
+
+    /** {@code history}: every merge of the session's history; {@code #N}: entry N. */
+    private List<GridSpec.Column> historyColumns(String column) {
+        Workbench w = SessionFile.read(recipe);
+        List<HistoryEntry> entries = column.equals("history") ? w.history()
+                : List.of(w.entry(Integer.parseInt(column.substring(1))).orElseThrow(() -> new LaemException("--columns " + column + ": "
+                        + recipe + " has no history entry " + column.substring(1) + (w.history().isEmpty() ? " (no merge history)"
+                        : " (entries: " + String.join(", ", w.history().stream().map(e -> "#" + e.number()).toList()) + ")"))));
+        if (entries.isEmpty()) {
+            throw new LaemException("--columns history: " + recipe + " has no merge history");
+        }
+        return entries.stream().map(e -> Columns.history(e.number(), e.label(), e.recipe())).toList();
     }
 
     private static String mark(Cell.Check c) {

@@ -37,6 +37,32 @@ class CompareCommandTest {
     }
 
     @Test
+    void historyEntriesOfASessionAreColumns(@TempDir Path dir) throws Exception {
+        io.laem.engine.merge.recipe.Recipe demo = io.laem.engine.merge.recipe.RecipeYaml.read(RECIPE);
+        io.laem.engine.merge.recipe.Recipe kept = demo.withWeight("spell", io.laem.engine.merge.recipe.Schedule.constant(1));
+        Path session = dir.resolve("session.yaml");
+        io.laem.engine.session.SessionFile.write(session, demo, new io.laem.engine.session.Workbench(java.util.Map.of(), List.of(
+                new io.laem.engine.session.HistoryEntry(3, "spell up", java.time.Instant.parse("2026-12-02T20:00:00Z"),
+                        io.laem.engine.session.HistoryEntry.Source.KEPT, null, kept, java.util.Map.of()))));
+        Path out = dir.resolve("grid.html");
+        CliRun r = CliRun.laem("compare", session.toString(), "--task", "spell:2", "--columns", "#3,history", "--sweep", "spell=1",
+                "--max-tokens", "8", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(6, lines.size(), r.out());
+        for (int row = 0; row < 2; row++) {
+            String text = lines.get(row).substring(lines.get(row).indexOf('\t', lines.get(row).indexOf('\t') + 1));
+            assertTrue(lines.get(row).startsWith("#3 spell up\t"), lines.get(row));
+            assertTrue(lines.get(2 + row).startsWith("#3 spell up\t") && lines.get(2 + row).endsWith(text), "history: the same entry");
+            assertTrue(lines.get(4 + row).startsWith("spell=1\t") && lines.get(4 + row).endsWith(text), "the entry is the recipe it kept");
+        }
+        assertOneLine(CliRun.laem("compare", session.toString(), "--task", "spell:1", "--columns", "#4", "--out", dir.resolve("x.html").toString()),
+                "no history entry 4 (entries: #3)");
+        assertOneLine(CliRun.laem("compare", RECIPE.toString(), "--task", "spell:1", "--columns", "history", "--out", dir.resolve("x.html").toString()),
+                "has no merge history");
+    }
+
+    @Test
     void refusesAnExistingOutputBadInputAndAMissingRouterInOneLine(@TempDir Path dir) throws Exception {
         Path out = Files.writeString(dir.resolve("grid.html"), "mine");
         CliRun r = CliRun.laem("compare", RECIPE.toString(), "--task", "shift:1", "--out", out.toString());

@@ -21,6 +21,7 @@ import io.laem.engine.infer.ScoreData;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.io.OutputTarget;
 import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.session.HistoryEntry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,22 +50,28 @@ import javafx.concurrent.Task;
 /**
  * The comparison grid (the XY plot of merge tools): rows are prompts (typed, and/or the first examples of
  * chosen tasks' test split with their references), columns are merges (the base, the current merge, each
- * adapter alone, MoA, a sweep of one weight). Run fills the cells in the background as they stream,
+ * adapter alone, MoA, merges kept in the history, a sweep of one weight). Run fills the cells in the background as they stream,
  * Stop ends within the cell being generated; the sheet exports as HTML (the engine's) or PNG (the view's
  * snapshot). State only: the view draws it.
  */
 public final class CompareViewModel {
     /** Something the user can tick: a task to draw rows from, or a merge to compare. */
     public static final class Choice {
-        public enum Kind { TASK, BASE, CURRENT, ADAPTER, MOA }
+        public enum Kind { TASK, BASE, CURRENT, ADAPTER, MOA, HISTORY }
 
         private final Kind kind;
         private final String name;
+        private final String label;
         private final BooleanProperty selected;
 
         Choice(Kind kind, String name, boolean selected) {
+            this(kind, name, kind == Kind.ADAPTER ? name + " alone" : name, selected);
+        }
+
+        Choice(Kind kind, String name, String label, boolean selected) {
             this.kind = kind;
             this.name = name;
+            this.label = label;
             this.selected = new SimpleBooleanProperty(this, "selected", selected);
         }
 
@@ -72,13 +79,13 @@ public final class CompareViewModel {
             return kind;
         }
 
-        /** The task's or adapter's name; for the other merges, their column label. */
+        /** The task's or adapter's name, {@code #N} for history entry N; for the other merges, their column label. */
         public String name() {
             return name;
         }
 
         public String label() {
-            return kind == Kind.ADAPTER ? name + " alone" : name;
+            return label;
         }
 
         public BooleanProperty selectedProperty() {
@@ -152,6 +159,7 @@ public final class CompareViewModel {
         this.dialogs = dialogs;
         workspace.adapters().addListener((javafx.beans.Observable o) -> rebuildChoices());
         workspace.tasks().addListener((javafx.beans.Observable o) -> rebuildChoices());
+        workspace.history().addListener((javafx.beans.Observable o) -> rebuildChoices());
         rebuildChoices();
     }
 
@@ -225,6 +233,11 @@ public final class CompareViewModel {
         if (moaPossible()) {
             cs.add(new Choice(Choice.Kind.MOA, Columns.MOA, keep(columnChoices, Choice.Kind.MOA, Columns.MOA, false)));
         }
+        for (HistoryEntry e : workspace.history()) { // off until ticked: the history may be long
+            String name = "#" + e.number();
+            cs.add(new Choice(Choice.Kind.HISTORY, name, Columns.history(e.number(), e.label(), e.recipe()).label(),
+                    keep(columnChoices, Choice.Kind.HISTORY, name, false)));
+        }
         if (!sameNames(columnChoices, cs)) {
             columnChoices.setAll(cs);
         }
@@ -236,7 +249,7 @@ public final class CompareViewModel {
     }
 
     private static boolean sameNames(List<Choice> a, List<Choice> b) {
-        return a.stream().map(c -> c.kind() + "/" + c.name()).toList().equals(b.stream().map(c -> c.kind() + "/" + c.name()).toList());
+        return a.stream().map(c -> c.kind() + "/" + c.label()).toList().equals(b.stream().map(c -> c.kind() + "/" + c.label()).toList());
     }
 
     /** MoA needs an adapter for every task (the same names): the router's labels are the tasks. */
@@ -411,6 +424,11 @@ public final class CompareViewModel {
                 case CURRENT -> out.add(Columns.current(r));
                 case ADAPTER -> out.add(Columns.adapter(r, c.name(), layers));
                 case MOA -> out.add(Columns.moa());
+                case HISTORY -> {
+                    HistoryEntry e = workspace.history().stream().filter(h -> ("#" + h.number()).equals(c.name())).findFirst()
+                            .orElseThrow(() -> new LaemException("history entry " + c.name() + " is gone"));
+                    out.add(Columns.history(e.number(), e.label(), e.recipe()));
+                }
                 case TASK -> throw new IllegalStateException("a task is not a column");
             }
         }

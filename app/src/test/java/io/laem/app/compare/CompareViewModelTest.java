@@ -213,6 +213,31 @@ class CompareViewModelTest {
     }
 
     @Test
+    void mergesKeptInTheHistoryAreColumns() {
+        Fx.run(() -> vm.workspace().addHistory(io.laem.engine.session.HistoryEntry.Source.KEPT, "as it was"));
+        CompareViewModel.Choice h = c.columnChoices().getLast();
+        assertEquals(CompareViewModel.Choice.Kind.HISTORY, h.kind());
+        assertFalse(h.isSelected(), "history columns start off");
+        String label = h.label();
+        assertTrue(label.matches("#\\d+ as it was"), label);
+        Fx.run(() -> {
+            vm.workspace().weights().set(io.laem.engine.model.ModuleKind.Group.ATTN, 0, 0, 2.0, false); // the current merge moves on
+            c.promptsProperty().set("arith 1\nupper 2");
+            c.columnChoices().forEach(x -> x.selectedProperty().set(x.kind() == CompareViewModel.Choice.Kind.CURRENT));
+            h.selectedProperty().set(true);
+            c.run();
+        });
+        Fx.waitUntil(60, () -> !c.runningProperty().get());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        CompareViewModel.Sheet sheet = c.sheetProperty().get();
+        assertEquals(List.of("current", label), sheet.spec().columns().stream().map(GridSpec.Column::label).toList());
+        var entry = vm.workspace().history().getLast();
+        assertEquals(new io.laem.engine.compare.ColumnMerge.OfRecipe(entry.recipe()), sheet.spec().columns().get(1).merge());
+        Fx.run(() -> vm.workspace().history().clear());
+        assertTrue(c.columnChoices().stream().noneMatch(x -> x.kind() == CompareViewModel.Choice.Kind.HISTORY));
+    }
+
+    @Test
     void theMoaColumnRoutesEachPromptToATasksAdapter() {
         Fx.run(() -> {
             c.promptsProperty().set("arith 1\nupper 2");

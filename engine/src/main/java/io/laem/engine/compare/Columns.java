@@ -54,6 +54,11 @@ public final class Columns {
         return MergeWeights.of(entries, numLayers, (e, l, g) -> e == i ? 1.0 : 0.0);
     }
 
+    /** A merge kept in the session's history: its recipe, labelled {@code #N label}. */
+    public static GridSpec.Column history(int number, String label, Recipe r) {
+        return new GridSpec.Column("#" + number + (label == null || label.isBlank() ? "" : " " + label.strip()), new ColumnMerge.OfRecipe(r));
+    }
+
     /** One column per value of the sweep, each the recipe with the swept weight at that value. */
     public static List<GridSpec.Column> sweep(Recipe r, Sweep s, int numLayers) {
         List<GridSpec.Column> out = new ArrayList<>();
