@@ -31,6 +31,8 @@ public class BackendDelegate implements Backend {
     @Override public void applyWeights(SessionData s) { inner.applyWeights(s); }
     @Override public Generation.Stats generate(SessionData s, Generation.Variant v, String prompt, Generation.Settings g,
             Consumer<String> tokens, Progress p) { return inner.generate(s, v, prompt, g, tokens, p); }
+    @Override public io.laem.engine.compare.GridResult compare(SessionData s, io.laem.engine.compare.GridSpec g,
+            io.laem.engine.compare.GridRunner.Listener l, Progress p) { return inner.compare(s, g, l, p); }
     @Override public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> e,
             Progress p) { return inner.optimize(s, o, e, p); }
     @Override public Optimization.Comparison evaluate(SessionData s, Progress p) { return inner.evaluate(s, p); }

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "Merge LoRA adapters layer-wise (LAEM), inspect them, and run the merged model.",
         subcommands = {InspectCommand.class, AnalyzeCommand.class, MergeCommand.class, GgufCommand.class, GenerateCommand.class,
                 ScoreCommand.class, EvalCommand.class, OptimizeCommand.class, DemoKitCommand.class, BenchCommand.class, RouteCommand.class,
+                CompareCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LaemCli implements Runnable {
     @CommandLine.Spec

@@ -40,6 +40,13 @@ public interface Backend extends AutoCloseable {
     Generation.Stats generate(SessionData session, Generation.Variant variant, String prompt,
             Generation.Settings settings, Consumer<String> tokens, Progress progress);
 
+    /**
+     * Fills a comparison grid on the live merge ({@link io.laem.engine.compare.GridRunner}): cells stream to
+     * {@code cells} on the job's thread; the live merge shows what it showed before once it ends.
+     */
+    io.laem.engine.compare.GridResult compare(SessionData session, io.laem.engine.compare.GridSpec grid,
+            io.laem.engine.compare.GridRunner.Listener cells, Progress progress);
+
     Optimization.Outcome optimize(SessionData session, Optimization.Settings settings,
             Consumer<Optimization.Event> events, Progress progress);
 

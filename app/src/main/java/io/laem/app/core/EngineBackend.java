@@ -1,6 +1,11 @@
 package io.laem.app.core;
 
 import io.laem.engine.LaemException;
+import io.laem.engine.compare.Cell;
+import io.laem.engine.compare.Columns;
+import io.laem.engine.compare.GridResult;
+import io.laem.engine.compare.GridRunner;
+import io.laem.engine.compare.GridSpec;
 import io.laem.engine.analysis.AdapterAnalysis;
 import io.laem.engine.analysis.Analyzer;
 import io.laem.engine.infer.ChatTemplate;
@@ -9,7 +14,6 @@ import io.laem.engine.infer.Devices;
 import io.laem.engine.live.LiveMerge;
 import io.laem.engine.optimize.ContributionMap;
 import io.laem.engine.merge.MergePlan;
-import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.CancelledException;
 import io.laem.engine.progress.ProgressListener;
@@ -296,7 +300,7 @@ public final class EngineBackend implements Backend {
                 case BASE -> m.showBase();
                 case ADAPTER -> {
                     Recipe r = recipe(s);
-                    m.show(adapters(r), single(r.adapterNames(), m.numLayers(), variant.adapter()));
+                    m.show(Columns.asTheyAre(r), Columns.alone(r.adapterNames(), m.numLayers(), variant.adapter()));
                 }
                 case MERGE -> m.show(recipe(s), ep, ep.token());
                 case MOA -> {
@@ -324,18 +328,33 @@ public final class EngineBackend implements Backend {
         }
     }
 
-    /** The recipe's adapters as they are (no redundancy removal, no shared module). */
-    private static Recipe adapters(Recipe r) {
-        return r.withRedundancy(Recipe.Redundancy.NONE).withShared(Recipe.Shared.NONE);
-    }
+    @Override
+    public GridResult compare(SessionData s, GridSpec grid, GridRunner.Listener cells, Progress progress) {
+        LiveMerge m = live(s, progress);
+        EngineProgress ep = new EngineProgress(progress);
+        try (LiveMerge.Use u = use(m, "the comparison grid", progress, ep)) {
+            // each generated token looks at the job's cancel flag, so Stop ends the cell being generated
+            GridRunner.Listener l = new GridRunner.Listener() {
+                @Override
+                public void started(int row, int column) {
+                    cells.started(row, column);
+                }
 
-    /** One entry at weight 1 everywhere, the others at 0. */
-    private static MergeWeights single(List<String> entries, int layers, String name) {
-        int i = entries.indexOf(name);
-        if (i < 0) {
-            throw new LaemException("adapter '" + name + "' is not enabled");
+                @Override
+                public void token(int row, int column, String text) {
+                    ep.token();
+                    cells.token(row, column, text);
+                }
+
+                @Override
+                public void cell(Cell cell) {
+                    cells.cell(cell);
+                }
+            };
+            return GridRunner.run(u, grid, (use, p, c) -> moa(m, use, s, ep), l, ep, ep.token());
+        } catch (CancelledException e) {
+            throw new java.util.concurrent.CancellationException();
         }
-        return MergeWeights.of(entries, layers, (e, l, g) -> e == i ? 1.0 : 0.0);
     }
 
     private RoutedModel moa;

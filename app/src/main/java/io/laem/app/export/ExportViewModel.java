@@ -95,6 +95,11 @@ public final class ExportViewModel {
      * only after the user confirms replacing it. Empty: nothing to do.
      */
     Optional<OutputTarget> allowed(String title, OutputTarget chosen, SessionData s) {
+        return allowed(dialogs, title, chosen, s);
+    }
+
+    /** As {@link #allowed(String, OutputTarget, SessionData)}, for the other views' exports (the comparison grid). */
+    public static Optional<OutputTarget> allowed(DialogService dialogs, String title, OutputTarget chosen, SessionData s) {
         OutputTarget t = chosen.protecting(inputs(s));
         try {
             t.force(true).check();

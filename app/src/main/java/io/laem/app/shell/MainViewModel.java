@@ -51,6 +51,7 @@ public final class MainViewModel implements AutoCloseable {
     private final OptimizeViewModel optimize;
     private final PlaygroundViewModel playground;
     private final ExportViewModel export;
+    private final io.laem.app.compare.CompareViewModel compare;
     private final HistoryViewModel history;
 
     public MainViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks, DialogService dialogs, AppPreferences prefs) {
@@ -67,6 +68,7 @@ public final class MainViewModel implements AutoCloseable {
         optimize = new OptimizeViewModel(workspace, backend, tasks);
         playground = new PlaygroundViewModel(workspace, backend, tasks);
         export = new ExportViewModel(workspace, backend, tasks, dialogs);
+        compare = new io.laem.app.compare.CompareViewModel(workspace, backend, tasks, dialogs);
         history = new HistoryViewModel(workspace, backend, tasks);
         history.setErrorHandler(m -> dialogs.showError("LAEM Workbench", m));
         recent.setAll(prefs.recent());
@@ -131,6 +133,10 @@ public final class MainViewModel implements AutoCloseable {
 
     public ExportViewModel export() {
         return export;
+    }
+
+    public io.laem.app.compare.CompareViewModel compare() {
+        return compare;
     }
 
     public HistoryViewModel history() {

@@ -43,6 +43,7 @@ public final class MainWindow {
     private final WeightsView weights;
     private final OptimizeView optimize;
     private final PlaygroundView playground;
+    private final Tab compareTab;
     private final HistoryView history;
     private final Menu recentMenu = new Menu("Recent");
     private final Consumer<String> showDocument;
@@ -55,9 +56,11 @@ public final class MainWindow {
         weights = new WeightsView(vm.weights());
         optimize = new OptimizeView(vm.optimize());
         playground = new PlaygroundView(vm.playground());
+        compareTab = tab("Compare", new io.laem.app.compare.CompareView(vm.compare()));
         history = new HistoryView(vm.history());
         tabs.getTabs().addAll(tab("Layers", layers), tab("Weights", weights), tab("Optimize", optimize), tab("Playground", playground));
         tabs.getTabs().add(tab("History", history));
+        tabs.getTabs().add(compareTab);
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         tabs.setId("view-tabs");
         SessionView session = new SessionView(vm.session());
@@ -195,10 +198,11 @@ public final class MainWindow {
                     vm.history().evaluate(io.laem.app.history.HistoryViewModel.TEST);
                 }),
                 item("Optimize...", "menu-optimize", "Shortcut+Shift+O", () -> tabs.getSelectionModel().select(2)),
+                item("Compare Grid...", "menu-compare", "Shortcut+Shift+G", () -> tabs.getSelectionModel().select(compareTab)),
                 stop);
 
         Menu view = new Menu("View");
-        String[] names = {"Layers", "Weights", "Optimize", "Playground", "History"};
+        String[] names = {"Layers", "Weights", "Optimize", "Playground", "History", "Compare"};
         for (int i = 0; i < names.length; i++) {
             int idx = i;
             view.getItems().add(item(names[i], "menu-view-" + names[i].toLowerCase(), "Shortcut+" + (i + 1),

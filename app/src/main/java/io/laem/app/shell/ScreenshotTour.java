@@ -124,6 +124,14 @@ public final class ScreenshotTour {
             vm.playground().generate();
         });
         step("playground shot", () -> idle.getAsBoolean() && !vm.playground().runningProperty().get(), () -> shot("playground.png"));
+        step("compare", idle, () -> {
+            window.tabs().getTabs().stream().filter(t -> "tab-compare".equals(t.getId())).findFirst()
+                    .ifPresent(t -> window.tabs().getSelectionModel().select(t));
+            vm.compare().examplesPerTaskProperty().set(1);
+            vm.compare().maxTokensProperty().set(24);
+            vm.compare().run();
+        });
+        step("compare shot", () -> idle.getAsBoolean() && !vm.compare().runningProperty().get(), () -> shot("compare.png"));
         finish(idle);
         timer.play();
     }

@@ -34,6 +34,14 @@ public record EncodedExample(long[] prompt, long[] completion) {
         return tok.eosIds().iterator().next();
     }
 
+    /**
+     * Exact match, the one rule for it: the greedy tokens (with the end-of-sequence token that ended them)
+     * are the completion followed by end of sequence, so the model must also stop.
+     */
+    public boolean matches(long[] generated) {
+        return java.util.Arrays.equals(generated, completion);
+    }
+
     public int length() {
         return prompt.length + completion.length;
     }

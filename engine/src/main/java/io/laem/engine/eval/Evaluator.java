@@ -71,7 +71,7 @@ public final class Evaluator {
             int maxNew = batch.stream().mapToInt(e -> e.completion().length).max().orElse(1) + 1;
             List<long[]> gen = greedy(batch.stream().map(EncodedExample::prompt).toList(), maxNew);
             for (int i = 0; i < batch.size(); i++) {
-                if (Arrays.equals(gen.get(i), batch.get(i).completion())) {
+                if (batch.get(i).matches(gen.get(i))) {
                     correct++;
                 }
             }

@@ -38,8 +38,22 @@ public final class Generator {
         void onToken(long id, String text);
     }
 
-    /** The generated tokens (eos excluded), their text (cut before a stop string), and timings. */
-    public record Result(long[] tokens, String text, StopReason reason, int promptTokens, double prefillSeconds, double decodeSeconds) {}
+    /**
+     * The generated tokens (eos excluded), their text (cut before a stop string), timings, and the
+     * end-of-sequence token that ended it ({@code eosToken}, -1 unless {@code reason} is EOS).
+     */
+    public record Result(long[] tokens, String text, StopReason reason, int promptTokens, double prefillSeconds, double decodeSeconds,
+            long eosToken) {
+        /** The tokens with the end-of-sequence token that ended them, as {@code Evaluator} compares greedy output. */
+        public long[] tokensWithEos() {
+            if (reason != StopReason.EOS) {
+                return tokens;
+            }
+            long[] t = java.util.Arrays.copyOf(tokens, tokens.length + 1);
+            t[tokens.length] = eosToken;
+            return t;
+        }
+    }
 
     private final Decoder decoder;
     private final HfTokenizer tokenizer;
@@ -67,6 +81,7 @@ public final class Generator {
         Sampler sampler = new Sampler(o.temperature(), o.topK(), o.topP(), o.seed());
         List<Long> out = new ArrayList<>();
         StopReason reason = StopReason.MAX_TOKENS;
+        long eosToken = -1;
         int emitted = 0;
         String text = "";
         long t0 = System.nanoTime();
@@ -91,6 +106,7 @@ public final class Generator {
                 long next = sampler.next(logits);
                 if (tokenizer.eosIds().contains(next)) {
                     reason = StopReason.EOS;
+                    eosToken = next;
                     break;
                 }
                 out.add(next);
@@ -121,7 +137,7 @@ public final class Generator {
             listener.onToken(-1, text.substring(emitted));
         }
         long t2 = System.nanoTime();
-        return new Result(toArray(out), text, reason, prompt.length, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+        return new Result(toArray(out), text, reason, prompt.length, (t1 - t0) / 1e9, (t2 - t1) / 1e9, eosToken);
     }
 
     private static void emit(Listener l, long id, String text, int from, int to) {

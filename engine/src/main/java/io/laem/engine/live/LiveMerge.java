@@ -275,6 +275,12 @@ public final class LiveMerge implements AutoCloseable {
             throw new LaemException("recipe base model " + recipe.baseModel() + " has " + plan.numLayers() + " layers but "
                     + baseDir() + " has " + numLayers() + ": recipe for another base?");
         }
+        return add(plan);
+    }
+
+    /** Puts a plan's entries into the bank (dropping the least recently used plans beyond capacity). */
+    private Loaded add(MergePlan plan) {
+        MergePlan.Key key = plan.key();
         while (plans.size() >= capacity) {
             Iterator<Map.Entry<MergePlan.Key, Loaded>> it = plans.entrySet().iterator();
             Loaded old = it.next().getValue();
@@ -295,7 +301,7 @@ public final class LiveMerge implements AutoCloseable {
             added.forEach(bank::remove);
             throw ex;
         }
-        l = new Loaded(prefix, plan, entries);
+        Loaded l = new Loaded(prefix, plan, entries);
         plans.put(key, l);
         return l;
     }
@@ -374,6 +380,26 @@ public final class LiveMerge implements AutoCloseable {
     /** The weights shown now (null: the base alone). */
     public MergeWeights weights() {
         return weights;
+    }
+
+    /** What the live merge shows: a plan and its weights, or the base alone (both null). */
+    public record Shown(MergePlan plan, MergeWeights weights) {}
+
+    /** What is shown now, for {@link #restore} after a detour (a comparison grid switching weights per column). */
+    public Shown shown() {
+        requireUse();
+        return shown == null ? new Shown(null, null) : new Shown(shown.plan(), weights);
+    }
+
+    /** Shows again what {@link #shown()} returned; a plan dropped from the bank meanwhile is put back without re-planning. */
+    public void restore(Shown s) {
+        requireUse();
+        if (s.plan() == null) {
+            showBase();
+            return;
+        }
+        Loaded l = plans.get(s.plan().key());
+        show(l != null ? l : add(s.plan()), s.weights()); // same key: the same plan
     }
 
     /** The key of the plan shown now (null: the base alone). */
