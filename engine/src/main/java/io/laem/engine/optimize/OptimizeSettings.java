@@ -31,6 +31,10 @@ public final class OptimizeSettings {
     private int maxExamples = 0;
     private int testExamples = 0;
     private int threads = 1;
+    private int racingPieces = 4;
+    private double learningRate = 0.05;
+    private io.laem.engine.infer.Scorer.Term objective = io.laem.engine.infer.Scorer.Term.NLL;
+    private double racingMargin = 0;
     private String device = "cpu";
 
     public Parameterization.Spec param() {
@@ -235,6 +239,65 @@ public final class OptimizeSettings {
     /** At most this many test examples per task in the comparison (0: all). */
     public OptimizeSettings testExamples(int n) {
         this.testExamples = Math.max(0, n);
+        return this;
+    }
+
+    public double learningRate() {
+        return learningRate;
+    }
+
+    /** Gradient method: Adam's step size in the search vector's units. */
+    public OptimizeSettings learningRate(double lr) {
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw new LaemException("--learning-rate must be a finite number > 0, got " + lr);
+        }
+        this.learningRate = lr;
+        return this;
+    }
+
+    public io.laem.engine.infer.Scorer.Term objective() {
+        return objective;
+    }
+
+    /** What each task's loss averages: the completion's NLL (default) or the predictions' entropy (AdaMerging, no labels). */
+    public OptimizeSettings objective(io.laem.engine.infer.Scorer.Term t) {
+        this.objective = java.util.Objects.requireNonNull(t);
+        return this;
+    }
+
+    /** {@code nll | entropy}. */
+    public OptimizeSettings objective(String t) {
+        for (io.laem.engine.infer.Scorer.Term term : io.laem.engine.infer.Scorer.Term.values()) {
+            if (term.name().equalsIgnoreCase(t.trim())) {
+                return objective(term);
+            }
+        }
+        throw new LaemException("unknown --objective '" + t + "' (expected nll or entropy)");
+    }
+
+    public int racingPieces() {
+        return racingPieces;
+    }
+
+    /** Racing: pieces each task's validation examples are dealt into (>= 2). */
+    public OptimizeSettings racingPieces(int n) {
+        if (n < 2) {
+            throw new LaemException("--racing-pieces must be at least 2, got " + n);
+        }
+        this.racingPieces = n;
+        return this;
+    }
+
+    public double racingMargin() {
+        return racingMargin;
+    }
+
+    /** Racing: drop a candidate whose partial value exceeds the incumbent's on the same pieces by more than this fraction. */
+    public OptimizeSettings racingMargin(double fraction) {
+        if (!(fraction >= 0) || Double.isInfinite(fraction)) {
+            throw new LaemException("--racing-margin must be a finite number >= 0, got " + fraction);
+        }
+        this.racingMargin = fraction;
         return this;
     }
 
