@@ -56,11 +56,16 @@ final class OptimizeCommand implements Callable<Integer> {
     String method = new OptimizeSettings().method().id();
 
     @Option(names = "--objective", paramLabel = "O",
-            description = "nll (validation NLL of the completions) | entropy (AdaMerging: entropy of the predictions, no labels) (default: nll).")
-    String objective = "nll";
+            description = "nll (validation NLL per completion token) | sequence (per example: -log P(completion)) "
+                    + "| entropy (AdaMerging: entropy of the predictions, no labels) (default: ${DEFAULT-VALUE}).")
+    String objective = new OptimizeSettings().objective().name().toLowerCase(java.util.Locale.ROOT);
 
     @Option(names = "--learning-rate", paramLabel = "X", description = "Gradient method: Adam's step size (default: ${DEFAULT-VALUE}).")
     double learningRate = new OptimizeSettings().learningRate();
+
+    @Option(names = "--warm-start", paramLabel = "W",
+            description = "recipe (the recipe's weights) | task-arithmetic (at the scale tuned on validation) (default: ${DEFAULT-VALUE}).")
+    String warmStart = new OptimizeSettings().warmStart().id();
 
     @Option(names = "--racing-pieces", paramLabel = "N", description = "Racing: pieces of each task's validation set (default: ${DEFAULT-VALUE}).")
     int racingPieces = new OptimizeSettings().racingPieces();
@@ -122,7 +127,8 @@ final class OptimizeCommand implements Callable<Integer> {
         OptimizeSettings s = new OptimizeSettings().budget(budget).param(param).seed(seed)
                 .method(SearchMethod.parse(method)).sigma(sigma).population(population)
                 .bounds(bounds.get(0), bounds.get(1)).plans(plans).l1(l1).taskWeights(taskWeights).maxExamples(maxExamples).testExamples(testExamples).threads(threads).device(device)
-                .racingPieces(racingPieces).racingMargin(racingMargin).objective(objective).learningRate(learningRate);
+                .racingPieces(racingPieces).racingMargin(racingMargin).objective(objective).learningRate(learningRate)
+                .warmStart(warmStart);
         if (floor != null) {
             if (floor.size() != 2) {
                 throw new LaemException("--floor: expected FRACTION,PENALTY");

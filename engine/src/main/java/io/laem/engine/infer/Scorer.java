@@ -158,11 +158,16 @@ public final class Scorer {
         /** The completion token's negative log-likelihood (the same as {@link #score}'s mean). */
         NLL,
         /** The entropy of the next-token distribution (AdaMerging's objective: needs no target token). */
-        ENTROPY
+        ENTROPY,
+        /**
+         * The completion's summed NLL, {@code -log P(completion)}, averaged over examples instead of
+         * tokens: every example's decisions weigh the same however many predictable tokens surround them.
+         */
+        SEQUENCE
     }
 
     /**
-     * The mean of {@code term} per completion position of a prepared set, with the bank's current
+     * The mean of {@code term} per completion position (per example for {@link Term#SEQUENCE}) of a prepared set, with the bank's current
      * coefficients. With a gradient collector (the forward then runs in PyTorch with autograd),
      * {@code scale} times the mean's gradient is accumulated into every array that requires one
      * (e.g. LoRA factors), one backward pass per batch.
@@ -170,7 +175,7 @@ public final class Scorer {
     public double meanTerm(Prepared p, Term term, double scale, ai.djl.training.GradientCollector gc) {
         long total = 0;
         for (int t : p.tokens) {
-            total += t;
+            total += term == Term.SEQUENCE ? 1 : t;
         }
         if (total == 0) {
             return 0;
@@ -186,7 +191,7 @@ public final class Scorer {
                 NDArray sel = Embedding.embedding(b.rows(), h.reshape(-1, h.getShape().get(2)), SparseFormat.DENSE).singletonOrThrow();
                 NDArray logp = decoder.logits(sel).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).logSoftmax(-1);
                 NDArray loss = switch (term) {
-                    case NLL -> logp.gather(b.targets(), 1).sum().neg();
+                    case NLL, SEQUENCE -> logp.gather(b.targets(), 1).sum().neg();
                     case ENTROPY -> logp.exp().mul(logp).sum().neg();
                 };
                 sum += loss.getFloat();

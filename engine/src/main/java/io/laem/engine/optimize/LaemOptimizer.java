@@ -171,12 +171,12 @@ public final class LaemOptimizer implements AutoCloseable {
             long tokens = 0;
             for (Scorer.ExampleScore e : r.examples()) {
                 loss += e.nll();
-                tokens += e.tokens();
+                tokens += settings.objective() == Scorer.Term.SEQUENCE ? 1 : e.tokens();
             }
             return new PiecewiseObjective.Sum(loss, tokens);
         }).toList()));
-        if (settings.objective() != Scorer.Term.NLL) {
-            throw new io.laem.engine.LaemException("racing scores the validation NLL; use --objective nll with it");
+        if (settings.objective() == Scorer.Term.ENTROPY) {
+            throw new io.laem.engine.LaemException("racing scores the validation NLL; use --objective nll or sequence with it");
         }
         return new PiecewiseObjective(o, w -> show(option, w), pieces);
     }
@@ -245,14 +245,20 @@ public final class LaemOptimizer implements AutoCloseable {
         plan(option);
         Map<String, BankTaskScorer.TaskLoss> losses = new LinkedHashMap<>();
         Scorer.Term term = settings.objective();
-        validationPrepared.forEach((t, prepared) -> losses.put(t, c -> term == Scorer.Term.NLL
-                ? scorer.score(prepared).meanNll() : scorer.meanTerm(prepared, term, 0, null)));
+        validationPrepared.forEach((t, prepared) -> losses.put(t, c -> switch (term) {
+            case NLL -> scorer.score(prepared).meanNll();
+            case SEQUENCE -> scorer.score(prepared).examples().stream().mapToDouble(Scorer.ExampleScore::nll).average().orElse(0);
+            case ENTROPY -> scorer.meanTerm(prepared, term, 0, null);
+        }));
         TaskLossObjective o = TaskLossObjective.of(new BankTaskScorer(w -> show(option, w), losses))
                 .withTaskWeights(settings.taskWeights());
         if (settings.l1() > 0) {
             o = o.withL1(settings.l1(), warmStart(option));
         }
         if (settings.floorPenalty() > 0 && settings.floorFraction() > 0) {
+            if (settings.objective() != Scorer.Term.NLL) {
+                throw new io.laem.engine.LaemException("--floor compares per-token NLL: use it with --objective nll");
+            }
             o = o.withFloor(ownLosses(), settings.floorFraction(), settings.floorPenalty());
         }
         return o;
@@ -280,10 +286,15 @@ public final class LaemOptimizer implements AutoCloseable {
      * = sum of the deltas) the warm start is the recipe's own merge.
      */
     public MergeWeights warmStart(PlanOption option) {
+        return warmStart(option, recipe);
+    }
+
+    /** The warm start from {@code from}'s weights (the recipe's, or task arithmetic at its tuned scale). */
+    private MergeWeights warmStart(PlanOption option, Recipe from) {
         List<String> entries = entries(plan(option));
-        MergeWeights w = MergeWeights.fromRecipe(recipe, entries, numLayers);
+        MergeWeights w = MergeWeights.fromRecipe(from, entries, numLayers);
         int shared = entries.indexOf(Recipe.SHARED);
-        if (shared < 0 || recipe.weights().containsKey(Recipe.SHARED)) {
+        if (shared < 0 || from.weights().containsKey(Recipe.SHARED)) {
             return w;
         }
         return MergeWeights.of(entries, numLayers, (e, l, g) -> {
@@ -351,7 +362,7 @@ public final class LaemOptimizer implements AutoCloseable {
             OptimizationRun.Builder b = OptimizationRun.builder(objective(p), param).method(settings.method())
                     .seed(settings.seed()).sigma(settings.sigma()).population(settings.population()).racingMargin(settings.racingMargin())
                     .learningRate(settings.learningRate())
-                    .warmStart(warmStart(p));
+                    .warmStart(warmStart(p, startRecipe(tuned)));
             return listener == null ? b : b.listener(listener);
         }, settings.budget(), cancel);
         if (r.best() == null) {
@@ -360,6 +371,18 @@ public final class LaemOptimizer implements AutoCloseable {
         PlanOption bestPlan = byLabel.get(r.best().label());
         Recipe bestRecipe = bestPlan.applyTo(recipe).withWeights(r.best().bestSchedules());
         return new Search(r, bestPlan, bestRecipe, tuned);
+    }
+
+    /** The recipe whose weights start the search: the recipe's own, or task arithmetic at the tuned scale. */
+    private Recipe startRecipe(Tuned tuned) {
+        if (settings.warmStart() == OptimizeSettings.WarmStart.RECIPE) {
+            return recipe;
+        }
+        Recipe r = recipe;
+        for (Recipe.AdapterRef a : recipe.adapters()) {
+            r = r.withWeight(a.name(), io.laem.engine.merge.recipe.Schedule.constant(tuned.taskArithmeticScale()));
+        }
+        return r;
     }
 
     private PlanOption densityOption(Recipe.Redundancy.Strategy strategy, double density) {
@@ -503,6 +526,7 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("param", settings.param().toString());
         root.put("method", settings.method().id());
         root.put("objective", settings.objective().name().toLowerCase(java.util.Locale.ROOT));
+        root.put("warm_start", settings.warmStart().id());
         if (settings.method() == SearchMethod.GRADIENT) {
             root.put("learning_rate", settings.learningRate());
         }

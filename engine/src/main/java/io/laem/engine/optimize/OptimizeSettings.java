@@ -32,6 +32,38 @@ public final class OptimizeSettings {
     private int testExamples = 0;
     private int threads = 1;
     private int racingPieces = 4;
+    private WarmStart warmStart = WarmStart.TASK_ARITHMETIC;
+
+    /** Where a search starts. */
+    public enum WarmStart {
+        /** The recipe's weights (the workbench's current weights). */
+        RECIPE,
+        /** Task arithmetic at the scale tuned on validation (the strongest simple baseline; a shared module at the same scale). */
+        TASK_ARITHMETIC;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    public WarmStart warmStart() {
+        return warmStart;
+    }
+
+    public OptimizeSettings warmStart(WarmStart w) {
+        this.warmStart = java.util.Objects.requireNonNull(w);
+        return this;
+    }
+
+    /** {@code recipe | task-arithmetic}. */
+    public OptimizeSettings warmStart(String w) {
+        for (WarmStart s : WarmStart.values()) {
+            if (s.id().equalsIgnoreCase(w.trim())) {
+                return warmStart(s);
+            }
+        }
+        throw new LaemException("unknown --warm-start '" + w + "' (expected recipe or task-arithmetic)");
+    }
     private double learningRate = 0.05;
     private io.laem.engine.infer.Scorer.Term objective = io.laem.engine.infer.Scorer.Term.NLL;
     private double racingMargin = 0;
@@ -272,7 +304,7 @@ public final class OptimizeSettings {
                 return objective(term);
             }
         }
-        throw new LaemException("unknown --objective '" + t + "' (expected nll or entropy)");
+        throw new LaemException("unknown --objective '" + t + "' (expected nll, sequence or entropy)");
     }
 
     public int racingPieces() {
