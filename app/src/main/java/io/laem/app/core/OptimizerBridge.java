@@ -35,6 +35,7 @@ final class OptimizerBridge {
         if (o.l1() > 0) {
             settings.l1(o.l1());
         }
+        settings.taskWeights(o.taskWeights());
         boolean hasTest = suite.tasks().values().stream().allMatch(m -> m.containsKey(settings.testSplit()));
         EngineProgress ep = new EngineProgress(progress);
         try (LaemOptimizer opt = LaemOptimizer.open(live, recipe, suite, settings, ep, ep.token(), msg -> progress.update(-1, 1, msg))) {
