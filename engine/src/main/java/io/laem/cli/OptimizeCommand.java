@@ -67,6 +67,10 @@ final class OptimizeCommand implements Callable<Integer> {
             description = "recipe (the recipe's weights) | task-arithmetic (at the scale tuned on validation) (default: ${DEFAULT-VALUE}).")
     String warmStart = new OptimizeSettings().warmStart().id();
 
+    @Option(names = "--no-baselines",
+            description = "report.json scores the found weights only (the tuned baselines and adapters do not change with the seed).")
+    boolean noBaselines;
+
     @Option(names = "--racing-pieces", paramLabel = "N", description = "Racing: pieces of each task's validation set (default: ${DEFAULT-VALUE}).")
     int racingPieces = new OptimizeSettings().racingPieces();
 
@@ -128,7 +132,7 @@ final class OptimizeCommand implements Callable<Integer> {
                 .method(SearchMethod.parse(method)).sigma(sigma).population(population)
                 .bounds(bounds.get(0), bounds.get(1)).plans(plans).l1(l1).taskWeights(taskWeights).maxExamples(maxExamples).testExamples(testExamples).threads(threads).device(device)
                 .racingPieces(racingPieces).racingMargin(racingMargin).objective(objective).learningRate(learningRate)
-                .warmStart(warmStart);
+                .warmStart(warmStart).compareBaselines(!noBaselines);
         if (floor != null) {
             if (floor.size() != 2) {
                 throw new LaemException("--floor: expected FRACTION,PENALTY");

@@ -425,6 +425,10 @@ public final class LaemOptimizer implements AutoCloseable {
     private void compare(Tuned t, PlanOption plan, MergeWeights weights, String name, String split, Map<String, EvalReport> out) {
         Map<String, List<Example>> data = subset(suite.split(split),
                 split.equals(settings.validationSplit()) ? settings.maxExamples() : settings.testExamples());
+        if (!settings.compareBaselines() && weights != null) {
+            out.put(name, test(name, plan, weights, data));
+            return;
+        }
         MergePlan raw = plan(RAW);
         List<String> rawEntries = entries(raw);
         out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), data));

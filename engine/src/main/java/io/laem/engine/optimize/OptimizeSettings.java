@@ -32,6 +32,7 @@ public final class OptimizeSettings {
     private int testExamples = 0;
     private int threads = 1;
     private int racingPieces = 4;
+    private boolean compareBaselines = true;
     private WarmStart warmStart = WarmStart.TASK_ARITHMETIC;
 
     /** Where a search starts. */
@@ -305,6 +306,16 @@ public final class OptimizeSettings {
             }
         }
         throw new LaemException("unknown --objective '" + t + "' (expected nll, sequence or entropy)");
+    }
+
+    public boolean compareBaselines() {
+        return compareBaselines;
+    }
+
+    /** Whether the test comparison scores the baselines and adapters too (false: the found weights only; the others do not depend on the seed). */
+    public OptimizeSettings compareBaselines(boolean b) {
+        this.compareBaselines = b;
+        return this;
     }
 
     public int racingPieces() {
