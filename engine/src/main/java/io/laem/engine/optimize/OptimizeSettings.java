@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public final class OptimizeSettings {
     private Parameterization.Spec param = Parameterization.Spec.curve(2);
-    private SearchMethod method = SearchMethod.CMA_ES;
+    private SearchMethod method = SearchMethod.RACING;
     private int budget = 300;
     private long seed = 0;
     private double sigma = 0.25;
