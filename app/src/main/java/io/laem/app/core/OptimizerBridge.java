@@ -31,7 +31,9 @@ final class OptimizerBridge {
             Progress progress) {
         Recipe recipe = EngineBackend.recipe(s);
         TaskSuite suite = suite(s);
-        OptimizeSettings settings = new OptimizeSettings().param(o.parameterization()).budget(o.budget()).seed(o.seed());
+        // the view's run starts from the weights the user sees (the command line's default starts from tuned task arithmetic)
+        OptimizeSettings settings = new OptimizeSettings().param(o.parameterization()).budget(o.budget()).seed(o.seed())
+                .warmStart(OptimizeSettings.WarmStart.RECIPE);
         if (o.l1() > 0) {
             settings.l1(o.l1());
         }

@@ -11,8 +11,8 @@ import java.util.Map;
  * ({@code recipe} is the recipe's own redundancy/shared setting).
  */
 public final class OptimizeSettings {
-    private Parameterization.Spec param = Parameterization.Spec.curve(2);
-    private SearchMethod method = SearchMethod.RACING;
+    private Parameterization.Spec param = Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND);
+    private SearchMethod method = SearchMethod.GRADIENT;
     private int budget = 300;
     private long seed = 0;
     private double sigma = 0.25;
@@ -66,7 +66,7 @@ public final class OptimizeSettings {
         throw new LaemException("unknown --warm-start '" + w + "' (expected recipe or task-arithmetic)");
     }
     private double learningRate = 0.05;
-    private io.laem.engine.infer.Scorer.Term objective = io.laem.engine.infer.Scorer.Term.NLL;
+    private io.laem.engine.infer.Scorer.Term objective = io.laem.engine.infer.Scorer.Term.SEQUENCE;
     private double racingMargin = 0;
     private String device = "cpu";
 
