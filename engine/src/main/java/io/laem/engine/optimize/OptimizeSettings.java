@@ -13,7 +13,7 @@ import java.util.Map;
 public final class OptimizeSettings {
     private Parameterization.Spec param = Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND);
     private SearchMethod method = SearchMethod.GRADIENT;
-    private int budget = 300;
+    private int budget = 150;
     private long seed = 0;
     private double sigma = 0.25;
     private int population = -1;
@@ -65,7 +65,7 @@ public final class OptimizeSettings {
         }
         throw new LaemException("unknown --warm-start '" + w + "' (expected recipe or task-arithmetic)");
     }
-    private double learningRate = 0.05;
+    private double learningRate = 0.1;
     private io.laem.engine.infer.Scorer.Term objective = io.laem.engine.infer.Scorer.Term.SEQUENCE;
     private double racingMargin = 0;
     private String device = "cpu";
