@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code --method gradient} on the shipped demo kit: the gradient backpropagated through the LoRA
- * bank is the objective's (central differences on the real model), and a short Adam run from the
- * recipe's uniform weights beats them on the held-out test split.
+ * bank is the objective's (central differences on the real model, for every objective), and a short
+ * Adam run from the recipe's uniform weights beats them on the held-out test split.
  */
 class GradientMethodDemoKitTest {
     static final Path KIT = DemoKit.dir();
@@ -34,7 +34,8 @@ class GradientMethodDemoKitTest {
     @Test
     void bankGradientMatchesCentralDifferences() {
         for (Scorer.Term term : Scorer.Term.values()) {
-            OptimizeSettings s = new OptimizeSettings().method(SearchMethod.GRADIENT).objective(term).maxExamples(4).l1(0.01);
+            OptimizeSettings s = new OptimizeSettings().method(SearchMethod.GRADIENT).objective(term).maxExamples(4).l1(0.01)
+                    .warmStart(OptimizeSettings.WarmStart.RECIPE);
             try (LaemOptimizer o = open(s)) {
                 PlanOption plan = LaemOptimizer.RAW;
                 DifferentiableObjective f = (DifferentiableObjective) o.objective(plan);
@@ -63,6 +64,7 @@ class GradientMethodDemoKitTest {
     @Test
     void shortAdamRunFromUniformBeatsUniformOnTheTestSplit() {
         OptimizeSettings s = new OptimizeSettings().method(SearchMethod.GRADIENT).plans("recipe").param("per-layer").budget(60)
+                .warmStart(OptimizeSettings.WarmStart.RECIPE).objective(Scorer.Term.NLL)
                 .learningRate(0.1).maxExamples(16).testExamples(16).tiesDensities(List.of(0.5)).taskArithmeticScales(List.of(1.0));
         try (LaemOptimizer o = open(s)) {
             LaemOptimizer.Search search = o.search(null);
