@@ -17,6 +17,8 @@ import java.util.function.Consumer;
  */
 public final class ScriptedBackend extends BackendDelegate {
     public volatile int appliedWeights;
+    /** The settings of the last optimizer run. */
+    public volatile Optimization.Settings lastOptimize;
     public final long stepMillis;
 
     public ScriptedBackend(long stepMillis) {
@@ -46,6 +48,7 @@ public final class ScriptedBackend extends BackendDelegate {
 
     @Override
     public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> events, Progress p) {
+        lastOptimize = o;
         return scriptedOptimize(s, o, events, p, stepMillis);
     }
 
@@ -80,7 +83,14 @@ public final class ScriptedBackend extends BackendDelegate {
         List<String> methods = new java.util.ArrayList<>(List.of("base"));
         methods.addAll(s.enabledAdapters());
         methods.addAll(List.of("uniform", "TIES", "LAEM"));
+        // scores: LAEM 0.8 on every task, each adapter 1.0 on its own task and 0.1 elsewhere, the rest 0
         double[][] v = new double[methods.size()][tasks.size()];
+        for (int m = 0; m < methods.size(); m++) {
+            for (int t = 0; t < tasks.size(); t++) {
+                v[m][t] = methods.get(m).equals("LAEM") ? 0.8 : methods.get(m).equals(tasks.get(t)) ? 1.0
+                        : s.enabledAdapters().contains(methods.get(m)) ? 0.1 : 0;
+            }
+        }
         return new Optimization.Outcome(bestW, best, o.budget(), new Optimization.Comparison("NLL", tasks, methods, v), null);
     }
 

@@ -45,6 +45,10 @@ final class AnalyzeCommand implements Callable<Integer> {
                     + "(the rise of the task's validation loss when the adapter is removed from the layer).")
     Path contribution;
 
+    @Option(names = "--first-order",
+            description = "With --contribution: the first-order estimate from one backward pass per task instead of exact ablation (for large models).")
+    boolean firstOrder;
+
     @Option(names = "--tasks", paramLabel = "TASKS.yaml", description = "With --contribution: task files (default: the recipe's tasks).")
     Path tasks;
 
@@ -109,10 +113,13 @@ final class AnalyzeCommand implements Callable<Integer> {
         ContributionMap map;
         try (LiveMerge live = LiveMerge.open(recipe.baseModel(), ai.djl.Device.cpu(), 1, LiveMerge.DEFAULT_PLANS);
                 LiveMerge.Use u = live.use("analyze")) {
-            map = ContributionMap.exact(live, recipe, data, new Scorer(u.decoder(), u.tokenizer()), (done, total, msg) -> {
+            io.laem.engine.progress.ProgressListener p = (done, total, msg) -> {
                 err.println("analyze: " + msg);
                 err.flush();
-            }, CancellationToken.NONE);
+            };
+            Scorer scorer = new Scorer(u.decoder(), u.tokenizer());
+            map = firstOrder ? ContributionMap.firstOrder(live, recipe, data, scorer, p, CancellationToken.NONE)
+                    : ContributionMap.exact(live, recipe, data, scorer, p, CancellationToken.NONE);
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? map.toJson().toPrettyString() + "\n" : map.table());

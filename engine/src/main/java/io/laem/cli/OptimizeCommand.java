@@ -52,8 +52,31 @@ final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed = 0;
 
-    @Option(names = "--method", paramLabel = "M", description = "cma-es | random (default: cma-es).")
-    String method = SearchMethod.CMA_ES.id();
+    @Option(names = "--method", paramLabel = "M", description = "cma-es | racing | random (default: ${DEFAULT-VALUE}).")
+    String method = new OptimizeSettings().method().id();
+
+    @Option(names = "--objective", paramLabel = "O",
+            description = "nll (validation NLL per completion token) | sequence (per example: -log P(completion)) "
+                    + "| entropy (AdaMerging: entropy of the predictions, no labels) (default: ${DEFAULT-VALUE}).")
+    String objective = new OptimizeSettings().objective().name().toLowerCase(java.util.Locale.ROOT);
+
+    @Option(names = "--learning-rate", paramLabel = "X", description = "Gradient method: Adam's step size (default: ${DEFAULT-VALUE}).")
+    double learningRate = new OptimizeSettings().learningRate();
+
+    @Option(names = "--warm-start", paramLabel = "W",
+            description = "recipe (the recipe's weights) | task-arithmetic (at the scale tuned on validation) (default: ${DEFAULT-VALUE}).")
+    String warmStart = new OptimizeSettings().warmStart().id();
+
+    @Option(names = "--no-baselines",
+            description = "report.json scores the found weights only (the tuned baselines and adapters do not change with the seed).")
+    boolean noBaselines;
+
+    @Option(names = "--racing-pieces", paramLabel = "N", description = "Racing: pieces of each task's validation set (default: ${DEFAULT-VALUE}).")
+    int racingPieces = new OptimizeSettings().racingPieces();
+
+    @Option(names = "--racing-margin", paramLabel = "X",
+            description = "Racing: drop a candidate worse than the best by more than this fraction on the same pieces (default: ${DEFAULT-VALUE}).")
+    double racingMargin = new OptimizeSettings().racingMargin();
 
     @Option(names = "--sigma", paramLabel = "X", description = "CMA-ES initial step (default: ${DEFAULT-VALUE}).")
     double sigma = new OptimizeSettings().sigma();
@@ -107,7 +130,9 @@ final class OptimizeCommand implements Callable<Integer> {
         }
         OptimizeSettings s = new OptimizeSettings().budget(budget).param(param).seed(seed)
                 .method(SearchMethod.parse(method)).sigma(sigma).population(population)
-                .bounds(bounds.get(0), bounds.get(1)).plans(plans).l1(l1).taskWeights(taskWeights).maxExamples(maxExamples).testExamples(testExamples).threads(threads).device(device);
+                .bounds(bounds.get(0), bounds.get(1)).plans(plans).l1(l1).taskWeights(taskWeights).maxExamples(maxExamples).testExamples(testExamples).threads(threads).device(device)
+                .racingPieces(racingPieces).racingMargin(racingMargin).objective(objective).learningRate(learningRate)
+                .warmStart(warmStart).compareBaselines(!noBaselines);
         if (floor != null) {
             if (floor.size() != 2) {
                 throw new LaemException("--floor: expected FRACTION,PENALTY");

@@ -10,7 +10,8 @@ final class OptimizeProgressBar implements RunListener {
     private static final int WIDTH = 30;
     private final PrintWriter err;
     private final int total;
-    private int done;
+    private double done;
+    private double runSpent;
 
     /** @param total evaluations of the whole command (all plans) */
     OptimizeProgressBar(PrintWriter err, int total) {
@@ -20,16 +21,18 @@ final class OptimizeProgressBar implements RunListener {
 
     @Override
     public void candidate(CandidateEvent e) {
-        done++;
+        // spent counts full evaluations' worth of work in this run (racing scores many candidates in part)
+        done += e.spent() - (e.index() == 0 ? 0 : runSpent);
+        runSpent = e.spent();
         int fill = (int) Math.round(WIDTH * Math.min(1.0, done / (double) total));
-        err.printf("\r[%s%s] %d/%d  best %.4f  %.1f eval/s%s", "#".repeat(fill), ".".repeat(WIDTH - fill), done, total,
+        err.printf("\r[%s%s] %.0f/%d  best %.4f  %.1f eval/s%s", "#".repeat(fill), ".".repeat(WIDTH - fill), Math.min(done, total), total,
                 e.best().value(), e.evaluationsPerSecond(), e.label().isEmpty() ? "" : "  " + e.label());
         err.flush();
     }
 
     @Override
     public void finished(RunResult r) {
-        if (done >= total || r.cancelled()) {
+        if (done >= total - 1e-9 || r.cancelled()) {
             err.println();
             err.flush();
         }

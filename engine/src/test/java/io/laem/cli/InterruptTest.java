@@ -147,10 +147,11 @@ class InterruptTest {
         Path log = Files.createTempFile("laem-optimize-child", ".err"); // outside tmp: the folder is checked for leftovers
         Process p = child("optimize", recipe.toString(), "--budget", Integer.toString(budget), "--param", "per-task", "--out", out.toString())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(log.toFile()).start();
-        // the progress bar redraws "] N/1000000" with carriage returns: wait for the third evaluation
+        // the progress bar redraws "] N/1000000" (evaluations' worth) with carriage returns: wait for the third
+        // candidate, a gradient step of three evaluations' worth each
         Pattern done = Pattern.compile("\\] (\\d+)/" + budget);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!matchesAtLeast(done.matcher(Files.readString(log)), 3)) {
+        while (!matchesAtLeast(done.matcher(Files.readString(log)), 9)) {
             assertTrue(p.isAlive(), "the child ended early: " + Files.readString(log));
             assertTrue(System.nanoTime() < deadline, "no third evaluation within 120 s: " + Files.readString(log));
             Thread.sleep(50);

@@ -31,10 +31,13 @@ final class OptimizerBridge {
             Progress progress) {
         Recipe recipe = EngineBackend.recipe(s);
         TaskSuite suite = suite(s);
-        OptimizeSettings settings = new OptimizeSettings().param(o.parameterization()).budget(o.budget()).seed(o.seed());
+        // the view's run starts from the weights the user sees (the command line's default starts from tuned task arithmetic)
+        OptimizeSettings settings = new OptimizeSettings().param(o.parameterization()).budget(o.budget()).seed(o.seed())
+                .warmStart(OptimizeSettings.WarmStart.RECIPE);
         if (o.l1() > 0) {
             settings.l1(o.l1());
         }
+        settings.taskWeights(o.taskWeights());
         boolean hasTest = suite.tasks().values().stream().allMatch(m -> m.containsKey(settings.testSplit()));
         EngineProgress ep = new EngineProgress(progress);
         try (LaemOptimizer opt = LaemOptimizer.open(live, recipe, suite, settings, ep, ep.token(), msg -> progress.update(-1, 1, msg))) {

@@ -41,6 +41,8 @@ public final class OptimizeView extends BorderPane {
     private final Map<String, DoubleDataSet> perTask = new LinkedHashMap<>();
     private final ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
     private final TableView<Integer> results = new TableView<>();
+    private final javafx.scene.chart.BarChart<String, Number> tradeOff =
+            new javafx.scene.chart.BarChart<>(new javafx.scene.chart.CategoryAxis(), new javafx.scene.chart.NumberAxis());
 
     public OptimizeView(OptimizeViewModel vm) {
         setId("optimize-view");
@@ -98,11 +100,34 @@ public final class OptimizeView extends BorderPane {
                 new Label("Seed"), seed, start, stop, evaluate, apply);
         bar.setAlignment(Pos.CENTER_LEFT);
         bar.setPadding(new Insets(6));
+        // the task balance: each task's weight in the objective's mean
+        HBox balance = new HBox(6);
+        balance.setId("task-balance");
+        balance.setAlignment(Pos.CENTER_LEFT);
+        balance.setPadding(new Insets(0, 6, 4, 6));
+        Runnable fillBalance = () -> {
+            balance.getChildren().setAll(new Label("Task balance"));
+            for (OptimizeViewModel.TaskWeight t : vm.taskWeights()) {
+                Spinner<Double> w = new Spinner<>(0.0, 100.0, t.weightProperty().get(), 0.5);
+                w.setId("task-weight-" + t.task());
+                w.setEditable(true);
+                w.setPrefWidth(80);
+                w.disableProperty().bind(vm.runningProperty());
+                w.getValueFactory().valueProperty().addListener((o, a, b) -> {
+                    if (b != null) {
+                        t.weightProperty().set(b);
+                    }
+                });
+                balance.getChildren().addAll(new Label(t.task()), w);
+            }
+        };
+        fillBalance.run();
+        vm.taskWeights().addListener((ListChangeListener<OptimizeViewModel.TaskWeight>) c -> fillBalance.run());
         Label summary = new Label();
         summary.setId("optimize-summary");
         summary.textProperty().bind(vm.summaryProperty());
         summary.setPadding(new Insets(0, 6, 4, 6));
-        setTop(new VBox(bar, summary));
+        setTop(new VBox(bar, balance, summary));
 
         DefaultNumericAxis x = new DefaultNumericAxis("evaluations");
         DefaultNumericAxis y = new DefaultNumericAxis("objective (mean validation NLL)");
@@ -136,7 +161,15 @@ public final class OptimizeView extends BorderPane {
         results.setPlaceholder(new Label("After a run (or Run > Evaluate): base, each adapter, uniform, TIES and LAEM per task."));
         results.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_ALL_COLUMNS);
         vm.comparisonProperty().addListener((o, a, b) -> showComparison(b));
-        SplitPane split = new SplitPane(chart, results);
+        tradeOff.setId("trade-off-chart");
+        tradeOff.setTitle("Per task: the found merge against the task's own adapter");
+        tradeOff.setAnimated(false);
+        tradeOff.setLegendVisible(true);
+        tradeOff.setMinWidth(260);
+        vm.tradeOffProperty().addListener((o, a, b) -> showTradeOff(b));
+        SplitPane bottom = new SplitPane(results, tradeOff);
+        bottom.setDividerPositions(0.62);
+        SplitPane split = new SplitPane(chart, bottom);
         split.setOrientation(javafx.geometry.Orientation.VERTICAL);
         split.setDividerPositions(0.62);
         setCenter(split);
@@ -189,6 +222,26 @@ public final class OptimizeView extends BorderPane {
         for (int m = 0; m < c.methods().size(); m++) {
             results.getItems().add(m);
         }
+    }
+
+    /** A bar per task for the found merge and one for the task's adapter, in the comparison's metric. */
+    private void showTradeOff(List<Optimization.TaskTradeOff> rows) {
+        var merged = new javafx.scene.chart.XYChart.Series<String, Number>();
+        merged.setName("found merge");
+        var own = new javafx.scene.chart.XYChart.Series<String, Number>();
+        own.setName("task's own adapter");
+        for (Optimization.TaskTradeOff t : rows) {
+            merged.getData().add(new javafx.scene.chart.XYChart.Data<>(t.task(), t.merged()));
+            if (!Double.isNaN(t.adapter())) {
+                own.getData().add(new javafx.scene.chart.XYChart.Data<>(t.task(), t.adapter()));
+            }
+        }
+        tradeOff.getData().setAll(List.of(merged, own));
+    }
+
+    /** The per-task trade-off bars. */
+    public javafx.scene.chart.BarChart<String, Number> tradeOffChart() {
+        return tradeOff;
     }
 
     public XYChart chart() {

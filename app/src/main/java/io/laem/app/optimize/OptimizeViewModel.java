@@ -42,6 +42,10 @@ public final class OptimizeViewModel {
     private final ObservableList<Optimization.Event> events = FXCollections.observableArrayList();
     private final ReadOnlyObjectWrapper<Optimization.Comparison> comparison = new ReadOnlyObjectWrapper<>(this, "comparison");
     private final ReadOnlyObjectWrapper<MergeWeights> best = new ReadOnlyObjectWrapper<>(this, "best");
+    /** The task balance: each task's weight in the objective, one per task of the session (1 = plain mean). */
+    private final ObservableList<TaskWeight> taskWeights = FXCollections.observableArrayList();
+    private final ReadOnlyObjectWrapper<java.util.List<Optimization.TaskTradeOff>> tradeOff =
+            new ReadOnlyObjectWrapper<>(this, "tradeOff", java.util.List.of());
     private Task<?> task;
     private io.laem.app.core.MergeSettings.Values bestSettings;
 
@@ -49,6 +53,87 @@ public final class OptimizeViewModel {
         this.workspace = workspace;
         this.backend = backend;
         this.tasks = tasks;
+        syncTaskWeights();
+        workspace.tasks().addListener((javafx.collections.ListChangeListener<io.laem.app.core.TaskEntry>) c -> syncTaskWeights());
+        comparison.addListener((o, a, b) -> tradeOff.set(tradeOffOf(b, workspace.tasks().stream().map(io.laem.app.core.TaskEntry::name).toList())));
+    }
+
+    /** A task's weight in the objective's mean (>= 0; 0 leaves the task out). */
+    public static final class TaskWeight {
+        private final String task;
+        private final javafx.beans.property.DoubleProperty weight;
+
+        TaskWeight(String task, double weight) {
+            this.task = task;
+            this.weight = new javafx.beans.property.SimpleDoubleProperty(this, "weight", weight);
+            this.weight.addListener((o, a, b) -> {
+                if (!(b.doubleValue() >= 0) || Double.isInfinite(b.doubleValue())) {
+                    this.weight.set(a.doubleValue()); // a weight is a finite number >= 0
+                }
+            });
+        }
+
+        public String task() {
+            return task;
+        }
+
+        public javafx.beans.property.DoubleProperty weightProperty() {
+            return weight;
+        }
+    }
+
+    /** The session's tasks with their weights, in session order (kept when a task stays, 1 for a new one). */
+    public ObservableList<TaskWeight> taskWeights() {
+        return taskWeights;
+    }
+
+    private void syncTaskWeights() {
+        java.util.Map<String, Double> old = new java.util.HashMap<>();
+        taskWeights.forEach(t -> old.put(t.task(), t.weightProperty().get()));
+        taskWeights.setAll(workspace.tasks().stream().map(t -> new TaskWeight(t.name(), old.getOrDefault(t.name(), 1.0))).toList());
+    }
+
+    /** The weights a run uses: only those that differ from 1. */
+    java.util.Map<String, Double> taskWeightMap() {
+        java.util.Map<String, Double> out = new java.util.LinkedHashMap<>();
+        taskWeights.forEach(t -> {
+            if (t.weightProperty().get() != 1.0) {
+                out.put(t.task(), t.weightProperty().get());
+            }
+        });
+        return out;
+    }
+
+    /** Each task's trade-off in the last comparison (empty before one). */
+    public ReadOnlyObjectProperty<java.util.List<Optimization.TaskTradeOff>> tradeOffProperty() {
+        return tradeOff.getReadOnlyProperty();
+    }
+
+    /**
+     * Per task: the found merge (the comparison's last row, LAEM or the current weights) against the
+     * adapter of the task's name, on the task's first column (exact match on the test split; NLL on validation).
+     */
+    static java.util.List<Optimization.TaskTradeOff> tradeOffOf(Optimization.Comparison c, java.util.List<String> taskNames) {
+        if (c == null || c.methods().isEmpty()) {
+            return java.util.List.of();
+        }
+        int merged = c.methods().size() - 1;
+        java.util.List<Optimization.TaskTradeOff> out = new java.util.ArrayList<>();
+        for (String t : taskNames) {
+            int col = -1;
+            for (int i = 0; i < c.tasks().size() && col < 0; i++) {
+                String name = c.tasks().get(i);
+                if (name.equals(t) || name.startsWith(t + " ")) {
+                    col = i;
+                }
+            }
+            if (col < 0) {
+                continue;
+            }
+            int own = c.methods().indexOf(t);
+            out.add(new Optimization.TaskTradeOff(t, c.values()[merged][col], own < 0 ? Double.NaN : c.values()[own][col]));
+        }
+        return java.util.List.copyOf(out);
     }
 
     /** The search space; a curve has {@link #controlPointsProperty()} points per series. */
@@ -95,7 +180,7 @@ public final class OptimizeViewModel {
         best.set(null);
         bestSettings = null;
         var s = workspace.snapshot();
-        var settings = new Optimization.Settings(spec(), budget.get(), seed.get(), 0.0);
+        var settings = new Optimization.Settings(spec(), budget.get(), seed.get(), 0.0, taskWeightMap());
         running.set(true);
         summary.set("Running: budget " + settings.budget() + " evaluations...");
         task = tasks.run("Optimizing", p -> backend.optimize(s, settings, e -> Platform.runLater(() -> onEvent(e)), new Progress() {

@@ -153,6 +153,56 @@ public final class Scorer {
         return new Batch(idArr, maskArr, rowArr, tgtArr, owner.stream().mapToInt(Integer::intValue).toArray());
     }
 
+    /** What {@link #meanTerm} averages over completion positions. */
+    public enum Term {
+        /** The completion token's negative log-likelihood (the same as {@link #score}'s mean). */
+        NLL,
+        /** The entropy of the next-token distribution (AdaMerging's objective: needs no target token). */
+        ENTROPY,
+        /**
+         * The completion's summed NLL, {@code -log P(completion)}, averaged over examples instead of
+         * tokens: every example's decisions weigh the same however many predictable tokens surround them.
+         */
+        SEQUENCE
+    }
+
+    /**
+     * The mean of {@code term} per completion position (per example for {@link Term#SEQUENCE}) of a prepared set, with the bank's current
+     * coefficients. With a gradient collector (the forward then runs in PyTorch with autograd),
+     * {@code scale} times the mean's gradient is accumulated into every array that requires one
+     * (e.g. LoRA factors), one backward pass per batch.
+     */
+    public double meanTerm(Prepared p, Term term, double scale, ai.djl.training.GradientCollector gc) {
+        long total = 0;
+        for (int t : p.tokens) {
+            total += term == Term.SEQUENCE ? 1 : t;
+        }
+        if (total == 0) {
+            return 0;
+        }
+        double sum = 0;
+        for (Batch b : p.batches) {
+            if (b.exampleOfRow().length == 0) {
+                continue;
+            }
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray h = decoder.hidden(b.ids(), b.mask(), null);
+                NDArray sel = Embedding.embedding(b.rows(), h.reshape(-1, h.getShape().get(2)), SparseFormat.DENSE).singletonOrThrow();
+                NDArray logp = decoder.logits(sel).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).logSoftmax(-1);
+                NDArray loss = switch (term) {
+                    case NLL, SEQUENCE -> logp.gather(b.targets(), 1).sum().neg();
+                    case ENTROPY -> logp.exp().mul(logp).sum().neg();
+                };
+                sum += loss.getFloat();
+                if (gc != null) {
+                    gc.backward(loss.mul(scale / total));
+                }
+            }
+        }
+        return sum / total;
+    }
+
     /** Scores a prepared set with the bank's current coefficients. */
     public Result score(Prepared p) {
         double[] nll = new double[p.tokens.length];

@@ -435,6 +435,92 @@ public final class LiveMerge implements AutoCloseable {
     }
 
     /**
+     * The weights {@code w} on the plan of {@code planOf}'s setting, differentiable: until the returned
+     * object is closed, the bank applies each entry with factors {@code A_e} and {@code w[e, l, g] B_e}
+     * (a new leaf array that requires a gradient) at coefficient 1, and every plan's own entries are
+     * off. After a backward pass (in a {@code GradientCollector}), {@link Differentiable#gradient()} is
+     * the gradient with respect to every weight: {@code dL/dw[e, l, g] = sum over the group's modules of
+     * <dL/d(w B_e), B_e>}. Closing it removes those entries; show weights again to score normally.
+     */
+    public Differentiable differentiable(Recipe planOf, MergeWeights w) {
+        Loaded l = load(planOf, ProgressListener.NONE, CancellationToken.NONE);
+        if (!w.entries().equals(l.entries()) || w.numLayers() != numLayers()) {
+            throw new IllegalArgumentException("weights for entries " + w.entries() + " on a plan with " + l.entries());
+        }
+        showBase();
+        return new Differentiable(l, w);
+    }
+
+    /** Differentiable weights in the bank; see {@link #differentiable(Recipe, MergeWeights)}. */
+    public final class Differentiable implements AutoCloseable {
+        private static final String PREFIX = "grad/";
+        private final Loaded plan;
+        private final MergeWeights weights;
+        private final ai.djl.ndarray.NDManager manager = model.decoder().manager().newSubManager();
+        /** Per entry and module: the leaf (w B) and the plan's B. */
+        private final List<Map<ModuleKey, ai.djl.ndarray.NDArray[]>> leaves = new ArrayList<>();
+
+        private Differentiable(Loaded plan, MergeWeights weights) {
+            this.plan = plan;
+            this.weights = weights;
+            LoraBank bank = model.decoder().bank();
+            try {
+                for (int e = 0; e < plan.entries().size(); e++) {
+                    Map<ModuleKey, LoraBank.Factors> factors = bank.factors(plan.prefix() + "/" + plan.entries().get(e));
+                    Map<ModuleKey, LoraBank.Factors> scaled = new LinkedHashMap<>();
+                    Map<ModuleKey, ai.djl.ndarray.NDArray[]> mine = new LinkedHashMap<>();
+                    for (var f : factors.entrySet()) {
+                        ModuleKey k = f.getKey();
+                        ai.djl.ndarray.NDArray leaf = f.getValue().b().mul(weights.get(e, k.layer(), k.kind().group()));
+                        ai.djl.ndarray.NDScope.unregister(leaf);
+                        leaf.attach(manager);
+                        leaf.setRequiresGradient(true);
+                        scaled.put(k, new LoraBank.Factors(f.getValue().a(), leaf, f.getValue().scale()));
+                        mine.put(k, new ai.djl.ndarray.NDArray[] {leaf, f.getValue().b()});
+                    }
+                    String name = PREFIX + plan.entries().get(e);
+                    bank.addArrays(name, scaled);
+                    bank.setAll(name, 1.0);
+                    leaves.add(mine);
+                }
+            } catch (RuntimeException ex) {
+                close();
+                throw ex;
+            }
+        }
+
+        /** The gradient with respect to every weight, from the gradients the last backward pass left on the leaves. */
+        public MergeWeights gradient() {
+            double[][][] g = new double[plan.entries().size()][numLayers()][MergeWeights.GROUPS];
+            for (int e = 0; e < leaves.size(); e++) {
+                for (var m : leaves.get(e).entrySet()) {
+                    ai.djl.ndarray.NDArray[] lb = m.getValue();
+                    try (ai.djl.ndarray.NDManager tmp = manager.newSubManager()) {
+                        ai.djl.ndarray.NDArray grad = lb[0].getGradient();
+                        grad.attach(tmp);
+                        ai.djl.ndarray.NDArray dot = grad.toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                                .mul(lb[1].toType(ai.djl.ndarray.types.DataType.FLOAT32, false)).sum();
+                        dot.attach(tmp);
+                        g[e][m.getKey().layer()][m.getKey().kind().group().ordinal()] += dot.getFloat();
+                    }
+                }
+            }
+            return MergeWeights.of(weights.entries(), numLayers(), (e, l, grp) -> g[e][l][grp.ordinal()]);
+        }
+
+        @Override
+        public void close() {
+            LoraBank bank = model.decoder().bank();
+            for (String e : plan.entries()) {
+                if (bank.contains(PREFIX + e)) {
+                    bank.remove(PREFIX + e);
+                }
+            }
+            manager.close();
+        }
+    }
+
+    /**
      * The merged delta of one module as the bank applies it now, {@code sum_e c_e s_e B_e A_e}
      * ([out, in], row-major), for checks against {@code laem merge}; null when no entry is active there.
      */

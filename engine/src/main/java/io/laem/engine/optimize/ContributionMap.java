@@ -67,6 +67,95 @@ public record ContributionMap(List<String> tasks, List<String> entries, int numL
         }
     }
 
+    /**
+     * The first-order estimate of {@link #exact}: one forward and backward pass per task gives the
+     * gradient of its loss with respect to every (entry, layer, group) weight through the LoRA bank
+     * ({@link LiveMerge#differentiable}); removing entry e from layer l changes the loss by about
+     * {@code -sum_g dL/dw[e, l, g] * w[e, l, g]}. For models where ablating every (layer, entry) is too slow.
+     */
+    public static ContributionMap firstOrder(LiveMerge live, Recipe recipe, Map<String, List<Scorer.Example>> validation,
+            Scorer scorer, ProgressListener progress, CancellationToken cancel) {
+        List<String> entries = LiveMerge.entries(live.plan(recipe, progress, cancel));
+        int layers = live.numLayers();
+        MergeWeights w = MergeWeights.fromRecipe(recipe, entries, layers);
+        List<String> tasks = List.copyOf(validation.keySet());
+        double[][][] rise = new double[tasks.size()][layers][entries.size()];
+        Map<String, Double> ref = new LinkedHashMap<>();
+        for (int t = 0; t < tasks.size(); t++) {
+            cancel.check();
+            progress.progress(t, tasks.size(), "gradient of " + tasks.get(t));
+            MergeWeights g;
+            try (Scorer.Prepared p = scorer.prepare(validation.get(tasks.get(t)));
+                    LiveMerge.Differentiable d = live.differentiable(recipe, w)) {
+                try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                    ref.put(tasks.get(t), scorer.meanTerm(p, Scorer.Term.NLL, 1.0, gc));
+                }
+                g = d.gradient();
+            }
+            for (int l = 0; l < layers; l++) {
+                for (int e = 0; e < entries.size(); e++) {
+                    double r = 0;
+                    for (io.laem.engine.model.ModuleKind.Group grp : io.laem.engine.model.ModuleKind.Group.values()) {
+                        r -= g.get(e, l, grp) * w.get(e, l, grp);
+                    }
+                    rise[t][l][e] = r;
+                }
+            }
+        }
+        live.show(recipe, w);
+        progress.progress(tasks.size(), tasks.size(), "contribution map done");
+        return new ContributionMap(tasks, entries, layers, rise, ref);
+    }
+
+    /**
+     * Spearman's rank correlation of two maps' rises for one task over every (layer, entry) cell
+     * (ties get their mean rank): how well one map ranks the cells like the other.
+     */
+    public double rankCorrelation(ContributionMap other, String task) {
+        double[] a = flat(of(task));
+        double[] b = flat(other.of(task));
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("maps of different shapes");
+        }
+        double[] ra = ranks(a);
+        double[] rb = ranks(b);
+        double ma = java.util.Arrays.stream(ra).average().orElse(0);
+        double mb = java.util.Arrays.stream(rb).average().orElse(0);
+        double sab = 0;
+        double saa = 0;
+        double sbb = 0;
+        for (int i = 0; i < ra.length; i++) {
+            sab += (ra[i] - ma) * (rb[i] - mb);
+            saa += (ra[i] - ma) * (ra[i] - ma);
+            sbb += (rb[i] - mb) * (rb[i] - mb);
+        }
+        return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : Double.NaN;
+    }
+
+    private static double[] flat(double[][] m) {
+        return java.util.Arrays.stream(m).flatMapToDouble(java.util.Arrays::stream).toArray();
+    }
+
+    private static double[] ranks(double[] v) {
+        Integer[] order = new Integer[v.length];
+        for (int i = 0; i < v.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> v[i]));
+        double[] r = new double[v.length];
+        for (int i = 0; i < v.length; ) {
+            int j = i;
+            while (j + 1 < v.length && v[order[j + 1]] == v[order[i]]) {
+                j++;
+            }
+            for (int k = i; k <= j; k++) {
+                r[order[k]] = (i + j) / 2.0;
+            }
+            i = j + 1;
+        }
+        return r;
+    }
+
     private static Map<String, Double> losses(Scorer scorer, Map<String, Scorer.Prepared> prepared, CancellationToken cancel) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (var e : prepared.entrySet()) {

@@ -58,6 +58,8 @@ public final class LaemOptimizer implements AutoCloseable {
     private final List<PlanOption> searched;
     private final Map<String, List<Example>> validation;
     private final Map<String, Scorer.Prepared> validationPrepared = new LinkedHashMap<>();
+    /** Racing: each task's validation examples dealt into pieces, prepared once (built on first use). */
+    private Map<String, List<Scorer.Prepared>> validationPieces;
     private final Scorer scorer;
     private final TaskSuite suite;
     private final Evaluator evaluator;
@@ -150,17 +152,113 @@ public final class LaemOptimizer implements AutoCloseable {
         live.show(option.applyTo(recipe), w);
     }
 
-    /** The objective (mean validation NLL, plus the configured terms) on one plan's bank entries. */
+    /**
+     * The objective (mean validation NLL, plus the configured terms) on one plan's bank entries; for
+     * racing, the same objective scored in pieces ({@link PiecewiseObjective}).
+     */
     public Objective objective(PlanOption option) {
+        TaskLossObjective o = fullObjective(option);
+        if (settings.method() == SearchMethod.GRADIENT) {
+            return differentiable(option, o);
+        }
+        if (settings.method() != SearchMethod.RACING) {
+            return o;
+        }
+        Map<String, List<PiecewiseObjective.Piece>> pieces = new LinkedHashMap<>();
+        validationPieces().forEach((t, prepared) -> pieces.put(t, prepared.stream().<PiecewiseObjective.Piece>map(p -> c -> {
+            Scorer.Result r = scorer.score(p);
+            double loss = 0;
+            long tokens = 0;
+            for (Scorer.ExampleScore e : r.examples()) {
+                loss += e.nll();
+                tokens += settings.objective() == Scorer.Term.SEQUENCE ? 1 : e.tokens();
+            }
+            return new PiecewiseObjective.Sum(loss, tokens);
+        }).toList()));
+        if (settings.objective() == Scorer.Term.ENTROPY) {
+            throw new io.laem.engine.LaemException("racing scores the validation NLL; use --objective nll or sequence with it");
+        }
+        return new PiecewiseObjective(o, w -> show(option, w), pieces);
+    }
+
+    /**
+     * The objective with its exact gradient: the candidate's weights go into the bank as
+     * differentiable factors ({@link LiveMerge#differentiable}), each task's mean term (NLL, or the
+     * entropy of AdaMerging) is backpropagated with its share of the mean, and the L1 term's gradient is added.
+     */
+    private DifferentiableObjective differentiable(PlanOption option, TaskLossObjective o) {
+        Recipe planOf = option.applyTo(recipe);
+        return new DifferentiableObjective() {
+            @Override
+            public Evaluation evaluate(MergeWeights w, CancellationToken c) {
+                return o.evaluate(w, c);
+            }
+
+            @Override
+            public ValueAndGradient valueAndGradient(MergeWeights w, CancellationToken c) {
+                double norm = 0;
+                for (String t : validationPrepared.keySet()) {
+                    norm += o.taskWeight(t);
+                }
+                Map<String, Double> losses = new LinkedHashMap<>();
+                MergeWeights g;
+                try (LiveMerge.Differentiable d = live.differentiable(planOf, w)) {
+                    try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                        for (var t : validationPrepared.entrySet()) {
+                            c.check();
+                            double share = norm > 0 ? o.taskWeight(t.getKey()) / norm : 0;
+                            losses.put(t.getKey(), scorer.meanTerm(t.getValue(), settings.objective(), share, gc));
+                        }
+                    }
+                    g = d.gradient();
+                }
+                return new ValueAndGradient(o.combine(w, losses), o.gradient(w, g));
+            }
+        };
+    }
+
+    /** Each task's validation examples dealt into {@code settings.racingPieces()} pieces (example i to piece i mod P). */
+    private Map<String, List<Scorer.Prepared>> validationPieces() {
+        if (validationPieces == null) {
+            int count = settings.racingPieces();
+            for (List<Example> ex : validation.values()) {
+                count = Math.min(count, ex.size());
+            }
+            Map<String, List<Scorer.Prepared>> out = new LinkedHashMap<>();
+            for (var t : validation.entrySet()) {
+                List<Scorer.Prepared> list = new ArrayList<>();
+                for (int p = 0; p < count; p++) {
+                    List<Example> piece = new ArrayList<>();
+                    for (int i = p; i < t.getValue().size(); i += count) {
+                        piece.add(t.getValue().get(i));
+                    }
+                    list.add(scorer.prepare(piece));
+                }
+                out.put(t.getKey(), list);
+            }
+            validationPieces = out;
+        }
+        return validationPieces;
+    }
+
+    private TaskLossObjective fullObjective(PlanOption option) {
         plan(option);
         Map<String, BankTaskScorer.TaskLoss> losses = new LinkedHashMap<>();
-        validationPrepared.forEach((t, prepared) -> losses.put(t, c -> scorer.score(prepared).meanNll()));
+        Scorer.Term term = settings.objective();
+        validationPrepared.forEach((t, prepared) -> losses.put(t, c -> switch (term) {
+            case NLL -> scorer.score(prepared).meanNll();
+            case SEQUENCE -> scorer.score(prepared).examples().stream().mapToDouble(Scorer.ExampleScore::nll).average().orElse(0);
+            case ENTROPY -> scorer.meanTerm(prepared, term, 0, null);
+        }));
         TaskLossObjective o = TaskLossObjective.of(new BankTaskScorer(w -> show(option, w), losses))
                 .withTaskWeights(settings.taskWeights());
         if (settings.l1() > 0) {
             o = o.withL1(settings.l1(), warmStart(option));
         }
         if (settings.floorPenalty() > 0 && settings.floorFraction() > 0) {
+            if (settings.objective() != Scorer.Term.NLL) {
+                throw new io.laem.engine.LaemException("--floor compares per-token NLL: use it with --objective nll");
+            }
             o = o.withFloor(ownLosses(), settings.floorFraction(), settings.floorPenalty());
         }
         return o;
@@ -188,10 +286,15 @@ public final class LaemOptimizer implements AutoCloseable {
      * = sum of the deltas) the warm start is the recipe's own merge.
      */
     public MergeWeights warmStart(PlanOption option) {
+        return warmStart(option, recipe);
+    }
+
+    /** The warm start from {@code from}'s weights (the recipe's, or task arithmetic at its tuned scale). */
+    private MergeWeights warmStart(PlanOption option, Recipe from) {
         List<String> entries = entries(plan(option));
-        MergeWeights w = MergeWeights.fromRecipe(recipe, entries, numLayers);
+        MergeWeights w = MergeWeights.fromRecipe(from, entries, numLayers);
         int shared = entries.indexOf(Recipe.SHARED);
-        if (shared < 0 || recipe.weights().containsKey(Recipe.SHARED)) {
+        if (shared < 0 || from.weights().containsKey(Recipe.SHARED)) {
             return w;
         }
         return MergeWeights.of(entries, numLayers, (e, l, g) -> {
@@ -208,7 +311,7 @@ public final class LaemOptimizer implements AutoCloseable {
 
     /** Evaluates fixed weights of a plan on the validation objective (baselines). */
     public Evaluation evaluate(PlanOption option, MergeWeights w) {
-        return objective(option).evaluate(w, cancel);
+        return fullObjective(option).evaluate(w, cancel);
     }
 
     /** Tunes the baselines on validation: the task-arithmetic scale and the TIES density. */
@@ -257,8 +360,9 @@ public final class LaemOptimizer implements AutoCloseable {
             Parameterization param = Parameterization.of(settings.param(), entries(plan(p)), numLayers)
                     .withBounds(settings.lower(), settings.upper());
             OptimizationRun.Builder b = OptimizationRun.builder(objective(p), param).method(settings.method())
-                    .seed(settings.seed()).sigma(settings.sigma()).population(settings.population())
-                    .warmStart(warmStart(p));
+                    .seed(settings.seed()).sigma(settings.sigma()).population(settings.population()).racingMargin(settings.racingMargin())
+                    .learningRate(settings.learningRate())
+                    .warmStart(warmStart(p, startRecipe(tuned)));
             return listener == null ? b : b.listener(listener);
         }, settings.budget(), cancel);
         if (r.best() == null) {
@@ -267,6 +371,18 @@ public final class LaemOptimizer implements AutoCloseable {
         PlanOption bestPlan = byLabel.get(r.best().label());
         Recipe bestRecipe = bestPlan.applyTo(recipe).withWeights(r.best().bestSchedules());
         return new Search(r, bestPlan, bestRecipe, tuned);
+    }
+
+    /** The recipe whose weights start the search: the recipe's own, or task arithmetic at the tuned scale. */
+    private Recipe startRecipe(Tuned tuned) {
+        if (settings.warmStart() == OptimizeSettings.WarmStart.RECIPE) {
+            return recipe;
+        }
+        Recipe r = recipe;
+        for (Recipe.AdapterRef a : recipe.adapters()) {
+            r = r.withWeight(a.name(), io.laem.engine.merge.recipe.Schedule.constant(tuned.taskArithmeticScale()));
+        }
+        return r;
     }
 
     private PlanOption densityOption(Recipe.Redundancy.Strategy strategy, double density) {
@@ -309,6 +425,10 @@ public final class LaemOptimizer implements AutoCloseable {
     private void compare(Tuned t, PlanOption plan, MergeWeights weights, String name, String split, Map<String, EvalReport> out) {
         Map<String, List<Example>> data = subset(suite.split(split),
                 split.equals(settings.validationSplit()) ? settings.maxExamples() : settings.testExamples());
+        if (!settings.compareBaselines() && weights != null) {
+            out.put(name, test(name, plan, weights, data));
+            return;
+        }
         MergePlan raw = plan(RAW);
         List<String> rawEntries = entries(raw);
         out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), data));
@@ -409,14 +529,25 @@ public final class LaemOptimizer implements AutoCloseable {
         ObjectNode root = Json.JSON.createObjectNode();
         root.put("param", settings.param().toString());
         root.put("method", settings.method().id());
+        root.put("objective", settings.objective().name().toLowerCase(java.util.Locale.ROOT));
+        root.put("warm_start", settings.warmStart().id());
+        if (settings.method() == SearchMethod.GRADIENT) {
+            root.put("learning_rate", settings.learningRate());
+        }
         root.put("budget", settings.budget());
         root.put("seed", settings.seed());
         root.put("best_plan", s.bestPlan().label());
         int evals = s.result().runs().stream().mapToInt(RunResult::evaluations).sum();
+        double spent = s.result().runs().stream().mapToDouble(RunResult::spent).sum();
         double secs = s.result().runs().stream().mapToDouble(RunResult::seconds).sum();
         root.put("evaluations", evals);
+        root.put("full_evaluations_spent", spent);
         root.put("seconds", secs);
-        root.put("evaluations_per_second", secs > 0 ? evals / secs : 0);
+        root.put("evaluations_per_second", secs > 0 ? spent / secs : 0);
+        if (settings.method() == SearchMethod.RACING) {
+            root.put("racing_pieces", settings.racingPieces());
+            root.put("racing_margin", settings.racingMargin());
+        }
         root.put("interrupted", s.result().cancelled());
         root.put("ties_density", s.baselines().tiesDensity());
         root.put("dare_ties_density", s.baselines().dareTiesDensity());
@@ -446,6 +577,9 @@ public final class LaemOptimizer implements AutoCloseable {
     @Override
     public void close() {
         validationPrepared.values().forEach(Scorer.Prepared::close);
+        if (validationPieces != null) {
+            validationPieces.values().forEach(l -> l.forEach(Scorer.Prepared::close));
+        }
         use.close();
         if (ownsLive) {
             live.close();

@@ -7,6 +7,7 @@ import io.laem.engine.LaemException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -45,6 +46,11 @@ public final class OptimizationRun {
     private final List<RunListener> listeners;
     private final CancellationToken cancel;
     private final RunHistory history;
+    private final double racingMargin;
+    private final double learningRate;
+
+    /** Evaluations of the budget a gradient step costs: a backward pass is about twice a forward's work. */
+    public static final double GRADIENT_STEP_COST = 3;
     private boolean started;
 
     // state of the running search (run thread only)
@@ -53,6 +59,9 @@ public final class OptimizationRun {
     private double[] bestX;
     private MergeWeights bestWeights;
     private Evaluation best;
+    private double spent;
+    /** Racing: the incumbent's sums per task and piece. */
+    private Map<String, PiecewiseObjective.Sum[]> bestSums;
 
     private OptimizationRun(Builder b) {
         this.objective = b.objective;
@@ -69,6 +78,14 @@ public final class OptimizationRun {
         this.listeners = new CopyOnWriteArrayList<>(b.listeners);
         this.cancel = b.cancel != null ? b.cancel : new CancellationToken();
         this.history = b.history != null ? b.history : new RunHistory();
+        this.racingMargin = b.racingMargin;
+        if (method == SearchMethod.RACING && !(objective instanceof PiecewiseObjective)) {
+            throw new LaemException("racing needs an objective scored in pieces of the validation data");
+        }
+        if (method == SearchMethod.GRADIENT && !(objective instanceof DifferentiableObjective)) {
+            throw new LaemException("the gradient method needs a differentiable objective");
+        }
+        this.learningRate = b.learningRate;
         if (sigma > param.upper() - param.lower()) {
             throw new LaemException("sigma " + sigma + " is larger than the bounds' width " + (param.upper() - param.lower()));
         }
@@ -132,7 +149,8 @@ public final class OptimizationRun {
         boolean cancelled = false;
         try {
             switch (method) {
-                case CMA_ES -> cmaEs();
+                case CMA_ES, RACING -> cmaEs();
+                case GRADIENT -> adam();
                 case RANDOM -> randomSearch();
             }
         } catch (CancelledException e) {
@@ -141,7 +159,7 @@ public final class OptimizationRun {
             // normal end
         }
         cancelled |= cancel.isCancelled() && count < budget;
-        RunResult r = new RunResult(label, param, bestX, bestWeights, best, count, seconds(), cancelled, history);
+        RunResult r = new RunResult(label, param, bestX, bestWeights, best, count, seconds(), cancelled, history, spent);
         listeners.forEach(l -> l.finished(r));
         return r;
     }
@@ -157,6 +175,41 @@ public final class OptimizationRun {
                 new ObjectiveFunction(this::evaluate), GoalType.MINIMIZE, new InitialGuess(start),
                 new SimpleBounds(param.lowerBounds(), param.upperBounds()),
                 new CMAESOptimizer.Sigma(sigmas), new CMAESOptimizer.PopulationSize(population));
+    }
+
+    /**
+     * Adam (Kingma and Ba; beta 0.9, 0.999) from the start point, each step projected into the bounds;
+     * every step's point is a candidate, the best visited wins.
+     */
+    private void adam() {
+        DifferentiableObjective f = (DifferentiableObjective) objective;
+        double[] x = start.clone();
+        double[] m = new double[x.length];
+        double[] v = new double[x.length];
+        double b1 = 0.9;
+        double b2 = 0.999;
+        for (int t = 1; ; t++) {
+            double[] g = param.pullBack(gradientStep(f, x));
+            for (int i = 0; i < x.length; i++) {
+                m[i] = b1 * m[i] + (1 - b1) * g[i];
+                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+                double mh = m[i] / (1 - Math.pow(b1, t));
+                double vh = v[i] / (1 - Math.pow(b2, t));
+                x[i] = Math.clamp(x[i] - learningRate * mh / (Math.sqrt(vh) + 1e-8), param.lower(), param.upper());
+            }
+        }
+    }
+
+    /** One gradient step's candidate: evaluates value and gradient at x, records it; the gradient with respect to the weights. */
+    private MergeWeights gradientStep(DifferentiableObjective f, double[] x) {
+        cancel.check();
+        if (spent > budget - 1e-9) {
+            throw new BudgetSpent();
+        }
+        MergeWeights w = param.decode(x);
+        DifferentiableObjective.ValueAndGradient vg = f.valueAndGradient(w, cancel);
+        record(x, w, vg.evaluation(), GRADIENT_STEP_COST, null);
+        return vg.gradient();
     }
 
     private void randomSearch() {
@@ -176,25 +229,58 @@ public final class OptimizationRun {
     /** One candidate: checks cancel and budget, evaluates, records, notifies. */
     private double evaluate(double[] x) {
         cancel.check();
-        if (count >= budget) {
+        if (spent > budget - 1e-9) {
             throw new BudgetSpent();
         }
         MergeWeights w = param.decode(x);
-        Evaluation ev = objective.evaluate(w, cancel);
+        Evaluation ev;
+        double cost = 1;
+        Map<String, PiecewiseObjective.Sum[]> sums = null;
+        if (method == SearchMethod.RACING) {
+            PiecewiseObjective pieces = (PiecewiseObjective) objective;
+            // a generation's candidates start on the same piece (paired comparisons), the next generation on the next
+            // piece, so that no piece's own optimum steers the search
+            int first = count / population;
+            PiecewiseObjective.Candidate c = pieces.begin(w, first, cancel);
+            ev = null;
+            while (c.done() < pieces.pieces()) {
+                ev = c.next();
+                if (bestSums != null && c.done() < pieces.pieces()) {
+                    double incumbent = pieces.valueOn(bestWeights, bestSums, first, c.done()).value();
+                    if (!(ev.value() <= incumbent + racingMargin * Math.abs(incumbent))) {
+                        // dropped: its full value estimated from the incumbent's, through their difference on the same pieces
+                        cost = c.done() / (double) pieces.pieces();
+                        ev = new Evaluation(best.value() + ev.value() - incumbent, ev.taskScores());
+                        break;
+                    }
+                }
+            }
+            sums = c.sums();
+        } else {
+            ev = objective.evaluate(w, cancel);
+        }
+        record(x, w, ev, cost, sums);
+        // CMA-ES sorts by value: keep it finite so a diverged candidate cannot poison the ranking
+        return Double.isFinite(ev.value()) ? ev.value() : 1e30;
+    }
+
+    /** Counts, records and announces a scored candidate ({@code cost} < 1: scored in part, never the best). */
+    private void record(double[] x, MergeWeights w, Evaluation ev, double cost, Map<String, PiecewiseObjective.Sum[]> sums) {
+        spent += cost;
         int index = count++;
-        boolean improved = best == null || ev.value() < best.value();
+        // only a fully scored candidate can become the best
+        boolean improved = cost >= 1 && (best == null || ev.value() < best.value());
         if (improved) {
             best = ev;
             bestX = x.clone();
             bestWeights = w;
+            bestSums = sums;
         }
         double secs = seconds();
-        history.add(new RunHistory.Row(index, label, secs, ev, best.value(), param.labels(), x));
+        history.add(new RunHistory.Row(index, label, secs, ev, best.value(), param.labels(), x, cost));
         CandidateEvent event = new CandidateEvent(label, index, budget, x, w, ev, improved, best, bestWeights,
-                secs, secs > 0 ? count / secs : 0);
+                secs, secs > 0 ? spent / secs : 0, spent);
         listeners.forEach(l -> l.candidate(event));
-        // CMA-ES sorts by value: keep it finite so a diverged candidate cannot poison the ranking
-        return Double.isFinite(ev.value()) ? ev.value() : 1e30;
     }
 
     private double seconds() {
@@ -217,6 +303,8 @@ public final class OptimizationRun {
         private long seed = 0;
         private double sigma = -1;
         private int population = -1;
+        private double racingMargin = 0;
+        private double learningRate = 0.05;
         private MergeWeights warmStart;
         private String label = "";
         private final List<RunListener> listeners = new ArrayList<>();
@@ -256,6 +344,27 @@ public final class OptimizationRun {
         /** CMA-ES's population per generation (default 4 + floor(3 ln d)). */
         public Builder population(int lambda) {
             this.population = lambda;
+            return this;
+        }
+
+        /** Adam's step size in the search vector's units (default 0.05). */
+        public Builder learningRate(double lr) {
+            if (!(lr > 0) || Double.isInfinite(lr)) {
+                throw new LaemException("learning rate must be a finite number > 0, got " + lr);
+            }
+            this.learningRate = lr;
+            return this;
+        }
+
+        /**
+         * Racing: a candidate is dropped after k pieces when its value there exceeds the incumbent's on
+         * the same pieces by more than this fraction of it (default 0: any worse candidate is dropped).
+         */
+        public Builder racingMargin(double fraction) {
+            if (!(fraction >= 0) || Double.isInfinite(fraction)) {
+                throw new LaemException("racing margin must be a finite number >= 0, got " + fraction);
+            }
+            this.racingMargin = fraction;
             return this;
         }
 

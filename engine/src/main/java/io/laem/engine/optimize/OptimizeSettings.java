@@ -11,9 +11,9 @@ import java.util.Map;
  * ({@code recipe} is the recipe's own redundancy/shared setting).
  */
 public final class OptimizeSettings {
-    private Parameterization.Spec param = Parameterization.Spec.curve(2);
-    private SearchMethod method = SearchMethod.CMA_ES;
-    private int budget = 300;
+    private Parameterization.Spec param = Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND);
+    private SearchMethod method = SearchMethod.GRADIENT;
+    private int budget = 150;
     private long seed = 0;
     private double sigma = 0.25;
     private int population = -1;
@@ -31,6 +31,43 @@ public final class OptimizeSettings {
     private int maxExamples = 0;
     private int testExamples = 0;
     private int threads = 1;
+    private int racingPieces = 4;
+    private boolean compareBaselines = true;
+    private WarmStart warmStart = WarmStart.TASK_ARITHMETIC;
+
+    /** Where a search starts. */
+    public enum WarmStart {
+        /** The recipe's weights (the workbench's current weights). */
+        RECIPE,
+        /** Task arithmetic at the scale tuned on validation (the strongest simple baseline; a shared module at the same scale). */
+        TASK_ARITHMETIC;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    public WarmStart warmStart() {
+        return warmStart;
+    }
+
+    public OptimizeSettings warmStart(WarmStart w) {
+        this.warmStart = java.util.Objects.requireNonNull(w);
+        return this;
+    }
+
+    /** {@code recipe | task-arithmetic}. */
+    public OptimizeSettings warmStart(String w) {
+        for (WarmStart s : WarmStart.values()) {
+            if (s.id().equalsIgnoreCase(w.trim())) {
+                return warmStart(s);
+            }
+        }
+        throw new LaemException("unknown --warm-start '" + w + "' (expected recipe or task-arithmetic)");
+    }
+    private double learningRate = 0.1;
+    private io.laem.engine.infer.Scorer.Term objective = io.laem.engine.infer.Scorer.Term.SEQUENCE;
+    private double racingMargin = 0;
     private String device = "cpu";
 
     public Parameterization.Spec param() {
@@ -235,6 +272,75 @@ public final class OptimizeSettings {
     /** At most this many test examples per task in the comparison (0: all). */
     public OptimizeSettings testExamples(int n) {
         this.testExamples = Math.max(0, n);
+        return this;
+    }
+
+    public double learningRate() {
+        return learningRate;
+    }
+
+    /** Gradient method: Adam's step size in the search vector's units. */
+    public OptimizeSettings learningRate(double lr) {
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            throw new LaemException("--learning-rate must be a finite number > 0, got " + lr);
+        }
+        this.learningRate = lr;
+        return this;
+    }
+
+    public io.laem.engine.infer.Scorer.Term objective() {
+        return objective;
+    }
+
+    /** What each task's loss averages: the completion's NLL (default) or the predictions' entropy (AdaMerging, no labels). */
+    public OptimizeSettings objective(io.laem.engine.infer.Scorer.Term t) {
+        this.objective = java.util.Objects.requireNonNull(t);
+        return this;
+    }
+
+    /** {@code nll | entropy}. */
+    public OptimizeSettings objective(String t) {
+        for (io.laem.engine.infer.Scorer.Term term : io.laem.engine.infer.Scorer.Term.values()) {
+            if (term.name().equalsIgnoreCase(t.trim())) {
+                return objective(term);
+            }
+        }
+        throw new LaemException("unknown --objective '" + t + "' (expected nll, sequence or entropy)");
+    }
+
+    public boolean compareBaselines() {
+        return compareBaselines;
+    }
+
+    /** Whether the test comparison scores the baselines and adapters too (false: the found weights only; the others do not depend on the seed). */
+    public OptimizeSettings compareBaselines(boolean b) {
+        this.compareBaselines = b;
+        return this;
+    }
+
+    public int racingPieces() {
+        return racingPieces;
+    }
+
+    /** Racing: pieces each task's validation examples are dealt into (>= 2). */
+    public OptimizeSettings racingPieces(int n) {
+        if (n < 2) {
+            throw new LaemException("--racing-pieces must be at least 2, got " + n);
+        }
+        this.racingPieces = n;
+        return this;
+    }
+
+    public double racingMargin() {
+        return racingMargin;
+    }
+
+    /** Racing: drop a candidate whose partial value exceeds the incumbent's on the same pieces by more than this fraction. */
+    public OptimizeSettings racingMargin(double fraction) {
+        if (!(fraction >= 0) || Double.isInfinite(fraction)) {
+            throw new LaemException("--racing-margin must be a finite number >= 0, got " + fraction);
+        }
+        this.racingMargin = fraction;
         return this;
     }
 

@@ -258,6 +258,26 @@ public final class Parameterization {
     }
 
     /**
+     * The gradient with respect to the search vector of a function whose gradient with respect to the
+     * weights is {@code g} (the chain rule through {@link #decode}, which is linear: {@code B^T g}).
+     */
+    public double[] pullBack(MergeWeights g) {
+        if (!g.entries().equals(entries) || g.numLayers() != numLayers) {
+            throw new IllegalArgumentException("gradient for other entries or layers");
+        }
+        double[] out = new double[dimension()];
+        for (int e = 0; e < entries.size(); e++) {
+            for (int r = 0; r < numLayers * MergeWeights.GROUPS; r++) {
+                double gr = g.get(e, r / MergeWeights.GROUPS, ModuleKind.Group.values()[r % MergeWeights.GROUPS]);
+                for (int p = 0; p < points; p++) {
+                    out[e * points + p] += basis[r][p] * gr;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
      * The search vector closest (least squares over layers and groups) to the given weights, clipped
      * to the bounds: a warm start from the current weights. Entries missing from {@code w} start at
      * {@code fallback}.

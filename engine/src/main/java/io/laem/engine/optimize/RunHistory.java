@@ -9,13 +9,14 @@ import java.util.Set;
 
 /**
  * Every evaluated candidate of one or more runs, in order; written as CSV with the columns
- * {@code evaluation,label,seconds,value,best_value,task:<name>...,<coordinate labels>...}.
+ * {@code evaluation,label,seconds,value,best_value,cost,task:<name>...,<coordinate labels>...}.
  * Safe to read from another thread while a run appends.
  */
 public final class RunHistory {
     /** One evaluated candidate. */
+    /** {@code cost}: the share of a full evaluation this candidate took (below 1 when racing dropped it early). */
     public record Row(int index, String label, double seconds, Evaluation result, double bestValue,
-            List<String> coordinates, double[] x) {
+            List<String> coordinates, double[] x, double cost) {
         public Row {
             x = x.clone();
         }
@@ -48,13 +49,13 @@ public final class RunHistory {
             tasks.addAll(r.result().taskScores().keySet());
             coords.addAll(r.coordinates());
         }
-        StringBuilder sb = new StringBuilder("evaluation,label,seconds,value,best_value");
+        StringBuilder sb = new StringBuilder("evaluation,label,seconds,value,best_value,cost");
         tasks.forEach(t -> sb.append(",task:").append(t));
         coords.forEach(c -> sb.append(',').append(c));
         sb.append('\n');
         for (Row r : rs) {
             sb.append(r.index()).append(',').append(r.label()).append(',').append(r.seconds()).append(',')
-                    .append(r.result().value()).append(',').append(r.bestValue());
+                    .append(r.result().value()).append(',').append(r.bestValue()).append(',').append(r.cost());
             for (String t : tasks) {
                 Double v = r.result().taskScores().get(t);
                 sb.append(',').append(v == null ? "" : v.toString());

@@ -72,9 +72,37 @@ public final class TaskLossObjective implements Objective {
         return new TaskLossObjective(scorer, taskWeights, l1, prior, ownLosses, fraction, penalty);
     }
 
+    /** A task's relative weight in the mean (1 unless set). */
+    public double taskWeight(String task) {
+        return taskWeights.getOrDefault(task, 1.0);
+    }
+
+    /**
+     * The gradient of the value with respect to the weights, given the gradient of the weighted mean
+     * of the task losses ({@code lossGradient}): adds the L1 term's (sign(w - prior) / n). The floor
+     * has no gradient here: a floored objective cannot be differentiated this way.
+     */
+    public MergeWeights gradient(MergeWeights weights, MergeWeights lossGradient) {
+        if (penalty > 0) {
+            throw new LaemException("the floor penalty (--floor) has no gradient: use cma-es or racing with it");
+        }
+        if (l1 <= 0) {
+            return lossGradient;
+        }
+        MergeWeights p = prior != null ? prior : MergeWeights.constant(weights.entries(), weights.numLayers(), 0);
+        double n = weights.entries().size() * weights.numLayers() * MergeWeights.GROUPS;
+        return MergeWeights.of(weights.entries(), weights.numLayers(),
+                (e, l, g) -> lossGradient.get(e, l, g) + l1 * Math.signum(weights.get(e, l, g) - p.get(e, l, g)) / n);
+    }
+
     @Override
     public Evaluation evaluate(MergeWeights weights, CancellationToken cancel) {
-        Map<String, Double> scores = new LinkedHashMap<>(scorer.score(weights, cancel));
+        return combine(weights, scorer.score(weights, cancel));
+    }
+
+    /** The objective's value for weights whose task losses are {@code taskLosses} (e.g. on part of the data). */
+    public Evaluation combine(MergeWeights weights, Map<String, Double> taskLosses) {
+        Map<String, Double> scores = new LinkedHashMap<>(taskLosses);
         double sum = 0;
         double norm = 0;
         for (var e : scores.entrySet()) {

@@ -36,7 +36,7 @@ class LaemOptimizerDemoKitTest {
         for (Recipe.AdapterRef a : uniform.adapters()) {
             recipe = recipe.withWeight(a.name(), Schedule.constant(1.0));
         }
-        OptimizeSettings s = new OptimizeSettings().plans("recipe").param("curve:2").budget(16).seed(1).maxExamples(16)
+        OptimizeSettings s = new OptimizeSettings().plans("recipe").param("curve:2").method(SearchMethod.CMA_ES).budget(16).seed(1).maxExamples(16)
                 .testExamples(16).tiesDensities(List.of(0.5)).taskArithmeticScales(List.of(1.0));
         List<CandidateEvent> events = new ArrayList<>();
         try (LaemOptimizer o = LaemOptimizer.open(recipe, TaskSuite.read(KIT.resolve("tasks.yaml")), s,

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.laem.engine.model.ModuleKind.Group;
@@ -74,7 +75,7 @@ class OptimizationRunTest {
         for (SearchMethod m : SearchMethod.values()) {
             List<CandidateEvent> events = new ArrayList<>();
             MergeWeights warm = Parameterization.perLayer(ENTRIES, L).decode(new double[] {0.25, 0.5, 0.75, 1.0, 0.75, 0.5});
-            RunResult r = OptimizationRun.builder(OBJECTIVE, Parameterization.perLayer(ENTRIES, L))
+            RunResult r = OptimizationRun.builder(objectiveFor(m), Parameterization.perLayer(ENTRIES, L))
                     .method(m).budget(20).seed(5).warmStart(warm).listener(new RunListener() {
                         @Override
                         public void candidate(CandidateEvent e) {
@@ -83,8 +84,127 @@ class OptimizationRunTest {
                     }).build().run();
             assertEquals(0, events.getFirst().weights().maxAbsDifference(warm), 1e-12, m.id());
             assertTrue(r.best().value() <= events.getFirst().evaluation().value(), m.id());
-            assertEquals(20, events.size());
+            // the budget counts evaluations' worth: racing scores more candidates, a gradient step costs three
+            int expected = m == SearchMethod.GRADIENT ? 7 : 20;
+            assertTrue(m == SearchMethod.RACING ? events.size() >= 20 : events.size() == expected, m.id());
         }
+    }
+
+    private static Objective objectiveFor(SearchMethod m) {
+        return switch (m) {
+            case RACING -> PIECEWISE;
+            case GRADIENT -> DIFFERENTIABLE;
+            default -> OBJECTIVE;
+        };
+    }
+
+    /**
+     * The bowl in four pieces of "data": piece j's optimum is TARGET shifted by OFFSETS[j] (they sum to
+     * zero), so each piece is a noisy view and the full objective's optimum is still TARGET.
+     */
+    static final double[] OFFSETS = {0.15, -0.1, 0.05, -0.1};
+    static final PiecewiseObjective PIECEWISE = piecewise();
+
+    private static PiecewiseObjective piecewise() {
+        MergeWeights[] shown = new MergeWeights[1];
+        Map<String, List<PiecewiseObjective.Piece>> pieces = new java.util.LinkedHashMap<>();
+        for (int e = 0; e < 2; e++) {
+            int entry = e;
+            List<PiecewiseObjective.Piece> list = new ArrayList<>();
+            for (double offset : OFFSETS) {
+                list.add(c -> {
+                    double loss = 0;
+                    for (int l = 0; l < L; l++) {
+                        for (Group g : Group.values()) {
+                            double d = shown[0].get(entry, l, g) - TARGET.get(entry, l, g) - offset;
+                            loss += d * d;
+                        }
+                    }
+                    return new PiecewiseObjective.Sum(loss, 1);
+                });
+            }
+            pieces.put("task-" + (char) ('a' + e), list);
+        }
+        return new PiecewiseObjective(TaskLossObjective.of(BOWL), w -> shown[0] = w, pieces);
+    }
+
+    @Test
+    void piecewiseObjectiveOnAllPiecesIsTheMeanOfThePieces() {
+        MergeWeights w = MergeWeights.constant(ENTRIES, L, 0.4);
+        PiecewiseObjective.Candidate c = PIECEWISE.begin(w, new CancellationToken());
+        double first = c.next().value();
+        // the pieces' optima average to TARGET: the full value is the bowl's plus the offsets' spread
+        double spread = 0;
+        for (double o : OFFSETS) {
+            spread += o * o / OFFSETS.length;
+        }
+        double bowl = OBJECTIVE.evaluate(w, new CancellationToken()).value();
+        assertEquals(bowl + L * Group.values().length * spread, PIECEWISE.evaluate(w, new CancellationToken()).value(), 1e-12);
+        assertTrue(first != PIECEWISE.evaluate(w, new CancellationToken()).value(), "one piece is only an estimate");
+    }
+
+    @Test
+    void racingFindsTheKnownOptimumAndDropsMostCandidatesEarly() {
+        RunResult r = OptimizationRun.builder(PIECEWISE, Parameterization.perLayer(ENTRIES, L))
+                .method(SearchMethod.RACING).budget(1500).seed(7).build().run();
+        assertTrue(r.bestWeights().maxAbsDifference(TARGET) < 1e-2, () -> "found " + r.bestWeights());
+        assertEquals(1500, r.spent(), 1.0);
+        long dropped = r.history().rows().stream().filter(row -> row.cost() < 1).count();
+        assertTrue(dropped > r.evaluations() / 2, () -> dropped + " of " + r.evaluations() + " dropped");
+        // only fully scored candidates become the best: every best value is a full evaluation's
+        for (RunHistory.Row row : r.history().rows()) {
+            if (row.cost() == 1 && row.result().value() == row.bestValue()) {
+                assertEquals(PIECEWISE.evaluate(Parameterization.perLayer(ENTRIES, L).decode(row.x()), new CancellationToken()).value(),
+                        row.bestValue(), 1e-12);
+            }
+        }
+    }
+
+    /** The bowl with its gradient: d/dw[e, l, g] of the mean of the two tasks' sums of squares is (w - TARGET). */
+    static final DifferentiableObjective DIFFERENTIABLE = new DifferentiableObjective() {
+        @Override
+        public Evaluation evaluate(MergeWeights w, CancellationToken c) {
+            return OBJECTIVE.evaluate(w, c);
+        }
+
+        @Override
+        public ValueAndGradient valueAndGradient(MergeWeights w, CancellationToken c) {
+            return new ValueAndGradient(evaluate(w, c), MergeWeights.of(ENTRIES, L, (e, l, g) -> w.get(e, l, g) - TARGET.get(e, l, g)));
+        }
+    };
+
+    @Test
+    void gradientMethodFindsTheKnownOptimum() {
+        RunResult r = OptimizationRun.builder(DIFFERENTIABLE, Parameterization.perLayer(ENTRIES, L))
+                .method(SearchMethod.GRADIENT).learningRate(0.05).budget(600).build().run();
+        assertEquals(200, r.evaluations(), "a step costs three evaluations of the budget");
+        assertTrue(r.bestWeights().maxAbsDifference(TARGET) < 1e-2, () -> "found " + r.bestWeights());
+    }
+
+    @Test
+    void gradientThroughACurveIsTheChainRule() {
+        // TARGET is linear in the layer for both entries: two control points reach it
+        var p = Parameterization.curve(2, ENTRIES, L);
+        RunResult r = OptimizationRun.builder(DIFFERENTIABLE, p).method(SearchMethod.GRADIENT).learningRate(0.05).budget(900).build().run();
+        assertTrue(r.bestWeights().maxAbsDifference(TARGET) < 1e-2, () -> "found " + r.bestWeights());
+        // pullBack is B^T g: against central differences of the value through decode
+        double[] x = {0.3, 1.2, 0.9, -0.1};
+        double[] g = p.pullBack(DIFFERENTIABLE.valueAndGradient(p.decode(x), new CancellationToken()).gradient());
+        for (int i = 0; i < x.length; i++) {
+            double[] hi = x.clone();
+            double[] lo = x.clone();
+            hi[i] += 1e-5;
+            lo[i] -= 1e-5;
+            double fd = (OBJECTIVE.evaluate(p.decode(hi), new CancellationToken()).value()
+                    - OBJECTIVE.evaluate(p.decode(lo), new CancellationToken()).value()) / 2e-5;
+            assertEquals(fd, g[i], 1e-6);
+        }
+    }
+
+    @Test
+    void racingNeedsAPiecewiseObjective() {
+        assertThrows(io.laem.engine.LaemException.class, () -> OptimizationRun.builder(OBJECTIVE, Parameterization.perTask(ENTRIES, L))
+                .method(SearchMethod.RACING).build());
     }
 
     @Test
@@ -141,7 +261,7 @@ class OptimizationRunTest {
         Path csv = dir.resolve("history.csv");
         r.history().writeCsv(csv);
         List<String> lines = Files.readAllLines(csv);
-        assertEquals("evaluation,label,seconds,value,best_value,task:task-a,task:task-b,a,b", lines.getFirst());
+        assertEquals("evaluation,label,seconds,value,best_value,cost,task:task-a,task:task-b,a,b", lines.getFirst());
         assertEquals(13, lines.size());
         double best = Double.POSITIVE_INFINITY;
         for (int i = 1; i < lines.size(); i++) {
@@ -151,9 +271,10 @@ class OptimizationRunTest {
             double value = Double.parseDouble(f[3]);
             best = Math.min(best, value);
             assertEquals(best, Double.parseDouble(f[4]));
-            assertEquals(value, Double.parseDouble(f[5]) / 2 + Double.parseDouble(f[6]) / 2, 1e-12);
+            assertEquals(1.0, Double.parseDouble(f[5]));
+            assertEquals(value, Double.parseDouble(f[6]) / 2 + Double.parseDouble(f[7]) / 2, 1e-12);
             // the candidate's coordinates reproduce its value
-            double[] x = {Double.parseDouble(f[7]), Double.parseDouble(f[8])};
+            double[] x = {Double.parseDouble(f[8]), Double.parseDouble(f[9])};
             assertEquals(value, OBJECTIVE.evaluate(p.decode(x), new CancellationToken()).value(), 1e-12);
         }
         assertEquals(best, r.best().value());
