@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.laem.engine.bench.MemoryBandwidth;
-import io.laem.engine.infer.cpu.FewRowMatmul;
+import io.laem.engine.infer.cpu.CpuMatmul;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.synth.AdapterSpec;
@@ -109,11 +109,11 @@ public final class InferBenchmark {
             SyntheticModels.writeModel(model, spec, 1);
             // write the 2 GB back now: the kernel's writeback would otherwise compete for memory bandwidth with the first rows
             syncFiles(model);
-            try (HfModel hf = HfModel.open(model); Decoder d = Decoder.load(hf)) {
+            try (HfModel hf = HfModel.open(model); Decoder d = Decoder.load(hf); Decoder torch = CpuMatmul.available() ? torchDecoder(hf) : d) {
                 log.accept("measuring memory bandwidth");
                 double before = MemoryBandwidth.measure();
                 long bytes = d.parameterBytes();
-                String matmul = FewRowMatmul.available() ? KERNEL : TORCH;
+                String matmul = CpuMatmul.available() ? KERNEL : TORCH;
                 List<Config> configs = new ArrayList<>();
                 for (int adapters : new int[] {0, ADAPTERS}) {
                     for (int batch : new int[] {1, 8}) {
@@ -128,30 +128,27 @@ public final class InferBenchmark {
                 }
                 for (int a = 0; a < ADAPTERS; a++) {
                     d.bank().add("bench" + a, SyntheticModels.randomModules(hf.config(), AdapterSpec.allLinear(16, 32), 100 + a));
+                    if (torch != d) {
+                        torch.bank().add("bench" + a, SyntheticModels.randomModules(hf.config(), AdapterSpec.allLinear(16, 32), 100 + a));
+                    }
                 }
                 List<Samples> samples = new ArrayList<>();
                 for (Config c : configs) {
                     samples.add(new Samples());
                 }
-                try {
+                {
                     for (int round = 0; round < rounds; round++) {
                         log.accept("round " + (round + 1) + " of " + rounds);
                         for (int i = 0; i < configs.size(); i++) {
                             Config c = configs.get(i);
+                            Decoder on = c.matmul().equals(TORCH) ? torch : d;
                             for (int a = 0; a < ADAPTERS; a++) {
                                 // no adapters = every coefficient zero: the bank then does no work at all
-                                d.bank().setAll("bench" + a, c.adapters() > 0 ? 0.5 : 0);
+                                on.bank().setAll("bench" + a, c.adapters() > 0 ? 0.5 : 0);
                             }
-                            if (c.matmul().equals(TORCH)) {
-                                System.setProperty(FewRowMatmul.ENABLED_PROPERTY, "false");
-                            } else {
-                                System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
-                            }
-                            measure(d, c.batch(), c.adapters() * 31L + round, promptTokens, decodeSteps, samples.get(i));
+                            measure(on, c.batch(), c.adapters() * 31L + round, promptTokens, decodeSteps, samples.get(i));
                         }
                     }
-                } finally {
-                    System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
                 }
                 double after = MemoryBandwidth.measure();
                 // the better probe: the smaller bound, so the ratios are the conservative ones
@@ -183,6 +180,16 @@ public final class InferBenchmark {
     }
 
     private static final int ADAPTERS = 4;
+
+    /** The same weights as float32 arrays for PyTorch (the CPU kernels turned off while loading). */
+    static Decoder torchDecoder(HfModel hf) {
+        System.setProperty(CpuMatmul.ENABLED_PROPERTY, "false");
+        try {
+            return Decoder.load(hf);
+        } finally {
+            System.clearProperty(CpuMatmul.ENABLED_PROPERTY);
+        }
+    }
 
     private record Config(int batch, int adapters, String matmul) {}
 

@@ -25,7 +25,7 @@ class DecodePathTest {
     @Test
     void fusedProjectionsEqualPerModuleOnes() {
         try (NDManager m = NDManager.newBaseManager(); HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve("qwen2"));
-             Decoder fused = Decoder.load(hf)) {
+             Decoder fused = InferBenchmark.torchDecoder(hf)) {
             Map<String, NDArray> params = new HashMap<>();
             for (String n : hf.weights().names()) {
                 params.put(n, m.create(hf.weights().floats(n), new Shape(hf.weights().info(n).shape())));
@@ -92,35 +92,60 @@ class DecodePathTest {
     }
 
     /**
-     * The decode kernel path (infer.cpu.FewRowMatmul) and the PyTorch path give the same logits, batch 1 and 8,
-     * with an adapter: llama, qwen2 (q/k/v biases), qwen3 (q/k norms).
+     * The CPU forward over mapped weights (infer.CpuForward) and the PyTorch path over float32 copies give the same
+     * logits, batch 1 and 8, with an adapter: a prefill of 5 tokens (one sequence right-padded, one left-padded:
+     * the many-row kernels, masked attention), then decode steps over the cache (the few-row kernels); llama,
+     * qwen2 (q/k/v biases), qwen3 (q/k norms).
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen2", "qwen3"})
-    void decodeKernelEqualsPyTorch(String family) {
-        try (Decoder d = DecoderGoldenTest.open(family); NDManager m = d.manager().newSubManager()) {
-            d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));
-            d.bank().setAll("a", 0.8);
+    void cpuForwardEqualsPyTorch(String family) {
+        try (HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve(family)); Decoder cpu = Decoder.load(hf);
+             Decoder torch = InferBenchmark.torchDecoder(hf); NDManager m = NDManager.newBaseManager()) {
+            assertEquals(java.util.Map.of(), cpu.parameters(), "the CPU decoder holds no arrays of the weights");
+            assertEquals(hf.weights().names().size(), torch.parameters().size());
+            for (Decoder d : List.of(cpu, torch)) {
+                d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));
+                d.bank().setAll("a", 0.8);
+            }
             long[] one = GoldenSupport.ids();
+            int prompt = 5;
             for (int batch : new int[] {1, 8}) {
-                long[] ids = new long[batch * 2];
+                long[] ids = new long[batch * prompt];
+                float[] mask = new float[batch * prompt];
                 for (int i = 0; i < ids.length; i++) {
                     ids[i] = one[i % one.length];
+                    mask[i] = 1;
+                }
+                if (batch > 1) {
+                    mask[prompt - 1] = 0; // sequence 0 right-padded by one
+                    mask[prompt] = 0; // sequence 1 left-padded by two
+                    mask[prompt + 1] = 0;
                 }
                 float[][] logits = new float[2][];
-                for (int kernel = 0; kernel < 2; kernel++) {
-                    System.setProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY, kernel == 1 ? "true" : "false");
+                for (int path = 0; path < 2; path++) {
+                    Decoder d = path == 0 ? cpu : torch;
                     try (KvCache cache = d.newCache(); NDScope scope = new NDScope()) {
                         scope.suppressNotUsedWarning();
-                        // one token per sequence: a decode step's rows (batch 8: the kernel's largest)
-                        d.hidden(m.create(Arrays.copyOf(ids, batch), new Shape(batch, 1)), null, cache);
-                        logits[kernel] = d.logits(d.hidden(m.create(Arrays.copyOfRange(ids, batch, 2 * batch), new Shape(batch, 1)), null, cache))
+                        NDArray maskArr = batch > 1 ? m.create(mask, new Shape(batch, prompt)) : null;
+                        float[] pre = d.logits(d.hidden(m.create(ids, new Shape(batch, prompt)), maskArr, cache)).toFloatArray();
+                        float[] step1 = d.logits(d.hidden(m.create(Arrays.copyOf(ids, batch), new Shape(batch, 1)), null, cache)).toFloatArray();
+                        float[] step2 = d.logits(d.hidden(m.create(Arrays.copyOfRange(ids, batch, 2 * batch), new Shape(batch, 1)), null, cache))
                                 .toFloatArray();
-                    } finally {
-                        System.clearProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY);
+                        float[] all = Arrays.copyOf(pre, pre.length + step1.length + step2.length);
+                        System.arraycopy(step1, 0, all, pre.length, step1.length);
+                        System.arraycopy(step2, 0, all, pre.length + step1.length, step2.length);
+                        logits[path] = all;
                     }
                 }
-                assertArrayEquals(logits[0], logits[1], 1e-5f, family + " batch " + batch);
+                int v = cpu.config().vocabSize();
+                for (int i = 0; i < logits[0].length; i++) {
+                    int row = i / v;
+                    boolean paddingRow = row < batch * prompt && mask[row] == 0;
+                    if (!paddingRow && Math.abs(logits[0][i] - logits[1][i]) > 1e-5) {
+                        throw new AssertionError(family + " batch " + batch + " row " + row + ": " + logits[0][i] + " vs " + logits[1][i]);
+                    }
+                }
             }
         }
     }
