@@ -167,12 +167,11 @@ public final class Scorer {
                 NDArray h = decoder.hidden(b.ids(), b.mask(), null);
                 NDArray flat = h.reshape(-1, h.getShape().get(2));
                 NDArray sel = Embedding.embedding(b.rows(), flat, SparseFormat.DENSE).singletonOrThrow();
+                long[] targets = b.targets().toLongArray();
                 for (long from = 0; from < rowsTotal; from += chunk) {
                     long to = Math.min(rowsTotal, from + chunk);
                     NDArray part = rowsTotal <= chunk ? sel : sel.get(from + ":" + to);
-                    NDArray tg = rowsTotal <= chunk ? b.targets() : b.targets().get(from + ":" + to);
-                    NDArray logp = decoder.logits(part).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).logSoftmax(-1);
-                    float[] picked = logp.gather(tg, 1).toFloatArray();
+                    float[] picked = decoder.targetLogProbs(part, java.util.Arrays.copyOfRange(targets, (int) from, (int) to));
                     for (int i = 0; i < picked.length; i++) {
                         nll[b.exampleOfRow()[(int) from + i]] -= picked[i];
                     }

@@ -9,9 +9,15 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.model.HfModel;
+import io.laem.engine.io.DType;
+import io.laem.engine.io.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -31,10 +37,48 @@ class DecoderGoldenTest {
         }
     }
 
+    /**
+     * A fixture with its weights stored in BF16 or F16 (rounded to nearest even from the F32 file, as the reference
+     * rounds them), in a temp folder; the adapters stay F32.
+     */
+    static Path storedAs(String family, DType dtype, Path tmp) throws IOException {
+        Path src = GoldenSupport.FIXTURES.resolve(family);
+        Path dir = tmp.resolve(family + "-" + dtype);
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        Files.createDirectories(dir);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(src.resolve(f), dir.resolve(f));
+        }
+        SafetensorsWriter w = new SafetensorsWriter();
+        try (HfModel m = HfModel.open(src)) {
+            for (String n : m.weights().names()) {
+                w.add(n, dtype, m.weights().info(n).shape(), m.weights().floats(n));
+            }
+        }
+        w.writeDirect(dir.resolve("model.safetensors"));
+        return dir;
+    }
+
+    @TempDir
+    static Path converted;
+
+    /**
+     * Logits to 1e-4 of the largest reference logit (max abs error), for every stored dtype: the reference rounds the
+     * weights exactly as the stored file holds them and computes in float64, and the engine widens those same values
+     * exactly, so what is left is float32 arithmetic, the same for F32, BF16 and F16 weights.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void logitsMatchReference(String name, JsonNode c) {
-        try (Decoder d = open(c.get("model").asText()); NDManager m = d.manager().newSubManager()) {
+    void logitsMatchReference(String name, JsonNode c) throws IOException {
+        String family = c.get("model").asText();
+        Path dir = c.has("dtype") ? storedAs(family, DType.ofUserName(c.get("dtype").asText()), converted) : GoldenSupport.FIXTURES.resolve(family);
+        Decoder opened;
+        try (HfModel hf = HfModel.open(dir)) {
+            opened = Decoder.load(hf);
+        }
+        try (Decoder d = opened; NDManager m = d.manager().newSubManager()) {
             GoldenSupport.applyAdapters(d, c);
             long[] ids = GoldenSupport.ids();
             NDArray logits = d.forward(m.create(ids, new Shape(1, ids.length)), null);

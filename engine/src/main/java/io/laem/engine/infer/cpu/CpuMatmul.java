@@ -63,9 +63,12 @@ public final class CpuMatmul {
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
         int kind = kind(w.dtype());
         MemorySegment bytes = w.bytes();
-        if (rows <= MAX_ROWS || in > VectorKernel.PANEL_FLOATS / 4) {
+        if (kind == VectorKernel.F32 && rows <= MAX_ROWS || in > VectorKernel.PANEL_FLOATS / 4) {
+            if (kind != VectorKernel.F32) {
+                throw new IllegalArgumentException("CpuMatmul: rows of " + in + " " + w.dtype() + " elements are longer than a panel");
+            }
             split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
-                    (j0, j1) -> VectorKernel.multiply(bytes, kind, in, x, rows, target, j0, j1));
+                    (j0, j1) -> VectorKernel.multiply(bytes, in, x, rows, target, j0, j1));
         } else {
             split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
                     (j0, j1) -> VectorKernel.multiplyPanels(bytes, kind, in, x, rows, target, j0, j1, PANEL.get()));
@@ -200,10 +203,8 @@ public final class CpuMatmul {
                 for (int i = 0; i < 20_000; i++) {
                     int rows = 1 + i % MAX_ROWS;
                     int kind = i % 3;
-                    VectorKernel.multiply(w, kind, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
-                    if (i % 8 == 0) {
-                        VectorKernel.multiplyPanels(w, kind, in, x, 16, new VectorKernel.Out(y, out, 0, false), 0, out, panel);
-                    }
+                    VectorKernel.multiply(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
+                    VectorKernel.multiplyPanels(w, kind, in, x, i % 2 == 0 ? rows : 16, new VectorKernel.Out(y, out, 0, false), 0, out, panel);
                     VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);
                     VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, null, y, 0, 2, new float[4]);

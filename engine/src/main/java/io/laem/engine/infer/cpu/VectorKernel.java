@@ -42,24 +42,24 @@ final class VectorKernel {
     static final int F16 = 2;
 
     /**
-     * Weight rows {@code [j0, j1)} read in place and widened in registers: {@code y[r * stride + offset + j] (+)= sum_k x[r, k] w[j, k]}
+     * Float32 weight rows {@code [j0, j1)} read in place: {@code y[r * stride + offset + j] (+)= sum_k x[r, k] w[j, k]}
      * for every row r of x. Each tile's 4 weight rows stay in L1 while every x row passes over them, so the weights stream
      * from memory once per call: what a few rows (decode) need.
      */
-    static void multiply(MemorySegment w, int kind, int in, float[] x, int rows, Out y, int j0, int j1) {
+    static void multiply(MemorySegment w, int in, float[] x, int rows, Out y, int j0, int j1) {
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             int r = 0;
             for (; r + 4 <= rows; r += 4) {
-                tile4x4(w, kind, (long) j * in, in, x, r, y, j);
+                tile4x4(w, (long) j * in, in, x, r, y, j);
             }
             for (; r < rows; r++) {
-                tile4x1(w, kind, (long) j * in, in, x, r, y, j);
+                tile4x1(w, (long) j * in, in, x, r, y, j);
             }
         }
         for (; j < j1; j++) {
             for (int r = 0; r < rows; r++) {
-                y.put(r, j, dot(w, kind, (long) j * in, x, r * in, in));
+                y.put(r, j, dot(w, (long) j * in, x, r * in, in));
             }
         }
     }
@@ -75,7 +75,7 @@ final class VectorKernel {
     }
 
     /**
-     * Weight rows {@code [j0, j1)} for many rows of x (prefill, scoring): each panel of {@link #panelRows} weight rows is
+     * Weight rows {@code [j0, j1)} in any stored dtype, or float32 for many rows of x (prefill, scoring): each panel of {@link #panelRows} weight rows is
      * widened to float32 once into {@code panel} (the caller's, at least {@code panelRows(in) * in} floats), then every
      * block of x rows is multiplied against it from cache, so the widening and the memory traffic are paid once per
      * weight row while the arithmetic runs at the FMA units' rate.
@@ -93,57 +93,64 @@ final class VectorKernel {
                     long at = (long) (j - p0) * in;
                     int r = x0;
                     for (; r + 4 <= x1; r += 4) {
-                        tile4x4(p, F32, at, in, x, r, y, j);
+                        tile4x4(p, at, in, x, r, y, j);
                     }
                     for (; r < x1; r++) {
-                        tile4x1(p, F32, at, in, x, r, y, j);
+                        tile4x1(p, at, in, x, r, y, j);
                     }
                 }
                 for (; j < p1; j++) {
                     for (int r = x0; r < x1; r++) {
-                        y.put(r, j, dot(p, F32, (long) (j - p0) * in, x, r * in, in));
+                        y.put(r, j, dot(p, (long) (j - p0) * in, x, r * in, in));
                     }
                 }
             }
         }
     }
 
-    /** {@code n} elements from element {@code from} of w widened into {@code out[0..n)}. */
+    /**
+     * {@code n} elements from element {@code from} of w widened into {@code out[0..n)}: BF16 by a shift into float32's
+     * high half, F16 exactly (subnormals too). One loop per dtype, each small enough for the JIT to keep every vector
+     * in registers (a dtype switch inside the tiles' loops made them too large to inline, and boxed vectors on the heap).
+     */
     static void widen(MemorySegment w, int kind, long from, int n, float[] out) {
+        switch (kind) {
+            case F32 -> MemorySegment.copy(w, F32_LE, from * Float.BYTES, out, 0, n);
+            case BF16 -> widenBf16(w, from, n, out);
+            default -> widenF16(w, from, n, out);
+        }
+    }
+
+    private static void widenBf16(MemorySegment w, long from, int n, float[] out) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += S.length()) {
-            load(w, kind, from + i).intoArray(out, i);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
         }
         for (; i < n; i++) {
-            out[i] = scalar(w, kind, from + i);
+            out[i] = Float.intBitsToFloat((w.get(I16_LE, (from + i) * 2) & 0xffff) << 16);
         }
     }
 
-    /** Lanes of w from element {@code elem}, widened to float32: BF16 by a shift into the high half, F16 exactly (subnormals too). */
-    private static FloatVector load(MemorySegment w, int kind, long elem) {
-        if (kind == F32) {
-            return FloatVector.fromMemorySegment(S, w, elem * Float.BYTES, LE);
+    /**
+     * Exponent and mantissa moved to float32's places and rebiased by a multiply by 2^112 (exact, subnormals included);
+     * infinities and NaNs get float32's all-ones exponent; the sign goes back on last.
+     */
+    private static void widenF16(MemorySegment w, long from, int n, float[] out) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00));
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i);
         }
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, elem * 2, LE).convertShape(VectorOperators.S2I, I, 0);
-        if (kind == BF16) {
-            return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        for (; i < n; i++) {
+            out[i] = Float.float16ToFloat(w.get(I16_LE, (from + i) * 2));
         }
-        // F16: exponent and mantissa moved to float32's places and rebiased by a multiply by 2^112 (exact, subnormals
-        // included); infinities and NaNs get float32's all-ones exponent; the sign goes back on last
-        IntVector magnitude = h.and(0x7fff);
-        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-        IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00));
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-    }
-
-    private static float scalar(MemorySegment w, int kind, long elem) {
-        return switch (kind) {
-            case F32 -> w.get(F32_LE, elem * Float.BYTES);
-            case BF16 -> Float.intBitsToFloat((w.get(I16_LE, elem * 2) & 0xffff) << 16);
-            default -> Float.float16ToFloat(w.get(I16_LE, elem * 2));
-        };
     }
 
     /**
@@ -336,7 +343,7 @@ final class VectorKernel {
      * registers, while an array of vectors or a loop over x rows is boxed or spilled (a 3 x 8 tile over an
      * array of accumulators ran 7x slower). Weight rows start at element {@code e0} and follow each other.
      */
-    private static void tile4x4(MemorySegment w, int kind, long e0, int in, float[] x, int r, Out y, int j) {
+    private static void tile4x4(MemorySegment w, long e0, int in, float[] x, int r, Out y, int j) {
         long e1 = e0 + in;
         long e2 = e1 + in;
         long e3 = e2 + in;
@@ -351,10 +358,10 @@ final class VectorKernel {
         int bound = S.loopBound(in);
         int k = 0;
         for (; k < bound; k += S.length()) {
-            FloatVector v0 = load(w, kind, e0 + k);
-            FloatVector v1 = load(w, kind, e1 + k);
-            FloatVector v2 = load(w, kind, e2 + k);
-            FloatVector v3 = load(w, kind, e3 + k);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, w, (e0 + k) * Float.BYTES, LE);
+            FloatVector v1 = FloatVector.fromMemorySegment(S, w, (e1 + k) * Float.BYTES, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, w, (e2 + k) * Float.BYTES, LE);
+            FloatVector v3 = FloatVector.fromMemorySegment(S, w, (e3 + k) * Float.BYTES, LE);
             FloatVector u = FloatVector.fromArray(S, x, x0 + k);
             a00 = v0.fma(u, a00);
             a10 = v1.fma(u, a10);
@@ -376,13 +383,13 @@ final class VectorKernel {
             a23 = v2.fma(u, a23);
             a33 = v3.fma(u, a33);
         }
-        store(y, r, j, a00, a10, a20, a30, w, kind, e0, x, x0, in, k);
-        store(y, r + 1, j, a01, a11, a21, a31, w, kind, e0, x, x1, in, k);
-        store(y, r + 2, j, a02, a12, a22, a32, w, kind, e0, x, x2, in, k);
-        store(y, r + 3, j, a03, a13, a23, a33, w, kind, e0, x, x3, in, k);
+        store(y, r, j, a00, a10, a20, a30, w, e0, x, x0, in, k);
+        store(y, r + 1, j, a01, a11, a21, a31, w, e0, x, x1, in, k);
+        store(y, r + 2, j, a02, a12, a22, a32, w, e0, x, x2, in, k);
+        store(y, r + 3, j, a03, a13, a23, a33, w, e0, x, x3, in, k);
     }
 
-    private static void tile4x1(MemorySegment w, int kind, long e0, int in, float[] x, int r, Out y, int j) {
+    private static void tile4x1(MemorySegment w, long e0, int in, float[] x, int r, Out y, int j) {
         long e1 = e0 + in;
         long e2 = e1 + in;
         long e3 = e2 + in;
@@ -392,37 +399,37 @@ final class VectorKernel {
         int k = 0;
         for (; k < bound; k += S.length()) {
             FloatVector u = FloatVector.fromArray(S, x, x0 + k);
-            a0 = load(w, kind, e0 + k).fma(u, a0);
-            a1 = load(w, kind, e1 + k).fma(u, a1);
-            a2 = load(w, kind, e2 + k).fma(u, a2);
-            a3 = load(w, kind, e3 + k).fma(u, a3);
+            a0 = FloatVector.fromMemorySegment(S, w, (e0 + k) * Float.BYTES, LE).fma(u, a0);
+            a1 = FloatVector.fromMemorySegment(S, w, (e1 + k) * Float.BYTES, LE).fma(u, a1);
+            a2 = FloatVector.fromMemorySegment(S, w, (e2 + k) * Float.BYTES, LE).fma(u, a2);
+            a3 = FloatVector.fromMemorySegment(S, w, (e3 + k) * Float.BYTES, LE).fma(u, a3);
         }
-        store(y, r, j, a0, a1, a2, a3, w, kind, e0, x, x0, in, k);
+        store(y, r, j, a0, a1, a2, a3, w, e0, x, x0, in, k);
     }
 
     /** Row r, weight rows j..j+3: lanes of a_i summed, plus the scalar tail k0..in of weight row j + i (at e0 + i*in). */
     private static void store(Out y, int r, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
-                              int kind, long e0, float[] x, int x0, int in, int k0) {
-        y.put(r, j, a0.reduceLanes(VectorOperators.ADD) + tail(w, kind, e0, x, x0, in, k0));
-        y.put(r, j + 1, a1.reduceLanes(VectorOperators.ADD) + tail(w, kind, e0 + in, x, x0, in, k0));
-        y.put(r, j + 2, a2.reduceLanes(VectorOperators.ADD) + tail(w, kind, e0 + 2L * in, x, x0, in, k0));
-        y.put(r, j + 3, a3.reduceLanes(VectorOperators.ADD) + tail(w, kind, e0 + 3L * in, x, x0, in, k0));
+                              long e0, float[] x, int x0, int in, int k0) {
+        y.put(r, j, a0.reduceLanes(VectorOperators.ADD) + tail(w, e0, x, x0, in, k0));
+        y.put(r, j + 1, a1.reduceLanes(VectorOperators.ADD) + tail(w, e0 + in, x, x0, in, k0));
+        y.put(r, j + 2, a2.reduceLanes(VectorOperators.ADD) + tail(w, e0 + 2L * in, x, x0, in, k0));
+        y.put(r, j + 3, a3.reduceLanes(VectorOperators.ADD) + tail(w, e0 + 3L * in, x, x0, in, k0));
     }
 
-    private static float dot(MemorySegment w, int kind, long e0, float[] x, int x0, int in) {
+    private static float dot(MemorySegment w, long e0, float[] x, int x0, int in) {
         FloatVector a = FloatVector.zero(S);
         int bound = S.loopBound(in);
         int k = 0;
         for (; k < bound; k += S.length()) {
-            a = load(w, kind, e0 + k).fma(FloatVector.fromArray(S, x, x0 + k), a);
+            a = FloatVector.fromMemorySegment(S, w, (e0 + k) * Float.BYTES, LE).fma(FloatVector.fromArray(S, x, x0 + k), a);
         }
-        return a.reduceLanes(VectorOperators.ADD) + tail(w, kind, e0, x, x0, in, k);
+        return a.reduceLanes(VectorOperators.ADD) + tail(w, e0, x, x0, in, k);
     }
 
-    private static float tail(MemorySegment w, int kind, long e0, float[] x, int x0, int in, int k0) {
+    private static float tail(MemorySegment w, long e0, float[] x, int x0, int in, int k0) {
         float s = 0;
         for (int k = k0; k < in; k++) {
-            s += scalar(w, kind, e0 + k) * x[x0 + k];
+            s += w.get(F32_LE, (e0 + k) * Float.BYTES) * x[x0 + k];
         }
         return s;
     }
