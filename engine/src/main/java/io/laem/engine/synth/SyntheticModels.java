@@ -59,37 +59,92 @@ public final class SyntheticModels {
         return c;
     }
 
-    /** Writes config.json and model.safetensors with N(0, 0.02) weights (norm weights near 1). */
-    public static void writeModel(Path dir, ModelSpec s, long seed) {
-        ObjectNode cfgJson = configJson(s);
-        ModelConfig cfg = ModelConfig.parse("synthetic", cfgJson);
+    /** A tensor of a synthetic model: norm weights are near 1, everything else N(0, 0.02). */
+    private record TensorSpec(String name, long[] shape, boolean norm) {
+        int count() {
+            return Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact));
+        }
+    }
+
+    /** Every tensor of a spec's model, in file order. */
+    private static List<TensorSpec> tensors(ModelSpec s) {
+        ModelConfig cfg = ModelConfig.parse("synthetic", configJson(s));
         ArchitectureTemplate t = cfg.template();
-        SplittableRandom rnd = new SplittableRandom(seed);
-        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        DType dt = s.dtype();
-        w.add(t.embedTokens(), dt, new long[] {s.vocabSize(), s.hiddenSize()}, normal(rnd, s.vocabSize() * s.hiddenSize(), 0.02));
+        List<TensorSpec> out = new ArrayList<>();
+        out.add(new TensorSpec(t.embedTokens(), new long[] {s.vocabSize(), s.hiddenSize()}, false));
         for (int l = 0; l < s.numLayers(); l++) {
-            w.add(t.inputNorm(l), dt, new long[] {s.hiddenSize()}, nearOne(rnd, s.hiddenSize()));
-            w.add(t.postAttentionNorm(l), dt, new long[] {s.hiddenSize()}, nearOne(rnd, s.hiddenSize()));
+            out.add(new TensorSpec(t.inputNorm(l), new long[] {s.hiddenSize()}, true));
+            out.add(new TensorSpec(t.postAttentionNorm(l), new long[] {s.hiddenSize()}, true));
             for (ModuleKind k : ModuleKind.values()) {
                 ModuleKey key = new ModuleKey(l, k);
-                int in = k.inFeatures(cfg);
-                int out = k.outFeatures(cfg);
-                w.add(t.weight(key), dt, new long[] {out, in}, normal(rnd, out * in, 0.02));
+                out.add(new TensorSpec(t.weight(key), new long[] {k.outFeatures(cfg), k.inFeatures(cfg)}, false));
                 if (cfg.hasBias(k)) {
-                    w.add(t.bias(key), dt, new long[] {out}, normal(rnd, out, 0.02));
+                    out.add(new TensorSpec(t.bias(key), new long[] {k.outFeatures(cfg)}, false));
                 }
             }
             if (t.hasQkNorm()) {
-                w.add(t.qNorm(l), dt, new long[] {s.headDim()}, nearOne(rnd, s.headDim()));
-                w.add(t.kNorm(l), dt, new long[] {s.headDim()}, nearOne(rnd, s.headDim()));
+                out.add(new TensorSpec(t.qNorm(l), new long[] {s.headDim()}, true));
+                out.add(new TensorSpec(t.kNorm(l), new long[] {s.headDim()}, true));
             }
         }
-        w.add(t.finalNorm(), dt, new long[] {s.hiddenSize()}, nearOne(rnd, s.hiddenSize()));
+        out.add(new TensorSpec(t.finalNorm(), new long[] {s.hiddenSize()}, true));
         if (!s.tieWordEmbeddings()) {
-            w.add(t.lmHead(), dt, new long[] {s.vocabSize(), s.hiddenSize()}, normal(rnd, s.vocabSize() * s.hiddenSize(), 0.02));
+            out.add(new TensorSpec(t.lmHead(), new long[] {s.vocabSize(), s.hiddenSize()}, false));
         }
-        String json = cfgJson.toPrettyString();
+        return out;
+    }
+
+    /** Writes config.json and model.safetensors with N(0, 0.02) weights (norm weights near 1). */
+    public static void writeModel(Path dir, ModelSpec s, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        for (TensorSpec t : tensors(s)) {
+            w.add(t.name(), s.dtype(), t.shape(), t.norm() ? nearOne(rnd, t.count()) : normal(rnd, t.count(), 0.02));
+        }
+        write(dir, s, w);
+    }
+
+    /**
+     * The same kind of model written tensor by tensor in chunks (each tensor from its own seed), so a model of
+     * billions of parameters is written without holding it: for benchmarks of real-size shapes.
+     */
+    public static void writeModelStreamed(Path dir, ModelSpec s, long seed) {
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        List<TensorSpec> all = tensors(s);
+        for (int i = 0; i < all.size(); i++) {
+            TensorSpec t = all.get(i);
+            long tensorSeed = seed * 1_000_003L + i;
+            w.addProduced(t.name(), s.dtype(), t.shape(), sink -> {
+                SplittableRandom rnd = new SplittableRandom(tensorSeed);
+                int total = t.count();
+                for (int from = 0; from < total; from += 1 << 20) {
+                    int n = Math.min(1 << 20, total - from);
+                    sink.accept(t.norm() ? nearOne(rnd, n) : normal(rnd, n, 0.02), 0, n);
+                }
+            });
+        }
+        write(dir, s, w);
+    }
+
+    /**
+     * The model with every weight zero, as a sparse file (holes; nothing written but the header and each tensor's
+     * last byte): the shapes of a large model for load and memory tests without its bytes on disk.
+     */
+    public static void writeZeroModel(Path dir, ModelSpec s) {
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        for (TensorSpec t : tensors(s)) {
+            long bytes = (long) t.count() * s.dtype().bytes();
+            w.addStream(t.name(), s.dtype(), t.shape(), bytes, out -> {
+                java.nio.channels.FileChannel ch = (java.nio.channels.FileChannel) out;
+                ch.position(ch.position() + bytes - 1);
+                ch.write(java.nio.ByteBuffer.allocate(1));
+            });
+        }
+        write(dir, s, w);
+    }
+
+    private static void write(Path dir, ModelSpec s, SafetensorsWriter w) {
+        String json = configJson(s).toPrettyString();
         AtomicFiles.writeDirectory(dir, tmp -> {
             Files.writeString(tmp.resolve("config.json"), json);
             w.writeDirect(tmp.resolve("model.safetensors"));
