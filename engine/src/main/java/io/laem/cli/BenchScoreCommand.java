@@ -54,12 +54,13 @@ final class BenchScoreCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** Scoring on (bench score) or off (bench infer --model). */
-    boolean score = true;
-
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
+        return run(spec.commandLine().getOut(), true);
+    }
+
+    /** Runs the benchmark, with scoring ({@code bench score}) or without it ({@code bench infer --model}), and prints its table. */
+    int run(PrintWriter out, boolean score) {
         InferBenchmark.setThreads(threads);
         Path c = cache != null ? cache : BenchModels.defaultCache();
         ScoreBenchmark.Settings s = new ScoreBenchmark.Settings(model, DType.ofUserName(dtype), examples, promptTokens, completionTokens,

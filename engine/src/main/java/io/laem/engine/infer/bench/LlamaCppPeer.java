@@ -80,10 +80,13 @@ final class LlamaCppPeer {
             f.put("first token after open s", r.get("firstTokenSeconds").asDouble());
             if (s.score()) {
                 f.put("score tok/s", r.get("scoreTokensPerSecond").asDouble());
+                f.put("score tok per CPU-s", r.get("scoreTokensPerCpuSecond").asDouble());
             }
             for (int b : new int[] {1, 8}) {
                 f.put("prefill b" + b + " tok/s", r.get("prefill" + b).asDouble());
                 f.put("decode b" + b + " tok/s", r.get("decode" + b).asDouble());
+                f.put("prefill b" + b + " tok per CPU-s", r.get("prefillCpu" + b).asDouble());
+                f.put("decode b" + b + " tok per CPU-s", r.get("decodeCpu" + b).asDouble());
             }
             f.put("peak RSS GB", r.get("peakRssBytes").asDouble() / 1e9);
             return new Result(f, null);

@@ -5,6 +5,8 @@ import fs from "node:fs";
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const now = () => Number(process.hrtime.bigint()) / 1e9;
+// CPU seconds of the whole process (llama.cpp's threads included)
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 const hwm = () => Number(fs.readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+)/)[1]) * 1024;
 const out = {};
 const t0 = now();
@@ -36,6 +38,7 @@ async function scoreAll() {
     const ctx = await context(cfg.scoreParallel);
     const queue = cfg.examples.slice();
     const t = now();
+    const c = cpu();
     await Promise.all(Array.from({length: cfg.scoreParallel}, async () => {
         const seq = ctx.getSequence();
         for (let ex = queue.shift(); ex; ex = queue.shift()) {
@@ -44,24 +47,33 @@ async function scoreAll() {
         }
         seq.dispose();
     }));
-    return now() - t;
+    return [now() - t, cpu() - c];
 }
 const tokens = cfg.examples.reduce((a, e) => a + e.length, 0);
 const scoreTimes = [];
+const scoreCpu = [];
 for (let r = 0; r < cfg.rounds; r++) {
-    scoreTimes.push(await scoreAll());
+    const [w, c] = await scoreAll();
+    scoreTimes.push(w);
+    scoreCpu.push(c);
 }
 out.scoreTokensPerSecond = tokens / Math.min(...scoreTimes);
+out.scoreTokensPerCpuSecond = tokens / Math.min(...scoreCpu);
 for (const batch of cfg.batches) {
     const ctx = await context(batch);
     const pre = [];
     const dec = [];
+    const preCpu = [];
+    const decCpu = [];
     for (let r = 0; r < cfg.rounds; r++) {
         const seqs = Array.from({length: batch}, () => ctx.getSequence());
         let t = now();
+        let c = cpu();
         await Promise.all(seqs.map((s, i) => s.evaluateWithoutGeneratingNewTokens(cfg.prompts[i % cfg.prompts.length])));
         pre.push(now() - t);
+        preCpu.push(cpu() - c);
         t = now();
+        c = cpu();
         await Promise.all(seqs.map(async (s, i) => {
             let n = 0;
             for await (const tok of s.evaluate([cfg.prompts[i % cfg.prompts.length][0]], {temperature: 0})) {
@@ -71,10 +83,13 @@ for (const batch of cfg.batches) {
             }
         }));
         dec.push(now() - t);
+        decCpu.push(cpu() - c);
         seqs.forEach(s => s.dispose());
     }
     out["prefill" + batch] = batch * cfg.prompts[0].length / Math.min(...pre);
     out["decode" + batch] = batch * cfg.decodeTokens / Math.min(...dec);
+    out["prefillCpu" + batch] = batch * cfg.prompts[0].length / Math.min(...preCpu);
+    out["decodeCpu" + batch] = batch * cfg.decodeTokens / Math.min(...decCpu);
 }
 out.peakRssBytes = hwm();
 console.log(JSON.stringify(out));
