@@ -33,7 +33,7 @@ public class BackendDelegate implements Backend {
     @Override public Optimization.Outcome optimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> e,
             Progress p) { return inner.optimize(s, o, e, p); }
     @Override public Optimization.Comparison evaluate(SessionData s, Progress p) { return inner.evaluate(s, p); }
-    @Override public void exportAdapter(SessionData s, Path out, Progress p) { inner.exportAdapter(s, out, p); }
-    @Override public void exportFullModel(SessionData s, Path out, Progress p) { inner.exportFullModel(s, out, p); }
+    @Override public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportAdapter(s, out, p); }
+    @Override public io.laem.engine.merge.MergeSummary exportFullModel(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportFullModel(s, out, p); }
     @Override public void close() { inner.close(); }
 }

@@ -14,6 +14,15 @@ public final class FakeDialogs implements DialogService {
     public final List<String> infos = new ArrayList<>();
     public final Deque<Path> paths = new ArrayDeque<>();
     public final Deque<Unsaved> unsaved = new ArrayDeque<>();
+    /** Answers to {@link #confirm}, in order (none left: cancel); the questions asked are recorded. */
+    public final Deque<Boolean> confirms = new ArrayDeque<>();
+    public final List<String> questions = new ArrayList<>();
+
+    @Override
+    public boolean confirm(String title, String message) {
+        questions.add(message);
+        return !confirms.isEmpty() && confirms.pop();
+    }
 
     @Override
     public void showError(String title, String message) {

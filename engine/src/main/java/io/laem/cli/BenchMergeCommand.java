@@ -35,6 +35,9 @@ final class BenchMergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!(density > 0 && density <= 1)) {
+            throw new io.laem.engine.LaemException("--density must be in (0, 1], got " + density);
+        }
         if (threads != null) {
             io.laem.engine.linalg.LowRank.setThreads(threads);
         }

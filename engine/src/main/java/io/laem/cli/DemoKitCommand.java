@@ -3,6 +3,7 @@ package io.laem.cli;
 import io.laem.engine.demo.DemoKitBuilder;
 import io.laem.engine.demo.DemoKitFiles;
 import io.laem.engine.demo.DemoKitSettings;
+import io.laem.engine.io.OutputTarget;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -24,7 +25,9 @@ final class DemoKitCommand implements Runnable {
     @Command(name = "build", mixinStandardHelpOptions = true,
             description = "Train the base model and the four task adapters, evaluate them, and write the kit folder atomically.")
     int build(@Option(names = "--out", paramLabel = "DIR", defaultValue = "resources/demo",
-                      description = "Kit folder to (re)write (default: ${DEFAULT-VALUE}).") Path out,
+                      description = "Kit folder to write (default: ${DEFAULT-VALUE}).") Path out,
+              @Option(names = "--force", description = "Replace --out when it holds an earlier laem output, such as the shipped kit "
+                      + "(never a folder laem did not write).") boolean force,
               @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).") long seed,
               @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "CPU threads (default: ${DEFAULT-VALUE}); results depend on it.") int threads,
               @Option(names = "--steps", paramLabel = "BASE,ADAPTER", hidden = true, description = "Override the training steps (development).") String steps,
@@ -52,7 +55,7 @@ final class DemoKitCommand implements Runnable {
         if (selectivity != null) {
             s = s.withSelectivity(selectivity);
         }
-        DemoKitBuilder.Result r = new DemoKitBuilder(s, seed, log).reuseBase(reuseBase).build(out);
+        DemoKitBuilder.Result r = new DemoKitBuilder(s, seed, log).reuseBase(reuseBase).build(OutputTarget.folder(out).force(force));
         log.printf("wrote %s in %.0f s%n%n%s", out, r.seconds(), DemoKitFiles.table(r.rows()));
         log.flush();
         return 0;

@@ -3,10 +3,12 @@ package io.laem.cli;
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.ChatTemplate;
 import io.laem.engine.infer.Generator;
+import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.infer.InferenceModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,6 +45,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "Wrap the prompt as a user message with the model's chat template.")
     boolean chat;
 
+    @Option(names = "--show-prompt", description = "Print what is sent to the model (the prompt text, with --chat the rendered chat template, and its token ids) to stderr.")
+    boolean showPrompt;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -52,9 +57,17 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new LaemException("--max-tokens must be at least 1, got " + maxTokens);
         }
+        Generator.Options options = new Generator.Options(maxTokens, temperature, topP, topK, seed, stops);
         try (InferenceModel m = model.open()) {
-            long[] ids = chat ? m.tokenizer().encodeChat(List.of(new ChatTemplate.Message("user", prompt))) : m.tokenizer().encode(prompt);
-            stream(m, ids, new Generator.Options(maxTokens, temperature, topP, topK, seed, stops), out);
+            HfTokenizer.Prompt p = chat ? m.tokenizer().chatPrompt(List.of(new ChatTemplate.Message("user", prompt)), Map.of())
+                    : m.tokenizer().prompt(prompt);
+            if (showPrompt) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.print(p.show());
+                err.flush();
+            }
+            long[] ids = p.ids();
+            stream(m, ids, options, out);
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 package io.laem.cli;
 
-import io.laem.engine.LaemException;
+import io.laem.engine.io.OutputTarget;
+import io.laem.engine.io.OutputTransaction;
 import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.MergeWriter;
@@ -13,7 +14,6 @@ import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -33,6 +33,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--full-model", paramLabel = "DIR", description = "Also write base + merged delta as a full HF model folder here.")
     Path fullModel;
 
+    @Option(names = "--force", description = "Replace --out / --full-model when they hold an earlier laem output "
+            + "(never a folder laem did not write, nor an input).")
+    boolean force;
+
     @Option(names = "--method", paramLabel = "NAME", description = "Run a baseline method instead of the LAEM merge: ${COMPLETION-CANDIDATES}. "
             + "Uses the recipe's adapters, weights, redundancy density/sign/seed and output rank.", completionCandidates = MethodNames.class)
     String method;
@@ -50,28 +54,16 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Recipe r = RecipeYaml.read(recipe);
-        Path outAbs = out.toAbsolutePath().normalize();
-        for (Recipe.AdapterRef a : r.adapters()) {
-            if (outAbs.equals(a.path().toAbsolutePath().normalize())) {
-                throw new LaemException(out + ": --out is the input adapter '" + a.name() + "'; inputs are never overwritten");
-            }
-        }
-        if (fullModel != null && fullModel.toAbsolutePath().normalize().equals(r.baseModel().toAbsolutePath().normalize())) {
-            throw new LaemException(fullModel + ": --full-model is the base model; inputs are never overwritten");
-        }
-        if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new LaemException(out + ": exists and is not a folder");
-        }
+        OutputTarget adapterOut = OutputTarget.folder(out).force(force).protecting(r.inputs()).protecting(recipe);
+        OutputTarget modelOut = fullModel == null ? null : OutputTarget.folder(fullModel).force(force).protecting(r.inputs()).protecting(recipe);
+        OutputTransaction.check(adapterOut, modelOut);
         MergeSummary m;
         if (method == null) {
-            m = RecipeMerge.run(r, out, fullModel, ProgressListener.NONE, CancellationToken.NONE);
+            m = RecipeMerge.run(r, adapterOut, modelOut, ProgressListener.NONE, CancellationToken.NONE);
         } else {
             MergeMethod mm = MergeMethods.of(method);
             MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
-            MergeWriter.writeAdapter(out, merged, r, r.output().dtype(), mm.name());
-            if (fullModel != null) {
-                MergeWriter.writeFullModel(r.baseModel(), merged, fullModel, ProgressListener.NONE, CancellationToken.NONE);
-            }
+            MergeWriter.writeAll(adapterOut, modelOut, merged, r, r.output().dtype(), mm.name(), ProgressListener.NONE, CancellationToken.NONE);
             m = merged.summary();
         }
         PrintWriter o = spec.commandLine().getOut();
@@ -81,7 +73,13 @@ final class MergeCommand implements Callable<Integer> {
                 method != null ? "method " + method : "redundancy " + r.redundancy().strategy().key() + ", shared " + r.shared().mode().key(),
                 m.report().size(),
                 minRank == maxRank ? Integer.toString(minRank) : minRank + ".." + maxRank);
-        o.printf("retained energy: min %.6f over modules%n", m.minRetainedEnergy());
+        o.printf("retained energy: min %.6f over modules (plan %.6f, output %.6f)%n", m.minRetainedEnergy(), m.minPlanEnergy(),
+                m.minOutputEnergy());
+        m.warning().ifPresent(w -> {
+            PrintWriter e = spec.commandLine().getErr();
+            e.println(w);
+            e.flush();
+        });
         o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));
         if (fullModel != null) {
             o.printf("full model: %s%n", fullModel);

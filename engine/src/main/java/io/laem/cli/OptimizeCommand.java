@@ -5,6 +5,8 @@ import io.laem.engine.eval.EvalReport;
 import io.laem.engine.eval.TaskSuite;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.io.InFlight;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.optimize.LaemOptimizer;
 import io.laem.engine.optimize.OptimizeSettings;
 import io.laem.engine.optimize.Parameterization;
@@ -16,6 +18,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,6 +38,9 @@ final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", required = true,
             description = "Output folder: best-recipe.yaml, adapter/, history.csv, report.json, search.json, weights.png.")
     Path out;
+
+    @Option(names = "--force", description = "Replace --out when it holds an earlier laem output (never a folder laem did not write, nor an input).")
+    boolean force;
 
     @Option(names = "--budget", paramLabel = "N", description = "Evaluations in all (default: ${DEFAULT-VALUE}).")
     int budget = new OptimizeSettings().budget();
@@ -108,6 +115,8 @@ final class OptimizeCommand implements Callable<Integer> {
             s.floor(floor.get(0), floor.get(1));
         }
         TaskSuite suite = TaskSuite.read(tasksFile);
+        OutputTarget target = OutputTarget.folder(out).force(force).protecting(recipe.inputs()).protecting(suite.files()).protecting(recipeFile);
+        target.check();
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         CancellationToken cancel = new CancellationToken();
@@ -115,7 +124,13 @@ final class OptimizeCommand implements Callable<Integer> {
             err.println("laem optimize: " + msg);
             err.flush();
         };
-        try (LaemOptimizer o = LaemOptimizer.open(recipe, suite, s, phases, cancel)) {
+        // Ctrl-C / SIGTERM: stop the search within one evaluation and write the best weights so far
+        CountDownLatch finished = new CountDownLatch(1);
+        try (InFlight.Registration onInterrupt = InFlight.onInterrupt(() -> {
+                 cancel.cancel();
+                 awaitQuietly(finished);
+             });
+             LaemOptimizer o = LaemOptimizer.open(recipe, suite, s, phases, cancel)) {
             err.println("laem optimize: " + o.tasks().size() + " tasks, " + o.numLayers() + " layers, "
                     + s.param() + ", budget " + s.budget());
             err.flush();
@@ -123,14 +138,31 @@ final class OptimizeCommand implements Callable<Integer> {
             search.validationBaselines().forEach((k, e) -> err.printf("  validation %-16s %.4f%n", k, e.value()));
             err.printf("  validation %-16s %.4f  (%s, %.2f eval/s)%n", "laem", search.best().best().value(),
                     search.bestPlan().label(), search.best().evaluationsPerSecond());
-            Map<String, EvalReport> methods = o.compare(search);
-            o.write(out, search, methods);
+            Map<String, EvalReport> methods = o.compareUntilCancelled(search);
+            o.write(target, search, methods);
+            if (cancel.isCancelled()) {
+                err.println("laem optimize: interrupted; wrote the best weights found so far (\"interrupted\": true)");
+                err.flush();
+            }
             stdout.printf("%-22s %12s %10s%n", "method", "exact match", "mean NLL");
             methods.forEach((name, r) -> stdout.printf("%-22s %11.1f%% %10.4f%n", name,
                     100 * LaemOptimizer.meanExactMatch(r), r.meanNll()));
             stdout.println("wrote " + out);
             stdout.flush();
+        } finally {
+            finished.countDown();
         }
         return 0;
+    }
+
+    /** How long an interrupt waits for the outputs of the best weights to be written. */
+    private static final long INTERRUPT_WRITE_SECONDS = 120;
+
+    private static void awaitQuietly(CountDownLatch finished) {
+        try {
+            finished.await(INTERRUPT_WRITE_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

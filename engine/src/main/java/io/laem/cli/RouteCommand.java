@@ -6,6 +6,7 @@ import io.laem.engine.infer.Devices;
 import io.laem.engine.infer.Generator;
 import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.io.Json;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.route.MoaModel;
@@ -75,6 +76,9 @@ final class RouteCommand implements Runnable {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Router folder to write.")
         Path out;
 
+        @Option(names = "--force", description = "Replace --out when it holds an earlier laem output (never a folder laem did not write, nor an input).")
+        boolean force;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -87,11 +91,15 @@ final class RouteCommand implements Runnable {
                 String name = eq < 0 ? dir.toAbsolutePath().normalize().getFileName().toString() : a.substring(0, eq);
                 experts.put(name, dir);
             }
-            var data = TaskSuite.read(tasks).split(split);
+            TaskSuite suite = TaskSuite.read(tasks);
+            OutputTarget target = OutputTarget.folder(out).force(force).protecting(suite.files()).protecting(experts.values())
+                    .protecting(model.base);
+            target.check();
+            var data = suite.split(split);
             PrintWriter err = spec.commandLine().getErr();
             try (InferenceModel m = model.open()) {
                 experts.values().forEach(d -> LoraAdapter.load(d).validateAgainst(m.config(), model.base));
-                MoaModel.train(m, data, experts, out, (done, total, msg) -> {
+                MoaModel.train(m, data, experts, target, (done, total, msg) -> {
                     err.println("route: " + msg);
                     err.flush();
                 }, CancellationToken.NONE);

@@ -7,10 +7,33 @@ package io.laem.engine;
  */
 public class LaemException extends RuntimeException {
     public LaemException(String message) {
-        super(message);
+        super(oneLine(message));
     }
 
     public LaemException(String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
+    }
+
+    /** Line breaks and other control characters (from a file's own text quoted in a message) shown escaped. */
+    static String oneLine(String message) {
+        if (message == null || message.chars().noneMatch(Character::isISOControl)) {
+            return message;
+        }
+        StringBuilder sb = new StringBuilder(message.length() + 8);
+        message.chars().forEach(c -> {
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append(' ');
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        sb.append(String.format("\\u%04x", c));
+                    } else {
+                        sb.append((char) c);
+                    }
+                }
+            }
+        });
+        return sb.toString();
     }
 }

@@ -141,7 +141,16 @@ class InferCommandsTest {
         CliRun dev = CliRun.laem("generate", "--base", LLAMA.toString(), "--prompt", "a", "--device", "tpu");
         assertEquals(1, dev.code());
         assertTrue(dev.err().contains("auto, cpu or gpu"), dev.err());
-        for (CliRun x : List.of(longPrompt, wrongBase, e, m, dev)) {
+        CliRun nanWeight = CliRun.laem("generate", "--base", LLAMA.toString(), "--adapter", LLAMA.resolve("adapter_a") + ":NaN", "--prompt", "a");
+        assertEquals(1, nanWeight.code());
+        assertTrue(nanWeight.err().contains("weight must be a finite number"), nanWeight.err());
+        CliRun nanTemp = CliRun.laem("generate", "--base", LLAMA.toString(), "--prompt", "a", "--temperature", "NaN");
+        assertEquals(1, nanTemp.code());
+        assertTrue(nanTemp.err().startsWith("laem: temperature must be a finite number >= 0, got NaN"), nanTemp.err());
+        CliRun topP = CliRun.laem("generate", "--base", LLAMA.toString(), "--prompt", "a", "--top-p", "Infinity");
+        assertEquals(1, topP.code());
+        assertTrue(topP.err().startsWith("laem: top-p must be in (0, 1]"), topP.err());
+        for (CliRun x : List.of(longPrompt, wrongBase, e, m, dev, nanWeight, nanTemp, topP)) {
             assertEquals(1, x.err().strip().lines().count(), x.err());
         }
     }

@@ -80,6 +80,36 @@ class MergeCommandTest {
     }
 
     @Test
+    void aMergeThatLosesEnergyWarnsInOneLineAndTheSummaryShowsTheWholePipeline() throws Exception {
+        Path base = Fixtures.tinyLlama(tmp);
+        Fixtures.taskAdapters(tmp.resolve("adapters"), base, 2);
+        String head = """
+                base_model: tiny-llama
+                adapters: [{name: a, path: adapters/task0}, {name: b, path: adapters/task1}]
+                redundancy: {strategy: ties, density: 0.3}
+                """;
+        Path lossy = tmp.resolve("lossy.yaml");
+        Files.writeString(lossy, head + "output: {rank: 2}\n");
+        Run r = laem("merge", lossy.toString(), "--out", tmp.resolve("lossy").toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), r.err());
+        assertTrue(lines.getFirst().startsWith("warning: the merge keeps only "), r.err());
+        var report = io.laem.engine.io.Json.JSON.readTree(Files.readString(tmp.resolve("lossy").resolve("merge-report.json")));
+        double min = report.get("min_retained_energy").asDouble();
+        assertTrue(min < 0.99, "rank 2 of TIES-trimmed deltas loses energy: " + min);
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "retained energy: min %.6f over modules", min)), r.out());
+        assertEquals(lines.getFirst(), report.get("warning").asText());
+
+        Path exact = tmp.resolve("exact.yaml");
+        Files.writeString(exact, head);
+        Run e = laem("merge", exact.toString(), "--out", tmp.resolve("exact").toString());
+        assertEquals(0, e.code(), e.err());
+        assertEquals("", e.err().strip());
+        assertTrue(e.out().contains("retained energy: min 1.000000 over modules (plan 1.000000, output 1.000000)"), e.out());
+    }
+
+    @Test
     void baselineMethodsRunFromTheCommandLine() throws Exception {
         Path base = Fixtures.tinyLlama(tmp);
         Fixtures.taskAdapters(tmp.resolve("adapters"), base, 2);

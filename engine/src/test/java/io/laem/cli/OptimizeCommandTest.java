@@ -106,6 +106,23 @@ class OptimizeCommandTest {
         assertTrue(!Files.exists(dir.resolve("o")));
     }
 
+    @Test
+    void nonFiniteNumbersAreOneLineErrorsNamingTheOption(@TempDir Path dir) throws Exception {
+        Path recipe = setUp(dir);
+        String[][] cases = {{"--sigma", "NaN", "--sigma must be a finite number"}, {"--sigma", "Infinity", "--sigma must be a finite number"},
+                {"--bounds", "-Infinity,2", "--bounds must be finite numbers"}, {"--bounds", "0,NaN", "--bounds must be finite numbers"},
+                {"--l1", "Infinity", "--l1 must be >= 0"}, {"--floor", "0.5,NaN", "--floor: fraction must be in [0, 1]"},
+                {"--task-weight", "a=NaN", "--task-weight a=NaN"}, {"--task-weight", "a=-1", "--task-weight a=-1.0"}};
+        for (String[] c : cases) {
+            StringWriter se = new StringWriter();
+            int rc = run(new StringWriter(), se, "optimize", recipe.toString(), c[0], c[1], "--out", dir.resolve("o").toString());
+            assertEquals(1, rc, c[0] + " " + c[1]);
+            assertTrue(se.toString().startsWith("laem: " + c[2]), se.toString());
+            assertEquals(1, se.toString().strip().lines().count(), se.toString());
+            assertTrue(!Files.exists(dir.resolve("o")));
+        }
+    }
+
     static List<String> iterable(java.util.Iterator<String> it) {
         List<String> l = new ArrayList<>();
         it.forEachRemaining(l::add);

@@ -39,9 +39,10 @@ public interface Backend extends AutoCloseable {
 
     Optimization.Comparison evaluate(SessionData session, Progress progress);
 
-    void exportAdapter(SessionData session, Path out, Progress progress);
+    /** Writes the merged adapter; returns what the merge kept (retained energy, warning). */
+    io.laem.engine.merge.MergeSummary exportAdapter(SessionData session, io.laem.engine.io.OutputTarget out, Progress progress);
 
-    void exportFullModel(SessionData session, Path out, Progress progress);
+    io.laem.engine.merge.MergeSummary exportFullModel(SessionData session, io.laem.engine.io.OutputTarget out, Progress progress);
 
     @Override
     void close();

@@ -25,4 +25,7 @@ public interface DialogService {
     Optional<Path> openDirectory(String title);
 
     Optional<Path> saveFile(String title, String initialName, Filter... filters);
+
+    /** Asks before an action that replaces something (OK / Cancel); true when the user confirmed. */
+    boolean confirm(String title, String message);
 }

@@ -305,17 +305,20 @@ public final class EngineBackend implements Backend {
     }
 
     @Override
-    public void exportAdapter(SessionData s, Path out, Progress progress) {
+    public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget out, Progress progress) {
         EngineProgress ep = new EngineProgress(progress);
-        RecipeMerge.run(recipe(s), out, null, ep, ep.token());
+        return RecipeMerge.run(recipe(s), out, null, ep, ep.token());
     }
 
     @Override
-    public void exportFullModel(SessionData s, Path out, Progress progress) {
+    public io.laem.engine.merge.MergeSummary exportFullModel(SessionData s, io.laem.engine.io.OutputTarget out, Progress progress) {
         EngineProgress ep = new EngineProgress(progress);
         Recipe r = recipe(s);
+        out = out.protecting(r.inputs());
+        out.check();
         MergedAdapter merged = RecipeMerge.merge(r, ep, ep.token());
         MergeWriter.writeFullModel(r.baseModel(), merged, out, ep, ep.token());
+        return merged.summary();
     }
 
     /** The recipe of the enabled adapters. */

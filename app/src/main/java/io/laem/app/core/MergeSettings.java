@@ -26,6 +26,8 @@ public final class MergeSettings {
     /** Output rank; 0 means exact (the concatenation of all factors). */
     private final IntegerProperty outputRank = new SimpleIntegerProperty(this, "outputRank", 0);
     private final ObjectProperty<DType> outputDtype = new SimpleObjectProperty<>(this, "outputDtype", DType.F32);
+    /** DARE's rescale (no control yet): kept from the session file so that saving does not drop it. */
+    private Recipe.Redundancy.Rescale rescale = Recipe.Redundancy.Rescale.DENSITY;
 
     public ObjectProperty<Recipe.Redundancy.Strategy> strategyProperty() {
         return strategy;
@@ -67,7 +69,7 @@ public final class MergeSettings {
 
     /** Everything here as recipe values (the redundancy seed is the session's). */
     public Values values(long seed) {
-        return new Values(new Recipe.Redundancy(strategy.get(), density.get(), energy.get(), sign.get(), seed),
+        return new Values(new Recipe.Redundancy(strategy.get(), density.get(), energy.get(), sign.get(), seed, rescale),
                 new Recipe.Shared(sharedMode.get(), sharedRank.get(), sharedPath.get()),
                 new Recipe.Output(outputRank.get() <= 0 ? null : outputRank.get(), outputDtype.get()));
     }
@@ -77,6 +79,7 @@ public final class MergeSettings {
         density.set(v.redundancy().density());
         energy.set(v.redundancy().energy());
         sign.set(v.redundancy().sign());
+        rescale = v.redundancy().rescale();
         sharedMode.set(v.shared().mode());
         sharedRank.set(v.shared().rank());
         sharedPath.set(v.shared().path());

@@ -3,8 +3,14 @@ package io.laem.app.export;
 import io.laem.app.core.Backend;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.DialogService;
+import io.laem.app.core.SessionData;
 import io.laem.app.core.Workspace;
+import io.laem.engine.merge.MergeSummary;
+import io.laem.engine.io.OutputTarget;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -36,23 +42,59 @@ public final class ExportViewModel {
 
     public void exportAdapter(Path out, Consumer<Path> done) {
         var s = workspace.snapshot();
-        tasks.run("Exporting adapter", p -> {
-            backend.exportAdapter(s, out, p);
-            return out;
-        }, o -> {
-            dialogs.showInfo("Export", "Merged adapter written to " + o);
-            done.accept(o);
-        });
+        allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
+                tasks.run("Exporting adapter", p -> backend.exportAdapter(s, target, p), summary -> {
+                    dialogs.showInfo("Export", "Merged adapter written to " + out + "\n" + kept(summary));
+                    done.accept(out);
+                }));
     }
 
     public void exportFullModel() {
         dialogs.saveFile("Export merged full model (HF folder)", "merged-model").ifPresent(out -> {
             var s = workspace.snapshot();
-            tasks.run("Exporting model", p -> {
-                backend.exportFullModel(s, out, p);
-                return out;
-            }, o -> dialogs.showInfo("Export", "Merged model written to " + o));
+            allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
+                    tasks.run("Exporting model", p -> backend.exportFullModel(s, target, p),
+                            summary -> dialogs.showInfo("Export", "Merged model written to " + out + "\n" + kept(summary))));
         });
+    }
+
+    /**
+     * The engine's rules for an output the user chose ({@link OutputTarget}): never one of the session's
+     * inputs nor a folder laem did not write (the engine's one line in a dialog); an earlier laem output
+     * only after the user confirms replacing it. Empty: nothing to do.
+     */
+    Optional<OutputTarget> allowed(String title, OutputTarget chosen, SessionData s) {
+        OutputTarget t = chosen.protecting(inputs(s));
+        try {
+            t.force(true).check();
+            t.check();
+            return Optional.of(t);
+        } catch (OutputTarget.Refused e) {
+            if (!e.needsForce()) {
+                dialogs.showError(title, e.getMessage());
+            } else if (dialogs.confirm(title, t.path() + " holds an earlier laem output. Replace it? "
+                    + "The old one is deleted only once the new one is complete.")) {
+                return Optional.of(t.force(true));
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** What the session reads: the base, every adapter, the task files. */
+    private static List<Path> inputs(SessionData s) {
+        List<Path> in = new ArrayList<>();
+        in.add(s.base());
+        s.adapters().forEach(a -> in.add(a.dir()));
+        s.tasks().forEach(t -> in.add(t.file()));
+        in.add(s.tasksFile());
+        return in;
+    }
+
+    /** What the merge kept of the recipe's formula (plan and output), and the engine's warning when it lost more than 1%. */
+    static String kept(MergeSummary s) {
+        String line = String.format(java.util.Locale.ROOT, "Retained energy: min %.4f over modules (plan %.4f, output %.4f)",
+                s.minRetainedEnergy(), s.minPlanEnergy(), s.minOutputEnergy());
+        return s.warning().map(w -> line + "\n" + w).orElse(line);
     }
 
     public void exportReport() {
@@ -63,12 +105,13 @@ public final class ExportViewModel {
         var s = workspace.snapshot();
         Map<String, byte[]> images = charts.get();
         var analysis = workspace.analysisProperty().get();
-        tasks.run("Writing report", p -> {
-            ReportWriter.write(out, s, workspace.base() == null ? null : workspace.base().describe(), analysis, images);
+        String base = workspace.base() == null ? null : workspace.base().describe();
+        allowed("Report", OutputTarget.folder(out), s).ifPresent(target -> tasks.run("Writing report", p -> {
+            ReportWriter.write(target, s, base, analysis, images);
             return out;
         }, o -> {
             dialogs.showInfo("Report", "Report written to " + o.resolve("index.html"));
             done.accept(o);
-        });
+        }));
     }
 }

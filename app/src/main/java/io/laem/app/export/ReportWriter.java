@@ -2,7 +2,7 @@ package io.laem.app.export;
 
 import io.laem.app.core.AnalysisData;
 import io.laem.app.core.SessionData;
-import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.model.ModuleKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +13,8 @@ import java.util.Map;
 public final class ReportWriter {
     private ReportWriter() {}
 
-    public static void write(Path out, SessionData s, String baseDescription, AnalysisData analysis, Map<String, byte[]> images) {
-        AtomicFiles.writeDirectory(out, tmp -> {
+    public static void write(OutputTarget out, SessionData s, String baseDescription, AnalysisData analysis, Map<String, byte[]> images) {
+        out.write(tmp -> {
             StringBuilder h = new StringBuilder();
             h.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>LAEM merge report</title>\n")
                     .append("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}")

@@ -12,6 +12,7 @@ import io.laem.engine.infer.Scorer.Example;
 import io.laem.engine.eval.TokenBatch;
 import io.laem.engine.infer.CharTokenizer;
 import io.laem.engine.infer.Decoder;
+import io.laem.engine.infer.Djl;
 import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.merge.recipe.Recipe;
@@ -21,6 +22,7 @@ import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import io.laem.engine.infer.LoraBank;
 import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.SafetensorsFile;
 import io.laem.engine.io.SafetensorsWriter;
@@ -78,15 +80,22 @@ public final class DemoKitBuilder {
     }
 
     public Result build(Path out) {
+        return build(OutputTarget.folder(out));
+    }
+
+    /** Builds the kit into a staged folder and moves it into place (see {@link OutputTarget}). */
+    public Result build(OutputTarget out) {
+        out = out.protecting(reuseBase);
+        out.check();
         Result[] result = new Result[1];
-        AtomicFiles.writeDirectory(out, tmp -> result[0] = buildInto(tmp));
+        out.write(tmp -> result[0] = buildInto(tmp));
         return result[0];
     }
 
     private Result buildInto(Path kit) {
         // a fixed intra-op thread count: reductions split the same way on every run
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-        ai.djl.engine.Engine.getEngine("PyTorch");
+        Djl.pytorch();
         JniUtils.setNumThreads(s.threads());
         Map<DemoTask, DemoData.Splits> data = new EnumMap<>(DemoTask.class);
         for (DemoTask t : DemoTask.values()) {
@@ -104,7 +113,7 @@ public final class DemoKitBuilder {
         log("data written; base model " + parameterCount(s.model()) + " parameters");
 
         Map<String, EvalReport> rows = new LinkedHashMap<>();
-        try (NDManager nd = NDManager.newBaseManager("PyTorch");
+        try (NDManager nd = Djl.newManager();
              HfTokenizer tok = HfTokenizer.load(baseDir.resolve("tokenizer.json"), baseDir.resolve("tokenizer_config.json"))) {
             Map<String, NDArray> params = initialWeights(nd, cfg, new SplittableRandom(seed));
             try (Decoder decoder = Decoder.fromArrays(cfg, nd, params)) {

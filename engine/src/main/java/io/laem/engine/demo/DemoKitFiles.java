@@ -80,7 +80,7 @@ public final class DemoKitFiles {
                 DJL autograd on the CPU, so that the workbench has something real to merge out of the box.
                 Everything here is rebuilt by
 
-                    laem demo-kit build --out resources/demo --seed %d
+                    laem demo-kit build --out resources/demo --force --seed %d
 
                 (%.0f s wall, %.0f s CPU, %d thread). The same seed and thread count give the same files: two
                 builds from scratch gave bit-identical weights (see docs/demo-kit.md, Determinism).

@@ -34,11 +34,13 @@ public record DemoKitSettings(ModelSpec model, int trainExamples, int validation
     }
 
     public DemoKitSettings withAdapterLearningRate(float lr) {
+        positiveFinite("--adapter-lr", lr);
         return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base,
                 new Phase(adapter.steps(), adapter.batch(), lr, adapter.warmup(), adapter.weightDecay()), retainBatch, selectivity, checkEvery, rank, alpha, threads);
     }
 
     public DemoKitSettings withBaseLearningRate(float lr) {
+        positiveFinite("--base-lr", lr);
         return new DemoKitSettings(model, trainExamples, validationExamples, testExamples,
                 new Phase(base.steps(), base.batch(), lr, base.warmup(), base.weightDecay()), adapter, retainBatch, selectivity, checkEvery, rank, alpha, threads);
     }
@@ -56,11 +58,20 @@ public record DemoKitSettings(ModelSpec model, int trainExamples, int validation
 
     /** Weight of the {@link SelectivityPenalty} on the retain rows (0: none). */
     public DemoKitSettings withSelectivity(float w) {
+        if (!(w >= 0) || !Float.isFinite(w)) {
+            throw new io.laem.engine.LaemException("--selectivity must be a finite number >= 0, got " + w);
+        }
         return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base, adapter, retainBatch, w, checkEvery, rank, alpha, threads);
     }
 
     /** Retain examples per adapter batch (0: train on the own task only, as before retain training). */
     public DemoKitSettings withRetainBatch(int n) {
         return new DemoKitSettings(model, trainExamples, validationExamples, testExamples, base, adapter, n, selectivity, checkEvery, rank, alpha, threads);
+    }
+
+    private static void positiveFinite(String option, float v) {
+        if (!(v > 0) || !Float.isFinite(v)) {
+            throw new io.laem.engine.LaemException(option + " must be a finite number above 0, got " + v);
+        }
     }
 }

@@ -53,6 +53,14 @@ public record TaskSuite(Path file, Map<String, Map<String, Path>> tasks) {
         return new TaskSuite(yaml, tasks);
     }
 
+    /** The YAML file and every data file it names (inputs an output must never replace). */
+    public List<Path> files() {
+        List<Path> all = new java.util.ArrayList<>();
+        all.add(file);
+        tasks.values().forEach(s -> all.addAll(s.values()));
+        return all;
+    }
+
     public List<String> names() {
         return List.copyOf(tasks.keySet());
     }

@@ -219,7 +219,7 @@ public final class Decoder implements AutoCloseable {
             // BFLOAT16 arrays abort the JVM in DJL 0.35.1's PyTorch JNI: refuse before touching them
             throw new LaemException(model.dir() + ": cannot run in " + dataType + " (supported: float32, float16)");
         }
-        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        NDManager manager = Djl.newManager(device);
         try {
             Map<String, NDArray> params = new LinkedHashMap<>();
             WeightStore w = model.weights();

@@ -1,7 +1,6 @@
 package io.laem.engine.infer;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import io.laem.engine.LaemException;
 
@@ -20,7 +19,7 @@ public final class Devices {
             case "gpu", "cuda" -> {
                 if (gpuCount() == 0) {
                     throw new LaemException("--device gpu: no CUDA GPU is available to PyTorch (this installation has the "
-                            + "CPU build of PyTorch " + Engine.getEngine("PyTorch").getVersion()
+                            + "CPU build of PyTorch " + Djl.pytorch().getVersion()
                             + "; install DJL's CUDA flavor as docs/inference.md describes, or use --device cpu)");
                 }
                 yield Device.gpu();
@@ -40,6 +39,6 @@ public final class Devices {
     }
 
     private static int gpuCount() {
-        return Engine.getEngine("PyTorch").getGpuCount();
+        return Djl.pytorch().getGpuCount();
     }
 }

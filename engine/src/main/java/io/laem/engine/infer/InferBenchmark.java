@@ -72,12 +72,12 @@ public final class InferBenchmark {
 
     /** PyTorch's intra-op thread count (the engine is started if needed). */
     public static int threads() {
-        ai.djl.engine.Engine.getEngine("PyTorch");
+        Djl.pytorch();
         return ai.djl.pytorch.jni.JniUtils.getNumThreads();
     }
 
     public static void setThreads(int n) {
-        ai.djl.engine.Engine.getEngine("PyTorch");
+        Djl.pytorch();
         ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
     }
 
@@ -99,6 +99,7 @@ public final class InferBenchmark {
         Path dir;
         try {
             dir = Files.createTempDirectory("laem-bench-infer");
+            io.laem.engine.io.InFlight.add(dir); // Ctrl-C removes the benchmark's model too
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -176,6 +177,7 @@ public final class InferBenchmark {
             }
         } finally {
             AtomicFiles.deleteRecursively(dir);
+            io.laem.engine.io.InFlight.remove(dir);
         }
     }
 

@@ -35,7 +35,7 @@ public final class ScoreData {
             try {
                 n = Json.JSON.readTree(line);
             } catch (IOException e) {
-                throw new LaemException(file + ":" + (i + 1) + ": not valid JSON: " + Json.firstLine(e.getMessage()));
+                throw new LaemException(file + ":" + (i + 1) + ": " + Json.describe(e, "JSON", false));
             }
             if (n == null || !n.isObject() || !n.path("prompt").isTextual() || !n.path("completion").isTextual()) {
                 throw new LaemException(file + ":" + (i + 1) + ": expected an object with string fields \"prompt\" and \"completion\"");

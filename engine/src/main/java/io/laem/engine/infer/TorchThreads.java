@@ -1,6 +1,5 @@
 package io.laem.engine.infer;
 
-import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.function.Supplier;
 
@@ -15,7 +14,7 @@ public final class TorchThreads {
 
     /** Runs {@code work} and then sets PyTorch's intra-op thread count back to what it was before. */
     public static <T> T keep(Supplier<T> work) {
-        Engine.getEngine("PyTorch");
+        Djl.pytorch();
         int before = JniUtils.getNumThreads();
         try {
             return work.get();

@@ -13,8 +13,10 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * Output is never half-written: everything is written to a temporary sibling first and moved into
- * place when complete. A failure removes the temporary.
+ * A file is never half-written: it is written to a temporary sibling first and moved into place when
+ * complete; a failure or an interrupt ({@link InFlight}) removes the temporary. For files the tool
+ * owns (inside an output being staged, preferences, a session the user chose to save); outputs a
+ * user names go through {@link OutputTarget}, which decides what may be replaced.
  */
 public final class AtomicFiles {
     /** Writes content into the given (temporary) path. */
@@ -30,14 +32,22 @@ public final class AtomicFiles {
         Path dir = parentOf(target);
         Path temp = null;
         try {
+            InFlight.checkRunning();
             Files.createDirectories(dir);
-            temp = Files.createFile(uniqueSibling(dir, target, ".tmp"));
+            temp = uniqueSibling(dir, target, ".tmp");
+            InFlight.add(temp);
+            Files.createFile(temp);
             writer.write(temp);
             move(temp, target);
         } catch (IOException | UncheckedIOException e) {
-            throw new LaemException(target + ": cannot write: " + Json.firstLine(e.getMessage()), e);
+            throw IoErrors.cannotWrite(target, e, temp);
+        } catch (LaemException e) {
+            throw IoErrors.shown(e, temp, target);
         } finally {
             deleteQuietly(temp);
+            if (temp != null) {
+                InFlight.remove(temp);
+            }
         }
     }
 
@@ -46,47 +56,10 @@ public final class AtomicFiles {
     }
 
     /**
-     * Writes a whole directory atomically: the writer fills a temporary sibling directory, which then
-     * replaces {@code target} (an existing target directory is removed only after the new one is complete).
-     */
-    public static void writeDirectory(Path target, Writer writer) {
-        Path parent = parentOf(target);
-        Path temp = null;
-        Path old = null;
-        try {
-            Files.createDirectories(parent);
-            temp = Files.createDirectory(uniqueSibling(parent, target, ".tmp"));
-            writer.write(temp);
-            if (Files.exists(target)) {
-                if (!Files.isDirectory(target)) {
-                    throw new LaemException(target + ": exists and is not a directory");
-                }
-                old = uniqueSibling(parent, target, ".old");
-                Files.move(target, old);
-            }
-            try {
-                Files.move(temp, target);
-            } catch (IOException e) {
-                if (old != null) {
-                    Files.move(old, target); // put the previous content back
-                    old = null;
-                }
-                throw e;
-            }
-            temp = null;
-        } catch (IOException | UncheckedIOException e) {
-            throw new LaemException(target + ": cannot write: " + Json.firstLine(e.getMessage()), e);
-        } finally {
-            deleteRecursively(temp);
-            deleteRecursively(old);
-        }
-    }
-
-    /**
      * A fresh hidden sibling name. Not {@code Files.createTemp*}: those create owner-only (0600/0700)
      * entries, and the output should get the user's usual permissions (umask).
      */
-    private static Path uniqueSibling(Path dir, Path target, String suffix) {
+    static Path uniqueSibling(Path dir, Path target, String suffix) {
         for (int i = 0; ; i++) {
             Path p = dir.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime()) + "-" + i + suffix);
             if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -19,7 +19,9 @@ import java.util.Map;
 /**
  * Builds a safetensors file: tensors are written in the order added, the header is padded with
  * spaces to a multiple of 8 bytes, and {@link #write(Path)} writes a temporary file and moves it into place.
- * Tensor data may be supplied lazily ({@link DataSource}) so that big outputs stream.
+ * Tensor data may be supplied lazily ({@link DataSource}) so that big outputs stream. Every float
+ * tensor is checked finite as it is written ({@link FiniteOutput}): an output with NaN or infinity is
+ * never moved into place.
  */
 public final class SafetensorsWriter {
     /** Writes exactly the tensor's bytes to the channel. */
@@ -52,7 +54,17 @@ public final class SafetensorsWriter {
     private static final int CHUNK = 1 << 20;
 
     private final List<Entry> entries = new ArrayList<>();
+    private boolean checkFinite = true;
     private final Map<String, String> metadata = new LinkedHashMap<>();
+
+    /**
+     * Writes NaN and infinity as given: only for files that must hold them, such as the bad inputs
+     * of the readers' tests. Nothing the tool outputs uses it.
+     */
+    public SafetensorsWriter allowNonFinite() {
+        checkFinite = false;
+        return this;
+    }
 
     public SafetensorsWriter metadata(String key, String value) {
         metadata.put(key, value);
@@ -150,9 +162,9 @@ public final class SafetensorsWriter {
             for (Entry e : entries) {
                 if (e.producer != null) {
                     if (sink == null) {
-                        sink = new BufferedSink(ch);
+                        sink = new BufferedSink(ch, checkFinite ? file : null);
                     }
-                    sink.begin(e.dtype);
+                    sink.begin(e.dtype, e.name);
                     e.producer.produce(sink);
                     if (sink.tensorBytes != e.bytes) {
                         throw new IOException("tensor " + e.name + " produced " + sink.tensorBytes + " bytes, expected " + e.bytes);
@@ -163,7 +175,7 @@ public final class SafetensorsWriter {
                     sink.flush();
                 }
                 long before = ch.position();
-                e.source.writeTo(ch);
+                e.source.writeTo(checkFinite ? FiniteOutput.checking(ch, e.dtype, file, e.name) : ch);
                 if (ch.position() - before != e.bytes) {
                     throw new IOException("tensor " + e.name + " wrote " + (ch.position() - before) + " bytes, expected " + e.bytes);
                 }
@@ -177,17 +189,21 @@ public final class SafetensorsWriter {
     /** Encodes produced values into one direct buffer and writes it to the channel whenever it is full. */
     private static final class BufferedSink implements FloatSink {
         private final FileChannel ch;
+        private final Path file;
         private final ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
         private final MemorySegment segment = MemorySegment.ofBuffer(buffer);
         private DType dtype;
+        private String tensor;
         private long tensorBytes;
 
-        BufferedSink(FileChannel ch) {
+        BufferedSink(FileChannel ch, Path file) {
             this.ch = ch;
+            this.file = file;
         }
 
-        void begin(DType d) {
+        void begin(DType d, String name) {
             dtype = d;
+            tensor = name;
             tensorBytes = 0;
         }
 
@@ -201,7 +217,11 @@ public final class SafetensorsWriter {
                     continue;
                 }
                 int k = Math.min(room, n);
-                FloatCodec.encode(dtype, values, from, k, segment.asSlice(buffer.position(), (long) k * size));
+                MemorySegment encoded = segment.asSlice(buffer.position(), (long) k * size);
+                FloatCodec.encode(dtype, values, from, k, encoded);
+                if (file != null) {
+                    FiniteOutput.require(dtype, encoded, file, tensor);
+                }
                 buffer.position(buffer.position() + k * size);
                 tensorBytes += (long) k * size;
                 from += k;
@@ -211,6 +231,9 @@ public final class SafetensorsWriter {
 
         @Override
         public void acceptEncoded(MemorySegment bytes) throws IOException {
+            if (file != null) {
+                FiniteOutput.require(dtype, bytes, file, tensor);
+            }
             long from = 0;
             long size = bytes.byteSize();
             while (from < size) {

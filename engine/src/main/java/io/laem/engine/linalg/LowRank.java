@@ -151,6 +151,33 @@ public final class LowRank {
         return new Factors(kk, in, out, toFloats(a), toFloats(b), Math.min(1.0, kept / total), sv);
     }
 
+    /**
+     * An exact factorization of a dense [out, in] matrix at rank min(out, in): the matrix itself as
+     * one factor and the identity as the other ({@code b = d, a = I} when in <= out, else
+     * {@code b = I, a = d}), so that {@code b a} is {@code d} bit for bit and no SVD is needed. A
+     * matrix whose entries were trimmed or dropped element-wise is numerically full rank, so this is
+     * the rank an exact low-rank form of it needs. Rank 0 for a zero matrix.
+     */
+    public static Factors exact(float[] d, int out, int in) {
+        boolean zero = true;
+        for (float v : d) {
+            if (v != 0) {
+                zero = false;
+                break;
+            }
+        }
+        if (zero) {
+            return Factors.zero(in, out);
+        }
+        int r = Math.min(out, in);
+        float[] eye = new float[r * r];
+        for (int i = 0; i < r; i++) {
+            eye[i * r + i] = 1f;
+        }
+        float[] copy = d.clone();
+        return in <= out ? new Factors(r, in, out, eye, copy, 1.0, new double[0]) : new Factors(r, in, out, copy, eye, 1.0, new double[0]);
+    }
+
     /** [left @ U_k sqrt(S_k)] and [sqrt(S_k) Vt_k @ right]; null left/right mean identity. */
     private static Factors assemble(INDArray left, INDArray u, INDArray s, INDArray vt, INDArray right, int k, int out, int in,
                                     double total) {

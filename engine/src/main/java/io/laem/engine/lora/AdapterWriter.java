@@ -2,7 +2,7 @@ package io.laem.engine.lora;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.Json;
 import io.laem.engine.io.SafetensorsWriter;
@@ -31,9 +31,17 @@ public final class AdapterWriter {
         return "base_model.model." + moduleName + ".lora_B.weight";
     }
 
-    /** Writes an adapter with the given config JSON verbatim (used for round trips). */
+    /**
+     * Writes an adapter with the given config JSON verbatim (round trips, fixtures, the demo kit),
+     * replacing an earlier laem output there (never a folder laem did not write).
+     */
     public static void write(Path dir, ObjectNode config, Collection<LoraModule> modules, DType dtype) {
-        AtomicFiles.writeDirectory(dir, tmp -> writeInto(tmp, config, weightsWriter(modules, dtype)));
+        write(OutputTarget.folder(dir).force(true), config, modules, dtype);
+    }
+
+    /** As above, to a checked output target. */
+    public static void write(OutputTarget out, ObjectNode config, Collection<LoraModule> modules, DType dtype) {
+        out.write(tmp -> writeInto(tmp, config, weightsWriter(modules, dtype)));
     }
 
     /**

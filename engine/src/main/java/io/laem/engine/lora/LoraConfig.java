@@ -76,12 +76,12 @@ public record LoraConfig(
             }
         }
         JsonNode rn = n.get("r");
-        if (rn == null || !rn.isIntegralNumber() || rn.asInt() <= 0) {
+        if (!isPositiveInt(rn)) {
             throw new LaemException(file + ": field 'r' must be a positive integer, got " + rn);
         }
         JsonNode an = n.get("lora_alpha");
-        if (an != null && !an.isNumber()) {
-            throw new LaemException(file + ": field 'lora_alpha' must be a number, got " + an);
+        if (an != null && !isPositiveFinite(an)) {
+            throw new LaemException(file + ": field 'lora_alpha' must be a finite number above 0, got " + an);
         }
         List<String> list = null;
         String regex = null;
@@ -101,17 +101,23 @@ public record LoraConfig(
         } else {
             throw new LaemException(file + ": field 'target_modules' must be a list or a string");
         }
+        for (String f : List.of("rank_pattern", "alpha_pattern")) {
+            JsonNode p = n.get(f);
+            if (p != null && !p.isNull() && !p.isObject()) {
+                throw new LaemException(file + ": field '" + f + "' must map module patterns to numbers, got " + p);
+            }
+        }
         Map<String, Integer> rankPattern = new LinkedHashMap<>();
         n.path("rank_pattern").fields().forEachRemaining(e -> {
-            if (!e.getValue().isIntegralNumber() || e.getValue().asInt() <= 0) {
-                throw new LaemException(file + ": rank_pattern '" + e.getKey() + "' must be a positive integer");
+            if (!isPositiveInt(e.getValue())) {
+                throw new LaemException(file + ": field 'rank_pattern." + e.getKey() + "' must be a positive integer, got " + e.getValue());
             }
             rankPattern.put(e.getKey(), e.getValue().asInt());
         });
         Map<String, Double> alphaPattern = new LinkedHashMap<>();
         n.path("alpha_pattern").fields().forEachRemaining(e -> {
-            if (!e.getValue().isNumber()) {
-                throw new LaemException(file + ": alpha_pattern '" + e.getKey() + "' must be a number");
+            if (!isPositiveFinite(e.getValue())) {
+                throw new LaemException(file + ": field 'alpha_pattern." + e.getKey() + "' must be a finite number above 0, got " + e.getValue());
             }
             alphaPattern.put(e.getKey(), e.getValue().asDouble());
         });
@@ -138,10 +144,10 @@ public record LoraConfig(
         List<String> layersPattern = List.of();
         JsonNode lp = n.get("layers_pattern");
         if (lp != null && lp.isTextual() && !lp.asText().isEmpty()) {
-            layersPattern = List.of(lp.asText());
+            layersPattern = List.of(checkedRegex(file, "layers_pattern", lp.asText()));
         } else if (lp != null && lp.isArray()) {
             List<String> ps = new ArrayList<>();
-            lp.forEach(x -> ps.add(x.asText()));
+            lp.forEach(x -> ps.add(checkedRegex(file, "layers_pattern", x.asText())));
             layersPattern = List.copyOf(ps);
         }
         List<String> excludeList = null;
@@ -164,6 +170,15 @@ public record LoraConfig(
                 layers == null ? null : List.copyOf(layers), List.copyOf(toSave),
                 n.path("base_model_name_or_path").asText(null), ((ObjectNode) n).deepCopy(), excludeList, excludeRegex,
                 layersPattern);
+    }
+
+    private static boolean isPositiveInt(JsonNode v) {
+        return v != null && v.isIntegralNumber() && v.canConvertToInt() && v.asInt() > 0;
+    }
+
+    /** lora_alpha scales every delta: NaN, infinity, 0 or a negative value is a broken file, not a merge setting. */
+    private static boolean isPositiveFinite(JsonNode v) {
+        return v.isNumber() && Double.isFinite(v.asDouble()) && v.asDouble() > 0;
     }
 
     private static String checkedRegex(String file, String field, String regex) {

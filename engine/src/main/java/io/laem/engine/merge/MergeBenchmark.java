@@ -56,6 +56,7 @@ public final class MergeBenchmark {
     public static Result run(ModelSpec spec, int adapters, int rank, double density, java.util.Set<String> cases, int warmups,
                              Consumer<String> log, Consumer<Case> done) throws IOException {
         Path dir = Files.createTempDirectory("laem-bench-merge");
+        io.laem.engine.io.InFlight.add(dir); // Ctrl-C removes the benchmark's models too
         try {
             Path base = dir.resolve("base");
             Files.createDirectories(base);
@@ -122,6 +123,7 @@ public final class MergeBenchmark {
                     cfg.numLayers(), modules, adapters, rank, bw, adapterBytes, results);
         } finally {
             AtomicFiles.deleteRecursively(dir);
+            io.laem.engine.io.InFlight.remove(dir);
         }
     }
 
@@ -131,7 +133,7 @@ public final class MergeBenchmark {
      * (through a 1 MiB direct buffer, into a temporary folder that is then moved); nothing checked or computed.
      */
     private static MergeSummary copyOnly(List<Path> files, Path out) {
-        AtomicFiles.writeDirectory(out, tmp -> {
+        io.laem.engine.io.OutputTarget.folder(out).write(tmp -> {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
             java.lang.foreign.MemorySegment bufSeg = java.lang.foreign.MemorySegment.ofBuffer(buf);
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp.resolve(io.laem.engine.lora.LoraAdapter.WEIGHTS),
@@ -156,7 +158,7 @@ public final class MergeBenchmark {
 
     /** Writing alone: {@code size} bytes (zeros) into a new file as {@link #copyOnly} writes them, nothing read. */
     private static MergeSummary writeOnly(Path out, long size) {
-        AtomicFiles.writeDirectory(out, tmp -> {
+        io.laem.engine.io.OutputTarget.folder(out).write(tmp -> {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp.resolve(io.laem.engine.lora.LoraAdapter.WEIGHTS),
                     java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {

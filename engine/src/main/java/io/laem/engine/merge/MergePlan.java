@@ -29,10 +29,12 @@ import java.util.SortedMap;
  * A task that does not target a module has no entry there (its term is absent).
  *
  * <p>{@link #retainedEnergy()} gives, per module and task, the share of the de-redundant delta's
- * energy kept by re-factorization (1 for strategies that stay in rank space).
+ * energy kept by its factors (1 when exact: rank 0 in the key, or strategies that stay in rank
+ * space; below 1 when a rank cut it), and under {@link Recipe#SHARED} the share of the tasks' summed
+ * energy the consensus module carries (not a loss: the projection keeps the sum).
  */
 public final class MergePlan {
-    /** What a plan depends on: the adapters, redundancy and shared settings, and the re-factorization rank (0: each task's own). */
+    /** What a plan depends on: the adapters, redundancy and shared settings, and the re-factorization rank (0: exact). */
     public record Key(Recipe.Redundancy redundancy, Shared shared, List<AdapterRef> adapters, int rank) {
         public static Key of(Recipe r) {
             int rank = r.output().exact() ? 0 : r.output().rank();
@@ -46,15 +48,22 @@ public final class MergePlan {
     private final Map<String, SortedMap<ModuleKey, LoraModule>> tasks;
     private final SortedMap<ModuleKey, LoraModule> shared;
     private final SortedMap<ModuleKey, Map<String, Double>> retainedEnergy;
+    private final MergeInputs inputs;
 
     MergePlan(Key key, int numLayers, List<String> taskNames, Map<String, SortedMap<ModuleKey, LoraModule>> tasks,
-              SortedMap<ModuleKey, LoraModule> shared, SortedMap<ModuleKey, Map<String, Double>> retainedEnergy) {
+              SortedMap<ModuleKey, LoraModule> shared, SortedMap<ModuleKey, Map<String, Double>> retainedEnergy, MergeInputs inputs) {
         this.key = key;
         this.numLayers = numLayers;
         this.taskNames = List.copyOf(taskNames);
         this.tasks = Collections.unmodifiableMap(tasks);
         this.shared = Collections.unmodifiableSortedMap(shared);
         this.retainedEnergy = Collections.unmodifiableSortedMap(retainedEnergy);
+        this.inputs = inputs;
+    }
+
+    /** The inputs the plan was built from: what the exact de-redundant deltas are recomputed from ({@link PipelineEnergy}). */
+    MergeInputs inputs() {
+        return inputs;
     }
 
     public Key key() {
@@ -92,7 +101,7 @@ public final class MergePlan {
         return all;
     }
 
-    /** Per module, per task name (and "shared"): share of energy kept by re-factorization. */
+    /** Per module, per task name: share of the de-redundant delta's energy kept by the factors; "shared": share of the sum in the consensus module. */
     public SortedMap<ModuleKey, Map<String, Double>> retainedEnergy() {
         return retainedEnergy;
     }

@@ -89,6 +89,6 @@ public final class MergePlanner {
             energy.put(k, e);
         }
         progress.progress(keys.size(), keys.size(), "planned");
-        return new MergePlan(key, in.base().numLayers(), names, tasks, shared, energy);
+        return new MergePlan(key, in.base().numLayers(), names, tasks, shared, energy, in);
     }
 }

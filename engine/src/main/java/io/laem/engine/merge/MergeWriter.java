@@ -6,6 +6,8 @@ import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.Json;
+import io.laem.engine.io.OutputTarget;
+import io.laem.engine.io.OutputTransaction;
 import io.laem.engine.io.SafetensorsWriter;
 import io.laem.engine.io.TensorInfo;
 import io.laem.engine.lora.AdapterWriter;
@@ -32,7 +34,8 @@ import java.util.stream.Stream;
  * Writes a merge: the PEFT adapter folder (adapter_config.json whose r/lora_alpha/rank_pattern/
  * alpha_pattern reproduce each module's factors with scale 1, adapter_model.safetensors) plus
  * merge-report.json; or a full HF model folder, base + delta, sharded like the input and streamed
- * one tensor at a time. Both atomic; the inputs are only read.
+ * one tensor at a time. Both go through {@link OutputTarget} (never over an input or a folder laem did
+ * not write) and, written together, are both in place or neither; the inputs are only read.
  */
 public final class MergeWriter {
     public static final String REPORT = "merge-report.json";
@@ -40,35 +43,65 @@ public final class MergeWriter {
     private MergeWriter() {}
 
     public static void writeAdapter(Path dir, MergedAdapter merged, Recipe recipe, DType dtype) {
-        writeAdapter(dir, merged, recipe, dtype, null);
+        writeAdapter(OutputTarget.folder(dir), merged, recipe, dtype, null);
     }
 
-    /** As above, naming the baseline method that produced the merge (null: the recipe's LAEM merge). */
     public static void writeAdapter(Path dir, MergedAdapter merged, Recipe recipe, DType dtype, String method) {
-        ObjectNode config = AdapterWriter.configFor(merged.modules().values(), recipe.baseModel().toString());
-        writeAdapter(dir, config, AdapterWriter.weightsWriter(merged.modules().values(), dtype), merged.summary(), recipe, method);
+        writeAdapter(OutputTarget.folder(dir), merged, recipe, dtype, method);
+    }
+
+    /** Writes the adapter folder, naming the baseline method that produced the merge (null: the recipe's LAEM merge). */
+    public static void writeAdapter(OutputTarget out, MergedAdapter merged, Recipe recipe, DType dtype, String method) {
+        out.write(adapterFiles(out, merged, recipe, dtype, method));
     }
 
     /**
-     * Writes the adapter folder from its config, its weights (tensors added in module order, lora_A
+     * Writes the adapter to {@code adapter} and, when {@code fullModel} is not null, base + delta there:
+     * both or neither ({@link OutputTransaction}). Both targets are checked before anything is written.
+     */
+    public static void writeAll(OutputTarget adapter, OutputTarget fullModel, MergedAdapter merged, Recipe recipe, DType dtype,
+                                String method, ProgressListener progress, CancellationToken cancel) {
+        OutputTransaction.check(adapter, fullModel);
+        try (OutputTransaction tx = new OutputTransaction()) {
+            tx.write(adapter, adapterFiles(adapter, merged, recipe, dtype, method));
+            if (fullModel != null) {
+                writeFullModel(tx, recipe.baseModel(), merged, fullModel, progress, cancel);
+            }
+            tx.commit();
+        }
+    }
+
+    /** What fills the adapter folder: adapter_config.json, the weights, merge-report.json. */
+    public static AtomicFiles.Writer adapterFiles(OutputTarget out, MergedAdapter merged, Recipe recipe, DType dtype, String method) {
+        ObjectNode config = AdapterWriter.configFor(merged.modules().values(), recipe.baseModel().toString());
+        return adapterFiles(out, config, AdapterWriter.weightsWriter(merged.modules().values(), dtype), merged.summary(), recipe, method);
+    }
+
+    /**
+     * What fills the adapter folder, from its config, its weights (tensors added in module order, lora_A
      * then lora_B; produced while the file is written) and the report's summary.
      */
-    static void writeAdapter(Path dir, ObjectNode config, SafetensorsWriter weights, MergeSummary summary, Recipe recipe, String method) {
+    static AtomicFiles.Writer adapterFiles(OutputTarget out, ObjectNode config, SafetensorsWriter weights, MergeSummary summary,
+                                           Recipe recipe, String method) {
         if (summary.report().isEmpty()) {
-            throw new LaemException(dir + ": nothing to write: every module of the merge is empty");
+            throw new LaemException(out + ": nothing to write: every module of the merge is empty");
         }
         ObjectNode reportJson = report(summary, recipe);
         if (method != null) {
             reportJson.put("method", method);
         }
         String report = reportJson.toPrettyString();
-        AtomicFiles.writeDirectory(dir, tmp -> {
+        return tmp -> {
             AdapterWriter.writeInto(tmp, config, weights);
             Files.writeString(tmp.resolve(REPORT), report);
-        });
+        };
     }
 
-    /** The merge report: settings and, per module, rank, retained energy, weights and the plan's energies. */
+    /**
+     * The merge report: settings; the lowest retained energy through the whole pipeline, of the plan
+     * and of the output step, and the one-line warning (null when none); per module rank, retained
+     * energies, weights and the plan's energies.
+     */
     public static ObjectNode report(MergeSummary merged, Recipe recipe) {
         ObjectNode root = Json.JSON.createObjectNode();
         root.put("base_model", recipe.baseModel().toString());
@@ -78,13 +111,19 @@ public final class MergeWriter {
         root.put("shared", recipe.shared().mode().key());
         root.put("output_rank", recipe.output().exact() ? "exact" : Integer.toString(recipe.output().rank()));
         root.put("modules", merged.report().size());
+        // whole pipeline (plan and output) against the recipe's formula; then each step alone
         root.put("min_retained_energy", merged.minRetainedEnergy());
+        root.put("min_plan_retained_energy", merged.minPlanEnergy());
+        root.put("min_output_retained_energy", merged.minOutputEnergy());
+        root.put("loss_warning_threshold", MergeSummary.LOSS_WARNING);
+        root.put("warning", merged.warning().orElse(null));
         ObjectNode mods = root.putObject("per_module");
         merged.report().forEach((k, r) -> {
             ObjectNode o = mods.putObject(LoraConfig.moduleName(k));
             o.put("rank", r.rank());
             o.put("terms_rank", r.termsRank());
             o.put("retained_energy", r.retainedEnergy());
+            o.put("output_retained_energy", r.outputEnergy());
             ObjectNode w = o.putObject("weights");
             r.weights().forEach(w::put);
             if (!r.planEnergy().isEmpty()) {
@@ -102,6 +141,22 @@ public final class MergeWriter {
      */
     public static void writeFullModel(Path baseDir, MergedAdapter merged, Path outDir, ProgressListener progress,
                                       CancellationToken cancel) {
+        writeFullModel(baseDir, merged, OutputTarget.folder(outDir), progress, cancel);
+    }
+
+    /** As above, to a checked output target. */
+    public static void writeFullModel(Path baseDir, MergedAdapter merged, OutputTarget out, ProgressListener progress,
+                                      CancellationToken cancel) {
+        try (OutputTransaction tx = new OutputTransaction()) {
+            writeFullModel(tx, baseDir, merged, out, progress, cancel);
+            tx.commit();
+        }
+    }
+
+    /** As above, staged in {@code tx} (moved into place by its commit). */
+    public static void writeFullModel(OutputTransaction tx, Path baseDir, MergedAdapter merged, OutputTarget out,
+                                      ProgressListener progress, CancellationToken cancel) {
+        out = out.protecting(baseDir);
         try (HfModel model = HfModel.open(baseDir)) {
             WeightStore store = model.weights();
             Map<String, ModuleKey> deltas = new HashMap<>();
@@ -111,7 +166,7 @@ public final class MergeWriter {
             Map<String, List<String>> byShard = new LinkedHashMap<>();
             store.shardOf().forEach((t, shard) -> byShard.computeIfAbsent(shard, s -> new java.util.ArrayList<>()).add(t));
             long total = store.names().size();
-            AtomicFiles.writeDirectory(outDir, tmp -> {
+            tx.write(out, tmp -> {
                 copyOtherFiles(baseDir, tmp);
                 long[] done = {0};
                 for (Map.Entry<String, List<String>> shard : byShard.entrySet()) {
@@ -154,7 +209,7 @@ public final class MergeWriter {
         try (Stream<Path> files = Files.list(from)) {
             for (Path p : files.filter(Files::isRegularFile).toList()) {
                 String n = p.getFileName().toString();
-                if (!n.endsWith(".safetensors") || n.equals(WeightStore.INDEX)) {
+                if ((!n.endsWith(".safetensors") || n.equals(WeightStore.INDEX)) && !n.equals(OutputTarget.MARKER)) {
                     Files.copy(p, to.resolve(n));
                 }
             }

@@ -17,11 +17,13 @@ public record MergedAdapter(SortedMap<ModuleKey, LoraModule> modules, SortedMap<
     }
 
     /**
-     * One module of the merge report: the rank written, the share of the weighted sum's energy kept by
-     * the output rank (1 on the exact path), and the plan's re-factorization energy per task.
+     * One module of the merge report: the rank written; the share of the recipe's formula (the weighted
+     * sum of the exact de-redundant deltas) that the written delta keeps through the whole pipeline;
+     * the share of the plan's weighted sum kept by the output rank alone (1 on the exact path); the
+     * weights; and per task the share of its de-redundant delta its plan factors keep.
      */
-    public record ModuleReport(int rank, int termsRank, double retainedEnergy, java.util.Map<String, Double> weights,
-                               java.util.Map<String, Double> planEnergy) {}
+    public record ModuleReport(int rank, int termsRank, double retainedEnergy, double outputEnergy,
+                               java.util.Map<String, Double> weights, java.util.Map<String, Double> planEnergy) {}
 
     /** The report without the factors. */
     public MergeSummary summary() {

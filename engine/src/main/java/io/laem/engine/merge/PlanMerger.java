@@ -18,7 +18,9 @@ import java.util.TreeMap;
  * Applies a recipe's layer weights to a {@link MergePlan}: per module,
  * {@code D = w_shared S + sum_t w_t R_t}. With output rank exact the factors are concatenated
  * ({@code B' = [w_1 s_1 B_1 ...]}, {@code A' = [A_1; ...]}), so the delta is the weighted sum to
- * float32 precision; with rank N it is the best rank-N approximation, computed in rank space.
+ * float32 precision (terms that are full-rank trimmed deltas are summed into one dense factor of
+ * rank min(out, in) instead); with rank N it is the best rank-N approximation, computed in rank space.
+ * The report gives both the output step's retained energy and the whole pipeline's ({@link PipelineEnergy}).
  */
 public final class PlanMerger {
     private PlanMerger() {}
@@ -61,10 +63,16 @@ public final class PlanMerger {
                         LowRank.matrix(cat.a(), cat.rank(), cat.in()), recipe.output().rank());
                 result = new LoraModule(k, f.rank(), cat.in(), cat.out(), f.a(), f.b(), 1.0);
                 retained = f.retainedEnergy();
+            } else if (recipe.output().exact() && plan.key().redundancy().strategy().elementWise()
+                    && cat.rank() > Math.min(cat.out(), cat.in())) {
+                // the terms are full-rank trimmed deltas: their exact sum needs no more than min(out, in)
+                Factors f = LowRank.exact(LowRank.denseDelta(cat), cat.out(), cat.in());
+                result = new LoraModule(k, f.rank(), cat.in(), cat.out(), f.a(), f.b(), 1.0);
             }
             out.put(k, result);
-            report.put(k, new MergedAdapter.ModuleReport(result.rank(), cat.rank(), retained, named,
-                    plan.retainedEnergy().getOrDefault(k, Map.of())));
+            Map<String, Double> planEnergy = plan.retainedEnergy().getOrDefault(k, Map.of());
+            report.put(k, new MergedAdapter.ModuleReport(result.rank(), cat.rank(),
+                    PipelineEnergy.of(plan, recipe, k, result, retained), retained, named, planEnergy));
         }
         progress.progress(keys.size(), keys.size(), "merged");
         return new MergedAdapter(out, report);

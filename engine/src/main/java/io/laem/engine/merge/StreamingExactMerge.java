@@ -1,6 +1,7 @@
 package io.laem.engine.merge;
 
 import io.laem.engine.io.DType;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.SafetensorsWriter;
 import io.laem.engine.io.TensorInfo;
 import io.laem.engine.lora.AdapterWriter;
@@ -49,6 +50,11 @@ public final class StreamingExactMerge {
 
     /** Merges and writes the adapter folder {@code out} atomically; see the class comment. */
     public static MergeSummary run(Recipe recipe, Path out, ProgressListener progress, CancellationToken cancel) {
+        return run(recipe, OutputTarget.folder(out).protecting(recipe.inputs()), progress, cancel);
+    }
+
+    /** As above, to a checked output target. */
+    public static MergeSummary run(Recipe recipe, OutputTarget out, ProgressListener progress, CancellationToken cancel) {
         if (!applies(recipe)) {
             throw new IllegalArgumentException("not an exact merge without redundancy removal or consensus");
         }
@@ -88,7 +94,7 @@ public final class StreamingExactMerge {
                 MappedAdapter.Module first = terms.getFirst().module();
                 int rank = terms.stream().mapToInt(t -> t.module().rank()).sum();
                 ranks[(int) done] = rank;
-                report.put(k, new MergedAdapter.ModuleReport(rank, rank, 1.0, named, planEnergy));
+                report.put(k, new MergedAdapter.ModuleReport(rank, rank, 1.0, 1.0, named, planEnergy));
                 String name = LoraConfig.moduleName(k);
                 long index = done++;
                 weights.addProduced(AdapterWriter.keyA(name), dtype, new long[] {rank, first.in()}, sink -> {
@@ -105,7 +111,7 @@ public final class StreamingExactMerge {
             double[] scales = new double[ranks.length];
             Arrays.fill(scales, 1.0);
             var config = AdapterWriter.configFor(List.copyOf(keys), ranks, scales, recipe.baseModel().toString());
-            MergeWriter.writeAdapter(out, config, weights, summary, recipe, null);
+            out.write(MergeWriter.adapterFiles(out, config, weights, summary, recipe, null));
             progress.progress(keys.size(), keys.size(), "written");
             return summary;
         } finally {

@@ -81,6 +81,9 @@ public record ArchitectureTemplate(String family, List<String> modelTypes, boole
         if (!m.group(2).equals(kind.group() == ModuleKind.Group.ATTN ? "self_attn" : "mlp")) {
             return Optional.empty(); // e.g. mlp.q_proj: not a module of these architectures
         }
+        if (m.group(1).length() > 9) {
+            return Optional.empty(); // a layer index past any model's layers (and past int)
+        }
         return Optional.of(new ModuleKey(Integer.parseInt(m.group(1)), kind));
     }
 

@@ -66,27 +66,44 @@ public record ModelConfig(
                 throw new LaemException(file + ": rope_scaling type '" + rt + "' is not supported (supported: llama3)");
             }
             if (rt.equals("llama3")) {
-                scaling = new RopeScaling(rt, rs.path("factor").asDouble(8.0), rs.path("low_freq_factor").asDouble(1.0),
-                        rs.path("high_freq_factor").asDouble(4.0), rs.path("original_max_position_embeddings").asInt(8192));
+                scaling = new RopeScaling(rt, positiveNumber(file, rs, "rope_scaling.factor", "factor", 8.0),
+                        positiveNumber(file, rs, "rope_scaling.low_freq_factor", "low_freq_factor", 1.0),
+                        positiveNumber(file, rs, "rope_scaling.high_freq_factor", "high_freq_factor", 4.0),
+                        rs.has("original_max_position_embeddings") ? positive(file, rs, "original_max_position_embeddings") : 8192);
             }
         }
         List<Integer> eos = new ArrayList<>();
         JsonNode e = n.get("eos_token_id");
         if (e != null && e.isArray()) {
-            e.forEach(x -> eos.add(x.asInt()));
-        } else if (e != null && e.isIntegralNumber()) {
+            for (JsonNode x : e) {
+                if (!x.isIntegralNumber() || !x.canConvertToInt()) {
+                    throw new LaemException(file + ": field 'eos_token_id' must hold token ids, got " + x);
+                }
+                eos.add(x.asInt());
+            }
+        } else if (e != null && e.isIntegralNumber() && e.canConvertToInt()) {
             eos.add(e.asInt());
+        } else if (e != null && !e.isNull()) {
+            throw new LaemException(file + ": field 'eos_token_id' must be a token id or a list of them, got " + e);
         }
         JsonNode bos = n.get("bos_token_id");
         // Qwen2 always has q/k/v biases (no config field); llama and qwen3 follow attention_bias (q/k/v/o).
         boolean bias = t.family().equals("qwen2") || (!t.family().equals("mistral") && n.path("attention_bias").asBoolean(false));
-        double ropeTheta = n.has("rope_theta") ? n.path("rope_theta").asDouble(10000.0) : ropeParams.path("rope_theta").asDouble(10000.0);
+        double ropeTheta = n.has("rope_theta") ? positiveNumber(file, n, "rope_theta", "rope_theta", 10000.0)
+                : positiveNumber(file, ropeParams, "rope_parameters.rope_theta", "rope_theta", 10000.0);
+        int vocab = positive(file, n, "vocab_size");
+        for (int id : eos) {
+            if (id < 0 || id >= vocab) {
+                throw new LaemException(file + ": field 'eos_token_id' " + id + " is not a token id (vocab_size " + vocab + ")");
+            }
+        }
         return new ModelConfig(type, t, hidden, positive(file, n, "intermediate_size"), positive(file, n, "num_hidden_layers"),
-                heads, kv, headDim, positive(file, n, "vocab_size"), n.path("max_position_embeddings").asInt(2048),
-                n.path("rms_norm_eps").asDouble(1e-6), ropeTheta, scaling,
+                heads, kv, headDim, vocab, n.has("max_position_embeddings") && !n.get("max_position_embeddings").isNull()
+                        ? positive(file, n, "max_position_embeddings") : 2048,
+                positiveNumber(file, n, "rms_norm_eps", "rms_norm_eps", 1e-6), ropeTheta, scaling,
                 n.path("tie_word_embeddings").asBoolean(false), bias,
                 n.path("torch_dtype").asText(n.path("dtype").asText("float32")),
-                bos != null && bos.isIntegralNumber() ? bos.asInt() : null, List.copyOf(eos));
+                bos != null && bos.isIntegralNumber() && bos.canConvertToInt() ? bos.asInt() : null, List.copyOf(eos));
     }
 
     private static String text(String file, JsonNode n, String field) {
@@ -95,6 +112,18 @@ public record ModelConfig(
             throw new LaemException(file + ": missing or non-string field '" + field + "'");
         }
         return v.asText();
+    }
+
+    /** A finite number above 0 (a missing or null field takes {@code def}); {@code key} names it in the error. */
+    private static double positiveNumber(String file, JsonNode n, String key, String field, double def) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isNumber() || !Double.isFinite(v.asDouble()) || v.asDouble() <= 0) {
+            throw new LaemException(file + ": field '" + key + "' must be a finite number above 0, got " + v);
+        }
+        return v.asDouble();
     }
 
     private static int positive(String file, JsonNode n, String field) {

@@ -9,8 +9,8 @@ import io.laem.engine.infer.Devices;
 import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.infer.Scorer.Example;
-import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.Json;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.merge.MergeInputs;
 import io.laem.engine.merge.MergePlan;
 import io.laem.engine.merge.MergePlanner;
@@ -20,7 +20,9 @@ import io.laem.engine.merge.PlanMerger;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
+import io.laem.engine.progress.CancelledException;
 import io.laem.engine.progress.ProgressListener;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -102,7 +104,7 @@ public final class LaemOptimizer implements AutoCloseable {
      */
     private void pinThreads() {
         if (settings.threads() > 0) {
-            ai.djl.engine.Engine.getEngine("PyTorch");
+            io.laem.engine.infer.Djl.pytorch();
             ai.djl.pytorch.jni.JniUtils.setNumThreads(settings.threads());
         }
     }
@@ -265,22 +267,34 @@ public final class LaemOptimizer implements AutoCloseable {
     /**
      * Exact match and mean NLL on the test split of: the base model, the uniform average, task
      * arithmetic and TIES (as tuned on validation), the found LAEM weights, and each adapter alone.
+     * Throws {@link CancelledException} once cancelled.
      */
     public Map<String, EvalReport> compare(Search s) {
-        Map<String, List<Example>> test = subset(suite.split(settings.testSplit()), settings.testExamples());
-        MergePlan raw = plan(RAW);
-        List<String> rawEntries = entries(raw);
+        Map<String, EvalReport> out = compareUntilCancelled(s);
+        cancel.check();
+        return out;
+    }
+
+    /** As {@link #compare}, but once cancelled returns the methods compared so far (none when cancelled during the search). */
+    public Map<String, EvalReport> compareUntilCancelled(Search s) {
         Map<String, EvalReport> out = new LinkedHashMap<>();
-        out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), test));
-        out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), test));
-        out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, s.taskArithmeticScale()), test));
-        PlanOption ties = tiesOption(s.tiesDensity());
-        out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), test));
-        if (s.best() != null) {
-            out.put("laem", test("laem", s.bestPlan(), s.best().bestWeights(), test));
-        }
-        for (String name : raw.taskNames()) {
-            out.put("adapter:" + name, test("adapter:" + name, RAW, Baselines.single(rawEntries, numLayers, name), test));
+        try {
+            Map<String, List<Example>> test = subset(suite.split(settings.testSplit()), settings.testExamples());
+            MergePlan raw = plan(RAW);
+            List<String> rawEntries = entries(raw);
+            out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), test));
+            out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), test));
+            out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, s.taskArithmeticScale()), test));
+            PlanOption ties = tiesOption(s.tiesDensity());
+            out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), test));
+            if (s.best() != null) {
+                out.put("laem", test("laem", s.bestPlan(), s.best().bestWeights(), test));
+            }
+            for (String name : raw.taskNames()) {
+                out.put("adapter:" + name, test("adapter:" + name, RAW, Baselines.single(rawEntries, numLayers, name), test));
+            }
+        } catch (CancelledException e) {
+            // interrupted: the methods compared so far; write() still keeps the best weights
         }
         return out;
     }
@@ -293,23 +307,38 @@ public final class LaemOptimizer implements AutoCloseable {
         return evaluator.evaluate(data);
     }
 
-    /**
-     * Writes DIR/best-recipe.yaml, DIR/adapter/ (the merged PEFT adapter), DIR/history.csv,
-     * DIR/report.json ({"methods": {METHOD: {TASK: {"exact_match", "mean_nll"}}}}), DIR/search.json
-     * (settings, evaluations per second, validation values) and DIR/weights.png.
-     */
+    /** Writes a new folder {@code dir}; see {@link #write(OutputTarget, Search, Map)}. */
     public void write(Path dir, Search s, Map<String, EvalReport> methods) {
+        write(OutputTarget.folder(dir), s, methods);
+    }
+
+    /**
+     * Writes the folder {@code out} whole (staged, then moved into place): best-recipe.yaml, adapter/
+     * (the merged PEFT adapter), history.csv, report.json ({"methods": {METHOD: {TASK: {"exact_match",
+     * "mean_nll"}}}}), search.json (settings, evaluations per second, validation values) and
+     * weights.png. When the search was cancelled (Ctrl-C), these are the best weights found so far and
+     * both JSON files say {@code "interrupted": true}. Runs to the end even then: it is what keeps the work done.
+     */
+    public void write(OutputTarget out, Search s, Map<String, EvalReport> methods) {
         if (s.best() == null) {
-            throw new io.laem.engine.LaemException(dir + ": nothing to write: no candidate was evaluated");
+            throw new io.laem.engine.LaemException(out + ": nothing to write: no candidate was evaluated");
         }
-        RecipeYaml.write(s.bestRecipe(), dir.resolve("best-recipe.yaml"));
-        MergedAdapter merged = PlanMerger.merge(plan(s.bestPlan()), s.bestRecipe(), ProgressListener.NONE, cancel);
-        MergeWriter.writeAdapter(dir.resolve("adapter"), merged, s.bestRecipe(), recipe.output().dtype());
-        s.result().history().writeCsv(dir.resolve("history.csv"));
-        AtomicFiles.writeString(dir.resolve("report.json"), report(methods).toPrettyString() + "\n");
-        AtomicFiles.writeString(dir.resolve("search.json"), searchJson(s).toPrettyString() + "\n");
-        WeightPlot.write(s.best().bestWeights(), "LAEM weights per layer (" + settings.param() + ", " + s.bestPlan().label() + ")",
-                dir.resolve("weights.png"));
+        out = out.protecting(recipe.inputs()).protecting(suite.files());
+        out.check();
+        MergedAdapter merged = PlanMerger.merge(plan(s.bestPlan()), s.bestRecipe(), ProgressListener.NONE, CancellationToken.NONE);
+        boolean interrupted = s.result().cancelled();
+        String title = "LAEM weights per layer (" + settings.param() + ", " + s.bestPlan().label() + ")"
+                + (interrupted ? ", interrupted" : "");
+        out.write(dir -> {
+            RecipeYaml.write(s.bestRecipe(), dir.resolve("best-recipe.yaml"));
+            Files.createDirectory(dir.resolve("adapter"));
+            MergeWriter.adapterFiles(OutputTarget.folder(dir.resolve("adapter")), merged, s.bestRecipe(), recipe.output().dtype(), null)
+                    .write(dir.resolve("adapter"));
+            s.result().history().writeCsv(dir.resolve("history.csv"));
+            Files.writeString(dir.resolve("report.json"), report(methods).put("interrupted", interrupted).toPrettyString() + "\n");
+            Files.writeString(dir.resolve("search.json"), searchJson(s).toPrettyString() + "\n");
+            WeightPlot.write(s.best().bestWeights(), title, dir.resolve("weights.png"));
+        });
     }
 
     /** {"methods": {METHOD: {TASK: {"exact_match": X, "mean_nll": Y}}}}. */
@@ -336,7 +365,7 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("evaluations", evals);
         root.put("seconds", secs);
         root.put("evaluations_per_second", secs > 0 ? evals / secs : 0);
-        root.put("cancelled", s.result().cancelled());
+        root.put("interrupted", s.result().cancelled());
         root.put("ties_density", s.tiesDensity());
         root.put("task_arithmetic_scale", s.taskArithmeticScale());
         ObjectNode v = root.putObject("validation");

@@ -80,6 +80,9 @@ public final class OptimizeSettings {
 
     /** CMA-ES initial step (<= 0: a fifth of the bounds' width). */
     public OptimizeSettings sigma(double s) {
+        if (!Double.isFinite(s)) {
+            throw new LaemException("--sigma must be a finite number, got " + s);
+        }
         this.sigma = s;
         return this;
     }
@@ -103,6 +106,9 @@ public final class OptimizeSettings {
     }
 
     public OptimizeSettings bounds(double lo, double hi) {
+        if (!Double.isFinite(lo) || !Double.isFinite(hi)) {
+            throw new LaemException("--bounds must be finite numbers, got " + lo + "," + hi);
+        }
         if (!(lo < hi)) {
             throw new LaemException("--bounds: lower " + lo + " must be below upper " + hi);
         }
@@ -117,7 +123,7 @@ public final class OptimizeSettings {
 
     /** L1 pull toward the warm-start weights (LoraHub uses 0.05 toward zero). */
     public OptimizeSettings l1(double strength) {
-        if (!(strength >= 0)) {
+        if (!(strength >= 0) || !Double.isFinite(strength)) {
             throw new LaemException("--l1 must be >= 0, got " + strength);
         }
         this.l1 = strength;
@@ -134,8 +140,8 @@ public final class OptimizeSettings {
 
     /** Penalize tasks whose per-token likelihood falls below {@code fraction} of their own adapter's (0: off). */
     public OptimizeSettings floor(double fraction, double penalty) {
-        if (!(fraction >= 0 && fraction <= 1) || !(penalty >= 0)) {
-            throw new LaemException("--floor: fraction must be in [0, 1] and penalty >= 0");
+        if (!(fraction >= 0 && fraction <= 1) || !(penalty >= 0) || !Double.isFinite(penalty)) {
+            throw new LaemException("--floor: fraction must be in [0, 1] and penalty a finite number >= 0, got " + fraction + "," + penalty);
         }
         this.floorFraction = fraction;
         this.floorPenalty = penalty;
@@ -147,6 +153,11 @@ public final class OptimizeSettings {
     }
 
     public OptimizeSettings taskWeights(Map<String, Double> w) {
+        w.forEach((task, x) -> {
+            if (x == null || !Double.isFinite(x) || x < 0) {
+                throw new LaemException("--task-weight " + task + "=" + x + ": a task's weight must be a finite number >= 0");
+            }
+        });
         this.taskWeights = Map.copyOf(new LinkedHashMap<>(w));
         return this;
     }
@@ -167,6 +178,11 @@ public final class OptimizeSettings {
 
     /** Densities tried for the TIES baseline (the best on validation is reported). */
     public OptimizeSettings tiesDensities(List<Double> d) {
+        d.forEach(x -> {
+            if (!(x > 0 && x <= 1)) {
+                throw new LaemException("TIES density must be in (0, 1], got " + x);
+            }
+        });
         this.tiesDensities = List.copyOf(d);
         return this;
     }
@@ -176,6 +192,11 @@ public final class OptimizeSettings {
     }
 
     public OptimizeSettings taskArithmeticScales(List<Double> s) {
+        s.forEach(x -> {
+            if (!Double.isFinite(x)) {
+                throw new LaemException("task arithmetic scale must be a finite number, got " + x);
+            }
+        });
         this.taskArithmeticScales = List.copyOf(s);
         return this;
     }

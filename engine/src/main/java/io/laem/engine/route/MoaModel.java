@@ -6,6 +6,7 @@ import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
+import io.laem.engine.io.OutputTarget;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,6 +29,14 @@ public final class MoaModel {
      */
     public static Router train(InferenceModel model, Map<String, List<Scorer.Example>> data, Map<String, Path> experts,
                                Path out, ProgressListener progress, CancellationToken cancel) {
+        return train(model, data, experts, OutputTarget.folder(out), progress, cancel);
+    }
+
+    /** As above, to a checked output target (the base and the experts are never written over). */
+    public static Router train(InferenceModel model, Map<String, List<Scorer.Example>> data, Map<String, Path> experts,
+                               OutputTarget out, ProgressListener progress, CancellationToken cancel) {
+        out = out.protecting(experts.values()).protecting(model.baseDir());
+        out.check();
         List<String> labels = new ArrayList<>(data.keySet());
         for (String l : labels) {
             if (!experts.containsKey(l)) {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.LaemException;
-import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.Json;
 import io.laem.engine.io.SafetensorsFile;
@@ -87,6 +87,12 @@ public record Router(List<String> labels, float[] mean, float[] std, float[] wei
      * {@code dir}) and router.safetensors atomically into {@code dir}.
      */
     public void save(Path dir, String baseModel, Map<String, Path> experts) {
+        save(OutputTarget.folder(dir), baseModel, experts);
+    }
+
+    /** As above, to a checked output target. */
+    public void save(OutputTarget out, String baseModel, Map<String, Path> experts) {
+        Path dir = out.path();
         ObjectNode cfg = Json.JSON.createObjectNode();
         cfg.put("type", "moa-sequence-router");
         cfg.put("features", "mean-pooled final hidden state of the base model over the prompt");
@@ -110,7 +116,7 @@ public record Router(List<String> labels, float[] mean, float[] std, float[] wei
                 .add("weight", DType.F32, new long[] {k, f}, weight)
                 .add("bias", DType.F32, new long[] {k}, bias);
         String json = cfg.toPrettyString();
-        AtomicFiles.writeDirectory(dir, tmp -> {
+        out.write(tmp -> {
             Files.writeString(tmp.resolve(CONFIG), json);
             w.writeDirect(tmp.resolve(WEIGHTS));
         });

@@ -2,7 +2,7 @@ package io.laem.engine.synth;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.laem.engine.io.AtomicFiles;
+import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.Json;
 import io.laem.engine.io.SafetensorsWriter;
@@ -145,7 +145,7 @@ public final class SyntheticModels {
 
     private static void write(Path dir, ModelSpec s, SafetensorsWriter w) {
         String json = configJson(s).toPrettyString();
-        AtomicFiles.writeDirectory(dir, tmp -> {
+        OutputTarget.folder(dir).force(true).write(tmp -> { // fixtures: an earlier laem-written model there is replaced
             Files.writeString(tmp.resolve("config.json"), json);
             w.writeDirect(tmp.resolve("model.safetensors"));
         });

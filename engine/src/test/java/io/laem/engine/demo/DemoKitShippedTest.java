@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** The committed kit in resources/demo loads through the ordinary code paths and its adapters do their job. */
 class DemoKitShippedTest {
-    static final Path KIT = Path.of("..", "resources", "demo").toAbsolutePath().normalize();
+    static final Path KIT = io.laem.engine.fixtures.DemoKit.dir();
 
     @Test
     void eachAdapterBeatsTheBaseOnItsOwnTask() {

@@ -165,7 +165,7 @@ class GenerateAndScoreTest {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\":\"a\",\"completion\":\"b\"}\n{\"prompt\": 1}\n");
         assertTrue(assertThrows(LaemException.class, () -> ScoreData.readJsonl(bad)).getMessage().contains("bad.jsonl:2:"));
         Path broken = Files.writeString(dir.resolve("broken.jsonl"), "\n{\"prompt\":\"a\",\"completion\":\"b\"}\n{oops\n");
-        assertTrue(assertThrows(LaemException.class, () -> ScoreData.readJsonl(broken)).getMessage().contains("broken.jsonl:3: not valid JSON"));
+        assertTrue(assertThrows(LaemException.class, () -> ScoreData.readJsonl(broken)).getMessage().contains("broken.jsonl:3: invalid JSON"));
         Path ok = Files.writeString(dir.resolve("ok.jsonl"), "{\"prompt\":\"a\",\"completion\":\"b\"}\n\n{\"prompt\":\"c\",\"completion\":\"d\"}\n");
         assertEquals(List.of(new Scorer.Example("a", "b"), new Scorer.Example("c", "d")), ScoreData.readJsonl(ok));
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.laem.engine.LaemException;
 import io.laem.engine.model.HfModel;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TokenizerAndTemplateTest {
@@ -41,20 +42,19 @@ class TokenizerAndTemplateTest {
 
     @Test
     void qwen2Template() {
-        ChatTemplate t = new ChatTemplate("test", QWEN2);
-        String out = t.render(List.of(new ChatTemplate.Message("user", "Hi!")), true, null, "<|im_end|>");
+        ChatTemplate t = new ChatTemplate("test", QWEN2, Map.of("eos_token", "<|im_end|>"));
+        String out = t.render(List.of(new ChatTemplate.Message("user", "Hi!")), true);
         assertEquals("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n"
                 + "<|im_start|>assistant\n", out);
     }
 
     @Test
     void llama3Template() {
-        ChatTemplate t = new ChatTemplate("test", LLAMA3);
-        String out = t.render(List.of(new ChatTemplate.Message("system", "Be brief. "), new ChatTemplate.Message("user", "2+2?")),
-                true, "<|begin_of_text|>", "<|eot_id|>");
+        ChatTemplate t = new ChatTemplate("test", LLAMA3, Map.of("bos_token", "<|begin_of_text|>", "eos_token", "<|eot_id|>"));
+        String out = t.render(List.of(new ChatTemplate.Message("system", "Be brief. "), new ChatTemplate.Message("user", "2+2?")), true);
         assertEquals("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
                 + "<|start_header_id|>user<|end_header_id|>\n\n2+2?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n", out);
-        String noGen = t.render(List.of(new ChatTemplate.Message("user", "x")), false, "<s>", "</s>");
+        String noGen = new ChatTemplate("test", LLAMA3, Map.of("bos_token", "<s>")).render(List.of(new ChatTemplate.Message("user", "x")), false);
         assertEquals("<s><|start_header_id|>user<|end_header_id|>\n\nx<|eot_id|>", noGen);
     }
 
@@ -83,7 +83,7 @@ class TokenizerAndTemplateTest {
     void qwen25Template() {
         ChatTemplate t = new ChatTemplate("test", QWEN25);
         String out = t.render(List.of(new ChatTemplate.Message("system", "Be terse."), new ChatTemplate.Message("user", "Hi"),
-                new ChatTemplate.Message("assistant", "Hello."), new ChatTemplate.Message("user", "2+2?")), true, null, "<|im_end|>");
+                new ChatTemplate.Message("assistant", "Hello."), new ChatTemplate.Message("user", "2+2?")), true);
         assertEquals("<|im_start|>system\nBe terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello.<|im_end|>\n"
                 + "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n", out);
     }
@@ -123,9 +123,8 @@ class TokenizerAndTemplateTest {
 
     @Test
     void llama31Template() {
-        ChatTemplate t = new ChatTemplate("test", LLAMA31);
-        String out = t.render(List.of(new ChatTemplate.Message("system", " Be terse. "), new ChatTemplate.Message("user", "2+2?")), true,
-                "<|begin_of_text|>", "<|eot_id|>");
+        ChatTemplate t = new ChatTemplate("test", LLAMA31, Map.of("bos_token", "<|begin_of_text|>"));
+        String out = t.render(List.of(new ChatTemplate.Message("system", " Be terse. "), new ChatTemplate.Message("user", "2+2?")), true);
         assertEquals("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
                 + "Today Date: 26 Jul 2024\n\nBe terse.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n2+2?<|eot_id|>"
                 + "<|start_header_id|>assistant<|end_header_id|>\n\n", out);
@@ -135,10 +134,9 @@ class TokenizerAndTemplateTest {
     void raiseExceptionBecomesAClearError() {
         ChatTemplate t = new ChatTemplate("test", STRICT);
         LaemException e = assertThrows(LaemException.class,
-                () -> t.render(List.of(new ChatTemplate.Message("system", "x")), true, null, null));
+                () -> t.render(List.of(new ChatTemplate.Message("system", "x")), true));
         assertTrue(e.getMessage().contains("System role not supported"), e.getMessage());
-        assertEquals("a\nb\n", t.render(List.of(new ChatTemplate.Message("user", "a"), new ChatTemplate.Message("assistant", "b")),
-                false, null, null));
+        assertEquals("a\nb\n", t.render(List.of(new ChatTemplate.Message("user", "a"), new ChatTemplate.Message("assistant", "b")), false));
     }
 
     @Test
@@ -146,6 +144,25 @@ class TokenizerAndTemplateTest {
         try (HfModel m = HfModel.open(GoldenSupport.FIXTURES.resolve("qwen2")); HfTokenizer t = HfTokenizer.load(m)) {
             long[] ids = t.encodeChat(List.of(new ChatTemplate.Message("user", "hi")));
             assertEquals("user: hi\nassistant: ", t.decode(ids, true));
+        }
+    }
+
+    /** tokenizers' Rust code would panic on encode (aborting the JVM) for these templates: refused at load, naming the file. */
+    @Test
+    void templatesThatWouldAbortTheJvmAreRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String valid = java.nio.file.Files.readString(GoldenSupport.FIXTURES.resolve("llama/tokenizer.json"));
+        String[][] cases = {
+            {"{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\"", "{\"SpecialToken\": {\"id\": \"<x>\", \"type_id\": 0}}, {\"Sequence\"",
+                "names special token \"<x>\", which post_processor.special_tokens lacks"},
+            {"\"single\": [", "\"single\": [{\"Sequence\": {\"id\": \"B\", \"type_id\": 0}}, ", "post_processor.single uses sequence B"},
+            {"\"ids\": [1]", "\"ids\": [1, 2]", "special token '<s>' needs as many 'ids' as 'tokens'"}};
+        String compact = io.laem.engine.io.Json.JSON.readTree(valid).toString().replace(":", ": ").replace(",", ", ");
+        for (String[] c : cases) {
+            assertTrue(compact.contains(c[0]), c[0]);
+            java.nio.file.Path f = dir.resolve("tokenizer.json");
+            java.nio.file.Files.writeString(f, compact.replaceFirst(java.util.regex.Pattern.quote(c[0]), java.util.regex.Matcher.quoteReplacement(c[1])));
+            String msg = assertThrows(LaemException.class, () -> HfTokenizer.load(f, null)).getMessage();
+            assertTrue(msg.startsWith(f + ": ") && msg.contains(c[2]), msg);
         }
     }
 }

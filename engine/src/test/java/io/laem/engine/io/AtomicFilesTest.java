@@ -1,7 +1,6 @@
 package io.laem.engine.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,29 +58,5 @@ class AtomicFilesTest {
         Path plain = Files.writeString(tmp.resolve("plain"), "x");
         assertEquals(Files.getPosixFilePermissions(plain).contains(PosixFilePermission.OTHERS_READ),
                 perms.contains(PosixFilePermission.OTHERS_READ));
-    }
-
-    @Test
-    void failingDirectoryWriterKeepsTheOldDirectoryAndLeavesNoTemp() throws IOException {
-        Path target = tmp.resolve("adapter");
-        AtomicFiles.writeDirectory(target, d -> Files.writeString(d.resolve("f"), "old"));
-        assertThrows(LaemException.class, () -> AtomicFiles.writeDirectory(target, d -> {
-            Files.writeString(d.resolve("f"), "new");
-            throw new IOException("boom");
-        }));
-        assertEquals("old", Files.readString(target.resolve("f")));
-        assertEquals(List.of(target), entries());
-        AtomicFiles.writeDirectory(target, d -> Files.writeString(d.resolve("g"), "new"));
-        assertFalse(Files.exists(target.resolve("f")));
-        assertEquals("new", Files.readString(target.resolve("g")));
-        assertEquals(List.of(target), entries());
-    }
-
-    @Test
-    void directoryOverAFileIsRefused() throws IOException {
-        Path target = Files.writeString(tmp.resolve("x"), "file");
-        LaemException e = assertThrows(LaemException.class, () -> AtomicFiles.writeDirectory(target, d -> {}));
-        assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
-        assertEquals(List.of(target), entries());
     }
 }

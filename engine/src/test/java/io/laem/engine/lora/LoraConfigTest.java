@@ -166,8 +166,37 @@ class LoraConfigTest {
         assertEquals("adapter_config.json: field 'r' must be a positive integer, got null", error("'target_modules': ['q_proj']"));
         assertEquals("adapter_config.json: field 'target_modules' is missing", error("'r': 4"));
         assertEquals("adapter_config.json: field 'target_modules' is not a valid regex: (q", error("'r': 4, 'target_modules': '(q'"));
-        assertEquals("adapter_config.json: field 'lora_alpha' must be a number, got \"x\"", error("'r': 4, 'lora_alpha': 'x', 'target_modules': ['q_proj']"));
-        assertEquals("adapter_config.json: rank_pattern 'q_proj' must be a positive integer",
+        assertEquals("adapter_config.json: field 'lora_alpha' must be a finite number above 0, got \"x\"", error("'r': 4, 'lora_alpha': 'x', 'target_modules': ['q_proj']"));
+        assertEquals("adapter_config.json: field 'rank_pattern.q_proj' must be a positive integer, got -1",
                 error("'r': 4, 'target_modules': ['q_proj'], 'rank_pattern': {'q_proj': -1}"));
+    }
+
+    @Test
+    void nonFiniteOrNonPositiveNumbersAreRefusedNamingTheField() {
+        for (String alpha : new String[] {"0", "-16", "1e400", "-1e400", "'16'"}) {
+            assertTrue(error("'r': 8, 'lora_alpha': " + alpha + ", 'target_modules': ['q_proj']")
+                    .startsWith("adapter_config.json: field 'lora_alpha' must be a finite number above 0"), alpha);
+        }
+        for (String r : new String[] {"0", "-4", "4.5", "4294967304", "1e400"}) {
+            assertTrue(error("'r': " + r + ", 'target_modules': ['q_proj']").startsWith("adapter_config.json: field 'r' must be a positive integer"), r);
+        }
+        assertTrue(error("'r': 8, 'target_modules': ['q_proj'], 'rank_pattern': {'q_proj': 4294967300}")
+                .startsWith("adapter_config.json: field 'rank_pattern.q_proj' must be a positive integer"));
+        assertTrue(error("'r': 8, 'target_modules': ['q_proj'], 'alpha_pattern': {'q_proj': 0}")
+                .startsWith("adapter_config.json: field 'alpha_pattern.q_proj' must be a finite number above 0"));
+        assertTrue(error("'r': 8, 'target_modules': ['q_proj'], 'alpha_pattern': {'q_proj': -1e400}")
+                .startsWith("adapter_config.json: field 'alpha_pattern.q_proj' must be a finite number above 0"));
+        assertTrue(error("'r': 8, 'target_modules': ['q_proj'], 'alpha_pattern': [1]")
+                .startsWith("adapter_config.json: field 'alpha_pattern' must map module patterns to numbers"));
+        assertTrue(error("'r': 8, 'target_modules': ['q_proj'], 'layers_pattern': '('")
+                .startsWith("adapter_config.json: field 'layers_pattern' is not a valid regex"));
+    }
+
+    @Test
+    void nanInTheFileIsNamedAsNaN(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = dir.resolve("adapter_config.json");
+        java.nio.file.Files.writeString(f, "{\"r\": 8, \"lora_alpha\": NaN, \"target_modules\": [\"q_proj\"]}");
+        String msg = assertThrows(LaemException.class, () -> LoraConfig.read(f)).getMessage();
+        assertEquals(f + ": key 'lora_alpha' is NaN, which is NaN or infinity: numbers must be finite", msg);
     }
 }

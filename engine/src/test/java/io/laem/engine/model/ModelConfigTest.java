@@ -99,6 +99,14 @@ class ModelConfigTest {
                 error("'model_type': 'llama', 'rope_scaling': {'rope_type': 'yarn', 'factor': 4}, " + MINIMAL));
         assertEquals("cfg.json: field 'mlp_bias' is true: MLP biases are not supported",
                 error("'model_type': 'llama', 'mlp_bias': true, " + MINIMAL));
+        for (String bad : List.of("'rms_norm_eps': 0", "'rms_norm_eps': -1e-6", "'rms_norm_eps': 1e400", "'rms_norm_eps': 'x'",
+                "'rope_theta': 0", "'rope_theta': -1e400", "'max_position_embeddings': 0", "'eos_token_id': 100",
+                "'eos_token_id': [1, 'x']", "'eos_token_id': 1.5", "'rope_scaling': {'rope_type': 'llama3', 'factor': -8}",
+                "'rope_scaling': {'rope_type': 'llama3', 'low_freq_factor': 1e999}")) {
+            String field = bad.substring(1, bad.indexOf('\'', 1));
+            String msg = error("'model_type': 'llama', " + bad + ", " + MINIMAL);
+            assertTrue(msg.startsWith("cfg.json: field '" + field), bad + " -> " + msg);
+        }
         assertEquals("cfg.json: config is not a JSON object", assertThrows(LaemException.class,
                 () -> ModelConfig.parse("cfg.json", json("[1]"))).getMessage());
     }

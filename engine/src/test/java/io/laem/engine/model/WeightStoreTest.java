@@ -75,7 +75,7 @@ class WeightStoreTest {
         Files.writeString(index, "{\"weight_map\": {\"a\": 3}}");
         assertEquals(index + ": shard of tensor 'a' is not a file name: 3", openError(d2));
         Files.writeString(index, "{\"weight_map\": ");
-        assertTrue(openError(d2).startsWith(index + ": invalid JSON: "));
+        assertTrue(openError(d2).startsWith(index + ": invalid JSON"));
     }
 
     @Test

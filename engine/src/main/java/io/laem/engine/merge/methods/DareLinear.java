@@ -17,7 +17,7 @@ final class DareLinear extends DenseCombination {
     @Override
     protected void prepare(float[][] x, double[] weights, MethodOptions o, long seed) {
         for (int t = 0; t < x.length; t++) {
-            ElementWise.dropAndRescale(x[t], o.density(), seed + 7919L * (t + 1));
+            ElementWise.dropAndRescale(x[t], o.density(), seed + 7919L * (t + 1), o.rescale());
         }
     }
 }

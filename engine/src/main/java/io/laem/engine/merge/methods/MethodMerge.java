@@ -52,7 +52,7 @@ public final class MethodMerge {
             if (m.rank() > 0) {
                 out.put(k, m);
                 report.put(k, new MergedAdapter.ModuleReport(m.rank(), mods.stream().mapToInt(LoraModule::rank).sum(), res.retainedEnergy(),
-                        named, Map.of()));
+                        res.retainedEnergy(), named, Map.of()));
             }
         }
         progress.progress(keys.size(), keys.size(), method.name() + " done");

@@ -17,7 +17,7 @@ import java.util.Objects;
  * <pre>
  * base_model: PATH
  * adapters: [{name: NAME, path: PATH}, ...]
- * redundancy: {strategy: none|magnitude|dare|ties|dare_ties|spectral, density: 0..1, energy: 0..1, sign: total|frequency, seed: N}
+ * redundancy: {strategy: none|magnitude|dare|ties|dare_ties|spectral, density: 0..1, energy: 0..1, sign: total|frequency, seed: N, rescale: density|l1}
  * shared: {mode: none|consensus|adapter, rank: N, path: PATH}
  * weights: {NAME: SCHEDULE, ..., shared: SCHEDULE}
  * output: {rank: exact|N, dtype: float32|bfloat16|float16}
@@ -46,12 +46,36 @@ public record Recipe(Path baseModel, List<AdapterRef> adapters, Redundancy redun
         return new Recipe(baseModel, adapters, Redundancy.NONE, Shared.NONE, Map.of(), Output.EXACT, null);
     }
 
+    /** What the recipe reads: base, adapters, shared adapter, tasks file. An output may never be, hold or lie inside one. */
+    public List<Path> inputs() {
+        List<Path> in = new java.util.ArrayList<>();
+        in.add(baseModel);
+        adapters.forEach(a -> in.add(a.path()));
+        in.add(shared.path());
+        in.add(tasks);
+        in.removeIf(Objects::isNull);
+        return in;
+    }
+
     /** One adapter of the recipe. */
     public record AdapterRef(String name, Path path) {}
 
     /** Redundancy removal applied to each task adapter before merging. */
-    public record Redundancy(Strategy strategy, double density, double energy, Sign sign, long seed) {
+    public record Redundancy(Strategy strategy, double density, double energy, Sign sign, long seed, Rescale rescale) {
         public static final Redundancy NONE = new Redundancy(Strategy.NONE, 1.0, 1.0, Sign.TOTAL, 0);
+
+        public Redundancy {
+            rescale = rescale == null ? Rescale.DENSITY : rescale;
+        }
+
+        /** With DARE's rescale by 1/density. */
+        public Redundancy(Strategy strategy, double density, double energy, Sign sign, long seed) {
+            this(strategy, density, energy, sign, seed, Rescale.DENSITY);
+        }
+
+        public Redundancy withRescale(Rescale r) {
+            return new Redundancy(strategy, density, energy, sign, seed, r);
+        }
 
         public enum Strategy {
             NONE, MAGNITUDE, DARE, TIES, DARE_TIES, SPECTRAL;
@@ -63,6 +87,19 @@ public record Recipe(Path baseModel, List<AdapterRef> adapters, Redundancy redun
             /** Whether the strategy acts on a module's full delta element by element. */
             public boolean elementWise() {
                 return this == MAGNITUDE || this == DARE || this == TIES || this == DARE_TIES;
+            }
+        }
+
+        /**
+         * How DARE rescales the entries it keeps: by 1/density (the DARE paper; the expectation of each
+         * entry is kept) or by the ratio of the tensor's L1 norms before and after the drop (current
+         * mergekit, {@code RescaleNorm.l1}: the L1 norm of each task's delta is kept exactly).
+         */
+        public enum Rescale {
+            DENSITY, L1;
+
+            public String key() {
+                return name().toLowerCase();
             }
         }
 

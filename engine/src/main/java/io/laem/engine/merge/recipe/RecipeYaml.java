@@ -29,7 +29,7 @@ import java.util.Set;
 public final class RecipeYaml {
     private static final Set<String> TOP = Set.of("base_model", "adapters", "redundancy", "shared", "weights", "output", "tasks");
     private static final Set<String> ADAPTER = Set.of("name", "path");
-    private static final Set<String> REDUNDANCY = Set.of("strategy", "density", "energy", "sign", "seed");
+    private static final Set<String> REDUNDANCY = Set.of("strategy", "density", "energy", "sign", "seed", "rescale");
     private static final Set<String> SHARED = Set.of("mode", "rank", "path");
     private static final Set<String> OUTPUT = Set.of("rank", "dtype");
     private static final Set<String> GROUPS = Set.of("attn", "mlp");
@@ -43,12 +43,7 @@ public final class RecipeYaml {
 
     /** Parses a recipe from YAML text; relative paths resolve against {@code baseDir}. */
     public static Recipe parse(String source, String yaml, Path baseDir) {
-        JsonNode n;
-        try {
-            n = Json.YAML.readTree(yaml);
-        } catch (JsonProcessingException e) {
-            throw new LaemException(source + ": invalid YAML: " + Json.firstLine(e.getOriginalMessage()));
-        }
+        JsonNode n = Json.parseYaml(source, yaml);
         if (n == null || n.isMissingNode() || n.isNull()) {
             throw new LaemException(source + ": empty recipe");
         }
@@ -99,7 +94,9 @@ public final class RecipeYaml {
             if ((s == Redundancy.Strategy.DARE || s == Redundancy.Strategy.DARE_TIES) && density == 0) {
                 throw c.bad("redundancy.density", "must be above 0 for DARE (it rescales by 1/density)", rn.get("density"));
             }
-            red = new Redundancy(s, density, energy, sign, seed);
+            Redundancy.Rescale rescale = rn.has("rescale")
+                    ? c.choice(rn.get("rescale"), "redundancy.rescale", Redundancy.Rescale.class) : Redundancy.Rescale.DENSITY;
+            red = new Redundancy(s, density, energy, sign, seed, rescale);
         }
 
         Shared shared = Shared.NONE;
@@ -178,6 +175,9 @@ public final class RecipeYaml {
         red.put("energy", r.redundancy().energy());
         red.put("sign", r.redundancy().sign().key());
         red.put("seed", r.redundancy().seed());
+        if (r.redundancy().rescale() != Redundancy.Rescale.DENSITY) {
+            red.put("rescale", r.redundancy().rescale().key());
+        }
         ObjectNode sh = n.putObject("shared");
         sh.put("mode", r.shared().mode().key());
         sh.put("rank", r.shared().rank());

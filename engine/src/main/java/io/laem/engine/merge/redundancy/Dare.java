@@ -12,7 +12,7 @@ final class Dare extends ElementWise {
     @Override
     protected void sparsify(float[][] deltas, Redundancy p, long seed) {
         for (int t = 0; t < deltas.length; t++) {
-            dropAndRescale(deltas[t], p.density(), seed + 7919L * (t + 1));
+            dropAndRescale(deltas[t], p.density(), seed + 7919L * (t + 1), p.rescale());
         }
     }
 }

@@ -12,7 +12,10 @@ import java.util.SplittableRandom;
 
 /**
  * Strategies that act on the full deltas of one module (all tasks of that module at once, never
- * more: peak memory is one module's deltas), then re-factorize each result to a low rank. Also the
+ * more: peak memory is one module's deltas), then factorize each result: exactly at rank
+ * min(out, in) when no rank is given ({@link LowRank#exact}: a trimmed or dropped delta is
+ * numerically full rank, so any lower rank loses energy), else re-factorized to the given rank.
+ * A task whose delta the strategy left unchanged keeps its own factors when they fit. Also the
  * element-wise building blocks, public so the baseline merge methods share them.
  */
 public abstract class ElementWise implements RedundancyStrategy {
@@ -22,19 +25,39 @@ public abstract class ElementWise implements RedundancyStrategy {
     @Override
     public final List<Result> apply(ModuleKey key, List<LoraModule> tasks, Redundancy params, int rank) {
         float[][] deltas = new float[tasks.size()][];
+        float[][] before = new float[tasks.size()][];
         for (int t = 0; t < deltas.length; t++) {
             deltas[t] = LowRank.denseDelta(tasks.get(t));
+            before[t] = deltas[t].clone();
         }
         long seed = moduleSeed(params.seed(), key);
         sparsify(deltas, params, seed);
         List<Result> out = new ArrayList<>();
         for (int t = 0; t < deltas.length; t++) {
             LoraModule m = tasks.get(t);
-            Factors f = LowRank.dense(deltas[t], m.out(), m.in(), rank > 0 ? rank : m.rank(), seed + t);
+            boolean unchanged = java.util.Arrays.equals(before[t], deltas[t]);
+            before[t] = null;
+            if (unchanged && (rank == 0 || rank >= m.rank())) {
+                out.add(new Result(m, 1.0));
+            } else {
+                Factors f = rank == 0 ? LowRank.exact(deltas[t], m.out(), m.in())
+                        : LowRank.dense(deltas[t], m.out(), m.in(), rank, seed + t);
+                out.add(new Result(new LoraModule(key, f.rank(), m.in(), m.out(), f.a(), f.b(), 1.0), f.retainedEnergy()));
+            }
             deltas[t] = null;
-            out.add(new Result(new LoraModule(key, f.rank(), m.in(), m.out(), f.a(), f.b(), 1.0), f.retainedEnergy()));
         }
         return out;
+    }
+
+    /** The dense de-redundant deltas, before any factorization: what {@link #apply} at rank 0 holds exactly. */
+    @Override
+    public final List<float[]> exactDeltas(ModuleKey key, List<LoraModule> tasks, Redundancy params) {
+        float[][] deltas = new float[tasks.size()][];
+        for (int t = 0; t < deltas.length; t++) {
+            deltas[t] = LowRank.denseDelta(tasks.get(t));
+        }
+        sparsify(deltas, params, moduleSeed(params.seed(), key));
+        return java.util.Arrays.asList(deltas);
     }
 
     /** A seed per module so that results do not depend on the order modules are processed in. */
@@ -76,15 +99,47 @@ public abstract class ElementWise implements RedundancyStrategy {
      * and kept entries are rescaled by 1/density.
      */
     public static void dropAndRescale(float[] x, double density, long seed) {
+        dropAndRescale(x, density, seed, Redundancy.Rescale.DENSITY);
+    }
+
+    /**
+     * DARE's drop (seeded Bernoulli, keep probability {@code density}) with the given rescale: by
+     * 1/density, or by the ratio of the L1 norms before and after the drop as mergekit's
+     * {@code rescaled_masked_tensor} with {@code RescaleNorm.l1} (no rescale when either norm is below
+     * 1e-7, as there). The same entries are kept either way.
+     */
+    public static void dropAndRescale(float[] x, double density, long seed, Redundancy.Rescale rescale) {
         if (density >= 1) {
             return;
         }
         SplittableRandom rnd = new SplittableRandom(seed);
+        if (rescale == Redundancy.Rescale.L1) {
+            double before = 0;
+            double after = 0;
+            for (int i = 0; i < x.length; i++) {
+                before += Math.abs(x[i]);
+                if (rnd.nextDouble() < density) {
+                    after += Math.abs(x[i]);
+                } else {
+                    x[i] = 0f;
+                }
+            }
+            if (before >= L1_EPS && after >= L1_EPS) {
+                double scale = before / after;
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (x[i] * scale);
+                }
+            }
+            return;
+        }
         float scale = (float) (1.0 / density);
         for (int i = 0; i < x.length; i++) {
             x[i] = rnd.nextDouble() < density ? x[i] * scale : 0f;
         }
     }
+
+    /** mergekit's tolerance below which a norm is not rescaled to. */
+    private static final double L1_EPS = 1e-7;
 
     /**
      * TIES sign election (Yadav et al. 2023; mergekit's get_mask): per entry the elected sign is that

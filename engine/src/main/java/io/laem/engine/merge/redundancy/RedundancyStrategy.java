@@ -16,10 +16,22 @@ public interface RedundancyStrategy {
      * The de-redundant factors of each task for one module, in the order given.
      *
      * @param tasks the tasks that target this module (same key, same shape)
-     * @param rank  rank to re-factorize full deltas to; 0 keeps each task's own rank
+     * @param rank  rank to re-factorize the de-redundant deltas to; 0: exact (each task's result as
+     *              the strategy defines it, whatever rank that needs)
      */
     List<Result> apply(ModuleKey key, List<LoraModule> tasks, Redundancy params, int rank);
 
-    /** A task's de-redundant module and the share of its (post-removal) delta energy the factors keep. */
+    /**
+     * Each task's de-redundant delta as a dense [out, in] matrix (row-major, scale applied): the
+     * result {@link #apply} gives at rank 0, which a lower rank approximates.
+     */
+    default List<float[]> exactDeltas(ModuleKey key, List<LoraModule> tasks, Redundancy params) {
+        return apply(key, tasks, params, 0).stream().map(r -> r.module().denseDelta()).toList();
+    }
+
+    /**
+     * A task's de-redundant module and the share of its de-redundant delta's energy (the exact result's)
+     * that the factors keep: 1 when exact, below 1 when a rank cut it.
+     */
     record Result(LoraModule module, double retainedEnergy) {}
 }

@@ -12,7 +12,8 @@ import java.util.List;
  * Spectral: each task's delta keeps its fewest top singular directions whose energy (sum of
  * squared singular values) reaches the {@code energy} threshold; the rest are dropped. Computed in
  * rank space (factorizations of B and A^T, SVD of the r x r core), never an out x in matrix. A rank, when given,
- * caps the directions kept.
+ * caps the directions kept; the retained energy is the share of the kept-by-threshold directions' energy
+ * that the cap keeps (1 without a cap: the removal itself is the strategy, not a loss).
  */
 final class Spectral implements RedundancyStrategy {
     @Override
@@ -26,14 +27,13 @@ final class Spectral implements RedundancyStrategy {
         for (LoraModule m : tasks) {
             Factors all = LowRank.truncate(LowRank.matrix(m.b(), m.out(), m.rank()).muli(m.scale()),
                     LowRank.matrix(m.a(), m.rank(), m.in()), m.rank());
-            int keep = LowRank.directionsFor(all.singularValues(), params.energy());
-            if (rank > 0) {
-                keep = Math.min(keep, rank);
-            }
+            int wanted = LowRank.directionsFor(all.singularValues(), params.energy());
+            int keep = rank > 0 ? Math.min(wanted, rank) : wanted;
             Factors f = LowRank.truncate(LowRank.matrix(all.b(), m.out(), all.rank()), LowRank.matrix(all.a(), all.rank(), m.in()), keep);
-            double total = energy(all.singularValues(), all.singularValues().length);
+            // the de-redundant delta is the `wanted` directions; a rank below that cuts it
+            double total = energy(all.singularValues(), wanted);
             out.add(new Result(new LoraModule(key, f.rank(), m.in(), m.out(), f.a(), f.b(), 1.0),
-                    total == 0 ? 1.0 : energy(all.singularValues(), f.rank()) / total));
+                    total == 0 ? 1.0 : Math.min(1.0, energy(all.singularValues(), f.rank()) / total)));
         }
         return out;
     }

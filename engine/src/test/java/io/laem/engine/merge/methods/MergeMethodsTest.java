@@ -3,6 +3,7 @@ package io.laem.engine.merge.methods;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.lora.LoraModule;
@@ -46,6 +47,59 @@ class MergeMethodsTest {
     @Test
     void dareLinearWithoutDropIsTheWeightedSum() {
         assertArrayEquals(new float[] {0.8f, 0.1f, -1.3f, -1.15f}, run("dare_linear", 1.0, null), 1e-6f);
+    }
+
+    /**
+     * DARE (Yu et al. 2024) keeps each entry with probability p and rescales it by 1/p: on 4096 entries,
+     * the kept count is within 5 standard deviations of the binomial mean n p, every kept entry is
+     * exactly x/p, every other is 0, the sum stays unbiased, and the mask is a function of the seed.
+     */
+    @Test
+    void dareKeepsABinomialFractionAndRescalesByOneOverP() {
+        int n = 64;
+        float[] b = new float[n * n];
+        float[] identity = new float[n * n];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = 0.5f + (i % 17) * 0.01f;
+        }
+        for (int i = 0; i < n; i++) {
+            identity[i * n + i] = 1;
+        }
+        LoraModule m = new LoraModule(KEY, n, n, n, identity, b, 1.0);
+        for (String method : List.of("dare_linear", "dare_ties")) {
+            for (double p : new double[] {0.3, 0.7}) {
+                float[] out = MergeMethods.of(method).merge(KEY, List.of(m), new double[] {1}, new MethodOptions(p, Sign.TOTAL, 11, null))
+                        .module().denseDelta();
+                int kept = 0;
+                double sumIn = 0;
+                double sumOut = 0;
+                for (int i = 0; i < b.length; i++) {
+                    sumIn += b[i];
+                    sumOut += out[i];
+                    // the output is re-factorized, so a dropped entry reads as 0 up to float rounding (~1e-8)
+                    if (Math.abs(out[i]) > 1e-5) {
+                        kept++;
+                        assertEquals(b[i] / p, out[i], 1e-4 * b[i] / p, method + " p=" + p + " entry " + i + " is neither 0 nor x/p");
+                    }
+                }
+                double mean = b.length * p;
+                double sd = Math.sqrt(b.length * p * (1 - p));
+                assertTrue(Math.abs(kept - mean) <= 5 * sd, method + " p=" + p + ": kept " + kept + " of " + b.length);
+                assertTrue(kept > 0 && kept < b.length, method + " p=" + p + ": kept " + kept);
+                // E[sum] = sum: the relative error of the sum shrinks like sd / mean
+                assertEquals(sumIn, sumOut, 5 * sd / mean * sumIn, method + " p=" + p + ": the rescaled sum is biased");
+                float[] again = MergeMethods.of(method).merge(KEY, List.of(m), new double[] {1}, new MethodOptions(p, Sign.TOTAL, 11, null))
+                        .module().denseDelta();
+                assertArrayEquals(out, again, 0f, "same seed, same result");
+                float[] other = MergeMethods.of(method).merge(KEY, List.of(m), new double[] {1}, new MethodOptions(p, Sign.TOTAL, 12, null))
+                        .module().denseDelta();
+                int differ = 0;
+                for (int i = 0; i < b.length; i++) {
+                    differ += (Math.abs(out[i]) > 1e-5) != (Math.abs(other[i]) > 1e-5) ? 1 : 0;
+                }
+                assertTrue(differ > b.length / 10, "another seed, another mask: " + differ + " entries differ");
+            }
+        }
     }
 
     @Test

@@ -66,6 +66,18 @@ class RecipeYamlTest {
     }
 
     @Test
+    void dareRescaleIsOneOverDensityUnlessL1IsAsked() {
+        Recipe plain = RecipeYaml.parse("r.yaml", "base_model: b\nadapters: [{name: a, path: a}]\nredundancy: {strategy: dare, density: 0.3}\n", tmp);
+        assertEquals(Redundancy.Rescale.DENSITY, plain.redundancy().rescale());
+        Recipe l1 = RecipeYaml.parse("r.yaml", "base_model: b\nadapters: [{name: a, path: a}]\nredundancy: {strategy: dare, density: 0.3, rescale: l1}\n", tmp);
+        assertEquals(Redundancy.Rescale.L1, l1.redundancy().rescale());
+        assertEquals(l1, RecipeYaml.parse("r.yaml", RecipeYaml.toYaml(l1, tmp), tmp));
+        LaemException e = assertThrows(LaemException.class, () -> RecipeYaml.parse("r.yaml",
+                "base_model: b\nadapters: [{name: a, path: a}]\nredundancy: {strategy: dare, rescale: l2}\n", tmp));
+        assertTrue(e.getMessage().contains("redundancy.rescale"), e.getMessage());
+    }
+
+    @Test
     void gradientInterpolationByHand() {
         Schedule s = Schedule.gradient(0, 1);
         double[] expected = {0, 0.25, 0.5, 0.75, 1};
@@ -132,6 +144,20 @@ class RecipeYamlTest {
         assertError("key 'adapters[1].name' repeats the adapter name 'a'", null,
                 "base_model: b\nadapters: [{name: a, path: a}, {name: a, path: c}]");
         assertError("key 'redundancy.density' must be above 0 for DARE", "redundancy: {strategy: dare, density: 0}");
+    }
+
+    @Test
+    void nanAndInfinityAreNamedWithTheirKeyNotCalledInvalidYaml() {
+        assertError("key 'weights.a' is .nan, which is NaN or infinity", "weights: {a: .nan}");
+        assertError("key 'weights.a[1]' is -.inf, which is NaN or infinity", "weights: {a: [1, -.inf]}");
+        assertError("key 'weights.a.mlp' is .Inf, which is NaN or infinity", "weights: {a: {attn: 1, mlp: .Inf}}");
+        assertError("key 'redundancy.density' is .NaN, which is NaN or infinity", "redundancy: {density: .NaN}");
+        assertError("key 'redundancy.energy' is .inf, which is NaN or infinity", "redundancy: {energy: .inf}");
+        // a literal too large for a double reads as infinity: refused by the field's own check
+        assertError("key 'weights.a' must be a finite number, got \"Infinity\"", "weights: {a: 1e999}");
+        assertError("key 'redundancy.density' must be a number in [0, 1], got \"Infinity\"", "redundancy: {density: 1e999}");
+        assertError("key 'redundancy.energy' must be a number in [0, 1], got -0.5", "redundancy: {energy: -0.5}");
+        assertError("key 'redundancy.seed' must be an integer", "redundancy: {seed: 0.5}");
     }
 
     private void assertError(String expected, String extra) {

@@ -120,6 +120,63 @@ class RedundancyStrategiesTest {
     }
 
     @Test
+    void dareL1RescaleKeepsEachTensorsL1NormAsMergekit() {
+        // mergekit's rescaled_masked_tensor with RescaleNorm.l1, in float64: the same Bernoulli draws,
+        // kept entries times sum|x| / sum over kept |x|
+        int n = 5000;
+        SplittableRandom values = new SplittableRandom(5);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) ((values.nextDouble() - 0.3) * Math.exp(3 * values.nextDouble()));
+        }
+        float[] got = x.clone();
+        ElementWise.dropAndRescale(got, 0.3, 99, Redundancy.Rescale.L1);
+        SplittableRandom draws = new SplittableRandom(99);
+        boolean[] keep = new boolean[n];
+        double before = 0;
+        double after = 0;
+        for (int i = 0; i < n; i++) {
+            keep[i] = draws.nextDouble() < 0.3;
+            before += Math.abs((double) x[i]);
+            after += keep[i] ? Math.abs((double) x[i]) : 0;
+        }
+        double scale = before / after;
+        assertTrue(Math.abs(scale - 1 / 0.3) > 1e-3 * scale, "this case tells the L1 ratio from 1/density: " + scale);
+        double l1 = 0;
+        for (int i = 0; i < n; i++) {
+            double expected = keep[i] ? x[i] * scale : 0;
+            assertEquals(expected, got[i], 1e-6 * Math.abs(expected), "entry " + i);
+            l1 += Math.abs(got[i]);
+        }
+        assertEquals(before, l1, 1e-5 * before, "the L1 norm is kept");
+        float[] inverse = x.clone();
+        ElementWise.dropAndRescale(inverse, 0.3, 99);
+        for (int i = 0; i < n; i++) {
+            if (x[i] != 0) {
+                assertEquals(keep[i], inverse[i] != 0, "the same entries are kept: " + i);
+            }
+        }
+    }
+
+    @Test
+    void dareL1RescaleThroughTheStrategy() {
+        Redundancy p = params(Strategy.DARE, 0.5, Sign.TOTAL).withRescale(Redundancy.Rescale.L1);
+        float[] d = RedundancyStrategies.of(Strategy.DARE).apply(KEY, List.of(module(T1)), p, 0).getFirst().module().denseDelta();
+        SplittableRandom draws = new SplittableRandom(ElementWise.moduleSeed(1, KEY) + 7919L);
+        double before = 0;
+        double after = 0;
+        boolean[] keep = new boolean[4];
+        for (int i = 0; i < 4; i++) {
+            keep[i] = draws.nextDouble() < 0.5;
+            before += Math.abs(T1[i]);
+            after += keep[i] ? Math.abs(T1[i]) : 0;
+        }
+        for (int i = 0; i < 4; i++) {
+            assertEquals(keep[i] && after > 0 ? T1[i] * before / after : keep[i] ? T1[i] : 0, d[i], 1e-6, "entry " + i);
+        }
+    }
+
+    @Test
     void dareThroughTheStrategyIsSeededAndRescaled() {
         Redundancy p = params(Strategy.DARE, 0.5, Sign.TOTAL);
         List<RedundancyStrategy.Result> a = RedundancyStrategies.of(Strategy.DARE).apply(KEY, List.of(module(T1)), p, 0);
@@ -151,12 +208,16 @@ class RedundancyStrategiesTest {
         RedundancyStrategy.Result r = RedundancyStrategies.of(Strategy.SPECTRAL).apply(KEY, List.of(m), p, 0).getFirst();
         // 9/14 = 0.64 < 0.9 <= 13/14: two directions kept
         assertEquals(2, r.module().rank());
-        assertEquals(13.0 / 14, r.retainedEnergy(), 1e-6);
+        assertEquals(1.0, r.retainedEnergy(), 1e-9, "the directions the threshold keeps are kept exactly");
         float[] expected = {(float) (3 * c), (float) (-3 * s), 0, (float) (2 * s), (float) (2 * c), 0, 0, 0, 0};
         assertArrayEquals(expected, r.module().denseDelta(), 1e-5f);
         var low = new Redundancy(Strategy.SPECTRAL, 1.0, 0.6, Sign.TOTAL, 0);
         assertEquals(1, RedundancyStrategies.of(Strategy.SPECTRAL).apply(KEY, List.of(m), low, 0).getFirst().module().rank());
         assertEquals(3, io.laem.engine.linalg.LowRank.directionsFor(new double[] {3, 2, 1}, 1.0));
+        // a rank of 1 cuts the two wanted directions: 9 of 13 kept
+        RedundancyStrategy.Result capped = RedundancyStrategies.of(Strategy.SPECTRAL).apply(KEY, List.of(m), p, 1).getFirst();
+        assertEquals(1, capped.module().rank());
+        assertEquals(9.0 / 13, capped.retainedEnergy(), 1e-6);
     }
 
     @Test
