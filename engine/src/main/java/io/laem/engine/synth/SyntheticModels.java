@@ -127,20 +127,39 @@ public final class SyntheticModels {
     }
 
     /**
-     * The model with every weight zero, as a sparse file (holes; nothing written but the header and each tensor's
-     * last byte): the shapes of a large model for load and memory tests without its bytes on disk.
+     * The model with every weight zero, as a sparse file: the safetensors header, then the file's length set past the
+     * data (holes read as zeros, nothing written): the shapes of a large model for load and memory tests without its
+     * bytes on disk.
      */
     public static void writeZeroModel(Path dir, ModelSpec s) {
-        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        ObjectNode header = Json.JSON.createObjectNode();
+        header.putObject("__metadata__").put("format", "pt");
+        long offset = 0;
         for (TensorSpec t : tensors(s)) {
             long bytes = (long) t.count() * s.dtype().bytes();
-            w.addStream(t.name(), s.dtype(), t.shape(), bytes, out -> {
-                java.nio.channels.FileChannel ch = (java.nio.channels.FileChannel) out;
-                ch.position(ch.position() + bytes - 1);
-                ch.write(java.nio.ByteBuffer.allocate(1));
-            });
+            ObjectNode e = header.putObject(t.name());
+            e.put("dtype", s.dtype().name());
+            ArrayNode shape = e.putArray("shape");
+            for (long d : t.shape()) {
+                shape.add(d);
+            }
+            e.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
         }
-        write(dir, s, w);
+        byte[] json = header.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        byte[] h = java.util.Arrays.copyOf(json, padded);
+        java.util.Arrays.fill(h, json.length, padded, (byte) ' ');
+        long data = offset;
+        String config = configJson(s).toPrettyString();
+        OutputTarget.folder(dir).force(true).write(tmp -> {
+            Files.writeString(tmp.resolve("config.json"), config);
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(tmp.resolve("model.safetensors").toFile(), "rw")) {
+                f.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+                f.write(h);
+                f.setLength(8L + h.length + data);
+            }
+        });
     }
 
     private static void write(Path dir, ModelSpec s, SafetensorsWriter w) {

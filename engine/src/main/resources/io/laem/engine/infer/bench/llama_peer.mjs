@@ -13,14 +13,11 @@ const t0 = now();
 const llama = await getLlama({gpu: false, maxThreads: cfg.threads, logLevel: "error", build: "never"});
 const model = await llama.loadModel({modelPath: cfg.model, gpuLayers: 0});
 const lora = {adapters: cfg.loras.map(f => ({filePath: f, scale: cfg.scale}))};
-const contexts = {};
+// a fresh context for each measurement (its sequences are not reused across measurements), disposed after it
 async function context(sequences) {
-    if (!contexts[sequences]) {
-        contexts[sequences] = await model.createContext({
-            contextSize: cfg.contextSize, sequences, threads: {ideal: cfg.threads, min: cfg.threads}, batchSize: cfg.batchSize, lora,
-        });
-    }
-    return contexts[sequences];
+    return model.createContext({
+        contextSize: cfg.contextSize, sequences, threads: {ideal: cfg.threads, min: cfg.threads}, batchSize: cfg.batchSize, lora,
+    });
 }
 // time to first token after open: load, context with the adapters, prompt, one token
 {
@@ -30,7 +27,7 @@ async function context(sequences) {
         break;
     }
     out.firstTokenSeconds = now() - t0;
-    seq.dispose();
+    await ctx.dispose();
 }
 out.loadSeconds = null;
 // scoring's work: every example's tokens evaluated (teacher forcing), sequences in parallel as the context batches them
@@ -45,9 +42,10 @@ async function scoreAll() {
             await seq.clearHistory();
             await seq.evaluateWithoutGeneratingNewTokens(ex);
         }
-        seq.dispose();
     }));
-    return [now() - t, cpu() - c];
+    const r = [now() - t, cpu() - c];
+    await ctx.dispose();
+    return r;
 }
 const tokens = cfg.examples.reduce((a, e) => a + e.length, 0);
 const scoreTimes = [];
@@ -60,12 +58,12 @@ for (let r = 0; r < cfg.rounds; r++) {
 out.scoreTokensPerSecond = tokens / Math.min(...scoreTimes);
 out.scoreTokensPerCpuSecond = tokens / Math.min(...scoreCpu);
 for (const batch of cfg.batches) {
-    const ctx = await context(batch);
     const pre = [];
     const dec = [];
     const preCpu = [];
     const decCpu = [];
     for (let r = 0; r < cfg.rounds; r++) {
+        const ctx = await context(batch);
         const seqs = Array.from({length: batch}, () => ctx.getSequence());
         let t = now();
         let c = cpu();
@@ -84,7 +82,7 @@ for (const batch of cfg.batches) {
         }));
         dec.push(now() - t);
         decCpu.push(cpu() - c);
-        seqs.forEach(s => s.dispose());
+        await ctx.dispose();
     }
     out["prefill" + batch] = batch * cfg.prompts[0].length / Math.min(...pre);
     out["decode" + batch] = batch * cfg.decodeTokens / Math.min(...dec);
