@@ -377,7 +377,9 @@ public final class Decoder implements AutoCloseable {
      * on one thread meanwhile (its OpenMP workers spinning between parallel regions would take the kernels' cores).
      */
     private <T> T onCpu(java.util.function.IntFunction<T> work) {
-        if (loraProbe != null || JniUtils.isGradMode()) {
+        // not JniUtils.isGradMode(): PyTorch's grad mode is on by default in every thread DJL did not start in, so it does
+        // not mean a GradientCollector; trainable bank entries are refused where the forward meets them (CpuForward)
+        if (loraProbe != null) {
             throw new IllegalStateException("a decoder over mapped weights runs inference only: training needs Decoder.fromArrays");
         }
         int threads = JniUtils.getNumThreads();
