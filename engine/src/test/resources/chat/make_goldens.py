@@ -125,6 +125,8 @@ FEATURES = [
      {"t": True, "f": False}),
     ("strftime_and_range", "{{ strftime_now('%d %b %Y %H:%M:%S %A %B %j') }} {{ range(3) | list }} {{ range(1, 7, 2) | list }}"
      " {{ dict(a=1) }}", {}),
+    ("percent_format_and_undefined", "{{ '%s=%d' % ('a', 2) }} {{ '%05.2f|%-4s|%r|%%' % (3.14159, 'x', 'y') }} {{ '[%s]' % none }}"
+     " {{ 'x' in u }} {{ u | join(',') }}|{{ u | trim }}|{{ u or 'd' }} {{ u is iterable }}", {}),
     ("raise", "{% if x %}{{ raise_exception('x is not allowed') }}{% endif %}", {"x": 1}),
     ("undefined_attribute_error", "{{ missing.attr }}", {}),
 ]

@@ -26,6 +26,7 @@ public class BackendDelegate implements Backend {
     @Override public SessionData readSession(Path file) { return inner.readSession(file); }
     @Override public void writeSession(Path file, SessionData s) { inner.writeSession(file, s); }
     @Override public AnalysisData analyze(SessionData s, Progress p) { return inner.analyze(s, p); }
+    @Override public java.util.List<AnalysisData.Heatmap> contribution(SessionData s, Progress p) { return inner.contribution(s, p); }
     @Override public String describeModule(SessionData s, String a, int l, ModuleKind k) { return inner.describeModule(s, a, l, k); }
     @Override public void applyWeights(SessionData s) { inner.applyWeights(s); }
     @Override public Generation.Stats generate(SessionData s, Generation.Variant v, String prompt, Generation.Settings g,
@@ -35,5 +36,6 @@ public class BackendDelegate implements Backend {
     @Override public Optimization.Comparison evaluate(SessionData s, Progress p) { return inner.evaluate(s, p); }
     @Override public io.laem.engine.merge.MergeSummary exportAdapter(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportAdapter(s, out, p); }
     @Override public io.laem.engine.merge.MergeSummary exportFullModel(SessionData s, io.laem.engine.io.OutputTarget out, Progress p) { return inner.exportFullModel(s, out, p); }
+    @Override public io.laem.engine.merge.MergeSummary export(SessionData s, String f, io.laem.engine.io.OutputTarget out, Progress p) { return inner.export(s, f, out, p); }
     @Override public void close() { inner.close(); }
 }

@@ -52,22 +52,19 @@ public final class ScriptedBackend extends BackendDelegate {
     /** A fake run: the objective falls as 2/e + 0.5, the best weights change with every evaluation. */
     public static Optimization.Outcome scriptedOptimize(SessionData s, Optimization.Settings o, Consumer<Optimization.Event> events,
             Progress p, long stepMillis) {
-        int series = s.weights().series().size();
+        List<String> series = s.weights().entries();
         int layers = s.weights().numLayers();
         double best = Double.POSITIVE_INFINITY;
-        double[][][] bestW = null;
+        io.laem.engine.merge.MergeWeights bestW = null;
         for (int e = 1; e <= o.budget(); e++) {
             if (p.isCancelled()) {
                 throw new CancellationException();
             }
             pause(stepMillis);
             double obj = 2.0 / e + 0.5;
-            double[][][] w = new double[2][series][layers];
-            for (double[][] g : w) {
-                for (int t = 0; t < series; t++) {
-                    java.util.Arrays.fill(g[t], t == series - 1 ? 1 : 0.1 * (t + 1) + 0.01 * e);
-                }
-            }
+            int ev = e;
+            var w = io.laem.engine.merge.MergeWeights.of(series, layers,
+                    (t, l, g) -> t == series.size() - 1 ? 1 : 0.1 * (t + 1) + 0.01 * ev);
             if (obj < best) {
                 best = obj;
                 bestW = w;

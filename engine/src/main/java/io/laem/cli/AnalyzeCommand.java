@@ -5,7 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.LaemException;
 import io.laem.engine.analysis.AdapterAnalysis;
 import io.laem.engine.analysis.Analyzer;
+import io.laem.engine.eval.TaskSuite;
+import io.laem.engine.infer.Scorer;
 import io.laem.engine.io.Json;
+import io.laem.engine.live.LiveMerge;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.optimize.ContributionMap;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
@@ -25,13 +31,28 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code laem analyze}: per layer x module x adapter statistics and per adapter pair agreement. */
-@Command(name = "analyze", mixinStandardHelpOptions = true, description = "Per layer x module x adapter: delta norms, effective rank, redundancy, sign conflicts, cosine similarity.")
+@Command(name = "analyze", mixinStandardHelpOptions = true, description = "Per layer x module x adapter: delta norms, effective rank, redundancy, sign conflicts, cosine similarity; "
+        + "or (--contribution RECIPE) each layer's contribution per task and adapter.")
 final class AnalyzeCommand implements Callable<Integer> {
-    @Option(names = "--base", required = true, paramLabel = "DIR", description = "The base model folder the adapters are checked against.")
+    @Option(names = "--base", paramLabel = "DIR", description = "The base model folder the adapters are checked against.")
     Path base;
 
-    @Option(names = "--adapter", required = true, paramLabel = "[NAME=]DIR", description = "An adapter folder (repeat for each; the name defaults to the folder name).")
+    @Option(names = "--adapter", paramLabel = "[NAME=]DIR", description = "An adapter folder (repeat for each; the name defaults to the folder name).")
     List<String> adapters;
+
+    @Option(names = "--contribution", paramLabel = "RECIPE",
+            description = "Instead: each layer's contribution per task and adapter of the recipe's merge, by exact ablation "
+                    + "(the rise of the task's validation loss when the adapter is removed from the layer).")
+    Path contribution;
+
+    @Option(names = "--tasks", paramLabel = "TASKS.yaml", description = "With --contribution: task files (default: the recipe's tasks).")
+    Path tasks;
+
+    @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "validation", description = "With --contribution: split scored (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--max-examples", paramLabel = "N", description = "With --contribution: at most N examples per task (default: all).")
+    int maxExamples;
 
     @Option(names = "--json", description = "Print JSON instead of tables.")
     boolean json;
@@ -41,6 +62,12 @@ final class AnalyzeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (contribution != null) {
+            return contribution();
+        }
+        if (base == null || adapters == null || adapters.isEmpty()) {
+            throw new LaemException("analyze: give --base DIR and --adapter DIR (repeatable), or --contribution RECIPE");
+        }
         Path cfgFile = base.resolve("config.json");
         if (!Files.exists(cfgFile)) {
             throw new LaemException(base + ": not a model folder (no config.json)");
@@ -66,6 +93,29 @@ final class AnalyzeCommand implements Callable<Integer> {
         } else {
             printTables(r, out);
         }
+        out.flush();
+        return 0;
+    }
+
+    private int contribution() {
+        Recipe recipe = RecipeYaml.read(contribution);
+        Path tasksFile = tasks != null ? tasks : recipe.tasks();
+        if (tasksFile == null) {
+            throw new LaemException(contribution + ": no tasks: give --tasks TASKS.yaml or a recipe with 'tasks'");
+        }
+        Map<String, List<Scorer.Example>> data = new java.util.LinkedHashMap<>();
+        TaskSuite.read(tasksFile).split(split).forEach((t, ex) -> data.put(t, maxExamples > 0 ? ex.subList(0, Math.min(maxExamples, ex.size())) : ex));
+        PrintWriter err = spec.commandLine().getErr();
+        ContributionMap map;
+        try (LiveMerge live = LiveMerge.open(recipe.baseModel(), ai.djl.Device.cpu(), 1, LiveMerge.DEFAULT_PLANS);
+                LiveMerge.Use u = live.use("analyze")) {
+            map = ContributionMap.exact(live, recipe, data, new Scorer(u.decoder(), u.tokenizer()), (done, total, msg) -> {
+                err.println("analyze: " + msg);
+                err.flush();
+            }, CancellationToken.NONE);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? map.toJson().toPrettyString() + "\n" : map.table());
         out.flush();
         return 0;
     }

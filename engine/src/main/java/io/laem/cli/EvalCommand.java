@@ -3,7 +3,7 @@ package io.laem.cli;
 import io.laem.engine.LaemException;
 import io.laem.engine.eval.EvalReport;
 import io.laem.engine.eval.TaskSuite;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         var data = TaskSuite.read(tasksFile).split(split);
         EvalReport report;
-        try (InferenceModel m = model.open()) {
+        try (LiveMerge live = model.open(); LiveMerge.Use m = live.use("eval")) {
             report = new io.laem.engine.eval.Evaluator(m.decoder(), m.tokenizer()).evaluate(data);
         }
         PrintWriter out = spec.commandLine().getOut();

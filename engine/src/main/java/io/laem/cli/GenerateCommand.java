@@ -4,7 +4,7 @@ import io.laem.engine.LaemException;
 import io.laem.engine.infer.ChatTemplate;
 import io.laem.engine.infer.Generator;
 import io.laem.engine.infer.HfTokenizer;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new LaemException("--max-tokens must be at least 1, got " + maxTokens);
         }
         Generator.Options options = new Generator.Options(maxTokens, temperature, topP, topK, seed, stops);
-        try (InferenceModel m = model.open()) {
+        try (LiveMerge live = model.open(); LiveMerge.Use m = live.use("generate")) {
             HfTokenizer.Prompt p = chat ? m.tokenizer().chatPrompt(List.of(new ChatTemplate.Message("user", prompt)), Map.of())
                     : m.tokenizer().prompt(prompt);
             if (showPrompt) {
@@ -73,7 +73,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** Generates from {@code ids}, printing each piece of text as it becomes final, then a newline. */
-    static void stream(InferenceModel m, long[] ids, Generator.Options o, PrintWriter out) {
+    static void stream(LiveMerge.Use m, long[] ids, Generator.Options o, PrintWriter out) {
         new Generator(m.decoder(), m.tokenizer()).generate(ids, o, (id, text) -> {
             out.print(text);
             out.flush();

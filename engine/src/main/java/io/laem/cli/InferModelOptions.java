@@ -2,13 +2,17 @@ package io.laem.cli;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.Devices;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The options {@code laem generate} and {@code laem score} share: base model, adapters, recipe, device. */
@@ -46,20 +50,43 @@ final class InferModelOptions {
         }
     }
 
-    InferenceModel open() {
-        List<AdapterArg> parsed = adapters.stream().map(AdapterArg::parse).toList();
-        InferenceModel m = InferenceModel.open(base, Devices.resolve(device));
-        try {
-            for (AdapterArg a : parsed) {
-                m.addAdapter(a.dir(), a.weight());
-            }
-            if (recipe != null) {
-                m.applyRecipe(RecipeYaml.read(recipe), ProgressListener.NONE, CancellationToken.NONE);
+    /**
+     * The base model in a live merge showing the adapters (each at its weight) or the recipe; the
+     * caller closes it. Run inside {@code live.use(...)}.
+     */
+    LiveMerge open() {
+        if (recipe != null && !adapters.isEmpty()) {
+            throw new LaemException("give --adapter or --recipe, not both (a recipe lists its adapters)");
+        }
+        Recipe shown = recipe != null ? RecipeYaml.read(recipe) : adaptersRecipe();
+        LiveMerge m = LiveMerge.open(base, Devices.resolve(device));
+        try (LiveMerge.Use u = m.use("laem")) {
+            if (shown != null) {
+                m.show(shown, ProgressListener.NONE, CancellationToken.NONE);
             }
             return m;
         } catch (RuntimeException e) {
             m.close();
             throw e;
         }
+    }
+
+    /** The --adapter folders as a recipe of the adapters as they are, each at its weight (null: none). */
+    private Recipe adaptersRecipe() {
+        if (adapters.isEmpty()) {
+            return null;
+        }
+        List<Recipe.AdapterRef> refs = new ArrayList<>();
+        Map<String, Schedule> weights = new LinkedHashMap<>();
+        for (String spec : adapters) {
+            AdapterArg a = AdapterArg.parse(spec);
+            String name = a.dir().toAbsolutePath().normalize().getFileName().toString();
+            for (int i = 2; weights.containsKey(name); i++) {
+                name = a.dir().toAbsolutePath().normalize().getFileName() + "#" + i;
+            }
+            refs.add(new Recipe.AdapterRef(name, a.dir()));
+            weights.put(name, Schedule.constant(a.weight()));
+        }
+        return Recipe.of(base, refs).withWeights(weights);
     }
 }

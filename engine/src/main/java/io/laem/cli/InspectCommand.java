@@ -101,6 +101,10 @@ final class InspectCommand implements Callable<Integer> {
                 root.put("dtype", m.storageDtype());
                 root.put("parameters", m.weights().elementCount());
                 root.put("tied_embeddings", c.tieWordEmbeddings());
+                root.put("family", c.template().family());
+                c.modules().forEach(k -> root.withArray("modules").add(k.peftName()));
+                root.put("sliding_window", c.slidingWindow());
+                root.put("sliding_layers", c.slidingLayers().stream().filter(b -> b).count());
                 out.println(root.toPrettyString());
             } else {
                 out.printf("model         %s%n", path);
@@ -112,6 +116,11 @@ final class InspectCommand implements Callable<Integer> {
                 out.printf("dtype         %s%n", m.storageDtype());
                 out.printf("parameters    %,d%n", m.weights().elementCount());
                 out.printf("tokenizer     %s%n", m.tokenizerJson().map(p -> "tokenizer.json").orElse("none"));
+                out.printf("modules       %s (%s family)%n", c.template().moduleNames(), c.template().family());
+                long sliding = c.slidingLayers().stream().filter(b -> b).count();
+                if (sliding > 0) {
+                    out.printf("attention     sliding window %d on %d of %d layers%n", c.slidingWindow(), sliding, c.numLayers());
+                }
             }
         }
     }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "laem", mixinStandardHelpOptions = true, version = "LAEM Workbench 0.1.0",
         description = "Merge LoRA adapters layer-wise (LAEM), inspect them, and run the merged model.",
-        subcommands = {InspectCommand.class, AnalyzeCommand.class, MergeCommand.class, GenerateCommand.class,
+        subcommands = {InspectCommand.class, AnalyzeCommand.class, MergeCommand.class, GgufCommand.class, GenerateCommand.class,
                 ScoreCommand.class, EvalCommand.class, OptimizeCommand.class, DemoKitCommand.class, BenchCommand.class, RouteCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LaemCli implements Runnable {

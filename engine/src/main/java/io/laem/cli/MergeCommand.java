@@ -1,5 +1,9 @@
 package io.laem.cli;
 
+import io.laem.engine.LaemException;
+import io.laem.engine.export.ExportFormat;
+import io.laem.engine.export.ExportFormats;
+import io.laem.engine.export.PeftAdapterFormat;
 import io.laem.engine.io.OutputTarget;
 import io.laem.engine.io.OutputTransaction;
 import io.laem.engine.merge.MergeSummary;
@@ -33,6 +37,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--full-model", paramLabel = "DIR", description = "Also write base + merged delta as a full HF model folder here.")
     Path fullModel;
 
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = ExportFormats.DEFAULT,
+            description = "What to write into --out: peft (default), full, gguf-lora, gguf-model[:f32|f16|bf16|q8_0] (docs/export.md).")
+    String format;
+
     @Option(names = "--force", description = "Replace --out / --full-model when they hold an earlier laem output "
             + "(never a folder laem did not write, nor an input).")
     boolean force;
@@ -56,14 +64,26 @@ final class MergeCommand implements Callable<Integer> {
         Recipe r = RecipeYaml.read(recipe);
         OutputTarget adapterOut = OutputTarget.folder(out).force(force).protecting(r.inputs()).protecting(recipe);
         OutputTarget modelOut = fullModel == null ? null : OutputTarget.folder(fullModel).force(force).protecting(r.inputs()).protecting(recipe);
+        ExportFormat f = ExportFormats.of(format);
         OutputTransaction.check(adapterOut, modelOut);
+        if (fullModel != null && !f.name().equals(PeftAdapterFormat.NAME)) {
+            throw new LaemException("--full-model goes with --format peft; for a full model alone give --format full or gguf-model");
+        }
         MergeSummary m;
-        if (method == null) {
-            m = RecipeMerge.run(r, adapterOut, modelOut, ProgressListener.NONE, CancellationToken.NONE);
+        MergeMethod mm = method == null ? null : MergeMethods.of(method);
+        if (modelOut != null) { // adapter and full model as one all-or-nothing output
+            if (mm == null) {
+                m = RecipeMerge.run(r, adapterOut, modelOut, ProgressListener.NONE, CancellationToken.NONE);
+            } else {
+                MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
+                MergeWriter.writeAll(adapterOut, modelOut, merged, r, r.output().dtype(), mm.name(), ProgressListener.NONE, CancellationToken.NONE);
+                m = merged.summary();
+            }
+        } else if (mm == null) {
+            m = f.export(r, adapterOut, ProgressListener.NONE, CancellationToken.NONE);
         } else {
-            MergeMethod mm = MergeMethods.of(method);
             MergedAdapter merged = MethodMerge.run(mm, r, ProgressListener.NONE, CancellationToken.NONE);
-            MergeWriter.writeAll(adapterOut, modelOut, merged, r, r.output().dtype(), mm.name(), ProgressListener.NONE, CancellationToken.NONE);
+            f.write(merged, r, adapterOut, mm.name(), ProgressListener.NONE, CancellationToken.NONE);
             m = merged.summary();
         }
         PrintWriter o = spec.commandLine().getOut();
@@ -80,7 +100,11 @@ final class MergeCommand implements Callable<Integer> {
             e.println(w);
             e.flush();
         });
-        o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));
+        if (f.name().equals(PeftAdapterFormat.NAME)) {
+            o.printf("adapter: %s (report: %s)%n", out, out.resolve(MergeWriter.REPORT));
+        } else {
+            o.printf("%s: %s%n", f.name(), out);
+        }
         if (fullModel != null) {
             o.printf("full model: %s%n", fullModel);
         }

@@ -47,7 +47,7 @@ final class OptimizeCommand implements Callable<Integer> {
 
     @Option(names = "--param", paramLabel = "P",
             description = "per-task | curve:K | per-layer | per-layer-kind (default: ${DEFAULT-VALUE}).")
-    String param = new OptimizeSettings().param();
+    String param = new OptimizeSettings().param().toString();
 
     @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed = 0;
@@ -147,6 +147,10 @@ final class OptimizeCommand implements Callable<Integer> {
             stdout.printf("%-22s %12s %10s%n", "method", "exact match", "mean NLL");
             methods.forEach((name, r) -> stdout.printf("%-22s %11.1f%% %10.4f%n", name,
                     100 * LaemOptimizer.meanExactMatch(r), r.meanNll()));
+            if (methods.containsKey("laem") && methods.containsKey("task_arithmetic")) {
+                stdout.printf("LAEM vs tuned task arithmetic: %+.1f points of exact match%n",
+                        100 * (LaemOptimizer.meanExactMatch(methods.get("laem")) - LaemOptimizer.meanExactMatch(methods.get("task_arithmetic"))));
+            }
             stdout.println("wrote " + out);
             stdout.flush();
         } finally {

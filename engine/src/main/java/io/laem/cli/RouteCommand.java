@@ -4,7 +4,7 @@ import io.laem.engine.LaemException;
 import io.laem.engine.eval.TaskSuite;
 import io.laem.engine.infer.Devices;
 import io.laem.engine.infer.Generator;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.io.Json;
 import io.laem.engine.io.OutputTarget;
 import io.laem.engine.lora.LoraAdapter;
@@ -43,8 +43,8 @@ final class RouteCommand implements Runnable {
         @Option(names = "--device", paramLabel = "D", defaultValue = "cpu", description = "auto, cpu or gpu (default: ${DEFAULT-VALUE}).")
         String device;
 
-        InferenceModel open() {
-            return InferenceModel.open(base, Devices.resolve(device));
+        LiveMerge open() {
+            return LiveMerge.open(base, Devices.resolve(device));
         }
     }
 
@@ -97,8 +97,8 @@ final class RouteCommand implements Runnable {
             target.check();
             var data = suite.split(split);
             PrintWriter err = spec.commandLine().getErr();
-            try (InferenceModel m = model.open()) {
-                experts.values().forEach(d -> LoraAdapter.load(d).validateAgainst(m.config(), model.base));
+            try (LiveMerge live = model.open(); LiveMerge.Use m = live.use("route train")) {
+                experts.values().forEach(d -> LoraAdapter.load(d).validateAgainst(live.config(), model.base));
                 MoaModel.train(m, data, experts, target, (done, total, msg) -> {
                     err.println("route: " + msg);
                     err.flush();
@@ -130,8 +130,8 @@ final class RouteCommand implements Runnable {
         public Integer call() {
             var data = TaskSuite.read(tasks).split(split);
             Map<String, MoaModel.TaskResult> res;
-            try (InferenceModel m = routed.model.open()) {
-                res = MoaModel.evaluate(m, MoaModel.load(m, routed.router), data, CancellationToken.NONE);
+            try (LiveMerge live = routed.model.open(); LiveMerge.Use m = live.use("route eval")) {
+                res = MoaModel.evaluate(m, MoaModel.load(live, routed.router), data, CancellationToken.NONE);
             }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
@@ -177,9 +177,9 @@ final class RouteCommand implements Runnable {
             }
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            try (InferenceModel m = routed.model.open()) {
-                RoutedModel moa = MoaModel.load(m, routed.router);
-                RoutedModel.Routing r = moa.route(List.of(prompt), CancellationToken.NONE).getFirst();
+            try (LiveMerge live = routed.model.open(); LiveMerge.Use m = live.use("route generate")) {
+                RoutedModel moa = MoaModel.load(live, routed.router);
+                RoutedModel.Routing r = moa.route(List.of(prompt), m, CancellationToken.NONE).getFirst();
                 err.printf("route: %s (p=%.3f)%n", r.label(), r.probability());
                 err.flush();
                 moa.activate(r.label());

@@ -2,7 +2,7 @@ package io.laem.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.infer.ScoreData;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.io.Json;
@@ -35,7 +35,7 @@ final class ScoreCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<Scorer.Example> examples = ScoreData.readJsonl(data);
         Scorer.Result r;
-        try (InferenceModel m = model.open()) {
+        try (LiveMerge live = model.open(); LiveMerge.Use m = live.use("score")) {
             r = new Scorer(m.decoder(), m.tokenizer()).score(examples);
         }
         if (json) {

@@ -47,7 +47,25 @@ class InspectCommandTest {
                 "vocabulary    96",
                 "dtype         F32",
                 "parameters    24,736",
-                "tokenizer     none"), r.out().lines().toList());
+                "tokenizer     none",
+                "modules       q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (llama family)"), r.out().lines().toList());
+    }
+
+    @Test
+    void modelTableShowsTheFamilysModulesAndSlidingLayers() throws Exception {
+        Path gemma3 = Path.of("src/test/resources/fixtures/gemma3");
+        CliRun r = laem("inspect", gemma3.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals("modules       q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (gemma3 family)", lines.get(9));
+        assertEquals("attention     sliding window 4 on 1 of 2 layers", lines.get(10));
+        CliRun j = laem("inspect", Path.of("src/test/resources/fixtures/phi3").toString(), "--json");
+        assertEquals(0, j.code(), j.err());
+        JsonNode n = Json.JSON.readTree(j.out());
+        assertEquals("phi3", n.get("family").asText());
+        assertEquals("[\"qkv_proj\",\"o_proj\",\"gate_up_proj\",\"down_proj\"]", n.get("modules").toString());
+        assertEquals(5, n.get("sliding_window").asInt());
+        assertEquals(2, n.get("sliding_layers").asInt());
     }
 
     @Test

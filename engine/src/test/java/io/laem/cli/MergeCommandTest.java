@@ -142,4 +142,14 @@ class MergeCommandTest {
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(!Files.exists(tmp.resolve("o")));
     }
+
+    @Test
+    void nanInTheRecipeIsOneLineNamingTheKeyAndNaN() throws Exception {
+        Path recipe = tmp.resolve("r.yaml");
+        Files.writeString(recipe, "base_model: x\nadapters: [{name: a, path: a}]\nweights: {a: [1, .nan]}\n");
+        Run r = laem("merge", recipe.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(1, r.code());
+        assertEquals("laem: " + recipe + ": key 'weights.a[1]' is .nan, which is NaN or infinity: numbers must be finite", r.err().strip());
+        assertTrue(!Files.exists(tmp.resolve("o")));
+    }
 }

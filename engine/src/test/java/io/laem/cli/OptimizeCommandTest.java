@@ -1,5 +1,6 @@
 package io.laem.cli;
 
+import io.laem.engine.live.LiveMerge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +27,17 @@ class OptimizeCommandTest {
     static final Path FIXTURE = Path.of("src/test/resources/fixtures/llama");
 
     static Path setUp(Path dir) throws java.io.IOException {
+        Recipe r = Recipe.of(FIXTURE.toAbsolutePath(), List.of(
+                        new Recipe.AdapterRef("a", FIXTURE.resolve("adapter_a").toAbsolutePath()),
+                        new Recipe.AdapterRef("b", FIXTURE.resolve("adapter_b").toAbsolutePath())))
+                .withWeight("a", Schedule.constant(0.5)).withWeight("b", Schedule.constant(0.5))
+                .withTasks(writeTasks(dir));
+        RecipeYaml.write(r, dir.resolve("recipe.yaml"));
+        return dir.resolve("recipe.yaml");
+    }
+
+    /** Two small tasks (4 examples per split) in the fixtures' character set; returns the tasks.yaml. */
+    static Path writeTasks(Path dir) throws java.io.IOException {
         for (String task : List.of("a", "b")) {
             for (String split : TaskSuite.SPLITS) {
                 StringBuilder jsonl = new StringBuilder();
@@ -39,13 +51,7 @@ class OptimizeCommandTest {
             }
         }
         TaskSuite.writeStandard(dir.resolve("tasks.yaml"), List.of("a", "b"));
-        Recipe r = Recipe.of(FIXTURE.toAbsolutePath(), List.of(
-                        new Recipe.AdapterRef("a", FIXTURE.resolve("adapter_a").toAbsolutePath()),
-                        new Recipe.AdapterRef("b", FIXTURE.resolve("adapter_b").toAbsolutePath())))
-                .withWeight("a", Schedule.constant(0.5)).withWeight("b", Schedule.constant(0.5))
-                .withTasks(dir.resolve("tasks.yaml"));
-        RecipeYaml.write(r, dir.resolve("recipe.yaml"));
-        return dir.resolve("recipe.yaml");
+        return dir.resolve("tasks.yaml");
     }
 
     static int run(StringWriter out, StringWriter err, String... args) {
@@ -61,14 +67,27 @@ class OptimizeCommandTest {
         Path out = dir.resolve("out");
         StringWriter so = new StringWriter();
         StringWriter se = new StringWriter();
-        int rc = run(so, se, "optimize", recipe.toString(), "--budget", "8", "--param", "per-layer", "--seed", "3",
-                "--plans", "recipe,ties:0.5+consensus:2", "--out", out.toString());
+        // the run uses one PyTorch thread (--threads 1) and puts the process's count back afterwards
+        ai.djl.engine.Engine.getEngine("PyTorch");
+        int original = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        int rc;
+        try {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(2);
+            rc = run(so, se, "optimize", recipe.toString(), "--budget", "8", "--param", "per-layer", "--seed", "3",
+                    "--plans", "recipe,ties:0.5+consensus:2", "--out", out.toString());
+            assertEquals(2, ai.djl.pytorch.jni.JniUtils.getNumThreads(), "laem optimize left the thread count changed");
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(original);
+        }
         assertEquals(0, rc, se.toString());
         assertTrue(se.toString().contains("8/8"), se.toString());
 
         JsonNode report = Json.readTree(out.resolve("report.json"));
-        assertEquals(List.of("base", "uniform", "task_arithmetic", "ties", "laem", "adapter:a", "adapter:b"),
+        assertEquals(List.of("base", "uniform", "task_arithmetic", "ties", "dare_ties", "laem", "adapter:a", "adapter:b"),
                 iterable(report.get("methods").fieldNames()));
+        double laem = report.get("mean_exact_match").get("laem").asDouble();
+        assertEquals(100 * (laem - report.get("mean_exact_match").get("task_arithmetic").asDouble()),
+                report.get("laem_vs").get("task_arithmetic").asDouble(), 1e-9);
         for (JsonNode m : report.get("methods")) {
             assertEquals(List.of("a", "b"), iterable(m.fieldNames()));
             for (JsonNode t : m) {
@@ -88,8 +107,9 @@ class OptimizeCommandTest {
         Recipe best = RecipeYaml.read(out.resolve("best-recipe.yaml"));
         assertEquals(2, best.adapters().size());
         TaskSuite suite = TaskSuite.read(dir.resolve("tasks.yaml"));
-        try (InferenceModel m = InferenceModel.open(FIXTURE, ai.djl.Device.cpu())) {
-            m.addAdapter(out.resolve("adapter"), 1.0);
+        try (LiveMerge live = LiveMerge.open(FIXTURE, ai.djl.Device.cpu()); LiveMerge.Use m = live.use("test")) {
+            live.show(Recipe.of(FIXTURE, List.of(new Recipe.AdapterRef("merged", out.resolve("adapter")))),
+                    io.laem.engine.progress.ProgressListener.NONE, io.laem.engine.progress.CancellationToken.NONE);
             Map<String, Double> nll = new Evaluator(m.decoder(), m.tokenizer()).meanNll(suite.split("validation"));
             double mean = nll.values().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
             assertEquals(search.get("validation").get("laem").asDouble(), mean, 1e-4);

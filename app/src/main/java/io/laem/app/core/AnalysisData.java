@@ -11,6 +11,8 @@ import java.util.Map;
  */
 public record AnalysisData(int numLayers, List<String> metrics, List<String> moduleFilters, Map<String, Heatmap> maps) {
     public static final String ALL_MODULES = "all modules";
+    /** Metric label prefix of the contribution maps (one per task: "contribution to TASK"). */
+    public static final String CONTRIBUTION = "contribution to ";
 
     /**
      * One heatmap: {@code values[layer][column]}, NaN where there is no module; columns are

@@ -25,6 +25,12 @@ public interface Backend extends AutoCloseable {
 
     AnalysisData analyze(SessionData session, Progress progress);
 
+    /**
+     * Each layer's contribution per task and entry of the current merge (the loss rise when the entry is
+     * removed from the layer, exact ablation on the live merge): one heatmap per task.
+     */
+    java.util.List<AnalysisData.Heatmap> contribution(SessionData session, Progress progress);
+
     /** A few lines about one module (or all modules of a layer when {@code kind} is null). */
     String describeModule(SessionData session, String adapter, int layer, ModuleKind kind);
 
@@ -43,6 +49,9 @@ public interface Backend extends AutoCloseable {
     io.laem.engine.merge.MergeSummary exportAdapter(SessionData session, io.laem.engine.io.OutputTarget out, Progress progress);
 
     io.laem.engine.merge.MergeSummary exportFullModel(SessionData session, io.laem.engine.io.OutputTarget out, Progress progress);
+
+    /** The merge in an export format of the engine's registry ({@code io.laem.engine.export.ExportFormats}, e.g. gguf-lora). */
+    io.laem.engine.merge.MergeSummary export(SessionData session, String format, io.laem.engine.io.OutputTarget out, Progress progress);
 
     @Override
     void close();

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javafx.application.Platform;
@@ -121,16 +120,14 @@ public final class BackgroundTasks implements AutoCloseable {
         }
     }
 
-    /** Cancels all work and waits briefly for the workers to stop (window closing). */
+    /**
+     * Cancels all work (window closing) without waiting for it: the FX thread never blocks. Jobs stop
+     * at their next check; the model they use is freed once they let go of it (the live merge's use).
+     */
     @Override
     public void close() {
         cancelAll();
         pool.shutdownNow();
-        try {
-            pool.awaitTermination(3, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** True when the task is still scheduled or running. */

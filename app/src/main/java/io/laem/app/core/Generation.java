@@ -38,8 +38,15 @@ public final class Generation {
     /** Sampling settings: greedy when {@code sample} is false. */
     public record Settings(int maxTokens, boolean sample, double temperature, double topP, long seed, boolean chat) {}
 
-    /** How a generation ended; {@code note} says e.g. where MoA routed the prompt. */
-    public record Stats(int tokens, double seconds, String note) {
+    /**
+     * How a generation ended; {@code note} says e.g. where MoA routed the prompt, {@code prompt} is what the
+     * model was sent (text and token ids, as {@code laem generate --show-prompt} prints it).
+     */
+    public record Stats(int tokens, double seconds, String note, String prompt) {
+        public Stats(int tokens, double seconds, String note) {
+            this(tokens, seconds, note, "");
+        }
+
         public Stats(int tokens, double seconds) {
             this(tokens, seconds, "");
         }

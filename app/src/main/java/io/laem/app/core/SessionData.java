@@ -1,5 +1,6 @@
 package io.laem.app.core;
 
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ModuleKind.Group;
@@ -13,7 +14,8 @@ import java.util.Map;
  * An immutable snapshot of the session, handed to background jobs and saved as the engine's recipe
  * YAML (what {@code laem merge} runs) plus its tasks file.
  *
- * @param weightValues the weight table's raw values [group][series][point]
+ * @param weightValues the weight table's control points [group][series][point] (a view of its schedules)
+ * @param weights the weights at every layer, as the live merge takes them (entries: adapters, then shared)
  * @param tasksFile the tasks YAML the session was read from, or null when its tasks changed
  */
 public record SessionData(
@@ -23,7 +25,7 @@ public record SessionData(
         Path tasksFile,
         WeightTable.Mode weightMode,
         double[][][] weightValues,
-        LayerWeights weights,
+        MergeWeights weights,
         MergeSettings.Values settings,
         long seed) {
 
@@ -60,13 +62,6 @@ public record SessionData(
     }
 
     private Schedule schedule(int series) {
-        double[] attn = weightValues[Group.ATTN.ordinal()][series];
-        double[] mlp = weightValues[Group.MLP.ordinal()][series];
-        Schedule a = points(attn);
-        return java.util.Arrays.equals(attn, mlp) ? a : Schedule.perGroup(a, points(mlp));
-    }
-
-    private static Schedule points(double[] v) {
-        return v.length == 1 ? Schedule.constant(v[0]) : Schedule.gradient(v);
+        return WeightTable.schedule(weightValues[Group.ATTN.ordinal()][series], weightValues[Group.MLP.ordinal()][series]);
     }
 }

@@ -1,5 +1,8 @@
 package io.laem.app.core;
 
+import io.laem.engine.merge.MergeWeights;
+import io.laem.engine.merge.recipe.Schedule;
+import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.ModuleKind.Group;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -11,10 +14,12 @@ import javafx.beans.property.ReadOnlyIntegerProperty;
 import javafx.beans.property.ReadOnlyIntegerWrapper;
 
 /**
- * The merge weights the user edits: for each series (every adapter, then the shared module) a curve
- * over the layers, given either by K control points interpolated across the layers (mergekit's
- * "gradient" semantics) or by one value per layer; optionally separate for attention and MLP
- * modules. Every change bumps {@link #revisionProperty()} and can be undone.
+ * The merge weights the user edits: for each series (every adapter, then the shared module) a recipe
+ * {@link Schedule} over the layers, edited through its control points: K points interpolated across
+ * the layers (mergekit's "gradient" semantics, {@link Schedule.Gradient}) or one value per layer;
+ * optionally separate for attention and MLP modules ({@link Schedule.PerGroup}). The engine gets
+ * {@link #snapshot()} ({@link MergeWeights}) and gives the optimizer's weights back through
+ * {@link #show}. Every change bumps {@link #revisionProperty()} and can be undone.
  *
  * <p>Used on the FX thread only.
  */
@@ -128,12 +133,35 @@ public final class WeightTable {
 
     /** The curve of series {@code s} evaluated at every layer. */
     public double[] layerCurve(Group group, int s) {
-        double[] pts = values[group.ordinal()][s];
+        Schedule sc = schedule(s);
         double[] out = new double[numLayers];
         for (int l = 0; l < numLayers; l++) {
-            out[l] = interpolate(pts, l, numLayers);
+            out[l] = sc.at(l, numLayers, kindOf(group));
         }
         return out;
+    }
+
+    /** The recipe schedule series {@code s} stands for: its control points are a view of it. */
+    public Schedule schedule(int s) {
+        return schedule(values[Group.ATTN.ordinal()][s], values[Group.MLP.ordinal()][s]);
+    }
+
+    /**
+     * The schedule of control points for attention and MLP modules: a number, a list interpolated
+     * across the layers, or one of each per group when they differ.
+     */
+    public static Schedule schedule(double[] attn, double[] mlp) {
+        Schedule a = points(attn);
+        return java.util.Arrays.equals(attn, mlp) ? a : Schedule.perGroup(a, points(mlp));
+    }
+
+    private static Schedule points(double[] v) {
+        return v.length == 1 ? Schedule.constant(v[0]) : Schedule.gradient(v);
+    }
+
+    /** A module kind of the group (schedules differ at most per group). */
+    private static ModuleKind kindOf(Group g) {
+        return g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
     }
 
     /** Switches between control points and per-layer values, keeping the curves. */
@@ -146,10 +174,10 @@ public final class WeightTable {
         double[][][] next = new double[2][series.size()][n];
         for (Group g : Group.values()) {
             for (int s = 0; s < series.size(); s++) {
-                double[] curve = layerCurve(g, s);
+                Schedule.Gradient curve = new Schedule.Gradient(values[g.ordinal()][s]);
                 for (int p = 0; p < n; p++) {
-                    double pos = n == 1 ? 0 : (double) p * (numLayers - 1) / (n - 1);
-                    next[g.ordinal()][s][p] = sampleLinear(curve, pos);
+                    next[g.ordinal()][s][p] = n == numLayers ? curve.at(p, numLayers, kindOf(g))
+                            : curve.atDepth(n == 1 ? 0 : (double) p / (n - 1));
                 }
             }
         }
@@ -191,6 +219,31 @@ public final class WeightTable {
         changed();
     }
 
+    /**
+     * Shows merge weights (the optimizer's best so far) as per-layer values: series the weights have
+     * take theirs, the others keep their curves. One undo step per call unless {@code coalesce}.
+     */
+    public void show(MergeWeights w, boolean coalesce) {
+        if (w.numLayers() != numLayers) {
+            throw new IllegalArgumentException("weights for " + w.numLayers() + " layers, the table has " + numLayers);
+        }
+        if (!(coalesce && "all".equals(lastCoalesceKey))) {
+            remember();
+        }
+        lastCoalesceKey = coalesce ? "all" : null;
+        double[][][] next = new double[2][series.size()][];
+        for (Group g : Group.values()) {
+            for (int s = 0; s < series.size(); s++) {
+                int e = w.entries().indexOf(series.get(s));
+                next[g.ordinal()][s] = e < 0 ? layerCurve(g, s) : w.layerWeights(e, g);
+            }
+        }
+        mode = Mode.PER_LAYER;
+        values = next;
+        split = !java.util.Arrays.deepEquals(values[0], values[1]);
+        changed();
+    }
+
     /** Sets a per-layer table (series x layers, both groups) in per-layer mode. */
     public void setPerLayer(double[][] attn, double[][] mlp) {
         remember();
@@ -205,15 +258,10 @@ public final class WeightTable {
         return deepCopy(values);
     }
 
-    /** The weights at every layer, as the engine takes them. */
-    public LayerWeights snapshot() {
-        double[][][] out = new double[2][series.size()][];
-        for (Group g : Group.values()) {
-            for (int s = 0; s < series.size(); s++) {
-                out[g.ordinal()][s] = layerCurve(g, s);
-            }
-        }
-        return new LayerWeights(series, out);
+    /** The weights at every layer, as the engine takes them (entries: the series). */
+    public MergeWeights snapshot() {
+        List<Schedule> schedules = java.util.stream.IntStream.range(0, series.size()).mapToObj(this::schedule).toList();
+        return MergeWeights.of(series, numLayers, (e, l, g) -> schedules.get(e).at(l, numLayers, kindOf(g)));
     }
 
     public void undo() {
@@ -241,27 +289,6 @@ public final class WeightTable {
     /** Increments on every change of the weights. */
     public ReadOnlyIntegerProperty revisionProperty() {
         return revision.getReadOnlyProperty();
-    }
-
-    /**
-     * mergekit's "gradient" interpolation: layer l of L sits at t = l/(L-1); with n points the
-     * position t(n-1) is interpolated linearly between its neighbours.
-     */
-    static double interpolate(double[] pts, int layer, int numLayers) {
-        int n = pts.length;
-        if (n == 1 || numLayers <= 1) {
-            return pts[0];
-        }
-        return sampleLinear(pts, (double) layer * (n - 1) / (numLayers - 1));
-    }
-
-    private static double sampleLinear(double[] v, double pos) {
-        int i0 = (int) Math.floor(pos);
-        if (i0 >= v.length - 1) {
-            return v[v.length - 1];
-        }
-        double f = pos - i0;
-        return f == 0 ? v[i0] : (1 - f) * v[i0] + f * v[i0 + 1];
     }
 
     private void fillPreset(Preset preset) {

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-/** File > Export: the merged adapter (PEFT), a merged full model, and the HTML report. */
+/** File > Export: the merge in every format of the engine's registry (PEFT, full model, GGUF LoRA, GGUF model), and the HTML report. */
 public final class ExportViewModel {
     private final Workspace workspace;
     private final Backend backend;
@@ -56,6 +56,27 @@ public final class ExportViewModel {
                     tasks.run("Exporting model", p -> backend.exportFullModel(s, target, p),
                             summary -> dialogs.showInfo("Export", "Merged model written to " + out + "\n" + kept(summary))));
         });
+    }
+
+    /** The GGUF formats (and others of the engine's registry beyond PEFT and the full model) for the menu: name and label. */
+    public static List<io.laem.engine.export.ExportFormat> otherFormats() {
+        return io.laem.engine.export.ExportFormats.all().stream()
+                .filter(f -> !f.name().equals(io.laem.engine.export.PeftAdapterFormat.NAME) && !f.name().equals(io.laem.engine.export.FullModelFormat.NAME))
+                .toList();
+    }
+
+    public void exportAs(String format) {
+        dialogs.saveFile("Export merge as " + format + " (folder)", "merged-" + format.replace(':', '-')).ifPresent(p -> exportAs(format, p, x -> {}));
+    }
+
+    /** Writes the merge in {@code format} to the folder {@code out} (GGUF formats add an Ollama Modelfile). */
+    public void exportAs(String format, Path out, Consumer<Path> done) {
+        var s = workspace.snapshot();
+        allowed("Export", OutputTarget.folder(out), s).ifPresent(target ->
+                tasks.run("Exporting " + format, p -> backend.export(s, format, target, p), summary -> {
+                    dialogs.showInfo("Export", format + " written to " + out + "\n" + kept(summary));
+                    done.accept(out);
+                }));
     }
 
     /**

@@ -33,14 +33,14 @@ public final class ReportWriter {
             for (ModuleKind.Group g : ModuleKind.Group.values()) {
                 ModuleKind kind = g == ModuleKind.Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
                 h.append("<h3>").append(g == ModuleKind.Group.ATTN ? "attention" : "MLP").append("</h3><table><tr><th>layer</th>");
-                for (String name : s.weights().series()) {
+                for (String name : s.weights().entries()) {
                     h.append("<th>").append(esc(name)).append("</th>");
                 }
                 h.append("</tr>\n");
                 for (int l = 0; l < s.weights().numLayers(); l++) {
                     h.append("<tr><td>").append(l).append("</td>");
-                    for (int t = 0; t < s.weights().series().size(); t++) {
-                        h.append(String.format(Locale.ROOT, "<td>%.3f</td>", s.weights().at(t, l, kind)));
+                    for (int t = 0; t < s.weights().entries().size(); t++) {
+                        h.append(String.format(Locale.ROOT, "<td>%.3f</td>", s.weights().get(t, l, kind.group())));
                     }
                     h.append("</tr>\n");
                 }

@@ -5,7 +5,11 @@ import io.laem.app.core.Backend;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.Workspace;
 import io.laem.engine.model.ModuleKind;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.ReadOnlyObjectWrapper;
@@ -47,6 +51,38 @@ public final class LayersViewModel {
         var s = workspace.snapshot();
         tasks.run("Analyzing", p -> backend.analyze(s, p), a -> workspace.analysisProperty().set(a));
     }
+
+    /**
+     * Run > Contribution Map: one heatmap per task (the loss rise when an adapter is removed from a
+     * layer), added to the metrics and shown.
+     */
+    public void contribution() {
+        var s = workspace.snapshot();
+        int layers = workspace.numLayers();
+        tasks.run("Contribution map", p -> backend.contribution(s, p), maps -> {
+            AnalysisData a = workspace.analysisProperty().get();
+            List<String> ms = new ArrayList<>();
+            Map<String, AnalysisData.Heatmap> all = new LinkedHashMap<>();
+            if (a != null) {
+                a.metrics().stream().filter(m -> !m.startsWith(AnalysisData.CONTRIBUTION)).forEach(ms::add);
+                a.maps().forEach((k, h) -> {
+                    if (!h.metric().startsWith(AnalysisData.CONTRIBUTION)) {
+                        all.put(k, h);
+                    }
+                });
+            }
+            for (AnalysisData.Heatmap h : maps) {
+                ms.add(h.metric());
+                all.put(AnalysisData.key(h.metric(), h.moduleFilter()), h);
+            }
+            List<String> filters = a != null ? a.moduleFilters() : List.of(AnalysisData.ALL_MODULES);
+            workspace.analysisProperty().set(new AnalysisData(a != null ? a.numLayers() : layers, ms, filters, all));
+            if (!maps.isEmpty()) {
+                metric.set(maps.getFirst().metric());
+            }
+        });
+    }
+
 
     public ObservableList<String> metrics() {
         return metrics;

@@ -6,6 +6,7 @@ import io.fair_acc.chartfx.renderer.LineStyle;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 import io.laem.app.core.Optimization;
+import io.laem.engine.optimize.Parameterization;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +30,10 @@ import javafx.scene.layout.VBox;
 
 /** Optimizer settings, Start/Stop, the live objective chart and the comparison table. */
 public final class OptimizeView extends BorderPane {
+    /** How the search spaces read in the chooser. */
+    static final Map<Parameterization.Kind, String> LABELS = Map.of(Parameterization.Kind.PER_TASK, "per task",
+            Parameterization.Kind.CURVE, "control points", Parameterization.Kind.PER_LAYER, "per layer",
+            Parameterization.Kind.PER_LAYER_KIND, "per layer and kind");
     private static final String[] TASK_COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
     private final XYChart chart;
     private final DoubleDataSet best = new DoubleDataSet("best objective");
@@ -39,14 +44,25 @@ public final class OptimizeView extends BorderPane {
 
     public OptimizeView(OptimizeViewModel vm) {
         setId("optimize-view");
-        ComboBox<Optimization.Parameterization> param = new ComboBox<>();
-        param.getItems().setAll(Optimization.Parameterization.values());
+        ComboBox<Parameterization.Kind> param = new ComboBox<>();
+        param.getItems().setAll(Parameterization.Kind.values());
+        param.setConverter(new javafx.util.StringConverter<>() {
+            @Override
+            public String toString(Parameterization.Kind k) {
+                return k == null ? "" : LABELS.get(k);
+            }
+
+            @Override
+            public Parameterization.Kind fromString(String s) {
+                return null;
+            }
+        });
         param.valueProperty().bindBidirectional(vm.parameterizationProperty());
         param.setId("parameterization-box");
         Spinner<Integer> points = new Spinner<>(1, 64, vm.controlPointsProperty().get());
         points.getValueFactory().valueProperty().addListener((o, a, b) -> vm.controlPointsProperty().set(b));
         points.setPrefWidth(70);
-        points.disableProperty().bind(vm.parameterizationProperty().isNotEqualTo(Optimization.Parameterization.CONTROL_POINTS));
+        points.disableProperty().bind(vm.parameterizationProperty().isNotEqualTo(Parameterization.Kind.CURVE));
         Spinner<Integer> budget = new Spinner<>(2, 100000, vm.budgetProperty().get(), 10);
         budget.setId("budget-spinner");
         budget.setEditable(true);

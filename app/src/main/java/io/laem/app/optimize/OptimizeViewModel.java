@@ -3,8 +3,10 @@ package io.laem.app.optimize;
 import io.laem.app.core.Backend;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.Optimization;
-import io.laem.app.core.WeightTable;
+import io.laem.app.core.Progress;
 import io.laem.app.core.Workspace;
+import io.laem.engine.merge.MergeWeights;
+import io.laem.engine.optimize.Parameterization;
 import javafx.application.Platform;
 import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.LongProperty;
@@ -30,8 +32,8 @@ public final class OptimizeViewModel {
     private final Workspace workspace;
     private final Backend backend;
     private final BackgroundTasks tasks;
-    private final ObjectProperty<Optimization.Parameterization> parameterization =
-            new SimpleObjectProperty<>(this, "parameterization", Optimization.Parameterization.CONTROL_POINTS);
+    private final ObjectProperty<Parameterization.Kind> parameterization =
+            new SimpleObjectProperty<>(this, "parameterization", Parameterization.Kind.CURVE);
     private final IntegerProperty controlPoints = new SimpleIntegerProperty(this, "controlPoints", 2);
     private final IntegerProperty budget = new SimpleIntegerProperty(this, "budget", 300);
     private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
@@ -39,7 +41,7 @@ public final class OptimizeViewModel {
     private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper(this, "summary", "Not run yet.");
     private final ObservableList<Optimization.Event> events = FXCollections.observableArrayList();
     private final ReadOnlyObjectWrapper<Optimization.Comparison> comparison = new ReadOnlyObjectWrapper<>(this, "comparison");
-    private final ReadOnlyObjectWrapper<double[][][]> best = new ReadOnlyObjectWrapper<>(this, "best");
+    private final ReadOnlyObjectWrapper<MergeWeights> best = new ReadOnlyObjectWrapper<>(this, "best");
     private Task<?> task;
     private io.laem.app.core.MergeSettings.Values bestSettings;
 
@@ -49,7 +51,8 @@ public final class OptimizeViewModel {
         this.tasks = tasks;
     }
 
-    public ObjectProperty<Optimization.Parameterization> parameterizationProperty() {
+    /** The search space; a curve has {@link #controlPointsProperty()} points per series. */
+    public ObjectProperty<Parameterization.Kind> parameterizationProperty() {
         return parameterization;
     }
 
@@ -91,13 +94,32 @@ public final class OptimizeViewModel {
         comparison.set(null);
         best.set(null);
         bestSettings = null;
-        WeightTable table = workspace.weights();
-        table.setMode(WeightTable.Mode.PER_LAYER, 0); // the run's best weights animate as per-layer curves
         var s = workspace.snapshot();
-        var settings = new Optimization.Settings(parameterization.get(), controlPoints.get(), budget.get(), seed.get(), 0.0);
+        var settings = new Optimization.Settings(spec(), budget.get(), seed.get(), 0.0);
         running.set(true);
         summary.set("Running: budget " + settings.budget() + " evaluations...");
-        task = tasks.run("Optimizing", p -> backend.optimize(s, settings, e -> Platform.runLater(() -> onEvent(e)), p),
+        task = tasks.run("Optimizing", p -> backend.optimize(s, settings, e -> Platform.runLater(() -> onEvent(e)), new Progress() {
+                    // the run waits while another job (a generation) holds the model, and says so
+                    @Override
+                    public void update(double done, double total, String msg) {
+                        p.update(done, total, msg);
+                        if (msg != null && msg.startsWith("waiting for")) {
+                            String m = "Waiting: " + msg.substring("waiting for ".length()) + " holds the model; the run starts after it.";
+                            Platform.runLater(() -> summary.set(m));
+                        } else if (msg != null && events.isEmpty()) {
+                            Platform.runLater(() -> {
+                                if (summary.get().startsWith("Waiting")) {
+                                    summary.set("Running: budget " + settings.budget() + " evaluations...");
+                                }
+                            });
+                        }
+                    }
+
+                    @Override
+                    public boolean isCancelled() {
+                        return p.isCancelled();
+                    }
+                }),
                 outcome -> {
                     best.set(outcome.bestWeights());
                     bestSettings = outcome.settings();
@@ -109,11 +131,17 @@ public final class OptimizeViewModel {
                     running.set(false);
                     if (task != null && task.getState() == javafx.concurrent.Worker.State.FAILED) {
                         summary.set("Failed: " + io.laem.app.core.Errors.message(task.getException()));
-                    } else if (summary.get().startsWith("Running")) {
+                    } else if (summary.get().startsWith("Running") || summary.get().startsWith("Waiting")) {
                         summary.set(events.isEmpty() ? "Stopped." : String.format("Stopped after %d evaluations; best %.4f kept.",
                                 events.size(), events.get(events.size() - 1).best()));
                     }
                 });
+    }
+
+    /** The parameterization chosen, with its control points when it is a curve. */
+    Parameterization.Spec spec() {
+        return parameterization.get() == Parameterization.Kind.CURVE ? Parameterization.Spec.curve(controlPoints.get())
+                : Parameterization.Spec.of(parameterization.get());
     }
 
     private void onEvent(Optimization.Event e) {
@@ -124,13 +152,12 @@ public final class OptimizeViewModel {
         events.add(e);
         if (improved && e.bestWeights() != null && fits(e.bestWeights())) {
             best.set(e.bestWeights());
-            workspace.weights().setAll(e.bestWeights(), true);
+            workspace.weights().show(e.bestWeights(), true); // the run's best weights animate as per-layer curves
         }
     }
 
-    private boolean fits(double[][][] w) {
-        WeightTable t = workspace.weights();
-        return w.length == 2 && w[0].length == t.series().size() && w[0][0].length == t.points();
+    private boolean fits(MergeWeights w) {
+        return w.numLayers() == workspace.weights().numLayers();
     }
 
     /** Stop: the best weights so far stay. */
@@ -142,22 +169,16 @@ public final class OptimizeViewModel {
 
     /** Apply: the run's best weights (and the merge plan they belong to) become the current ones. */
     public void apply() {
-        double[][][] b = best.get();
+        MergeWeights b = best.get();
         if (bestSettings != null) {
             workspace.settings().set(bestSettings);
         }
-        if (b != null) {
-            WeightTable t = workspace.weights();
-            if (!fits(b)) {
-                t.setMode(WeightTable.Mode.PER_LAYER, 0);
-            }
-            if (fits(b)) {
-                t.setAll(b, false);
-            }
+        if (b != null && fits(b)) {
+            workspace.weights().show(b, false);
         }
     }
 
-    /** Run > Evaluate: base, each adapter, uniform, TIES and the current merge on every task. */
+    /** Run > Evaluate: the base, the tuned baselines, each adapter and the current merge on every task. */
     public void evaluate() {
         var s = workspace.snapshot();
         tasks.run("Evaluating", p -> backend.evaluate(s, p), comparison::set);

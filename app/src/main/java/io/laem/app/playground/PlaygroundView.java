@@ -68,10 +68,29 @@ public final class PlaygroundView extends BorderPane {
         vm.maxTokensProperty().addListener((o, a, b) -> max.getValueFactory().setValue(b.intValue()));
         CheckBox chat = new CheckBox("Chat template");
         chat.selectedProperty().bindBidirectional(vm.chatProperty());
+        CheckBox show = new CheckBox("Show prompt");
+        show.setId("show-prompt");
+        show.selectedProperty().bindBidirectional(vm.showPromptProperty());
         HBox controls = new HBox(8, generate, stop, new Label("Max tokens"), max, sample, new Label("T"), temp,
-                new Label("top-p"), topP, new Label("seed"), seed, chat);
+                new Label("top-p"), topP, new Label("seed"), seed, chat, show);
         controls.setAlignment(Pos.CENTER_LEFT);
-        VBox top = new VBox(6, prompt, controls);
+        TextArea sent = new TextArea();
+        sent.setId("sent-prompt");
+        sent.setEditable(false);
+        sent.setWrapText(true);
+        sent.setPrefRowCount(6);
+        sent.setStyle("-fx-font-family: monospace;");
+        sent.setPromptText("What the model is sent (text and token ids) appears here after Generate.");
+        sent.textProperty().bind(vm.sentPromptProperty());
+        sent.visibleProperty().bind(vm.showPromptProperty());
+        sent.managedProperty().bind(vm.showPromptProperty());
+        Label busy = new Label();
+        busy.setId("playground-notice");
+        busy.textProperty().bind(vm.noticeProperty());
+        busy.visibleProperty().bind(vm.noticeProperty().isNotEmpty());
+        busy.managedProperty().bind(busy.visibleProperty());
+        busy.setStyle("-fx-text-fill: #a15c00;");
+        VBox top = new VBox(6, prompt, controls, sent, busy);
         top.setPadding(new Insets(6));
         setTop(top);
 

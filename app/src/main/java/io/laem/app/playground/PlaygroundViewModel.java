@@ -4,6 +4,7 @@ import io.laem.app.core.AdapterEntry;
 import io.laem.app.core.Backend;
 import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.Generation;
+import io.laem.app.core.Progress;
 import io.laem.app.core.Workspace;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,14 +70,19 @@ public final class PlaygroundViewModel {
     private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
     private final IntegerProperty maxTokens = new SimpleIntegerProperty(this, "maxTokens", 48);
     private final BooleanProperty chat = new SimpleBooleanProperty(this, "chat");
+    private final BooleanProperty showPrompt = new SimpleBooleanProperty(this, "showPrompt");
+    private final ReadOnlyStringWrapper sentPrompt = new ReadOnlyStringWrapper(this, "sentPrompt", "");
     private final ObservableList<Column> columns = FXCollections.observableArrayList();
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
+    private final BooleanProperty busy = new SimpleBooleanProperty(this, "busy");
+    private final ReadOnlyStringWrapper notice = new ReadOnlyStringWrapper(this, "notice", "");
     private Task<?> task;
 
     public PlaygroundViewModel(Workspace workspace, Backend backend, BackgroundTasks tasks) {
         this.workspace = workspace;
         this.backend = backend;
         this.tasks = tasks;
+        busy.addListener((o, a, b) -> notice.set(b ? BUSY : ""));
         workspace.adapters().addListener((javafx.beans.Observable o) -> rebuildColumns());
         workspace.tasks().addListener((javafx.beans.Observable o) -> rebuildColumns());
         rebuildColumns();
@@ -110,12 +116,34 @@ public final class PlaygroundViewModel {
         return chat;
     }
 
+    /** Whether the view shows {@link #sentPromptProperty()}. */
+    public BooleanProperty showPromptProperty() {
+        return showPrompt;
+    }
+
+    /** What the model was last sent: the prompt text (the rendered chat template with chat on) and its token ids. */
+    public ReadOnlyStringProperty sentPromptProperty() {
+        return sentPrompt.getReadOnlyProperty();
+    }
+
     public ObservableList<Column> columns() {
         return columns;
     }
 
     public ReadOnlyBooleanProperty runningProperty() {
         return running.getReadOnlyProperty();
+    }
+
+    static final String BUSY = "The optimizer run holds the model: answers wait until it ends (Stop in the Optimize view ends it now).";
+
+    /** True while another job (the optimizer run) holds the one loaded model. */
+    public BooleanProperty busyProperty() {
+        return busy;
+    }
+
+    /** What the playground says about the model being busy (empty when it is free). */
+    public ReadOnlyStringProperty noticeProperty() {
+        return notice.getReadOnlyProperty();
     }
 
     private void rebuildColumns() {
@@ -176,8 +204,26 @@ public final class PlaygroundViewModel {
                 Column c = cs.get(i);
                 p.update(i, cs.size(), c.title());
                 Platform.runLater(() -> c.stats.set("generating..."));
+                // a column waiting for the model says for what
+                Progress cp = new Progress() {
+                    @Override
+                    public void update(double done, double total, String msg) {
+                        p.update(done, total, msg);
+                        if (msg != null && msg.startsWith("waiting for")) {
+                            Platform.runLater(() -> c.stats.set(msg));
+                        } else if (msg != null && msg.startsWith("generating")) {
+                            Platform.runLater(() -> c.stats.set("generating..."));
+                        }
+                    }
+
+                    @Override
+                    public boolean isCancelled() {
+                        return p.isCancelled();
+                    }
+                };
                 Generation.Stats st = backend.generate(s, c.variant(), text, settings,
-                        tok -> Platform.runLater(() -> c.text.set(c.text.get() + tok)), p);
+                        tok -> Platform.runLater(() -> c.text.set(c.text.get() + tok)), cp);
+                Platform.runLater(() -> sentPrompt.set(st.prompt()));
                 Platform.runLater(() -> c.stats.set((st.note().isEmpty() ? "" : st.note() + "\n")
                         + String.format(Locale.ROOT, "%d tokens, %.1f tokens/s", st.tokens(), st.tokensPerSecond())));
             }
@@ -185,7 +231,7 @@ public final class PlaygroundViewModel {
         }, x -> {}, () -> {
             running.set(false);
             for (Column c : cs) {
-                if (c.stats.get().equals("waiting") || c.stats.get().equals("generating...")) {
+                if (c.stats.get().equals("waiting") || c.stats.get().equals("generating...") || c.stats.get().startsWith("waiting for")) {
                     c.stats.set("stopped");
                 }
             }

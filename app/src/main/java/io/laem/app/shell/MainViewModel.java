@@ -66,6 +66,9 @@ public final class MainViewModel implements AutoCloseable {
         playground = new PlaygroundViewModel(workspace, backend, tasks);
         export = new ExportViewModel(workspace, backend, tasks, dialogs);
         recent.setAll(prefs.recent());
+        // another base model: jobs on the old one stop (it is freed once they let go of it)
+        workspace.baseProperty().addListener((o, a, b) -> tasks.cancelAll());
+        playground.busyProperty().bind(optimize.runningProperty());
         title = Bindings.createStringBinding(() -> {
             Path f = workspace.fileProperty().get();
             String name = f == null ? "untitled" : f.getFileName().toString();
@@ -276,7 +279,7 @@ public final class MainViewModel implements AutoCloseable {
         tasks.cancelAll();
     }
 
-    /** Window closing: cancels running work and remembers the session. */
+    /** Window closing: cancels running work without waiting for it, frees the model once unused, remembers the session. */
     @Override
     public void close() {
         tasks.close();

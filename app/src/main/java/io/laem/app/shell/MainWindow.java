@@ -127,8 +127,14 @@ public final class MainWindow {
         export.setId("menu-export");
         export.getItems().addAll(
                 item("Merged Adapter (PEFT)...", "menu-export-adapter", "Shortcut+E", vm.export()::exportAdapter),
-                item("Merged Full Model...", "menu-export-model", null, vm.export()::exportFullModel),
-                item("Report (HTML with charts as PNG)...", "menu-export-report", null, vm.export()::exportReport));
+                item("Merged Full Model...", "menu-export-model", null, vm.export()::exportFullModel));
+        for (var f : io.laem.app.export.ExportViewModel.otherFormats()) { // GGUF LoRA and GGUF model types, from the engine's registry
+            String label = f.summary().replaceFirst(" for .*", "").replaceFirst("^merged full model as", "Merged Full Model as");
+            MenuItem mi = item(label + " [" + f.name() + "]...", "menu-export-" + f.name().replace(':', '-'), null, () -> vm.export().exportAs(f.name()));
+            mi.setMnemonicParsing(false); // "q8_0" keeps its underscore
+            export.getItems().add(mi);
+        }
+        export.getItems().add(item("Report (HTML with charts as PNG)...", "menu-export-report", null, vm.export()::exportReport));
         vm.recent().addListener((ListChangeListener<Path>) c -> fillRecent());
         fillRecent();
         file.getItems().addAll(
@@ -166,6 +172,10 @@ public final class MainWindow {
                 item("Analyze", "menu-analyze", "Shortcut+Shift+A", () -> {
                     tabs.getSelectionModel().select(0);
                     vm.layers().analyze();
+                }),
+                item("Contribution Map", "menu-contribution", null, () -> {
+                    tabs.getSelectionModel().select(0);
+                    vm.layers().contribution();
                 }),
                 item("Evaluate", "menu-evaluate", "Shortcut+Shift+E", () -> {
                     tabs.getSelectionModel().select(2);

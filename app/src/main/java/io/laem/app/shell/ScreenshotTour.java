@@ -37,19 +37,41 @@ public final class ScreenshotTour {
     public void start() {
         BooleanSupplier idle = () -> !vm.tasks().isBusy();
         BooleanSupplier opened = () -> vm.workspace().base() != null && idle.getAsBoolean();
+        step("file menu", opened, () -> fileMenu().show());
+        step("export menu", idle, this::hoverExport);
+        step("export menu shot", idle, () -> {
+            shotWithPopups("export-menu.png");
+            fileMenu().hide();
+        });
         step("open", opened, () -> vm.layers().analyze());
         step("analyze", () -> idle.getAsBoolean() && vm.layers().heatmapProperty().get() != null, () -> {
             window.tabs().getSelectionModel().select(0);
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
         });
         step("layers", idle, () -> shot("layers.png"));
+        step("contribution", idle, () -> vm.layers().contribution());
+        step("contribution shot", () -> idle.getAsBoolean() && vm.layers().metricProperty().get() != null
+                && vm.layers().metricProperty().get().startsWith(io.laem.app.core.AnalysisData.CONTRIBUTION), () -> {
+            vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
+            shot("contribution.png");
+        });
         step("optimize", idle, () -> {
             window.tabs().getSelectionModel().select(2);
             vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 80));
-            vm.optimize().parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.valueOf(
-                    System.getProperty("laem.screenshots.param", "CONTROL_POINTS")));
+            vm.optimize().parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.valueOf(
+                    System.getProperty("laem.screenshots.param", "CURVE")));
             vm.optimize().start();
         });
+        // the Playground asked during the run: it waits for the one model, and says so
+        step("playground during the run", () -> vm.optimize().events().size() >= 3 || !vm.optimize().runningProperty().get(), () -> {
+            window.tabs().getSelectionModel().select(3);
+            vm.playground().promptProperty().set(System.getProperty("laem.screenshots.prompt", "spell: 5978 ="));
+            vm.playground().maxTokensProperty().set(24);
+            vm.playground().generate();
+        });
+        step("playground waiting shot", () -> vm.playground().columns().getFirst().statsProperty().get().startsWith("waiting for")
+                || !vm.optimize().runningProperty().get(), () -> shot("playground-waiting.png"));
+        step("back to the run", () -> true, () -> window.tabs().getSelectionModel().select(2));
         step("optimize shot", () -> idle.getAsBoolean() && !vm.optimize().runningProperty().get(), () -> shot("optimize.png"));
         step("weights", idle, () -> {
             if (vm.optimize().events().isEmpty()) {
@@ -103,8 +125,52 @@ public final class ScreenshotTour {
         }
     }
 
+    /** Opens File > Export as a user does: the mouse over its row (a submenu's show() alone does not open it). */
+    private void hoverExport() {
+        for (javafx.stage.Window w : javafx.stage.Window.getWindows()) {
+            if (w instanceof javafx.stage.PopupWindow && w.isShowing() && w.getScene() != null) {
+                javafx.scene.Node n = w.getScene().getRoot().lookup("#menu-export");
+                if (n != null) {
+                    javafx.geometry.Bounds b = n.localToScreen(n.getBoundsInLocal());
+                    new javafx.scene.robot.Robot().mouseMove(b.getCenterX(), b.getCenterY());
+                }
+            }
+        }
+    }
+
+    private javafx.scene.control.Menu fileMenu() {
+        var bar = (javafx.scene.control.MenuBar) ((javafx.scene.layout.BorderPane) window.stage().getScene().getRoot()).getTop();
+        return bar.getMenus().getFirst();
+    }
+
+    /** The window with the menus that are open drawn over it where they are on screen. */
+    private void shotWithPopups(String name) {
+        var scene = window.stage().getScene();
+        java.awt.image.BufferedImage img = javafx.embed.swing.SwingFXUtils.fromFXImage(scene.getRoot().snapshot(null, null), null);
+        java.awt.Graphics2D g = img.createGraphics();
+        double x0 = window.stage().getX() + scene.getX();
+        double y0 = window.stage().getY() + scene.getY();
+        for (javafx.stage.Window w : javafx.stage.Window.getWindows()) {
+            if (w instanceof javafx.stage.PopupWindow && w.isShowing() && w.getScene() != null) {
+                var popup = javafx.embed.swing.SwingFXUtils.fromFXImage(w.getScene().getRoot().snapshot(null, null), null);
+                g.drawImage(popup, (int) Math.round(w.getX() - x0), (int) Math.round(w.getY() - y0), null);
+            }
+        }
+        g.dispose();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try {
+            javax.imageio.ImageIO.write(img, "png", bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        write(name, bytes.toByteArray());
+    }
+
     private void shot(String name) {
-        byte[] png = MainWindow.png(window.stage().getScene().getRoot());
+        write(name, MainWindow.png(window.stage().getScene().getRoot()));
+    }
+
+    private void write(String name, byte[] png) {
         try {
             Files.createDirectories(dir);
         } catch (java.io.IOException e) {

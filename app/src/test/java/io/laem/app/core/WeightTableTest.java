@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.ModuleKind.Group;
 import java.util.List;
@@ -25,10 +26,10 @@ class WeightTableTest {
         WeightTable t = table(4, 8);
         assertEquals(List.of("t0", "t1", "t2", "t3", WeightTable.SHARED), t.series());
         assertEquals(4, t.points());
-        LayerWeights w = t.snapshot();
+        MergeWeights w = t.snapshot();
         for (int l = 0; l < 8; l++) {
-            assertEquals(0.25, w.at(0, l, ModuleKind.Q_PROJ), EPS);
-            assertEquals(1.0, w.at(WeightTable.SHARED, l, ModuleKind.DOWN_PROJ), EPS);
+            assertEquals(0.25, w.get("t0", l, ModuleKind.Q_PROJ), EPS);
+            assertEquals(1.0, w.get(WeightTable.SHARED, l, ModuleKind.DOWN_PROJ), EPS);
         }
         assertFalse(t.canUndoProperty().get());
     }
@@ -84,10 +85,10 @@ class WeightTableTest {
         WeightTable t = table(2, 4);
         t.applyPreset(WeightTable.Preset.ATTENTION_ONLY);
         assertTrue(t.isSplit());
-        LayerWeights w = t.snapshot();
-        assertEquals(0.5, w.at(0, 2, ModuleKind.K_PROJ), EPS);
-        assertEquals(0.0, w.at(0, 2, ModuleKind.UP_PROJ), EPS);
-        assertEquals(0.0, w.at(WeightTable.SHARED, 2, ModuleKind.UP_PROJ), EPS);
+        MergeWeights w = t.snapshot();
+        assertEquals(0.5, w.get("t0", 2, ModuleKind.K_PROJ), EPS);
+        assertEquals(0.0, w.get("t0", 2, ModuleKind.UP_PROJ), EPS);
+        assertEquals(0.0, w.get(WeightTable.SHARED, 2, ModuleKind.UP_PROJ), EPS);
         // with a split, a set changes one group only
         t.set(Group.MLP, 1, 0, 0.3, false);
         assertEquals(0.3, t.get(Group.MLP, 1, 0), EPS);

@@ -6,58 +6,33 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.laem.app.FakeDialogs;
-import io.laem.app.FixtureKit;
+import io.laem.app.FixtureSessionTest;
 import io.laem.app.Fx;
-import io.laem.app.ScriptedBackend;
-import io.laem.app.core.AppPreferences;
-import io.laem.app.core.BackgroundTasks;
-import io.laem.app.core.Workspace;
-import io.laem.app.shell.MainViewModel;
 import io.laem.engine.lora.LoraAdapter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** File > Export writes where the engine allows: never over an input, an earlier export only after a confirmation. */
-class ExportViewModelTest {
-    @TempDir
-    static Path kitDir;
-    static Path session;
-
-    @TempDir
-    Path tmp;
-    FakeDialogs dialogs;
-    MainViewModel vm;
-
-    @BeforeAll
-    static void kit() throws Exception {
-        Fx.start();
-        session = FixtureKit.write(kitDir);
-    }
-
-    @BeforeEach
-    void open() {
-        dialogs = new FakeDialogs();
-        Fx.run(() -> vm = new MainViewModel(new Workspace(), new ScriptedBackend(1), new BackgroundTasks(), dialogs,
-                new AppPreferences(tmp.resolve("prefs.properties"))));
-        Fx.run(() -> vm.openSession(session, p -> {}));
-        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3);
-    }
-
-    @AfterEach
-    void close() {
-        Fx.run(vm::close);
-    }
-
+class ExportViewModelTest extends FixtureSessionTest {
     private void exportAndWait(Path out) {
         Path[] done = new Path[1];
         Fx.run(() -> vm.export().exportAdapter(out, p -> done[0] = p));
         Fx.waitUntil(30, () -> done[0] != null);
+    }
+
+    @Test
+    void everyFormatOfTheEngineRegistryIsOfferedAndAGgufLoraExportWritesItsFiles() {
+        assertEquals(List.of("gguf-lora", "gguf-model:f32", "gguf-model:f16", "gguf-model:q8_0", "gguf-model:bf16"),
+                ExportViewModel.otherFormats().stream().map(io.laem.engine.export.ExportFormat::name).toList());
+        Path out = tmp.resolve("gguf-lora");
+        Path[] done = new Path[1];
+        Fx.run(() -> vm.export().exportAs("gguf-lora", out, p -> done[0] = p));
+        Fx.waitUntil(60, () -> done[0] != null || !dialogs.errors.isEmpty());
+        assertEquals(List.of(), dialogs.errors);
+        assertTrue(Files.isRegularFile(out.resolve("adapter.gguf")));
+        assertTrue(Files.isRegularFile(out.resolve("Modelfile")));
     }
 
     @Test
@@ -96,6 +71,16 @@ class ExportViewModelTest {
         assertEquals(List.of(), dialogs.questions);
         assertArrayEquals(weights, Files.readAllBytes(adapter.resolve(LoraAdapter.WEIGHTS)));
         assertEquals(List.of("notes.md"), names(mine));
+    }
+
+    @Test
+    void aFailedExportShowsTheEnginesLineAndLeavesNothing() throws Exception {
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        Path out = file.resolve("merged");
+        Fx.run(() -> vm.export().exportAdapter(out, p -> {}));
+        Fx.waitUntil(30, () -> !dialogs.errors.isEmpty());
+        assertEquals(List.of("Exporting adapter failed: " + out + ": cannot write: a parent is not a folder (" + file + ")"), dialogs.errors);
+        assertEquals(List.of("file", "prefs.properties"), names(tmp));
     }
 
     private static List<String> names(Path dir) throws java.io.IOException {

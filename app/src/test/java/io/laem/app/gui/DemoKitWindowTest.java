@@ -64,7 +64,7 @@ class DemoKitWindowTest {
         assertEquals(RECIPE, vm.workspace().fileProperty().get());
         assertEquals(4, vm.workspace().adapters().size());
         assertEquals(4, vm.workspace().tasks().size());
-        assertEquals(0.25, vm.workspace().weights().snapshot().at(0, 0, ModuleKind.Q_PROJ), 1e-12);
+        assertEquals(0.25, vm.workspace().weights().snapshot().get(0, 0, ModuleKind.Q_PROJ.group()), 1e-12);
         // the heatmaps were computed in the background on open, without Run > Analyze
         assertTrue(vm.workspace().analysisProperty().get() != null, "no analysis after opening");
         assertTrue(vm.layers().metricProperty().get() != null, "no metric selected");

@@ -46,6 +46,7 @@ class WorkbenchGuiTest {
     static FakeDialogs dialogs = new FakeDialogs();
     static MainViewModel vm;
     static MainWindow window;
+    static EngineBackend backend;
     final FxRobot robot = new FxRobot();
 
     @BeforeAll
@@ -55,7 +56,8 @@ class WorkbenchGuiTest {
         Files.writeString(prefsFile, "window.width=1280\nwindow.height=800\nwindow.x=0\nwindow.y=0\n");
         Stage stage = FxToolkit.registerPrimaryStage();
         Fx.run(() -> {
-            vm = new MainViewModel(new Workspace(), new EngineBackend(), new BackgroundTasks(), dialogs, new AppPreferences(prefsFile));
+            backend = new EngineBackend();
+            vm = new MainViewModel(new Workspace(), backend, new BackgroundTasks(), dialogs, new AppPreferences(prefsFile));
             window = new MainWindow(stage, vm, uri -> {});
             window.show();
             vm.openSession(session, p -> {});
@@ -115,7 +117,7 @@ class WorkbenchGuiTest {
     void tinyOptimizerRun() {
         robot.clickOn("Optimize");
         Fx.run(() -> {
-            vm.optimize().parameterizationProperty().set(Optimization.Parameterization.PER_TASK);
+            vm.optimize().parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.PER_TASK);
             vm.optimize().budgetProperty().set(4);
         });
         robot.clickOn("#optimize-start");
@@ -142,8 +144,37 @@ class WorkbenchGuiTest {
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
     }
 
+    /** The Playground asked while the optimizer runs: it says it waits, then answers on the same model. */
     @Test
     @Order(5)
+    void thePlaygroundWaitsForTheOptimizerRunOnTheOneModel() {
+        var live = backend.liveMerge();
+        robot.clickOn("Optimize");
+        Fx.run(() -> {
+            vm.optimize().parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.PER_LAYER);
+            vm.optimize().budgetProperty().set(100_000);
+        });
+        robot.clickOn("#optimize-start");
+        Fx.waitUntil(120, () -> vm.optimize().events().size() >= 2);
+        robot.clickOn("Playground");
+        javafx.scene.control.Label notice = robot.lookup("#playground-notice").queryAs(javafx.scene.control.Label.class);
+        assertTrue(notice.isVisible() && notice.getText().startsWith("The optimizer run holds the model"), notice.getText());
+        robot.clickOn("#generate-button");
+        Fx.waitUntil(60, () -> vm.playground().columns().getFirst().statsProperty().get().equals("waiting for the optimizer run to finish")
+                || !vm.optimize().runningProperty().get());
+        assertTrue(vm.optimize().runningProperty().get(), "the run ended before the Playground asked");
+        Fx.run(vm.optimize()::stop); // the run keeps its best so far; the queued answers follow
+        Fx.waitUntil(300, () -> !vm.optimize().runningProperty().get() && !vm.playground().runningProperty().get());
+        assertFalse(notice.isVisible());
+        assertTrue(vm.playground().columns().getLast().statsProperty().get().endsWith("tokens/s"));
+        // one model for both views, all along
+        assertEquals(1, backend.modelsLoaded());
+        assertEquals(live, backend.liveMerge());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+    }
+
+    @Test
+    @Order(6)
     void exportAnAdapterThroughTheMenu() {
         Path out = dir.resolve("exported");
         dialogs.paths.add(out);
@@ -152,10 +183,21 @@ class WorkbenchGuiTest {
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
         LoraAdapter merged = LoraAdapter.load(out);
         assertEquals(6 * 7, merged.modules().size()); // every module of every layer is targeted by some adapter
+        // what the Playground's merge column applies is what was exported (the check the CLI tests share)
+        robot.clickOn("Playground");
+        robot.clickOn("#generate-button");
+        Fx.waitUntil(120, () -> !vm.playground().runningProperty().get());
+        var live = backend.liveMerge();
+        try (var use = live.use("test")) {
+            var s = vm.workspace().snapshot();
+            live.show(s.toRecipe(true, null), io.laem.engine.progress.ProgressListener.NONE, io.laem.engine.progress.CancellationToken.NONE);
+            double diff = io.laem.engine.live.MergeAgreement.maxRelativeDifference(live, out);
+            assertTrue(diff < 1e-5, "live merge vs exported adapter: " + diff);
+        }
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void reportThroughTheMenuHasEveryChart() throws Exception {
         Path out = dir.resolve("report");
         dialogs.paths.add(out);

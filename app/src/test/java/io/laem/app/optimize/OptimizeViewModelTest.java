@@ -61,8 +61,8 @@ class OptimizeViewModelTest {
         int last = o.events().get(n - 1).evaluation();
         assertEquals(n, last, "events are shown in order, none skipped");
         assertEquals(0.2 + 0.01 * last, t.get(Group.ATTN, 1, 3), 1e-12);
-        // two undo steps back to the control points: the run's weights, then the switch to per-layer curves
-        Fx.run(t::undo);
+        assertEquals(o.events().get(n - 1).bestWeights().get(1, 3, Group.ATTN), t.get(Group.ATTN, 1, 3), 0);
+        // one undo step back to the control points: the run's weights shown per layer, coalesced
         Fx.run(t::undo);
         assertEquals(WeightTable.Mode.CONTROL_POINTS, t.mode());
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
@@ -78,6 +78,7 @@ class OptimizeViewModelTest {
         Fx.waitUntil(30, () -> !o.runningProperty().get() && o.comparisonProperty().get() != null);
         assertEquals(4, o.events().size());
         assertEquals(java.util.List.of("base", "arith", "reverse", "upper", "uniform", "TIES", "LAEM"), o.comparisonProperty().get().methods());
+        assertEquals(0.14, o.events().getLast().bestWeights().get(0, 0, Group.ATTN), 1e-12);
         Fx.run(() -> vm.workspace().weights().set(Group.ATTN, 0, 0, 2.0, false));
         Fx.run(o::apply);
         assertEquals(0.14, vm.workspace().weights().get(Group.ATTN, 0, 0), 1e-9); // scripted best: 0.1 + 0.01 * 4

@@ -78,6 +78,30 @@ class PlaygroundViewModelTest {
         assertTrue(moa.startsWith("routed to "), moa);
         String chosen = moa.substring("routed to ".length(), moa.indexOf(' ', "routed to ".length()));
         assertEquals(reference(chosen, "hello", 6), p.columns().getLast().textProperty().get());
+        // the prompt as sent: text and ids, as laem generate --show-prompt prints them
+        try (HfModel m = HfModel.open(dir.resolve("kit/base")); HfTokenizer tok = HfTokenizer.load(m)) {
+            assertEquals(tok.prompt("hello").show(), p.sentPromptProperty().get());
+        }
+    }
+
+    @Test
+    void showPromptShowsTheRenderedChatTemplate() {
+        PlaygroundViewModel p = vm.playground();
+        Fx.run(() -> {
+            p.promptProperty().set("hi");
+            p.maxTokensProperty().set(1);
+            p.chatProperty().set(true);
+            p.showPromptProperty().set(true);
+            p.generate();
+        });
+        Fx.waitUntil(120, () -> !p.runningProperty().get());
+        Fx.run(() -> p.chatProperty().set(false));
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        try (HfModel m = HfModel.open(dir.resolve("kit/base")); HfTokenizer tok = HfTokenizer.load(m)) {
+            HfTokenizer.Prompt expected = tok.chatPrompt(List.of(new io.laem.engine.infer.ChatTemplate.Message("user", "hi")), java.util.Map.of());
+            assertEquals(expected.show(), p.sentPromptProperty().get());
+            assertTrue(expected.show().startsWith("--- prompt (chat template), "), expected.show());
+        }
     }
 
     @Test
@@ -86,7 +110,9 @@ class PlaygroundViewModelTest {
         Fx.waitUntil(120, () -> vm.optimize().comparisonProperty().get() != null
                 && vm.optimize().comparisonProperty().get().methods().contains("LAEM (current weights)"));
         var c = vm.optimize().comparisonProperty().get();
-        assertEquals(List.of("base", "arith", "reverse", "upper", "uniform", "LAEM (current weights)"), c.methods());
+        // the optimizer's comparison without a search (one implementation): tuned baselines, each adapter, the current merge
+        assertEquals(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)", "DARE-TIES (tuned)", "arith", "reverse",
+                "upper", "LAEM (current weights)"), c.methods());
         assertEquals(List.of("arith EM", "arith NLL", "reverse EM", "reverse NLL", "upper EM", "upper NLL"), c.tasks());
         // reference: the engine's scorer with the reverse adapter alone
         double ref;
@@ -95,7 +121,7 @@ class PlaygroundViewModelTest {
             d.bank().setAll("x", 1.0);
             ref = new io.laem.engine.infer.Scorer(d, tok).score(io.laem.engine.infer.ScoreData.readJsonl(dir.resolve("kit/data/upper.validation.jsonl"))).meanNll();
         }
-        assertEquals(ref, c.values()[2][5], 1e-4);
+        assertEquals(ref, c.values()[6][5], 1e-4);
         assertEquals(0.0, c.values()[0][0]); // a random model gets nothing exactly right
         assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
     }
@@ -104,7 +130,7 @@ class PlaygroundViewModelTest {
     void realOptimizerRunWithATinyBudget() {
         var o = vm.optimize();
         Fx.run(() -> {
-            o.parameterizationProperty().set(io.laem.app.core.Optimization.Parameterization.PER_TASK);
+            o.parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.PER_TASK);
             o.budgetProperty().set(3);
             o.start();
         });
@@ -115,7 +141,7 @@ class PlaygroundViewModelTest {
         var c = o.comparisonProperty().get();
         // the fixture's tasks have no test split: the baselines' validation values, then LAEM's
         assertEquals("LAEM", c.methods().getLast());
-        assertTrue(c.methods().containsAll(List.of("base", "uniform", "TIES")), c.methods().toString());
+        assertTrue(c.methods().containsAll(List.of("base", "uniform", "task arithmetic (tuned)", "TIES (tuned)", "DARE-TIES (tuned)")), c.methods().toString());
         double best = o.events().stream().mapToDouble(e -> e.best()).min().orElseThrow();
         assertEquals(best, o.events().getLast().best(), 1e-12);
     }

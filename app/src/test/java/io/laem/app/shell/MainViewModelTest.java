@@ -8,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.laem.app.FakeDialogs;
 import io.laem.app.Fx;
 import io.laem.app.FixtureKit;
-import io.laem.app.ScriptedBackend;
+import io.laem.app.FixtureSessionTest;
 import io.laem.app.core.AnalysisData;
-import io.laem.app.core.AppPreferences;
-import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.DialogService;
 import io.laem.app.core.Workspace;
 import io.laem.engine.lora.LoraAdapter;
@@ -22,43 +20,10 @@ import io.laem.engine.model.ModuleKind.Group;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The main view model over a fixture kit, without a window. */
-class MainViewModelTest {
-    @TempDir
-    static Path kitDir;
-    static Path session;
-
-    @TempDir
-    Path tmp;
-    FakeDialogs dialogs;
-    MainViewModel vm;
-
-    @BeforeAll
-    static void kit() throws Exception {
-        Fx.start();
-        session = FixtureKit.write(kitDir);
-    }
-
-    @BeforeEach
-    void open() {
-        dialogs = new FakeDialogs();
-        Fx.run(() -> vm = new MainViewModel(new Workspace(), new ScriptedBackend(1), new BackgroundTasks(), dialogs,
-                new AppPreferences(tmp.resolve("prefs.properties"))));
-        Fx.run(() -> vm.openSession(session, p -> {}));
-        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3);
-    }
-
-    @AfterEach
-    void close() {
-        Fx.run(vm::close);
-    }
-
+class MainViewModelTest extends FixtureSessionTest {
     @Test
     void opensTheSessionCleanAndRemembersIt() {
         Workspace w = vm.workspace();
@@ -156,6 +121,29 @@ class MainViewModelTest {
         assertTrue(html.contains("<img src=\"chart-0.png\" alt=\"Weights per layer\">"), html);
         assertTrue(html.contains("<th>reverse</th>") && html.contains("<td>0.333</td>"), html);
         assertEquals(4, Files.size(out.resolve("chart-0.png")));
+    }
+
+    @Test
+    void contributionMapAddsOneHeatmapPerTaskBesideTheAnalysis() {
+        Fx.run(() -> vm.layers().analyze());
+        Fx.waitUntil(60, () -> vm.workspace().analysisProperty().get() != null && !vm.tasks().isBusy());
+        int before = vm.layers().metrics().size();
+        Fx.run(() -> vm.layers().contribution());
+        Fx.waitUntil(120, () -> vm.layers().metrics().size() > before && !vm.tasks().isBusy());
+        assertTrue(dialogs.errors.isEmpty(), dialogs.errors.toString());
+        assertEquals(java.util.List.of("contribution to arith", "contribution to reverse", "contribution to upper"),
+                vm.layers().metrics().subList(before, before + 3));
+        var h = vm.layers().heatmapProperty().get();
+        assertEquals("contribution to arith", h.metric());
+        assertEquals(java.util.List.of("arith", "reverse", "upper"), h.columns());
+        assertEquals(6, h.values().length);
+        // the third adapter has no modules in layers 0 and 1: removing it there changes nothing
+        assertEquals(0.0, h.values()[0][2], 0.0);
+        assertTrue(java.util.Arrays.stream(h.values()).flatMapToDouble(java.util.Arrays::stream).anyMatch(v -> v != 0));
+        // a second run replaces the maps instead of adding more
+        Fx.run(() -> vm.layers().contribution());
+        Fx.waitUntil(120, () -> !vm.tasks().isBusy());
+        assertEquals(before + 3, vm.layers().metrics().size());
     }
 
     @Test

@@ -14,7 +14,7 @@ import io.laem.engine.infer.CharTokenizer;
 import io.laem.engine.infer.Decoder;
 import io.laem.engine.infer.Djl;
 import io.laem.engine.infer.HfTokenizer;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.merge.recipe.Schedule;
@@ -129,7 +129,7 @@ public final class DemoKitBuilder {
                 for (DemoTask t : DemoTask.values()) {
                     List<LoraModule> modules = trainAdapter(decoder, t, data, tok);
                     AdapterWriter.write(kit.resolve("adapters").resolve(t.id()),
-                            SyntheticModels.adapterConfigJson(AdapterSpec.allLinear(s.rank(), s.alpha()), "../../base"), modules, DType.F32);
+                            SyntheticModels.adapterConfigJson(AdapterSpec.allLinear(s.rank(), s.alpha()), "../../base", cfg), modules, DType.F32);
                     bank.add(t.id(), modules);
                 }
                 Evaluator ev = new Evaluator(decoder, tok);
@@ -178,8 +178,8 @@ public final class DemoKitBuilder {
         }
         Map<String, List<Example>> test = new LinkedHashMap<>();
         data.forEach((t, sp) -> test.put(t.id(), sp.test()));
-        try (InferenceModel m = InferenceModel.open(kit.resolve("base"), ai.djl.Device.cpu())) {
-            m.applyRecipe(ties, ProgressListener.NONE, CancellationToken.NONE);
+        try (LiveMerge live = LiveMerge.open(kit.resolve("base"), ai.djl.Device.cpu()); LiveMerge.Use m = live.use("demo kit")) {
+            live.show(ties, ProgressListener.NONE, CancellationToken.NONE);
             return new Evaluator(m.decoder(), m.tokenizer()).evaluate(test);
         }
     }
@@ -309,9 +309,10 @@ public final class DemoKitBuilder {
         int h = cfg.hiddenSize();
         p.put(t.embedTokens(), normal(nd, rnd, 0.02, cfg.vocabSize(), h));
         for (int l = 0; l < cfg.numLayers(); l++) {
-            p.put(t.inputNorm(l), nd.ones(new Shape(h)));
-            p.put(t.postAttentionNorm(l), nd.ones(new Shape(h)));
-            for (ModuleKind k : ModuleKind.values()) {
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                p.put(t.norm(norm, l), nd.ones(new Shape(norm.perHead() ? cfg.headDim() : h)));
+            }
+            for (ModuleKind k : cfg.modules()) {
                 double std = k == ModuleKind.O_PROJ || k == ModuleKind.DOWN_PROJ ? 0.02 / Math.sqrt(2.0 * cfg.numLayers()) : 0.02;
                 p.put(t.weight(new ModuleKey(l, k)), normal(nd, rnd, std, k.outFeatures(cfg), k.inFeatures(cfg)));
             }

@@ -4,63 +4,84 @@ import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.CpuMatmul;
 import io.laem.engine.infer.cpu.WeightView;
 import io.laem.engine.io.TensorInfo;
+import io.laem.engine.io.DType;
 import io.laem.engine.model.ArchitectureTemplate;
+import io.laem.engine.model.ArchitectureTemplate.Norm;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.WeightStore;
 import java.nio.file.Path;
-import java.util.Set;
 
 /**
  * The decoder's forward on the CPU over memory-mapped weights in their stored dtype (F32, BF16, F16): the
- * residual stream, norms, RoPE, attention, SwiGLU and every projection in Java arrays and {@link CpuMatmul},
- * for any number of rows; the {@link LoraBank}'s active entries unmerged on top. Nothing of the weights is
- * copied or widened as a whole: each module is a {@link WeightView} of its own bytes in the file (q/k/v and
- * gate/up are projected per module into their slice of one output row, so no fused copy exists).
- * Only the norm weights and biases (vectors) are read into arrays. Same results as {@link Decoder}'s PyTorch
- * path to float rounding (DecodePathTest, DecoderGoldenTest).
+ * residual stream, norms, RoPE, attention, the gated MLP and every projection in Java arrays and
+ * {@link CpuMatmul}, for any number of rows; the {@link LoraBank}'s active entries unmerged on top. It reads
+ * the same {@link ArchitectureTemplate} and resolved {@link ModelConfig} as {@link Decoder}'s PyTorch path and
+ * implements every option they carry: the family's norms (post-attention, pre/post-MLP, q/k per head, times
+ * {@code 1 + w} for Gemma), the embedding scale, biases, SiLU or GELU-tanh gates, the attention scale and
+ * soft-cap, sliding-window layers with their own RoPE base, separate or fused (Phi-3) projections and the final
+ * logit soft-cap. Nothing of the weights is copied or widened as a whole: each module is a {@link WeightView}
+ * of its own bytes in the file (separate q/k/v and gate/up are projected per module into their slice of one
+ * output row, so no fused copy exists; a tensor fused in the file is one view). Only the norm weights and
+ * biases (vectors) are read into arrays. Same results as the PyTorch path to float rounding (DecodePathTest,
+ * DecoderGoldenTest).
  */
 final class CpuForward implements AutoCloseable {
-    /** The architectures this forward implements (HF's Llama family as {@link Decoder} documents). */
-    private static final Set<String> FAMILIES = Set.of("llama", "mistral", "qwen2", "qwen3");
-
     /** Modules fed the same input, projected into one output row [sum of outs]. */
     private record Projection(ModuleKind[] kinds, WeightView[] views, float[][] biases, int width) {}
 
-    private record Layer(float[] inputNorm, float[] postNorm, float[] qNorm, float[] kNorm, Projection attnIn, Projection o,
-                         Projection mlpIn, Projection down, ModuleKey[] keys) {}
+    /**
+     * A layer's norm weights as they multiply ({@code 1 + w} for Gemma; null: the family has no such norm), its
+     * projections, and whether it attends over a sliding window.
+     */
+    private record Layer(float[] inputNorm, float[] postAttentionNorm, float[] preMlpNorm, float[] postMlpNorm, float[] qNorm,
+                         float[] kNorm, Projection attnIn, Projection o, Projection mlpIn, Projection down, ModuleKey[] keys,
+                         boolean sliding) {}
 
     private final ModelConfig config;
     private final WeightStore store;
     private final WeightView embed;
     private final WeightView lmHead;
     private final float[] finalNorm;
+    /** What embedding rows are multiplied by: {@code sqrt(hidden_size)} for Gemma, else 1. */
+    private final float embedScale;
     private final Layer[] layers;
 
     private CpuForward(ModelConfig config, WeightStore store) {
         this.config = config;
         this.store = store;
         ArchitectureTemplate t = config.template();
-        this.embed = view(t.embedTokens());
-        this.lmHead = config.tieWordEmbeddings() ? embed : view(t.lmHead());
-        this.finalNorm = vector(t.finalNorm());
+        this.embed = view(t.embedTokens(), config.vocabSize(), config.hiddenSize());
+        this.lmHead = config.tieWordEmbeddings() ? embed : view(t.lmHead(), config.vocabSize(), config.hiddenSize());
+        this.finalNorm = norm(t.finalNorm(), config.hiddenSize());
+        // HF: torch.tensor(hidden_size ** 0.5) in the compute dtype (float32 here)
+        this.embedScale = t.embeddingScaled() ? (float) Math.sqrt(config.hiddenSize()) : 1f;
         this.layers = new Layer[config.numLayers()];
+        ModuleKind[] attnIn = t.attentionInputs().toArray(ModuleKind[]::new);
+        ModuleKind[] mlpIn = t.mlpInputs().toArray(ModuleKind[]::new);
         for (int l = 0; l < layers.length; l++) {
             ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
-            for (ModuleKind k : ModuleKind.values()) {
+            for (ModuleKind k : config.modules()) {
                 keys[k.ordinal()] = new ModuleKey(l, k);
             }
-            layers[l] = new Layer(vector(t.inputNorm(l)), vector(t.postAttentionNorm(l)), t.hasQkNorm() ? vector(t.qNorm(l)) : null,
-                    t.hasQkNorm() ? vector(t.kNorm(l)) : null,
-                    projection(l, ModuleKind.Q_PROJ, ModuleKind.K_PROJ, ModuleKind.V_PROJ), projection(l, ModuleKind.O_PROJ),
-                    projection(l, ModuleKind.GATE_PROJ, ModuleKind.UP_PROJ), projection(l, ModuleKind.DOWN_PROJ), keys);
+            layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
+                    norm(Norm.Q, l), norm(Norm.K, l), projection(l, attnIn), projection(l, ModuleKind.O_PROJ), projection(l, mlpIn),
+                    projection(l, ModuleKind.DOWN_PROJ), keys, config.sliding(l));
         }
     }
 
-    /** Whether this forward implements the model's architecture (else the decoder keeps PyTorch's path). */
-    static boolean supports(ModelConfig config) {
-        return FAMILIES.contains(config.template().family());
+    /**
+     * Whether this forward can read every weight of the store: each one F32, BF16 or F16 (the dtypes the kernels
+     * widen in registers). The one rule for the CPU path besides the device: any other float dtype (F64) keeps
+     * the decoder on PyTorch, which converts on load.
+     */
+    static boolean reads(WeightStore weights) {
+        return weights.names().stream().map(n -> weights.info(n).dtype()).allMatch(CpuForward::kernelDtype);
+    }
+
+    private static boolean kernelDtype(DType d) {
+        return d == DType.F32 || d == DType.BF16 || d == DType.F16;
     }
 
     /** Maps the model folder's weights (its own mapping, closed with this forward); reads only the norm weights and biases. */
@@ -74,19 +95,47 @@ final class CpuForward implements AutoCloseable {
         }
     }
 
-    private WeightView view(String name) {
+    /** A 2-D weight [rows, cols] as it lies in the file, its shape checked as the PyTorch path checks it. */
+    private WeightView view(String name, long rows, long cols) {
         TensorInfo info = store.info(name);
         long[] s = info.shape();
-        if (s.length != 2 || !info.dtype().isFloat() || info.dtype() == io.laem.engine.io.DType.F64) {
-            throw new LaemException("decoder weights: tensor '" + name + "' is " + info.dtype() + " " + info.shapeString()
-                    + ", the CPU kernels read 2-D F32, BF16 or F16 tensors");
+        if (s.length != 2 || s[0] != rows || s[1] != cols) {
+            throw new LaemException("decoder weights: tensor '" + name + "' has shape " + info.shapeString() + ", expected [" + rows + ", "
+                    + cols + "]");
         }
-        return new WeightView(store.bytes(name), info.dtype(), Math.toIntExact(s[0]), Math.toIntExact(s[1]));
+        return kernelView(name, info, rows, cols);
     }
 
-    private float[] vector(String name) {
+    private WeightView kernelView(String name, TensorInfo info, long rows, long cols) {
+        if (!kernelDtype(info.dtype())) {
+            throw new LaemException("decoder weights: tensor '" + name + "' is " + info.dtype() + ", the CPU kernels read F32, BF16 or F16");
+        }
+        return new WeightView(store.bytes(name), info.dtype(), Math.toIntExact(rows), Math.toIntExact(cols));
+    }
+
+    /** A vector (bias, norm weight) of {@code n} elements widened to float32. */
+    private float[] vector(String name, long n) {
         TensorInfo info = store.info(name);
-        return new WeightView(store.bytes(name), info.dtype(), 1, Math.toIntExact(info.elementCount())).toFloats();
+        if (info.rank() != 1 || info.shape()[0] != n) {
+            throw new LaemException("decoder weights: tensor '" + name + "' has shape " + info.shapeString() + ", expected [" + n + "]");
+        }
+        return kernelView(name, info, 1, n).toFloats();
+    }
+
+    /** A layer's norm weight as it multiplies ({@code 1 + w} for Gemma, in float32 as HF), or null when the family has none. */
+    private float[] norm(Norm norm, int layer) {
+        String name = config.template().norm(norm, layer);
+        return name == null ? null : norm(name, norm.perHead() ? config.headDim() : config.hiddenSize());
+    }
+
+    private float[] norm(String name, long n) {
+        float[] w = vector(name, n);
+        if (config.template().normPlusOne()) {
+            for (int i = 0; i < w.length; i++) {
+                w[i] += 1;
+            }
+        }
+        return w;
     }
 
     private Projection projection(int layer, ModuleKind... kinds) {
@@ -96,8 +145,8 @@ final class CpuForward implements AutoCloseable {
         int width = 0;
         for (int i = 0; i < kinds.length; i++) {
             ModuleKey key = new ModuleKey(layer, kinds[i]);
-            views[i] = view(t.weight(key));
-            biases[i] = config.hasBias(kinds[i]) ? vector(t.bias(key)) : null;
+            views[i] = view(t.weight(key), kinds[i].outFeatures(config), kinds[i].inFeatures(config));
+            biases[i] = config.hasBias(kinds[i]) ? vector(t.bias(key), kinds[i].outFeatures(config)) : null;
             width += views[i].rows();
         }
         return new Projection(kinds, views, biases, width);
@@ -111,10 +160,12 @@ final class CpuForward implements AutoCloseable {
     /**
      * Final-norm hidden states [batch * tokens, hidden] of {@code ids} [batch, tokens] at {@code positions}, given
      * the {@code past} positions the cache holds (null: none) and {@code keyMask} [batch, past + tokens] (null: no
-     * padding). Appends this step's keys and values to the cache; the caller advances its length.
+     * padding). Full-attention layers rotate by {@code rope}, sliding ones by {@code localRope} (the same object
+     * unless the family has a local base). Appends this step's keys and values to the cache; the caller advances
+     * its length.
      */
     float[] hidden(long[] ids, int batch, int tokens, int past, float[] keyMask, int[] positions, KvCache cache, LoraBank bank, Rope rope,
-                   int threads) {
+                   Rope localRope, int threads) {
         int width = config.hiddenSize();
         int rows = batch * tokens;
         float[] x = new float[rows * width];
@@ -124,26 +175,44 @@ final class CpuForward implements AutoCloseable {
             }
             embed.widenRow((int) ids[r], x, r * width);
         }
+        if (embedScale != 1f) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= embedScale;
+            }
+        }
         int maxPosition = 0;
         for (int p : positions) {
             maxPosition = Math.max(maxPosition, p);
         }
-        float[][] tables = rope.hostTables(maxPosition);
+        float[][] fullTables = rope.hostTables(maxPosition);
+        float[][] slidingTables = localRope == rope ? fullTables : localRope.hostTables(maxPosition);
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             float[] qkv = project(layer, layer.attnIn(), bank, rmsNorm(x, rows, layer.inputNorm()), rows, threads);
-            float[][] heads = headsOf(qkv, layer, tables, positions, batch, tokens);
-            float[] attended = attend(l, heads, cache, keyMask, batch, tokens, past, threads);
-            add(x, project(layer, layer.o(), bank, attended, rows, threads));
-            float[] gateUp = project(layer, layer.mlpIn(), bank, rmsNorm(x, rows, layer.postNorm()), rows, threads);
-            add(x, project(layer, layer.down(), bank, CpuMatmul.siluGate(gateUp, rows), rows, threads));
+            float[][] heads = headsOf(qkv, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens);
+            float[] attended = attend(l, layer, heads, cache, keyMask, batch, tokens, past, threads);
+            add(x, normed(project(layer, layer.o(), bank, attended, rows, threads), rows, layer.postAttentionNorm()));
+            float[] gateUp = project(layer, layer.mlpIn(), bank, rmsNorm(x, rows, layer.preMlpNorm()), rows, threads);
+            float[] gated = switch (config.activation()) {
+                case SILU -> CpuMatmul.siluGate(gateUp, rows);
+                case GELU_TANH -> CpuMatmul.geluTanhGate(gateUp, rows);
+            };
+            add(x, normed(project(layer, layer.down(), bank, gated, rows, threads), rows, layer.postMlpNorm()));
         }
         return rmsNorm(x, rows, finalNorm);
     }
 
-    /** The LM head over final hidden rows [rows, hidden]: logits [rows, vocab]. */
+    /** The LM head over final hidden rows [rows, hidden]: logits [rows, vocab], soft-capped where the family says so. */
     float[] logits(float[] hidden, int rows, int threads) {
-        return CpuMatmul.multiply(lmHead, hidden, rows, threads);
+        float[] y = CpuMatmul.multiply(lmHead, hidden, rows, threads);
+        float cap = (float) config.finalSoftcap();
+        if (cap > 0) {
+            // c tanh(y / c) in float32, as HF computes it on float32 logits
+            for (int i = 0; i < y.length; i++) {
+                y[i] = cap * (float) Math.tanh(y[i] / cap);
+            }
+        }
+        return y;
     }
 
     /** {@code x W^T (+ b)} of each module into its columns, plus each module's active LoRA entries, {@code (coef * x A^T) B^T}. */
@@ -224,7 +293,7 @@ final class CpuForward implements AutoCloseable {
     }
 
     /** Attention rows [B * T, heads * D] of this step's q/k/v over what the cache holds (extending it) or over themselves. */
-    private float[] attend(int l, float[][] qkv, KvCache cache, float[] keyMask, int batch, int tokens, int past, int threads) {
+    private float[] attend(int l, Layer layer, float[][] qkv, KvCache cache, float[] keyMask, int batch, int tokens, int past, int threads) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
@@ -236,8 +305,8 @@ final class CpuForward implements AutoCloseable {
             keys = cache.hostKeys(l);
             values = cache.hostValues(l);
         }
-        return CpuMatmul.attend(qkv[0], keys, values, capacity, batch, heads, kvHeads, tokens, past, d, (float) (1.0 / Math.sqrt(d)),
-                keyMask, threads);
+        return CpuMatmul.attend(qkv[0], keys, values, capacity, batch, heads, kvHeads, tokens, past, d, (float) config.attentionScale(),
+                (float) config.attentionSoftcap(), layer.sliding() ? config.slidingWindow() : 0, keyMask, threads);
     }
 
     /** {@code x cos + rotate_half(x) sin} of one head, rotate_half(x) = cat(-x[half:], x[:half]), into {@code out} at {@code at}. */
@@ -249,7 +318,12 @@ final class CpuForward implements AutoCloseable {
         }
     }
 
-    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight. */
+    /** {@link #rmsNorm} of x when the family has this norm (weight non-null), else x. */
+    private float[] normed(float[] x, int rows, float[] weight) {
+        return weight == null ? x : rmsNorm(x, rows, weight);
+    }
+
+    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight as it multiplies. */
     private float[] rmsNorm(float[] x, int rows, float[] weight) {
         int n = weight.length;
         float eps = (float) config.rmsNormEps();

@@ -19,6 +19,7 @@ import io.laem.engine.io.DType;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.TensorInfo;
 import io.laem.engine.model.ArchitectureTemplate;
+import io.laem.engine.model.ArchitectureTemplate.Norm;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
@@ -32,11 +33,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The decoder-only transformer of the HF Llama family (llama, mistral, qwen2 with q/k/v biases,
- * qwen3 with q/k RMSNorm) written over DJL NDArrays, matching {@code LlamaForCausalLM} /
- * {@code Qwen2ForCausalLM} / {@code Qwen3ForCausalLM}: RMSNorm in float32, rotate-half RoPE,
- * grouped-query attention, SiLU-gated MLP, tied or separate LM head, and the {@link LoraBank}
- * applied unmerged in every linear layer.
+ * The pre-norm decoder-only transformer of the families {@link ArchitectureTemplate} describes (llama,
+ * mistral, qwen2, qwen3, phi3, gemma2, gemma3) written over DJL NDArrays, matching HF transformers'
+ * {@code *ForCausalLM}: RMSNorm in float32 (times {@code 1 + w} for Gemma), rotate-half RoPE (a second
+ * base for sliding layers where the family has one), grouped-query attention with the config's scale,
+ * soft-cap and sliding window, post-attention and post-MLP norms where the template has them, a gated
+ * MLP with the config's activation, separate or fused (Phi-3) projections, tied or separate LM head with
+ * an optional final soft-cap, and the {@link LoraBank} applied unmerged in every linear layer. The
+ * family is data: this class reads the resolved {@link ModelConfig} and the template, never a family name.
  *
  * <p>The same code serves inference and training: the weights are plain NDArrays (HF tensor
  * names, see {@link #parameters()}), so inside a {@code GradientCollector} gradients reach any of
@@ -56,6 +60,8 @@ public final class Decoder implements AutoCloseable {
     private final DataType dataType;
     private final LoraBank bank;
     private final Rope rope;
+    /** RoPE of the sliding layers when their base differs (Gemma 3), else null: every layer uses {@link #rope}. */
+    private final Rope localRope;
     private final boolean ownsManager;
 
     private final NDArray embed;
@@ -67,13 +73,13 @@ public final class Decoder implements AutoCloseable {
     private final CpuForward cpu;
     /** Set by {@link #close()}: the CPU forward reads the weights' mapping, which would then be closed. */
     private volatile boolean closed;
-    /** RMSNorm's epsilon (float32) and the attention scale: DJL makes a tensor of a Java number on every use. */
+    /**
+     * RMSNorm's epsilon (float32), the attention scale and the embedding scale (null: none): DJL makes a tensor of
+     * a Java number on every use.
+     */
     private final NDArray rmsEps;
     private final NDArray attentionScale;
-
-    /** q/k/v and gate/up: the modules that read the same input, projected together. */
-    private static final ModuleKind[] ATTN_IN = {ModuleKind.Q_PROJ, ModuleKind.K_PROJ, ModuleKind.V_PROJ};
-    private static final ModuleKind[] MLP_IN = {ModuleKind.GATE_PROJ, ModuleKind.UP_PROJ};
+    private final NDArray embedScale;
 
     /**
      * Modules fed the same input. Fused: one weight [sum out, in] (one matmul streaming the same bytes,
@@ -82,8 +88,9 @@ public final class Decoder implements AutoCloseable {
      */
     private record Projection(ModuleKind[] kinds, NDArray weight, NDArray bias, long[] splits, NDArray[] weights, NDArray[] biases) {}
 
-    private record Layer(NDArray inputNorm, NDArray postNorm, NDArray qNorm, NDArray kNorm, Projection attnIn, Projection o,
-                         Projection mlpIn, Projection down, ModuleKey[] keys) {}
+    /** A layer's weights; norms the family does not have are null. {@code keys} is indexed by module kind ordinal. */
+    private record Layer(NDArray inputNorm, NDArray postAttentionNorm, NDArray preMlpNorm, NDArray postMlpNorm, NDArray qNorm,
+                         NDArray kNorm, Projection attnIn, Projection o, Projection mlpIn, Projection down, ModuleKey[] keys) {}
 
     private Decoder(ModelConfig config, NDManager manager, Map<String, NDArray> params, boolean ownsManager) {
         this.config = config;
@@ -97,27 +104,82 @@ public final class Decoder implements AutoCloseable {
         this.lmHead = config.tieWordEmbeddings() ? embed : require(t.lmHead(), config.vocabSize(), config.hiddenSize());
         this.finalNorm = require(t.finalNorm(), config.hiddenSize());
         this.layers = new Layer[config.numLayers()];
-        ModuleKind[] kinds = ModuleKind.values();
+        ModuleKind[] attnIn = t.attentionInputs().toArray(ModuleKind[]::new);
+        ModuleKind[] mlpIn = t.mlpInputs().toArray(ModuleKind[]::new);
         for (int l = 0; l < layers.length; l++) {
-            ModuleKey[] keys = new ModuleKey[kinds.length];
-            for (ModuleKind k : kinds) {
+            ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
+            for (ModuleKind k : config.modules()) {
                 keys[k.ordinal()] = new ModuleKey(l, k);
             }
             // fused only over weights the decoder owns: the per-module tensors become views of the fused one
             boolean fuse = ownsManager;
-            layers[l] = new Layer(require(t.inputNorm(l), config.hiddenSize()), require(t.postAttentionNorm(l), config.hiddenSize()),
-                    t.hasQkNorm() ? require(t.qNorm(l), config.headDim()) : null,
-                    t.hasQkNorm() ? require(t.kNorm(l), config.headDim()) : null, projection(l, ATTN_IN, fuse),
-                    projection(l, new ModuleKind[] {ModuleKind.O_PROJ}, fuse), projection(l, MLP_IN, fuse),
+            layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
+                    norm(Norm.Q, l), norm(Norm.K, l), projection(l, attnIn, fuse),
+                    projection(l, new ModuleKind[] {ModuleKind.O_PROJ}, fuse), projection(l, mlpIn, fuse),
                     projection(l, new ModuleKind[] {ModuleKind.DOWN_PROJ}, fuse), keys);
         }
         this.bank = new LoraBank(config, manager, dataType);
-        this.rope = new Rope(config, manager);
+        this.rope = new Rope(config, firstLayer(config, false), manager);
+        this.localRope = localRope(config, manager);
         this.rmsEps = manager.create((float) config.rmsNormEps());
-        this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim()))).toType(dataType, false);
+        this.attentionScale = manager.create((float) config.attentionScale()).toType(dataType, false);
         NDScope.unregister(rmsEps, attentionScale);
+        // HF: torch.tensor(hidden_size ** 0.5) cast to the weights' dtype
+        this.embedScale = t.embeddingScaled() ? manager.create((float) Math.sqrt(config.hiddenSize())).toType(dataType, false) : null;
+        if (embedScale != null) {
+            NDScope.unregister(embedScale);
+        }
     }
 
+    /**
+     * A decoder whose forward is {@link CpuForward} over the mapped weights: no arrays of the weights at all. The
+     * bank, RoPE tables and scalars live in {@code manager} as for the PyTorch path.
+     */
+    private Decoder(ModelConfig config, NDManager manager, CpuForward cpu) {
+        this.config = config;
+        this.manager = manager;
+        this.params = new LinkedHashMap<>();
+        this.ownsManager = true;
+        this.cpu = cpu;
+        this.dataType = DataType.FLOAT32;
+        this.embed = null;
+        this.lmHead = null;
+        this.finalNorm = null;
+        this.layers = null;
+        this.bank = new LoraBank(config, manager, dataType);
+        this.rope = new Rope(config, firstLayer(config, false), manager);
+        this.localRope = localRope(config, manager);
+        this.rmsEps = manager.create((float) config.rmsNormEps());
+        this.attentionScale = manager.create((float) config.attentionScale());
+        this.embedScale = null;
+        NDScope.unregister(rmsEps, attentionScale);
+        CpuMatmul.warmUpInBackground();
+    }
+
+    /** RoPE of the sliding layers when their base or scaling differs from the full layers' (Gemma 3), else null. */
+    private static Rope localRope(ModelConfig config, NDManager manager) {
+        int full = firstLayer(config, false);
+        int sliding = firstLayer(config, true);
+        return config.ropeTheta(sliding) != config.ropeTheta(full)
+                || !java.util.Objects.equals(config.ropeScaling(sliding), config.ropeScaling(full))
+                ? new Rope(config, sliding, manager) : null;
+    }
+
+    /** The first layer that slides (or does not), or layer 0 when there is none: whose RoPE the others of its kind share. */
+    private static int firstLayer(ModelConfig config, boolean sliding) {
+        for (int l = 0; l < config.numLayers(); l++) {
+            if (config.sliding(l) == sliding) {
+                return l;
+            }
+        }
+        return 0;
+    }
+
+    /** A layer's norm weight, or null when the family has no such norm. */
+    private NDArray norm(Norm norm, int layer) {
+        String name = config.template().norm(norm, layer);
+        return name == null ? null : require(name, norm.perHead() ? config.headDim() : config.hiddenSize());
+    }
     private Projection projection(int layer, ModuleKind[] kinds, boolean fuse) {
         ArchitectureTemplate t = config.template();
         NDArray[] w = new NDArray[kinds.length];
@@ -143,26 +205,6 @@ public final class Decoder implements AutoCloseable {
         NDArray weight = fuse(layer, kinds, w, splits, ArchitectureTemplate::weight);
         NDArray bias = b[0] == null ? null : fuse(layer, kinds, b, splits, ArchitectureTemplate::bias);
         return new Projection(kinds, weight, bias, splits, null, null);
-    }
-
-    /** A decoder whose forward is {@link CpuForward} over the mapped weights: no arrays of the weights at all. */
-    private Decoder(ModelConfig config, NDManager manager, CpuForward cpu) {
-        this.config = config;
-        this.manager = manager;
-        this.params = new LinkedHashMap<>();
-        this.ownsManager = true;
-        this.cpu = cpu;
-        this.dataType = DataType.FLOAT32;
-        this.embed = null;
-        this.lmHead = null;
-        this.finalNorm = null;
-        this.layers = null;
-        this.bank = new LoraBank(config, manager, dataType);
-        this.rope = new Rope(config, manager);
-        this.rmsEps = manager.create((float) config.rmsNormEps());
-        this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim())));
-        NDScope.unregister(rmsEps, attentionScale);
-        CpuMatmul.warmUpInBackground();
     }
 
     /** Concatenates the modules' tensors along rows and replaces each parameter by a view of its rows. */
@@ -199,15 +241,17 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * On the CPU in float32 (the default) with the CPU kernels available ({@link CpuMatmul#available()}) and an
-     * architecture {@link CpuForward} implements: maps the weights in their stored dtype (F32, BF16, F16) and
-     * runs every forward in Java, with no copy of the weights (the mapping is the decoder's own). Otherwise
-     * copies the memory-mapped weights onto the device in a data type (float32, or float16 with norms, softmax
-     * and log-softmax in float32) for PyTorch. Either way the HfModel can be closed afterwards.
+     * On the CPU in float32 (the default) with the CPU kernels available ({@link CpuMatmul#available()}) and every
+     * weight stored as F32, BF16 or F16 ({@link CpuForward#reads}): maps the weights in their stored dtype and runs
+     * every forward in Java ({@link CpuForward}, which implements every option of the architecture templates), with
+     * no copy of the weights (the mapping is the decoder's own). Otherwise (a GPU, float16 compute, the kernels
+     * off, or F64 weights) copies the memory-mapped weights onto the device in a data type (float32, or float16
+     * with norms, softmax and log-softmax in float32) for PyTorch.
+     * Either way the HfModel can be closed afterwards.
      */
     public static Decoder load(HfModel model, Device device, DataType dataType) {
-        if (!device.isGpu() && dataType == DataType.FLOAT32 && CpuMatmul.available() && CpuForward.supports(model.config())) {
-            NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        if (!device.isGpu() && dataType == DataType.FLOAT32 && CpuMatmul.available() && CpuForward.reads(model.weights())) {
+            NDManager manager = Djl.newManager(device);
             try {
                 return new Decoder(model.config(), manager, CpuForward.map(model.config(), model.dir()));
             } catch (RuntimeException e) {
@@ -327,11 +371,13 @@ public final class Decoder implements AutoCloseable {
         return logits(hidden(inputIds, mask, null));
     }
 
-    /** The LM head over final hidden states [..., H] -> [..., vocab]. */
+    /** The LM head over final hidden states [..., H] -> [..., vocab], soft-capped where the family says so. */
     public NDArray logits(NDArray hidden) {
         requireOpen();
         if (cpu == null) {
-            return Linear.linear(hidden, lmHead).singletonOrThrow();
+            NDArray y = Linear.linear(hidden, lmHead).singletonOrThrow();
+            double cap = config.finalSoftcap();
+            return cap > 0 ? y.div(cap).tanh().mul(cap) : y;
         }
         Shape s = hidden.getShape();
         int rows = Math.toIntExact(s.size() / config.hiddenSize());
@@ -433,16 +479,30 @@ public final class Decoder implements AutoCloseable {
             positions = fullMask.cumSum(1).sub(1).get(":, " + past + ":").maximum(0).toType(DataType.INT64, false);
             maxPosition = total - 1;
         }
-        NDArray bias = attentionBias(fullMask, batch, tokens, past);
-
         Rope.Tables ropeTables = rope.at(positions, maxPosition, dataType);
+        AttentionStep full = new AttentionStep(ropeTables, attentionBias(fullMask, batch, tokens, past, 0), 0);
+        AttentionStep sliding = full;
+        if (config.slidingWindow() > 0) {
+            Rope.Tables local = localRope == null ? ropeTables : localRope.at(positions, maxPosition, dataType);
+            // one new token without padding: the window is a slice of the cache, no mask needed
+            boolean slice = fullMask == null && tokens == 1;
+            sliding = new AttentionStep(local, slice ? null : attentionBias(fullMask, batch, tokens, past, config.slidingWindow()),
+                    slice ? Math.max(0, total - config.slidingWindow()) : 0);
+        }
+        AttentionStep[] steps = new AttentionStep[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            steps[l] = config.sliding(l) ? sliding : full;
+        }
         NDArray x = Embedding.embedding(ids, embed, SparseFormat.DENSE).singletonOrThrow();
+        if (embedScale != null) {
+            x = x.mul(embedScale);
+        }
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             NDArray h = rmsNorm(x, layer.inputNorm());
-            x = x.add(attention(l, layer, h, ropeTables, bias, cache, batch, tokens));
-            h = rmsNorm(x, layer.postNorm());
-            x = x.add(mlp(layer, h));
+            x = x.add(normed(attention(l, layer, h, steps[l], cache, batch, tokens), layer.postAttentionNorm()));
+            h = rmsNorm(x, layer.preMlpNorm());
+            x = x.add(normed(mlp(layer, h), layer.postMlpNorm()));
         }
         if (cache != null) {
             cache.advance(tokens, fullMask);
@@ -465,17 +525,33 @@ public final class Decoder implements AutoCloseable {
                 }
             }
         }
-        float[] h = onCpu(threads -> cpu.hidden(idv, batch, tokens, past, keyMask, positions, cache, bank, rope, threads));
+        float[] h = onCpu(threads -> cpu.hidden(idv, batch, tokens, past, keyMask, positions, cache, bank, rope,
+                localRope == null ? rope : localRope, threads));
         if (cache != null) {
             cache.advance(tokens, fullMask);
         }
         return manager.create(h, new Shape(batch, tokens, config.hiddenSize()));
     }
 
-    /** Additive mask [B, 1, 1, T, S]: causal and padding; null when nothing is masked (one new token, no padding). */
-    private NDArray attentionBias(NDArray fullMask, int batch, int tokens, int past) {
+    /** The keys or values [B, kvHeads, S, D] a step's queries may see: from its first key on (a sliding window's slice). */
+    private static NDArray window(NDArray kv, AttentionStep step) {
+        return step.firstKey() == 0 ? kv : kv.get(":, :, " + step.firstKey() + ":");
+    }
+
+    /**
+     * What one kind of layer (full or sliding) attends with in a forward: its RoPE tables, its additive mask
+     * (null: none), and the first cache position its queries see (a sliding window taken as a slice).
+     */
+    private record AttentionStep(Rope.Tables rope, NDArray bias, int firstKey) {}
+
+    /**
+     * Additive mask [B, 1, 1, T, S]: causal, padding and, with {@code window > 0}, HF's sliding window (key j
+     * visible to query i when {@code j > i - window}, over cache positions); null when nothing is masked (one
+     * new token, no padding, no window).
+     */
+    private NDArray attentionBias(NDArray fullMask, int batch, int tokens, int past, int window) {
         int total = past + tokens;
-        if (fullMask == null && tokens == 1) {
+        if (fullMask == null && tokens == 1 && window == 0) {
             return null;
         }
         float[] keyMask = fullMask == null ? null : fullMask.toFloatArray();
@@ -484,7 +560,8 @@ public final class Decoder implements AutoCloseable {
         for (int b = 0; b < rows; b++) {
             for (int i = 0; i < tokens; i++) {
                 for (int j = 0; j < total; j++) {
-                    boolean ok = j <= past + i && (keyMask == null || keyMask[b * total + j] != 0);
+                    boolean inWindow = window == 0 || j > past + i - window;
+                    boolean ok = j <= past + i && inWindow && (keyMask == null || keyMask[b * total + j] != 0);
                     bias[(b * tokens + i) * total + j] = ok ? 0 : MASKED;
                 }
             }
@@ -492,16 +569,34 @@ public final class Decoder implements AutoCloseable {
         return manager.create(bias, new Shape(rows, 1, 1, tokens, total));
     }
 
-    private NDArray attention(int l, Layer layer, NDArray h, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
-        NDArray[] qkv = project(layer, layer.attnIn(), h);
-        return project(layer, layer.o(), attend(l, layer, qkv, ropeTables, bias, cache, batch, tokens))[0];
+    private NDArray attention(int l, Layer layer, NDArray h, AttentionStep step, KvCache cache, int batch, int tokens) {
+        long q = (long) config.numHeads() * config.headDim();
+        long kv = (long) config.numKvHeads() * config.headDim();
+        NDArray[] qkv = parts(project(layer, layer.attnIn(), h), q, kv, kv);
+        return project(layer, layer.o(), attend(l, layer, qkv, step, cache, batch, tokens))[0];
+    }
+
+    /** q, k, v (or gate, up) of a projection's outputs: as they are, or split from one fused module's output by width. */
+    private static NDArray[] parts(NDArray[] outs, long... widths) {
+        if (outs.length == widths.length) {
+            return outs;
+        }
+        long[] ends = new long[widths.length - 1];
+        long end = 0;
+        for (int i = 0; i < ends.length; i++) {
+            end += widths[i];
+            ends[i] = end;
+        }
+        NDArray y = outs[0];
+        return y.split(ends, y.getShape().dimension() - 1).toArray(new NDArray[0]);
     }
 
     /** Attention of q/k/v [B, T, heads * d] with RoPE and the cache: the heads' outputs [B, T, heads * d], before o_proj. */
-    private NDArray attend(int l, Layer layer, NDArray[] qkv, Rope.Tables ropeTables, NDArray bias, KvCache cache, int batch, int tokens) {
+    private NDArray attend(int l, Layer layer, NDArray[] qkv, AttentionStep step, KvCache cache, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
+        Rope.Tables ropeTables = step.rope();
         NDArray q = qkv[0].reshape(batch, tokens, heads, d);
         NDArray k = qkv[1].reshape(batch, tokens, kvHeads, d);
         NDArray v = qkv[2].reshape(batch, tokens, kvHeads, d);
@@ -509,27 +604,32 @@ public final class Decoder implements AutoCloseable {
             q = rmsNorm(q, layer.qNorm());
             k = rmsNorm(k, layer.kNorm());
         }
-        q = rope.apply(q.transpose(0, 2, 1, 3), ropeTables);
-        k = rope.apply(k.transpose(0, 2, 1, 3), ropeTables);
+        q = Rope.apply(q.transpose(0, 2, 1, 3), ropeTables);
+        k = Rope.apply(k.transpose(0, 2, 1, 3), ropeTables);
         v = v.transpose(0, 2, 1, 3);
-        return attendRotated(l, q, k, v, bias, cache, batch, tokens).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
+        return attendRotated(l, q, k, v, step, cache, batch, tokens).transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * d);
     }
 
     /** Attention of rotated q [B, heads, T, D] over k, v [B, kvHeads, T, D] and what the cache holds: [B, heads, T, D]. */
-    private NDArray attendRotated(int l, NDArray q, NDArray k, NDArray v, NDArray bias, KvCache cache, int batch, int tokens) {
+    private NDArray attendRotated(int l, NDArray q, NDArray k, NDArray v, AttentionStep step, KvCache cache, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         int rep = heads / kvHeads;
+        NDArray bias = step.bias();
         if (cache != null) {
             NDArray[] kv = cache.append(l, k, v);
-            k = kv[0];
-            v = kv[1];
+            k = window(kv[0], step);
+            v = window(kv[1], step);
         }
         int total = (int) k.getShape().get(2);
         // group the query heads that share a kv head, so K and V are never repeated
         NDArray qg = q.reshape(batch, kvHeads, (long) rep * tokens, d);
         NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale);
+        double cap = config.attentionSoftcap();
+        if (cap > 0) {
+            scores = scores.div(cap).tanh().mul(cap);
+        }
         scores = scores.toType(DataType.FLOAT32, false).reshape(batch, kvHeads, rep, tokens, total);
         if (bias != null) {
             scores = scores.add(bias);
@@ -539,9 +639,14 @@ public final class Decoder implements AutoCloseable {
     }
 
     private NDArray mlp(Layer layer, NDArray h) {
-        NDArray[] gateUp = project(layer, layer.mlpIn(), h);
+        NDArray[] gateUp = parts(project(layer, layer.mlpIn(), h), config.intermediateSize(), config.intermediateSize());
         NDArray gate = gateUp[0];
-        return project(layer, layer.down(), gate.mul(Activation.sigmoid(gate)).mul(gateUp[1]))[0];
+        NDArray activated = switch (config.activation()) {
+            case SILU -> gate.mul(Activation.sigmoid(gate));
+            // HF "gelu_pytorch_tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+            case GELU_TANH -> gate.mul(0.5).mul(gate.pow(3).mul(0.044715).add(gate).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
+        };
+        return project(layer, layer.down(), activated.mul(gateUp[1]))[0];
     }
 
     /** {@code x W^T + b} of each module of the projection, plus the bank's active entries for that module. */
@@ -602,11 +707,24 @@ public final class Decoder implements AutoCloseable {
         this.loraProbe = probe;
     }
 
-    /** HF's RMSNorm: normalise in float32, cast back, then scale by the weight. */
+    /** {@link #rmsNorm} of x when the family has this norm (weight non-null), else x. */
+    private NDArray normed(NDArray x, NDArray weight) {
+        return weight == null ? x : rmsNorm(x, weight);
+    }
+
+    /**
+     * HF's RMSNorm: normalise in float32, cast back, then scale by the weight (Llama); Gemma scales by
+     * {@code 1 + w} in float32 and casts back after.
+     */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray xf = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray var = xf.square().mean(new int[] {-1}, true);
         NDArray normed = xf.div(var.add(rmsEps).sqrt());
+        if (config.template().normPlusOne()) {
+            NDArray w = weight.getDataType() == DataType.FLOAT32 ? weight : weight.toType(DataType.FLOAT32, false);
+            NDArray out = normed.mul(w.add(1));
+            return out.getDataType() == x.getDataType() ? out : out.toType(x.getDataType(), false);
+        }
         if (normed.getDataType() != weight.getDataType()) {
             normed = normed.toType(weight.getDataType(), false);
         }
@@ -626,8 +744,14 @@ public final class Decoder implements AutoCloseable {
         closed = true;
         rmsEps.close();
         attentionScale.close();
+        if (embedScale != null) {
+            embedScale.close();
+        }
         bank.close();
         rope.close();
+        if (localRope != null) {
+            localRope.close();
+        }
         if (ownsManager) {
             manager.close();
         }

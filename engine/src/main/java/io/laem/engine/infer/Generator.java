@@ -18,15 +18,7 @@ public final class Generator {
     /** Generation settings; temperature 0 is greedy. topK 0 and topP 1 disable those filters. */
     public record Options(int maxTokens, double temperature, double topP, int topK, long seed, List<String> stopStrings) {
         public Options {
-            if (!(temperature >= 0) || !Double.isFinite(temperature)) {
-                throw new LaemException("temperature must be a finite number >= 0, got " + temperature);
-            }
-            if (!(topP > 0 && topP <= 1)) {
-                throw new LaemException("top-p must be in (0, 1], got " + topP);
-            }
-            if (topK < 0) {
-                throw new LaemException("top-k must be >= 0, got " + topK);
-            }
+            Sampler.check(temperature, topK, topP); // refused when the options are made, before any model is loaded
         }
 
         public static Options greedy(int maxTokens) {

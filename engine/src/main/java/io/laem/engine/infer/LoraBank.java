@@ -95,6 +95,10 @@ public final class LoraBank implements AutoCloseable {
         if (key.layer() < 0 || key.layer() >= config.numLayers()) {
             throw new LaemException("LoRA entry '" + name + "': module " + key + " is past the model's " + config.numLayers() + " layers");
         }
+        if (!config.modules().contains(key.kind())) {
+            throw new LaemException("LoRA entry '" + name + "': module " + key + " is not a module of " + config.template().family()
+                    + " models (" + config.template().moduleNames() + "): adapter for another model family?");
+        }
         int ein = key.kind().inFeatures(config);
         int eout = key.kind().outFeatures(config);
         if (in != ein || out != eout || rank <= 0) {
@@ -164,7 +168,7 @@ public final class LoraBank implements AutoCloseable {
 
     /** Sets the coefficient of every module of one layer. */
     public void setLayerCoefficient(String name, int layer, double c) {
-        for (ModuleKind k : ModuleKind.values()) {
+        for (ModuleKind k : config.modules()) {
             setCoefficient(name, new ModuleKey(layer, k), c);
         }
     }

@@ -11,8 +11,9 @@ import io.laem.engine.model.RopeScaling;
 
 /**
  * Rotary position embedding as HF transformers applies it ("rotate half": the two halves of the head
- * dimension form the pairs), with {@code rope_theta} and Llama-3 frequency scaling. Cos/sin tables
- * [positions, headDim] are built on the host in double precision and grow on demand.
+ * dimension form the pairs), with {@code rope_theta} and Llama-3 or linear frequency scaling. Cos/sin
+ * tables [positions, headDim] are built on the host in double precision and grow on demand. A model
+ * whose sliding layers have their own base (Gemma 3) has one Rope per base.
  */
 public final class Rope implements AutoCloseable {
     private final NDManager manager;
@@ -25,19 +26,25 @@ public final class Rope implements AutoCloseable {
     private float[] hostCos;
     private float[] hostSin;
 
-    public Rope(ModelConfig config, NDManager manager) {
+    /** The RoPE of layer {@code layer} of a model (its base and scaling). */
+    public Rope(ModelConfig config, int layer, NDManager manager) {
         this.manager = manager;
         this.headDim = config.headDim();
-        this.invFreq = inverseFrequencies(config.headDim(), config.ropeTheta(), config.ropeScaling());
+        this.invFreq = inverseFrequencies(config.headDim(), config.ropeTheta(layer), config.ropeScaling(layer));
         this.rotation = manager.create(rotateHalfMatrix(headDim), new Shape(headDim, headDim));
         ai.djl.ndarray.NDScope.unregister(rotation);
     }
 
-    /** {@code 1 / theta^(2i/d)}, adjusted by HF's {@code _compute_llama3_parameters} when scaling is set. */
+    /** {@code 1 / theta^(2i/d)}, adjusted by HF's {@code _compute_llama3_parameters} or divided by a linear factor. */
     public static double[] inverseFrequencies(int headDim, double theta, RopeScaling scaling) {
         double[] f = new double[headDim / 2];
         for (int i = 0; i < f.length; i++) {
             f[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+        }
+        if (scaling != null && scaling.type().equals("linear")) {
+            for (int i = 0; i < f.length; i++) {
+                f[i] /= scaling.factor();
+            }
         }
         if (scaling != null && scaling.type().equals("llama3")) {
             double old = scaling.originalMaxPositionEmbeddings();
@@ -113,7 +120,7 @@ public final class Rope implements AutoCloseable {
     }
 
     /** Applies the rotation to {@code x} [B, heads, T, D]: {@code x cos + rotate_half(x) sin}. */
-    NDArray apply(NDArray x, Tables t) {
+    static NDArray apply(NDArray x, Tables t) {
         // rotate_half as one matmul: each output is exactly one input (times -1 or 1) plus zeros
         return x.mul(t.cos()).add(x.matMul(t.rotation()).mul(t.sin()));
     }

@@ -15,14 +15,24 @@ public final class Sampler {
     private final SplittableRandom random;
 
     public Sampler(double temperature, int topK, double topP, long seed) {
-        if (temperature < 0 || topP <= 0 || topP > 1 || topK < 0) {
-            throw new io.laem.engine.LaemException("sampling: temperature must be >= 0, top-p in (0, 1], top-k >= 0 (got "
-                    + temperature + ", " + topP + ", " + topK + ")");
-        }
+        check(temperature, topK, topP);
         this.temperature = temperature;
         this.topK = topK;
         this.topP = topP;
         this.random = new SplittableRandom(seed);
+    }
+
+    /** The sampling settings' rule: temperature a finite number >= 0, top-p in (0, 1], top-k >= 0. */
+    public static void check(double temperature, int topK, double topP) {
+        if (!(temperature >= 0) || !Double.isFinite(temperature)) {
+            throw new io.laem.engine.LaemException("temperature must be a finite number >= 0, got " + temperature);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new io.laem.engine.LaemException("top-p must be in (0, 1], got " + topP);
+        }
+        if (topK < 0) {
+            throw new io.laem.engine.LaemException("top-k must be >= 0, got " + topK);
+        }
     }
 
     public static int argmax(float[] logits) {

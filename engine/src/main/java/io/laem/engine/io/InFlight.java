@@ -98,7 +98,11 @@ public final class InFlight {
         }
         try {
             // the writing thread runs on until the JVM halts and may recreate entries: a few passes apart
-            List<Path> snapshot = List.copyOf(TEMPS);
+            List<Path> snapshot = new java.util.ArrayList<>(TEMPS);
+            if (!locked) {
+                // a commit is still moving: an earlier output moved aside may be put back yet, keep it
+                snapshot.removeIf(p -> p.getFileName().toString().endsWith(".old"));
+            }
             for (int pass = 0; pass < 4; pass++) {
                 if (pass > 0) {
                     Thread.sleep(25);

@@ -109,6 +109,12 @@ final class Interpreter {
             execUnchecked(node, scope, out);
         } catch (JinjaException e) {
             throw e.getMessage().startsWith("line ") || e.raised() ? e : new JinjaException("line " + node.line() + ": " + e.getMessage(), false);
+        } catch (BreakSignal | ContinueSignal e) {
+            throw e;
+        } catch (ClassCastException | IndexOutOfBoundsException | IllegalArgumentException | ArithmeticException | NullPointerException
+                 | UnsupportedOperationException e) {
+            // wrong argument types or counts for a filter, method or operator
+            throw new JinjaException("line " + node.line() + ": " + JinjaTemplate.describe(e));
         }
     }
 

@@ -22,7 +22,22 @@ public final class JinjaTemplate {
 
     /** Parses a template; a syntax error is a {@link JinjaException} naming the line. */
     public static JinjaTemplate parse(String source) {
-        return new JinjaTemplate(Parser.parse(Lexer.tokenize(source, true, true)));
+        try {
+            return new JinjaTemplate(Parser.parse(Lexer.tokenize(source, true, true)));
+        } catch (JinjaException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new JinjaException("cannot parse the template: " + describe(e));
+        }
+    }
+
+    /** A one-line reason for a failure inside the interpreter (a template bug, never a Java trace). */
+    static String describe(Throwable e) {
+        if (e instanceof StackOverflowError) {
+            return "nesting or recursion too deep";
+        }
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
     }
 
     /**
@@ -32,7 +47,13 @@ public final class JinjaTemplate {
     public String render(Map<String, ?> vars) {
         Map<String, Object> v = new LinkedHashMap<>();
         vars.forEach((k, x) -> v.put(k, value(x)));
-        return new Interpreter(v).render(body);
+        try {
+            return new Interpreter(v).render(body);
+        } catch (JinjaException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new JinjaException("cannot render the template: " + describe(e));
+        }
     }
 
     /** A refusal the template raises itself, for hosts registering {@code raise_exception}. */

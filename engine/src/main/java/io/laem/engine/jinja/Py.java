@@ -437,7 +437,9 @@ final class Py {
     }
 
     static boolean contains(Object container, Object item) {
-        undefinedCheck(container);
+        if (container instanceof Undefined) {
+            return false; // Undefined iterates as empty
+        }
         if (container instanceof String s) {
             if (!(item instanceof String t)) {
                 throw new JinjaException("'in <string>' requires string as left operand, not " + typeName(item));
@@ -599,8 +601,8 @@ final class Py {
                 return repeat(b, asLong(a));
             }
         }
-        if (op.equals("%") && a instanceof String) {
-            throw new JinjaException("printf-style '%' string formatting is not supported");
+        if (op.equals("%") && a instanceof String f) {
+            return percentFormat(f, b instanceof Tuple t ? t : List.of(b == null ? NONE_ARG : b));
         }
         if (!isNumber(a) || !isNumber(b)) {
             throw unsupported(op, a, b);
@@ -649,6 +651,58 @@ final class Py {
             }
             default -> throw new JinjaException("unknown operator " + op);
         }
+    }
+
+    private static final Object NONE_ARG = new Object();
+    private static final java.util.regex.Pattern PERCENT = java.util.regex.Pattern.compile("%([-0 +#]*)(\\d*)(?:\\.(\\d+))?([sdirfxX%])");
+
+    /** Python's {@code format % args} for %s %r %d %i %f %x and %% with flags, width and precision. */
+    static String percentFormat(String format, List<?> args) {
+        java.util.regex.Matcher m = PERCENT.matcher(format);
+        StringBuilder b = new StringBuilder();
+        int next = 0;
+        int last = 0;
+        while (m.find()) {
+            b.append(format, last, m.start());
+            last = m.end();
+            char conv = m.group(4).charAt(0);
+            if (conv == '%') {
+                b.append('%');
+                continue;
+            }
+            if (next >= args.size()) {
+                throw new JinjaException("not enough arguments for format string");
+            }
+            Object x = args.get(next++);
+            x = x == NONE_ARG ? null : x;
+            String flags = m.group(1);
+            String width = m.group(2);
+            String prec = m.group(3);
+            String body = switch (conv) {
+                case 's' -> prec == null ? str(x) : str(x).substring(0, Math.min(str(x).length(), Integer.parseInt(prec)));
+                case 'r' -> repr(x);
+                case 'd', 'i' -> {
+                    if (!isNumber(x)) {
+                        throw new JinjaException("%" + conv + " format: a real number is required, not " + typeName(x));
+                    }
+                    yield String.format("%" + flags.replace("#", "") + width + "d", isInt(x) ? asLong(x) : (long) asDouble(x));
+                }
+                case 'f' -> String.format(java.util.Locale.ROOT, "%" + flags + width + "." + (prec == null ? "6" : prec) + "f", asDouble(undefinedCheck(x)));
+                default -> String.format("%" + flags + width + conv, asLong(undefinedCheck(x)));
+            };
+            if (conv == 's' || conv == 'r') {
+                int w = width.isEmpty() ? 0 : Integer.parseInt(width);
+                int pad = w - body.codePointCount(0, body.length());
+                if (pad > 0) {
+                    body = flags.contains("-") ? body + " ".repeat(pad) : " ".repeat(pad) + body;
+                }
+            }
+            b.append(body);
+        }
+        if (next < args.size()) {
+            throw new JinjaException("not all arguments converted during string formatting");
+        }
+        return b.append(format.substring(last)).toString();
     }
 
     private static Object repeat(Object seq, long n) {

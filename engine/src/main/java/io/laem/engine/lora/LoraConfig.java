@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.LaemException;
 import io.laem.engine.io.Json;
+import io.laem.engine.model.ArchitectureTemplate;
 import io.laem.engine.model.ModuleKey;
-import io.laem.engine.model.ModuleKind;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -192,8 +192,7 @@ public record LoraConfig(
 
     /** The full module name PEFT matches patterns against, e.g. {@code model.layers.3.self_attn.q_proj}. */
     public static String moduleName(ModuleKey key) {
-        String block = key.kind().group() == ModuleKind.Group.ATTN ? "self_attn" : "mlp";
-        return "model.layers." + key.layer() + "." + block + "." + key.kind().peftName();
+        return ArchitectureTemplate.modulePath(key);
     }
 
     /** PEFT's get_pattern_key: the first key, in file order, whose pattern matches the end of the name. */

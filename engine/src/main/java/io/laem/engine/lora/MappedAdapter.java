@@ -86,7 +86,9 @@ public final class MappedAdapter implements AutoCloseable {
         for (Map.Entry<String, String[]> e : pairs.entrySet()) {
             String path = e.getKey();
             ModuleKey key = ArchitectureTemplate.parseModulePath(path).orElseThrow(() -> new LaemException(
-                    f.path() + ": tensor '" + e.getValue()[e.getValue()[0] != null ? 0 : 1] + "' is not on a supported module (q/k/v/o/gate/up/down_proj of a decoder layer)"));
+                    f.path() + ": tensor '" + e.getValue()[e.getValue()[0] != null ? 0 : 1] + "' is not on a module any supported family has ("
+                    + java.util.Arrays.stream(io.laem.engine.model.ModuleKind.values()).map(io.laem.engine.model.ModuleKind::peftName)
+                            .collect(java.util.stream.Collectors.joining("/")) + " of a decoder layer)"));
             if (e.getValue()[0] == null || e.getValue()[1] == null) {
                 throw new LaemException(f.path() + ": module '" + path + "' has only one of lora_A and lora_B");
             }
@@ -128,6 +130,10 @@ public final class MappedAdapter implements AutoCloseable {
     /** The check of {@link #validateAgainst} for one module of the adapter in {@code dir}. */
     static void checkShape(Path dir, ModuleKey k, int in, int out, ModelConfig base, Path baseDir) {
         String where = dir.resolve(LoraAdapter.WEIGHTS) + ": module " + LoraConfig.moduleName(k);
+        if (!base.modules().contains(k.kind())) {
+            throw new LaemException(where + " is not a module of the base (" + baseDir + ", " + base.template().family() + ": "
+                    + base.template().moduleNames() + "): adapter for another model family?");
+        }
         if (k.layer() >= base.numLayers()) {
             throw new LaemException(where + " is past the base model's " + base.numLayers() + " layers (" + baseDir
                     + "): adapter for another base?");

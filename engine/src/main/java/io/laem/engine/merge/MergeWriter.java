@@ -193,6 +193,12 @@ public final class MergeWriter {
     }
 
     private static byte[] addDelta(WeightStore store, String name, TensorInfo info, LoraModule m) {
+        return FloatCodec.encode(info.dtype(), mergedWeight(store, name, m));
+    }
+
+    /** Base weight {@code name} plus the module's delta {@code B A}, in float32 ([out, in], row-major). */
+    public static float[] mergedWeight(WeightStore store, String name, LoraModule m) {
+        TensorInfo info = store.info(name);
         if (info.rank() != 2 || info.dim(0) != m.out() || info.dim(1) != m.in()) {
             throw new LaemException("base weight '" + name + "' has shape " + info.shapeString() + ", the merged module is ["
                     + m.out() + ", " + m.in() + "]");
@@ -202,7 +208,7 @@ public final class MergeWriter {
         for (int i = 0; i < w.length; i++) {
             w[i] += d[i];
         }
-        return FloatCodec.encode(info.dtype(), w);
+        return w;
     }
 
     private static void copyOtherFiles(Path from, Path to) throws IOException {

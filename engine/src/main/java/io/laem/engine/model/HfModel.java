@@ -51,18 +51,15 @@ public final class HfModel implements AutoCloseable {
             expect(t.lmHead(), c.vocabSize(), c.hiddenSize());
         }
         for (int l = 0; l < c.numLayers(); l++) {
-            expect(t.inputNorm(l), c.hiddenSize());
-            expect(t.postAttentionNorm(l), c.hiddenSize());
-            for (ModuleKind k : ModuleKind.values()) {
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                expect(t.norm(norm, l), norm.perHead() ? c.headDim() : c.hiddenSize());
+            }
+            for (ModuleKind k : c.modules()) {
                 ModuleKey key = new ModuleKey(l, k);
                 expect(t.weight(key), k.outFeatures(c), k.inFeatures(c));
                 if (c.hasBias(k)) {
                     expect(t.bias(key), k.outFeatures(c));
                 }
-            }
-            if (t.hasQkNorm()) {
-                expect(t.qNorm(l), c.headDim());
-                expect(t.kNorm(l), c.headDim());
             }
         }
     }

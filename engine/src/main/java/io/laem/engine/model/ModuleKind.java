@@ -3,10 +3,16 @@ package io.laem.engine.model;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** The linear modules of a decoder layer that LoRA adapts, with PEFT's names. */
+/**
+ * The linear modules of a decoder layer that LoRA adapts, with PEFT's names: the vocabulary that
+ * {@link ArchitectureTemplate}s pick their modules from. QKV_PROJ and GATE_UP_PROJ are fused modules
+ * (Phi-3): one weight whose output rows are q, k, v (gate, up) one after the other; PEFT adapts them as
+ * one module. Fused kinds come last so the others keep their ordinals (seeds of DARE depend on them).
+ */
 public enum ModuleKind {
     Q_PROJ("q_proj", Group.ATTN), K_PROJ("k_proj", Group.ATTN), V_PROJ("v_proj", Group.ATTN), O_PROJ("o_proj", Group.ATTN),
-    GATE_PROJ("gate_proj", Group.MLP), UP_PROJ("up_proj", Group.MLP), DOWN_PROJ("down_proj", Group.MLP);
+    GATE_PROJ("gate_proj", Group.MLP), UP_PROJ("up_proj", Group.MLP), DOWN_PROJ("down_proj", Group.MLP),
+    QKV_PROJ("qkv_proj", Group.ATTN), GATE_UP_PROJ("gate_up_proj", Group.MLP);
 
     /** Attention or MLP: schedules may give each group its own weights. */
     public enum Group {
@@ -40,7 +46,7 @@ public enum ModuleKind {
     /** Input features of this module in a model of the given config. */
     public int inFeatures(ModelConfig c) {
         return switch (this) {
-            case Q_PROJ, K_PROJ, V_PROJ, GATE_PROJ, UP_PROJ -> c.hiddenSize();
+            case Q_PROJ, K_PROJ, V_PROJ, GATE_PROJ, UP_PROJ, QKV_PROJ, GATE_UP_PROJ -> c.hiddenSize();
             case O_PROJ -> c.numHeads() * c.headDim();
             case DOWN_PROJ -> c.intermediateSize();
         };
@@ -53,6 +59,8 @@ public enum ModuleKind {
             case K_PROJ, V_PROJ -> c.numKvHeads() * c.headDim();
             case O_PROJ, DOWN_PROJ -> c.hiddenSize();
             case GATE_PROJ, UP_PROJ -> c.intermediateSize();
+            case QKV_PROJ -> (c.numHeads() + 2 * c.numKvHeads()) * c.headDim();
+            case GATE_UP_PROJ -> 2 * c.intermediateSize();
         };
     }
 }

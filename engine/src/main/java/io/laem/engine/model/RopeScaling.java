@@ -1,8 +1,9 @@
 package io.laem.engine.model;
 
 /**
- * Llama-3 style rope scaling ({@code rope_type: llama3}); other types are refused at config load.
- * HF transformers' {@code _compute_llama3_parameters} defines the frequency adjustment.
+ * RoPE frequency scaling: {@code llama3} (HF transformers' {@code _compute_llama3_parameters}) or
+ * {@code linear} (every frequency divided by {@code factor}); other types are refused at config load.
+ * The low/high frequency factors and original context are llama3's only.
  */
 public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
                           int originalMaxPositionEmbeddings) {}

@@ -1,8 +1,10 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Scores candidates on the live LoRA bank: shows the candidate's weights on the plan's bank entries
@@ -16,26 +18,24 @@ public final class BankTaskScorer implements TaskScorer {
         double loss(CancellationToken cancel);
     }
 
-    private final BankCoefficients bank;
-    private final String prefix;
+    private final Consumer<MergeWeights> show;
     private final Map<String, TaskLoss> tasks;
 
     /**
-     * @param bank the bank holding the plan's entries under {@code prefix}
+     * @param show puts a candidate's weights into the bank (the live merge's {@code show})
      * @param tasks each task's loss, in report order
      */
-    public BankTaskScorer(BankCoefficients bank, String prefix, Map<String, TaskLoss> tasks) {
+    public BankTaskScorer(Consumer<MergeWeights> show, Map<String, TaskLoss> tasks) {
         if (tasks.isEmpty()) {
             throw new IllegalArgumentException("no tasks to score");
         }
-        this.bank = bank;
-        this.prefix = prefix;
+        this.show = show;
         this.tasks = new LinkedHashMap<>(tasks);
     }
 
     @Override
     public Map<String, Double> score(MergeWeights weights, CancellationToken cancel) {
-        bank.show(prefix, weights);
+        show.accept(weights);
         Map<String, Double> out = new LinkedHashMap<>();
         for (var t : tasks.entrySet()) {
             cancel.check();

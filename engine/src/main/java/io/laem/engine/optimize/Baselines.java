@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import java.util.List;
 
 /**

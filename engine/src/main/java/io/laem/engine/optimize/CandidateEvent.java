@@ -1,5 +1,7 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
+
 /**
  * One evaluated candidate. {@code index} counts from 0 within the run; {@code best} and
  * {@code bestWeights} are the best so far including this one.

@@ -1,19 +1,18 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.eval.EvalReport;
 import io.laem.engine.eval.Evaluator;
 import io.laem.engine.eval.TaskScore;
 import io.laem.engine.eval.TaskSuite;
 import io.laem.engine.infer.Devices;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.infer.Scorer.Example;
 import io.laem.engine.io.Json;
 import io.laem.engine.io.OutputTarget;
-import io.laem.engine.merge.MergeInputs;
 import io.laem.engine.merge.MergePlan;
-import io.laem.engine.merge.MergePlanner;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.PlanMerger;
@@ -28,11 +27,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * LAEM end to end on the live engine: loads the base model once, builds each merge plan once
- * (the plain adapters, the TIES baselines, the plans searched) and puts every plan's entries into
- * one LoRA bank; a candidate then only changes bank coefficients. Validation NLL per task is the
+ * LAEM end to end on the live merge: holds the model for the whole run (one {@link LiveMerge.Use}),
+ * builds each merge plan once (the plain adapters, the TIES baselines, the plans searched) into the
+ * live merge's bank; a candidate then only changes bank coefficients. Validation NLL per task is the
  * objective; baselines and the found weights are compared on the test split.
  *
  * <pre>{@code
@@ -51,11 +51,10 @@ public final class LaemOptimizer implements AutoCloseable {
     private final OptimizeSettings settings;
     private final ProgressListener progress;
     private final CancellationToken cancel;
-    private final InferenceModel model;
-    private final MergeInputs inputs;
+    private final LiveMerge live;
+    private final boolean ownsLive;
+    private final LiveMerge.Use use;
     private final int numLayers;
-    private final BankCoefficients coefficients;
-    private final Map<String, MergePlan> plans = new LinkedHashMap<>();
     private final List<PlanOption> searched;
     private final Map<String, List<Example>> validation;
     private final Map<String, Scorer.Prepared> validationPrepared = new LinkedHashMap<>();
@@ -63,17 +62,24 @@ public final class LaemOptimizer implements AutoCloseable {
     private final TaskSuite suite;
     private final Evaluator evaluator;
     private Map<String, Double> ownLosses;
+    private final java.util.Set<String> announced = new java.util.HashSet<>();
 
-    /** The search's outcome, with the validation values of the baselines for comparison. */
-    public record Search(PlanSearch.Result result, PlanOption bestPlan, Recipe bestRecipe,
-            Map<String, Evaluation> validationBaselines, double tiesDensity, double taskArithmeticScale) {
+    /** The baselines tuned on validation: their validation values, TIES and DARE-TIES densities, task-arithmetic scale. */
+    public record Tuned(Map<String, Evaluation> validation, double tiesDensity, double dareTiesDensity, double taskArithmeticScale) {}
+
+    /** The search's outcome, with the tuned baselines for comparison. */
+    public record Search(PlanSearch.Result result, PlanOption bestPlan, Recipe bestRecipe, Tuned baselines) {
         public RunResult best() {
             return result.best();
         }
+
+        public Map<String, Evaluation> validationBaselines() {
+            return baselines.validation();
+        }
     }
 
-    private LaemOptimizer(Recipe recipe, TaskSuite suite, OptimizeSettings settings, ProgressListener progress,
-            CancellationToken cancel) {
+    private LaemOptimizer(LiveMerge live, boolean ownsLive, Recipe recipe, TaskSuite suite, OptimizeSettings settings,
+            ProgressListener progress, CancellationToken cancel, Consumer<String> waiting) {
         this.recipe = recipe;
         this.suite = suite;
         this.settings = settings;
@@ -81,38 +87,40 @@ public final class LaemOptimizer implements AutoCloseable {
         this.cancel = cancel;
         this.searched = PlanOption.parseList(settings.plans(), recipe);
         this.validation = subset(suite.split(settings.validationSplit()), settings.maxExamples());
-        this.inputs = MergeInputs.load(recipe);
-        this.model = InferenceModel.open(recipe.baseModel(), Devices.resolve(settings.device()));
-        this.scorer = new Scorer(model.decoder(), model.tokenizer());
+        this.live = live;
+        this.ownsLive = ownsLive;
+        this.use = live.use("the optimizer run", settings.threads(), cancel, waiting);
         try {
+            this.scorer = new Scorer(use.decoder(), use.tokenizer());
             // tokenized and batched once; every candidate scores the same prepared tensors
             validation.forEach((t, ex) -> validationPrepared.put(t, scorer.prepare(ex)));
         } catch (RuntimeException e) {
             close();
             throw e;
         }
-        this.numLayers = model.decoder().config().numLayers();
-        this.coefficients = BankCoefficients.of(model.decoder().bank(), numLayers);
-        this.evaluator = new Evaluator(model.decoder(), model.tokenizer());
-        pinThreads();
+        this.numLayers = live.numLayers();
+        this.evaluator = new Evaluator(use.decoder(), use.tokenizer());
     }
 
-    /**
-     * Sets PyTorch's intra-op thread count. Needed again after every merge plan: ND4J's
-     * initialization resets the OpenMP thread count it shares with PyTorch, and two busy threads
-     * on a loaded 2-core machine made evaluations 10-20x slower (docs/optimizer.md).
-     */
-    private void pinThreads() {
-        if (settings.threads() > 0) {
-            io.laem.engine.infer.Djl.pytorch();
-            ai.djl.pytorch.jni.JniUtils.setNumThreads(settings.threads());
+    /** Loads the model and the recipe's adapters into a live merge of its own (closed with this). */
+    public static LaemOptimizer open(Recipe recipe, TaskSuite suite, OptimizeSettings settings, ProgressListener progress,
+            CancellationToken cancel) {
+        LiveMerge live = LiveMerge.open(recipe.baseModel(), Devices.resolve(settings.device()));
+        try {
+            return new LaemOptimizer(live, true, recipe, suite, settings, progress, cancel, null);
+        } catch (RuntimeException e) {
+            live.close();
+            throw e;
         }
     }
 
-    /** Loads the model and the recipe's adapters; plans are built when first needed. */
-    public static LaemOptimizer open(Recipe recipe, TaskSuite suite, OptimizeSettings settings, ProgressListener progress,
-            CancellationToken cancel) {
-        return new LaemOptimizer(recipe, suite, settings, progress, cancel);
+    /**
+     * Runs on a live merge someone else owns (the workbench's one model), holding it until closed;
+     * while another user holds it, waits and tells {@code waiting}.
+     */
+    public static LaemOptimizer open(LiveMerge live, Recipe recipe, TaskSuite suite, OptimizeSettings settings,
+            ProgressListener progress, CancellationToken cancel, Consumer<String> waiting) {
+        return new LaemOptimizer(live, false, recipe, suite, settings, progress, cancel, waiting);
     }
 
     public int numLayers() {
@@ -123,30 +131,23 @@ public final class LaemOptimizer implements AutoCloseable {
         return List.copyOf(validation.keySet());
     }
 
-    /** The plan for an option, built once and added to the bank under its label. */
+    /** The plan for an option, built once into the live merge's bank. */
     public MergePlan plan(PlanOption option) {
-        MergePlan p = plans.get(option.label());
-        if (p == null) {
-            Recipe r = option.applyTo(recipe);
+        Recipe r = option.applyTo(recipe);
+        if (announced.add(option.label())) {
             progress.progress(0, 1, "planning " + option.label());
-            p = MergePlanner.plan(MergePlan.Key.of(r), inputs, ProgressListener.NONE, cancel);
-            for (String e : entries(p)) {
-                var modules = e.equals(Recipe.SHARED) ? p.shared() : p.task(e);
-                model.decoder().bank().add(BankCoefficients.bankName(option.label(), e), modules.values());
-            }
-            plans.put(option.label(), p);
-            pinThreads();
         }
-        return p;
+        return live.plan(r, ProgressListener.NONE, cancel);
     }
 
     /** A plan's merge entries: its tasks, then the shared module when it has one. */
     public static List<String> entries(MergePlan p) {
-        List<String> e = new ArrayList<>(p.taskNames());
-        if (!p.shared().isEmpty()) {
-            e.add(Recipe.SHARED);
-        }
-        return e;
+        return LiveMerge.entries(p);
+    }
+
+    /** Shows weights of a plan in the live merge. */
+    private void show(PlanOption option, MergeWeights w) {
+        live.show(option.applyTo(recipe), w);
     }
 
     /** The objective (mean validation NLL, plus the configured terms) on one plan's bank entries. */
@@ -154,7 +155,7 @@ public final class LaemOptimizer implements AutoCloseable {
         plan(option);
         Map<String, BankTaskScorer.TaskLoss> losses = new LinkedHashMap<>();
         validationPrepared.forEach((t, prepared) -> losses.put(t, c -> scorer.score(prepared).meanNll()));
-        TaskLossObjective o = TaskLossObjective.of(new BankTaskScorer(coefficients, option.label(), losses))
+        TaskLossObjective o = TaskLossObjective.of(new BankTaskScorer(w -> show(option, w), losses))
                 .withTaskWeights(settings.taskWeights());
         if (settings.l1() > 0) {
             o = o.withL1(settings.l1(), warmStart(option));
@@ -172,7 +173,7 @@ public final class LaemOptimizer implements AutoCloseable {
             Map<String, Double> out = new LinkedHashMap<>();
             for (String t : validation.keySet()) {
                 if (raw.taskNames().contains(t)) {
-                    coefficients.show(RAW.label(), Baselines.single(raw.taskNames(), numLayers, t));
+                    show(RAW, Baselines.single(raw.taskNames(), numLayers, t));
                     out.put(t, scorer.score(validationPrepared.get(t)).meanNll());
                 }
             }
@@ -210,11 +211,8 @@ public final class LaemOptimizer implements AutoCloseable {
         return objective(option).evaluate(w, cancel);
     }
 
-    /**
-     * Tunes the baselines on validation (TIES density, task-arithmetic scale), then searches the
-     * plans' weights with the configured budget.
-     */
-    public Search search(RunListener listener) {
+    /** Tunes the baselines on validation: the task-arithmetic scale and the TIES density. */
+    public Tuned tuneBaselines() {
         Map<String, Evaluation> base = new LinkedHashMap<>();
         MergePlan raw = plan(RAW);
         List<String> rawEntries = entries(raw);
@@ -229,21 +227,34 @@ public final class LaemOptimizer implements AutoCloseable {
                 bestScale = s;
             }
         }
-        double bestDensity = settings.tiesDensities().getFirst();
+        double ties = tuneDensity(Recipe.Redundancy.Strategy.TIES, "ties", base);
+        double dareTies = tuneDensity(Recipe.Redundancy.Strategy.DARE_TIES, "dare_ties", base);
+        return new Tuned(base, ties, dareTies, bestScale);
+    }
+
+    /** The density of a TIES-like baseline with the lowest validation objective; its value goes into {@code base}. */
+    private double tuneDensity(Recipe.Redundancy.Strategy strategy, String name, Map<String, Evaluation> base) {
+        double best = settings.tiesDensities().getFirst();
         for (double d : settings.tiesDensities()) {
-            PlanOption ties = tiesOption(d);
-            Evaluation e = evaluate(ties, Baselines.ties(entries(plan(ties)), numLayers));
-            if (!base.containsKey("ties") || e.value() < base.get("ties").value()) {
-                base.put("ties", e);
-                bestDensity = d;
+            PlanOption p = densityOption(strategy, d);
+            Evaluation e = evaluate(p, Baselines.ties(entries(plan(p)), numLayers));
+            if (!base.containsKey(name) || e.value() < base.get(name).value()) {
+                base.put(name, e);
+                best = d;
             }
         }
+        return best;
+    }
+
+    /** Tunes the baselines on validation, then searches the plans' weights with the configured budget. */
+    public Search search(RunListener listener) {
+        Tuned tuned = tuneBaselines();
         Map<String, PlanOption> byLabel = new LinkedHashMap<>();
         searched.forEach(p -> byLabel.put(p.label(), p));
         progress.progress(0, 1, "searching " + String.join(", ", byLabel.keySet()));
         PlanSearch.Result r = PlanSearch.run(List.copyOf(byLabel.keySet()), label -> {
             PlanOption p = byLabel.get(label);
-            Parameterization param = Parameterization.parse(settings.param(), entries(plan(p)), numLayers)
+            Parameterization param = Parameterization.of(settings.param(), entries(plan(p)), numLayers)
                     .withBounds(settings.lower(), settings.upper());
             OptimizationRun.Builder b = OptimizationRun.builder(objective(p), param).method(settings.method())
                     .seed(settings.seed()).sigma(settings.sigma()).population(settings.population())
@@ -251,17 +262,16 @@ public final class LaemOptimizer implements AutoCloseable {
             return listener == null ? b : b.listener(listener);
         }, settings.budget(), cancel);
         if (r.best() == null) {
-            return new Search(r, null, null, base, bestDensity, bestScale);
+            return new Search(r, null, null, tuned);
         }
         PlanOption bestPlan = byLabel.get(r.best().label());
         Recipe bestRecipe = bestPlan.applyTo(recipe).withWeights(r.best().bestSchedules());
-        return new Search(r, bestPlan, bestRecipe, base, bestDensity, bestScale);
+        return new Search(r, bestPlan, bestRecipe, tuned);
     }
 
-    private PlanOption tiesOption(double density) {
+    private PlanOption densityOption(Recipe.Redundancy.Strategy strategy, double density) {
         Recipe.Redundancy red = recipe.redundancy();
-        return new PlanOption(new Recipe.Redundancy(Recipe.Redundancy.Strategy.TIES, density, red.energy(),
-                red.sign(), red.seed()), Recipe.Shared.NONE);
+        return new PlanOption(new Recipe.Redundancy(strategy, density, red.energy(), red.sign(), red.seed()), Recipe.Shared.NONE);
     }
 
     /**
@@ -279,31 +289,58 @@ public final class LaemOptimizer implements AutoCloseable {
     public Map<String, EvalReport> compareUntilCancelled(Search s) {
         Map<String, EvalReport> out = new LinkedHashMap<>();
         try {
-            Map<String, List<Example>> test = subset(suite.split(settings.testSplit()), settings.testExamples());
-            MergePlan raw = plan(RAW);
-            List<String> rawEntries = entries(raw);
-            out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), test));
-            out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), test));
-            out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, s.taskArithmeticScale()), test));
-            PlanOption ties = tiesOption(s.tiesDensity());
-            out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), test));
-            if (s.best() != null) {
-                out.put("laem", test("laem", s.bestPlan(), s.best().bestWeights(), test));
-            }
-            for (String name : raw.taskNames()) {
-                out.put("adapter:" + name, test("adapter:" + name, RAW, Baselines.single(rawEntries, numLayers, name), test));
-            }
+            compare(s.baselines(), s.bestPlan(), s.best() == null ? null : s.best().bestWeights(), "laem", settings.testSplit(), out);
         } catch (CancelledException e) {
             // interrupted: the methods compared so far; write() still keeps the best weights
         }
         return out;
     }
 
+    /**
+     * Exact match and mean NLL on {@code split} of the base, the tuned baselines, each adapter alone and,
+     * when {@code weights} is not null, those weights on {@code plan} under the name {@code name}.
+     */
+    public Map<String, EvalReport> compare(Tuned t, PlanOption plan, MergeWeights weights, String name, String split) {
+        Map<String, EvalReport> out = new LinkedHashMap<>();
+        compare(t, plan, weights, name, split, out);
+        return out;
+    }
+
+    private void compare(Tuned t, PlanOption plan, MergeWeights weights, String name, String split, Map<String, EvalReport> out) {
+        Map<String, List<Example>> data = subset(suite.split(split),
+                split.equals(settings.validationSplit()) ? settings.maxExamples() : settings.testExamples());
+        MergePlan raw = plan(RAW);
+        List<String> rawEntries = entries(raw);
+        out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), data));
+        out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), data));
+        out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, t.taskArithmeticScale()), data));
+        PlanOption ties = densityOption(Recipe.Redundancy.Strategy.TIES, t.tiesDensity());
+        out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), data));
+        PlanOption dareTies = densityOption(Recipe.Redundancy.Strategy.DARE_TIES, t.dareTiesDensity());
+        out.put("dare_ties", test("dare_ties", dareTies, Baselines.ties(entries(plan(dareTies)), numLayers), data));
+        if (weights != null) {
+            out.put(name, test(name, plan, weights, data));
+        }
+        for (String n : raw.taskNames()) {
+            out.put("adapter:" + n, test("adapter:" + n, RAW, Baselines.single(rawEntries, numLayers, n), data));
+        }
+    }
+
+    /** The recipe's plan and weights as they are (the workbench's current merge). */
+    public PlanOption recipePlan() {
+        return PlanOption.of(recipe);
+    }
+
+    /** The recipe's weights on its own plan's entries. */
+    public MergeWeights recipeWeights() {
+        return MergeWeights.fromRecipe(recipe, entries(plan(recipePlan())), numLayers);
+    }
+
     private EvalReport test(String method, PlanOption option, MergeWeights w, Map<String, List<Example>> data) {
         cancel.check();
         plan(option);
-        progress.progress(0, 1, "test split: " + method);
-        coefficients.show(option.label(), w);
+        progress.progress(0, 1, "evaluating " + method);
+        show(option, w);
         return evaluator.evaluate(data);
     }
 
@@ -341,7 +378,11 @@ public final class LaemOptimizer implements AutoCloseable {
         });
     }
 
-    /** {"methods": {METHOD: {TASK: {"exact_match": X, "mean_nll": Y}}}}. */
+    /**
+     * {"methods": {METHOD: {TASK: {"exact_match": X, "mean_nll": Y}}}, "mean_exact_match": {METHOD: X},
+     * "laem_vs": {"task_arithmetic": POINTS, "ties": ..., "dare_ties": ...}} (LAEM's mean exact match minus
+     * the tuned baseline's, in percentage points; only when LAEM is in the report).
+     */
     public static ObjectNode report(Map<String, EvalReport> methods) {
         ObjectNode root = Json.JSON.createObjectNode();
         ObjectNode m = root.putObject("methods");
@@ -350,12 +391,23 @@ public final class LaemOptimizer implements AutoCloseable {
             rep.tasks().forEach((task, score) -> t.putObject(task)
                     .put("exact_match", score.exactMatch()).put("mean_nll", score.meanNll()));
         });
+        ObjectNode mean = root.putObject("mean_exact_match");
+        methods.forEach((name, rep) -> mean.put(name, meanExactMatch(rep)));
+        if (methods.containsKey("laem")) {
+            ObjectNode vs = root.putObject("laem_vs");
+            double laem = meanExactMatch(methods.get("laem"));
+            for (String b : List.of("task_arithmetic", "ties", "dare_ties", "uniform")) {
+                if (methods.containsKey(b)) {
+                    vs.put(b, 100 * (laem - meanExactMatch(methods.get(b))));
+                }
+            }
+        }
         return root;
     }
 
     private ObjectNode searchJson(Search s) {
         ObjectNode root = Json.JSON.createObjectNode();
-        root.put("param", settings.param());
+        root.put("param", settings.param().toString());
         root.put("method", settings.method().id());
         root.put("budget", settings.budget());
         root.put("seed", settings.seed());
@@ -366,8 +418,9 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("seconds", secs);
         root.put("evaluations_per_second", secs > 0 ? evals / secs : 0);
         root.put("interrupted", s.result().cancelled());
-        root.put("ties_density", s.tiesDensity());
-        root.put("task_arithmetic_scale", s.taskArithmeticScale());
+        root.put("ties_density", s.baselines().tiesDensity());
+        root.put("dare_ties_density", s.baselines().dareTiesDensity());
+        root.put("task_arithmetic_scale", s.baselines().taskArithmeticScale());
         ObjectNode v = root.putObject("validation");
         s.validationBaselines().forEach((k, e) -> v.put(k, e.value()));
         v.put("warm_start", s.result().history().rows().stream()
@@ -393,6 +446,9 @@ public final class LaemOptimizer implements AutoCloseable {
     @Override
     public void close() {
         validationPrepared.values().forEach(Scorer.Prepared::close);
-        model.close();
+        use.close();
+        if (ownsLive) {
+            live.close();
+        }
     }
 }

@@ -11,7 +11,7 @@ import java.util.Map;
  * ({@code recipe} is the recipe's own redundancy/shared setting).
  */
 public final class OptimizeSettings {
-    private String param = "curve:2";
+    private Parameterization.Spec param = Parameterization.Spec.curve(2);
     private SearchMethod method = SearchMethod.CMA_ES;
     private int budget = 300;
     private long seed = 0;
@@ -33,15 +33,18 @@ public final class OptimizeSettings {
     private int threads = 1;
     private String device = "cpu";
 
-    public String param() {
+    public Parameterization.Spec param() {
         return param;
+    }
+
+    public OptimizeSettings param(Parameterization.Spec p) {
+        this.param = java.util.Objects.requireNonNull(p);
+        return this;
     }
 
     /** {@code per-task | curve:K | per-layer | per-layer-kind}. */
     public OptimizeSettings param(String p) {
-        Parameterization.checkSpec(p);
-        this.param = p;
-        return this;
+        return param(Parameterization.Spec.parse(p));
     }
 
     public SearchMethod method() {

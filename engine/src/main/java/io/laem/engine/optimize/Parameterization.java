@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.LaemException;
 import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ModuleKind;
@@ -90,29 +91,62 @@ public final class Parameterization {
     }
 
     /**
-     * Parses {@code per-task | curve:K | per-layer | per-layer-kind}; a curve needs 1 <= K <= layers.
+     * Which parameterization, independent of entries and layers: a kind and, for a curve, its K
+     * control points. Written {@code per-task | curve:K | per-layer | per-layer-kind}.
      */
-    public static Parameterization parse(String spec, List<String> entries, int numLayers) {
-        Kind kind = kindOf(spec);
-        if (kind == Kind.CURVE) {
-            int k = curvePoints(spec);
-            if (k > numLayers) {
+    public record Spec(Kind kind, int points) {
+        public Spec {
+            if (kind == Kind.CURVE && points < 1) {
+                throw new LaemException("--param curve:" + points + ": K must be at least 1");
+            }
+            if (kind != Kind.CURVE) {
+                points = 0;
+            }
+        }
+
+        public static Spec of(Kind kind) {
+            return new Spec(kind, kind == Kind.CURVE ? 2 : 0);
+        }
+
+        public static Spec curve(int controlPoints) {
+            return new Spec(Kind.CURVE, controlPoints);
+        }
+
+        /** Parses the written form (the command line's {@code --param}). */
+        public static Spec parse(String spec) {
+            Kind kind = kindOf(spec);
+            return new Spec(kind, kind == Kind.CURVE ? curvePoints(spec) : 0);
+        }
+
+        @Override
+        public String toString() {
+            return kind == Kind.CURVE ? "curve:" + points : kind.spec();
+        }
+    }
+
+    /** The parameterization of a spec over these entries and layers; a curve needs K <= layers. */
+    public static Parameterization of(Spec spec, List<String> entries, int numLayers) {
+        if (spec.kind() == Kind.CURVE) {
+            if (spec.points() > numLayers) {
                 throw new LaemException("--param " + spec + ": K must be between 1 and the " + numLayers + " layers");
             }
-            return curve(k, entries, numLayers);
+            return curve(spec.points(), entries, numLayers);
         }
-        return switch (kind) {
+        return switch (spec.kind()) {
             case PER_TASK -> perTask(entries, numLayers);
             case PER_LAYER -> perLayer(entries, numLayers);
             default -> perLayerKind(entries, numLayers);
         };
     }
 
+    /** Parses {@code per-task | curve:K | per-layer | per-layer-kind}; a curve needs 1 <= K <= layers. */
+    public static Parameterization parse(String spec, List<String> entries, int numLayers) {
+        return of(Spec.parse(spec), entries, numLayers);
+    }
+
     /** Checks a spec's syntax before any model is loaded (a curve's K is checked against the layers later). */
     public static void checkSpec(String spec) {
-        if (kindOf(spec) == Kind.CURVE) {
-            curvePoints(spec);
-        }
+        Spec.parse(spec);
     }
 
     private static Kind kindOf(String spec) {
@@ -153,7 +187,7 @@ public final class Parameterization {
 
     /** {@code per-task}, {@code curve:K}, {@code per-layer} or {@code per-layer-kind}. */
     public String spec() {
-        return kind == Kind.CURVE ? "curve:" + points : kind.spec();
+        return kind == Kind.CURVE ? Spec.curve(points).toString() : kind.spec();
     }
 
     public List<String> entries() {

@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.LaemException;
 import java.util.LinkedHashMap;

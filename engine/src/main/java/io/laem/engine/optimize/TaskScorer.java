@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.progress.CancellationToken;
 import java.util.Map;
 

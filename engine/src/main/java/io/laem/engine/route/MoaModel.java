@@ -2,7 +2,7 @@ package io.laem.engine.route;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.eval.Evaluator;
-import io.laem.engine.infer.InferenceModel;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
@@ -27,15 +27,15 @@ public final class MoaModel {
      * Trains a router whose labels are the task names: each task's prompts are labelled with the
      * task; {@code experts} gives each task's adapter. Writes the router to {@code out}.
      */
-    public static Router train(InferenceModel model, Map<String, List<Scorer.Example>> data, Map<String, Path> experts,
+    public static Router train(LiveMerge.Use model, Map<String, List<Scorer.Example>> data, Map<String, Path> experts,
                                Path out, ProgressListener progress, CancellationToken cancel) {
         return train(model, data, experts, OutputTarget.folder(out), progress, cancel);
     }
 
     /** As above, to a checked output target (the base and the experts are never written over). */
-    public static Router train(InferenceModel model, Map<String, List<Scorer.Example>> data, Map<String, Path> experts,
+    public static Router train(LiveMerge.Use model, Map<String, List<Scorer.Example>> data, Map<String, Path> experts,
                                OutputTarget out, ProgressListener progress, CancellationToken cancel) {
-        out = out.protecting(experts.values()).protecting(model.baseDir());
+        out = out.protecting(experts.values()).protecting(model.live().baseDir());
         out.check();
         List<String> labels = new ArrayList<>(data.keySet());
         for (String l : labels) {
@@ -56,28 +56,25 @@ public final class MoaModel {
         progress.progress(1, 2, "training the router");
         Router r = RouterTrainer.train(labels, x, y.stream().mapToInt(Integer::intValue).toArray(),
                 RouterTrainer.Options.defaults(), cancel);
-        r.save(out, model.baseDir().toString(), experts);
+        r.save(out, model.live().baseDir().toString(), experts);
         progress.progress(2, 2, "router written to " + out);
         return r;
     }
 
-    /** Loads a router's experts into the model's bank and wraps them for routed inference. */
-    public static RoutedModel load(InferenceModel model, Path routerDir) {
-        Router router = Router.load(routerDir);
-        Map<String, String> entries = new LinkedHashMap<>();
-        Router.experts(routerDir).forEach((label, dir) -> entries.put(label, model.addAdapter(dir, 0.0)));
-        return new RoutedModel(model.decoder(), model.tokenizer(), router, entries);
+    /** Loads a router and its experts into the live merge (call inside a use). */
+    public static RoutedModel load(LiveMerge live, Path routerDir) {
+        return new RoutedModel(live, Router.load(routerDir), Router.experts(routerDir));
     }
 
     /** Routes every example, then scores each group with its chosen adapter active. */
-    public static Map<String, TaskResult> evaluate(InferenceModel model, RoutedModel routed,
+    public static Map<String, TaskResult> evaluate(LiveMerge.Use model, RoutedModel routed,
                                                    Map<String, List<Scorer.Example>> data, CancellationToken cancel) {
         Evaluator evaluator = new Evaluator(model.decoder(), model.tokenizer());
         Scorer scorer = new Scorer(model.decoder(), model.tokenizer());
         Map<String, TaskResult> out = new LinkedHashMap<>();
         for (Map.Entry<String, List<Scorer.Example>> task : data.entrySet()) {
             List<Scorer.Example> ex = task.getValue();
-            List<RoutedModel.Routing> routes = routed.route(ex.stream().map(Scorer.Example::prompt).toList(), cancel);
+            List<RoutedModel.Routing> routes = routed.route(ex.stream().map(Scorer.Example::prompt).toList(), model, cancel);
             Map<String, List<Scorer.Example>> groups = new LinkedHashMap<>();
             int correctRoute = 0;
             for (int i = 0; i < ex.size(); i++) {

@@ -15,6 +15,7 @@ public record AdapterSpec(int r, double alpha, List<ModuleKind> targets, boolean
         return new AdapterSpec(r, alpha, targets, false, Map.of(), Map.of(), null, 1.0);
     }
 
+    /** Every linear module of the base (each family's own: fused ones for Phi-3). */
     public static AdapterSpec allLinear(int r, double alpha) {
         return of(r, alpha, List.of(ModuleKind.values()));
     }

@@ -6,9 +6,10 @@ import io.laem.engine.io.DType;
 public record ModelSpec(String modelType, int hiddenSize, int intermediateSize, int numLayers, int numHeads,
                         int numKvHeads, int headDim, int vocabSize, boolean tieWordEmbeddings, DType dtype,
                         double ropeTheta) {
-    /** A tiny model for tests: 2 layers, hidden 32, GQA 4/2 heads. */
+    /** A tiny model for tests: 2 layers, hidden 32, GQA 4/2 heads; embeddings tied where the family ships them tied (qwen2, gemma). */
     public static ModelSpec tiny(String modelType) {
-        return new ModelSpec(modelType, 32, 64, 2, 4, 2, 8, 96, modelType.equals("qwen2"), DType.F32, 10000.0);
+        return new ModelSpec(modelType, 32, 64, 2, 4, 2, 8, 96, modelType.equals("qwen2") || modelType.startsWith("gemma"), DType.F32,
+                10000.0);
     }
 
     /** The module shapes of Qwen2-0.5B (for benchmarks). */

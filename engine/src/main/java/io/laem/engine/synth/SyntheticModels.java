@@ -32,8 +32,13 @@ public final class SyntheticModels {
             case "qwen2" -> "Qwen2ForCausalLM";
             case "qwen3" -> "Qwen3ForCausalLM";
             case "mistral" -> "MistralForCausalLM";
+            case "phi3" -> "Phi3ForCausalLM";
+            case "gemma2" -> "Gemma2ForCausalLM";
+            case "gemma3_text" -> "Gemma3ForCausalLM";
             default -> "LlamaForCausalLM";
         };
+        ArchitectureTemplate t = ArchitectureTemplate.forModelType(s.modelType()).orElseThrow(
+                () -> new IllegalArgumentException("no template for model_type " + s.modelType()));
         c.putArray("architectures").add(arch);
         c.put("model_type", s.modelType());
         c.put("hidden_size", s.hiddenSize());
@@ -47,7 +52,7 @@ public final class SyntheticModels {
         c.put("rms_norm_eps", 1e-6);
         c.put("rope_theta", s.ropeTheta());
         c.put("tie_word_embeddings", s.tieWordEmbeddings());
-        c.put("hidden_act", "silu");
+        c.put(t.activationField(), t.defaultActivation().hfName());
         c.put("attention_bias", s.modelType().equals("qwen2"));
         c.put("torch_dtype", switch (s.dtype()) {
             case BF16 -> "bfloat16";
@@ -59,49 +64,70 @@ public final class SyntheticModels {
         return c;
     }
 
-    /** A tensor of a synthetic model: norm weights are near 1, everything else N(0, 0.02). */
+    /** A tensor of a synthetic model: norm weights multiply as near 1, everything else N(0, 0.02). */
     private record TensorSpec(String name, long[] shape, boolean norm) {
         int count() {
             return Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact));
         }
     }
 
-    /** Every tensor of a spec's model, in file order. */
-    private static List<TensorSpec> tensors(ModelSpec s) {
-        ModelConfig cfg = ModelConfig.parse("synthetic", configJson(s));
+    /** Every tensor the config implies, in file order (the committed fixtures were drawn in this order). */
+    private static List<TensorSpec> tensors(ModelConfig cfg) {
         ArchitectureTemplate t = cfg.template();
         List<TensorSpec> out = new ArrayList<>();
-        out.add(new TensorSpec(t.embedTokens(), new long[] {s.vocabSize(), s.hiddenSize()}, false));
-        for (int l = 0; l < s.numLayers(); l++) {
-            out.add(new TensorSpec(t.inputNorm(l), new long[] {s.hiddenSize()}, true));
-            out.add(new TensorSpec(t.postAttentionNorm(l), new long[] {s.hiddenSize()}, true));
-            for (ModuleKind k : ModuleKind.values()) {
+        out.add(new TensorSpec(t.embedTokens(), new long[] {cfg.vocabSize(), cfg.hiddenSize()}, false));
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                if (!norm.perHead()) {
+                    out.add(new TensorSpec(t.norm(norm, l), new long[] {cfg.hiddenSize()}, true));
+                }
+            }
+            for (ModuleKind k : cfg.modules()) {
                 ModuleKey key = new ModuleKey(l, k);
                 out.add(new TensorSpec(t.weight(key), new long[] {k.outFeatures(cfg), k.inFeatures(cfg)}, false));
                 if (cfg.hasBias(k)) {
                     out.add(new TensorSpec(t.bias(key), new long[] {k.outFeatures(cfg)}, false));
                 }
             }
-            if (t.hasQkNorm()) {
-                out.add(new TensorSpec(t.qNorm(l), new long[] {s.headDim()}, true));
-                out.add(new TensorSpec(t.kNorm(l), new long[] {s.headDim()}, true));
+            // per-head (q/k) norms after the modules
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                if (norm.perHead()) {
+                    out.add(new TensorSpec(t.norm(norm, l), new long[] {cfg.headDim()}, true));
+                }
             }
         }
-        out.add(new TensorSpec(t.finalNorm(), new long[] {s.hiddenSize()}, true));
-        if (!s.tieWordEmbeddings()) {
-            out.add(new TensorSpec(t.lmHead(), new long[] {s.vocabSize(), s.hiddenSize()}, false));
+        out.add(new TensorSpec(t.finalNorm(), new long[] {cfg.hiddenSize()}, true));
+        if (!cfg.tieWordEmbeddings()) {
+            out.add(new TensorSpec(t.lmHead(), new long[] {cfg.vocabSize(), cfg.hiddenSize()}, false));
         }
         return out;
     }
 
     /** Writes config.json and model.safetensors with N(0, 0.02) weights (norm weights near 1). */
     public static void writeModel(Path dir, ModelSpec s, long seed) {
+        writeModel(dir, s, seed, c -> { });
+    }
+
+    /**
+     * The same with config.json edited first (attention options, rope scaling...): norm weights multiply as
+     * near 1 ({@code 1 + w} with w near 0 for Gemma), every tensor the edited config implies is written.
+     */
+    public static void writeModel(Path dir, ModelSpec s, long seed, java.util.function.Consumer<ObjectNode> editConfig) {
+        ObjectNode cfgJson = configJson(s);
+        editConfig.accept(cfgJson);
+        ModelConfig cfg = ModelConfig.parse("synthetic", cfgJson);
+        double normCentre = normCentre(cfg);
         SplittableRandom rnd = new SplittableRandom(seed);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        for (TensorSpec t : tensors(s)) {
-            w.add(t.name(), s.dtype(), t.shape(), t.norm() ? nearOne(rnd, t.count()) : normal(rnd, t.count(), 0.02));
+        for (TensorSpec t : tensors(cfg)) {
+            w.add(t.name(), s.dtype(), t.shape(), t.norm() ? near(rnd, t.count(), normCentre) : normal(rnd, t.count(), 0.02));
         }
-        write(dir, s, w);
+        write(dir, cfgJson, w);
+    }
+
+    /** Where a norm weight is drawn around so that it multiplies as near 1: 0 where the family scales by {@code 1 + w}. */
+    private static double normCentre(ModelConfig cfg) {
+        return cfg.template().normPlusOne() ? 0 : 1;
     }
 
     /**
@@ -110,7 +136,10 @@ public final class SyntheticModels {
      */
     public static void writeModelStreamed(Path dir, ModelSpec s, long seed) {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        List<TensorSpec> all = tensors(s);
+        ObjectNode cfgJson = configJson(s);
+        ModelConfig cfg = ModelConfig.parse("synthetic", cfgJson);
+        double normCentre = normCentre(cfg);
+        List<TensorSpec> all = tensors(cfg);
         for (int i = 0; i < all.size(); i++) {
             TensorSpec t = all.get(i);
             long tensorSeed = seed * 1_000_003L + i;
@@ -119,11 +148,11 @@ public final class SyntheticModels {
                 int total = t.count();
                 for (int from = 0; from < total; from += 1 << 20) {
                     int n = Math.min(1 << 20, total - from);
-                    sink.accept(t.norm() ? nearOne(rnd, n) : normal(rnd, n, 0.02), 0, n);
+                    sink.accept(t.norm() ? near(rnd, n, normCentre) : normal(rnd, n, 0.02), 0, n);
                 }
             });
         }
-        write(dir, s, w);
+        write(dir, cfgJson, w);
     }
 
     /**
@@ -135,7 +164,7 @@ public final class SyntheticModels {
         ObjectNode header = Json.JSON.createObjectNode();
         header.putObject("__metadata__").put("format", "pt");
         long offset = 0;
-        for (TensorSpec t : tensors(s)) {
+        for (TensorSpec t : tensors(ModelConfig.parse("synthetic", configJson(s)))) {
             long bytes = (long) t.count() * s.dtype().bytes();
             ObjectNode e = header.putObject(t.name());
             e.put("dtype", s.dtype().name());
@@ -162,16 +191,16 @@ public final class SyntheticModels {
         });
     }
 
-    private static void write(Path dir, ModelSpec s, SafetensorsWriter w) {
-        String json = configJson(s).toPrettyString();
+    private static void write(Path dir, ObjectNode config, SafetensorsWriter w) {
+        String json = config.toPrettyString();
         OutputTarget.folder(dir).force(true).write(tmp -> { // fixtures: an earlier laem-written model there is replaced
             Files.writeString(tmp.resolve("config.json"), json);
             w.writeDirect(tmp.resolve("model.safetensors"));
         });
     }
 
-    /** PEFT adapter_config.json for a spec. */
-    public static ObjectNode adapterConfigJson(AdapterSpec a, String baseModel) {
+    /** PEFT adapter_config.json for a spec on a base; target_modules lists the spec's targets the base has. */
+    public static ObjectNode adapterConfigJson(AdapterSpec a, String baseModel, ModelConfig base) {
         ObjectNode n = Json.JSON.createObjectNode();
         n.put("peft_type", "LORA");
         n.put("task_type", "CAUSAL_LM");
@@ -185,7 +214,7 @@ public final class SyntheticModels {
         n.put("fan_in_fan_out", false);
         n.put("inference_mode", true);
         ArrayNode tm = n.putArray("target_modules");
-        a.targets().forEach(k -> tm.add(k.peftName()));
+        a.targets().stream().filter(base.modules()::contains).forEach(k -> tm.add(k.peftName()));
         ObjectNode rp = n.putObject("rank_pattern");
         a.rankPattern().forEach(rp::put);
         ObjectNode ap = n.putObject("alpha_pattern");
@@ -201,7 +230,7 @@ public final class SyntheticModels {
 
     /** Random factors for an adapter on a base config (B is non-zero, unlike PEFT's init). */
     public static List<LoraModule> randomModules(ModelConfig base, AdapterSpec a, long seed) {
-        ObjectNode cfgJson = adapterConfigJson(a, "synthetic");
+        ObjectNode cfgJson = adapterConfigJson(a, "synthetic", base);
         LoraConfig lc = LoraConfig.parse("synthetic", cfgJson);
         SplittableRandom rnd = new SplittableRandom(seed);
         List<LoraModule> mods = new ArrayList<>();
@@ -219,7 +248,7 @@ public final class SyntheticModels {
     }
 
     public static void writeAdapter(Path dir, ModelConfig base, AdapterSpec a, long seed, String baseModel) {
-        AdapterWriter.write(dir, adapterConfigJson(a, baseModel), randomModules(base, a, seed), DType.F32);
+        AdapterWriter.write(dir, adapterConfigJson(a, baseModel, base), randomModules(base, a, seed), DType.F32);
     }
 
     static float[] normal(SplittableRandom rnd, int n, double std) {
@@ -230,10 +259,10 @@ public final class SyntheticModels {
         return v;
     }
 
-    private static float[] nearOne(SplittableRandom rnd, int n) {
+    private static float[] near(SplittableRandom rnd, int n, double centre) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
-            v[i] = (float) (1.0 + 0.1 * gaussian(rnd));
+            v[i] = (float) (centre + 0.1 * gaussian(rnd));
         }
         return v;
     }

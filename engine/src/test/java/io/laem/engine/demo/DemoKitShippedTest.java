@@ -1,5 +1,7 @@
 package io.laem.engine.demo;
 
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.live.LiveMerge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,16 +26,16 @@ class DemoKitShippedTest {
         assertTrue(Files.isDirectory(KIT), KIT + " is missing");
         TaskSuite suite = TaskSuite.read(KIT.resolve("tasks.yaml"));
         assertEquals(List.of("shift", "mirror", "nines", "spell"), suite.names());
-        try (InferenceModel m = InferenceModel.open(KIT.resolve("base"), Device.cpu())) {
-            for (String t : suite.names()) {
-                m.addAdapter(KIT.resolve("adapters").resolve(t), 0);
-            }
+        try (LiveMerge live = LiveMerge.open(KIT.resolve("base"), Device.cpu()); LiveMerge.Use m = live.use("test")) {
+            Recipe adapters = Recipe.of(KIT.resolve("base"), suite.names().stream()
+                    .map(t -> new Recipe.AdapterRef(t, KIT.resolve("adapters").resolve(t))).toList());
             Evaluator ev = new Evaluator(m.decoder(), m.tokenizer());
             for (String t : List.of("shift", "nines")) {
                 List<Example> few = suite.examples(t, "test").subList(0, 8);
-                m.decoder().bank().zeroAll();
+                live.showBase();
                 TaskScore base = ev.score(few);
-                m.decoder().bank().setAll(t, 1.0);
+                live.show(adapters, io.laem.engine.merge.MergeWeights.of(suite.names(), live.numLayers(),
+                        (e, l, g) -> suite.names().get(e).equals(t) ? 1.0 : 0.0));
                 TaskScore own = ev.score(few);
                 assertTrue(own.exactMatch() >= 0.75 && base.exactMatch() <= 0.25, t + ": adapter " + own + " base " + base);
                 assertTrue(own.meanNll() < base.meanNll(), t);

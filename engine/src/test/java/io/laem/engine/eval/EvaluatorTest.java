@@ -1,5 +1,8 @@
 package io.laem.engine.eval;
 
+import io.laem.engine.merge.recipe.Schedule;
+import io.laem.engine.merge.recipe.Recipe;
+import io.laem.engine.live.LiveMerge;
 import io.laem.engine.infer.Scorer.Example;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -146,8 +149,9 @@ class EvaluatorTest {
         assertEquals(3, n.get("tasks").get("two").get("examples").asInt());
 
         // the same numbers through the API with the adapter at 0.5 in the bank
-        try (InferenceModel m = InferenceModel.open(base, Device.cpu())) {
-            m.addAdapter(adapter, 0.5);
+        try (LiveMerge live = LiveMerge.open(base, Device.cpu()); LiveMerge.Use m = live.use("test")) {
+            live.show(Recipe.of(base, List.of(new Recipe.AdapterRef("a", adapter))).withWeight("a", Schedule.constant(0.5)),
+                    io.laem.engine.progress.ProgressListener.NONE, io.laem.engine.progress.CancellationToken.NONE);
             double nll = new Evaluator(m.decoder(), m.tokenizer()).evaluate(Map.of("two", examples().subList(2, 5))).tasks().get("two").meanNll();
             assertEquals(nll, n.get("tasks").get("two").get("mean_nll").asDouble(), 1e-6);
         }

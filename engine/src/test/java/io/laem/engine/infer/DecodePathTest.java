@@ -43,9 +43,9 @@ class DecodePathTest {
                 float[] b = separate.forward(m.create(ids, new Shape(1, ids.length)), null).toFloatArray();
                 assertArrayEquals(b, a, 1e-5f);
                 // one delta per module, in module order, each of that module's width
-                assertEquals(cfg.numLayers() * ModuleKind.values().length, shapes.size());
+                assertEquals(cfg.numLayers() * cfg.modules().size(), shapes.size());
                 for (int i = 0; i < shapes.size(); i++) {
-                    ModuleKind k = ModuleKind.values()[i % ModuleKind.values().length];
+                    ModuleKind k = cfg.modules().get(i % cfg.modules().size());
                     assertArrayEquals(new long[] {1, ids.length, k.outFeatures(cfg)}, shapes.get(i), k.toString());
                 }
                 // the per-module parameters are views of the fused weights, same values as the file
@@ -55,11 +55,24 @@ class DecodePathTest {
         }
     }
 
-    /** A cache that starts at 2 positions and grows while decoding gives the full sequence's logits, batch 2. */
-    @Test
-    void growingCacheGivesTheFullSequenceLogits() {
-        try (Decoder d = DecoderGoldenTest.open("qwen2"); NDManager m = d.manager().newSubManager();
-             KvCache cache = new KvCache(d.manager(), d.config().numLayers(), 2)) {
+    /**
+     * A cache that starts at 2 positions and grows while decoding gives the full sequence's logits, batch 2, on the
+     * CPU forward and on PyTorch; past the sliding window (4-5 keys in the mistral, phi3 and gemma fixtures) a step
+     * sees only the window's keys (PyTorch: a slice of the cache) where the full forward masks the others.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "mistral", "phi3", "gemma2", "gemma3"})
+    void growingCacheGivesTheFullSequenceLogits(String family) {
+        try (HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve(family)); Decoder cpu = Decoder.load(hf);
+             Decoder torch = InferBenchmark.torchDecoder(hf)) {
+            for (Decoder d : List.of(cpu, torch)) {
+                growingCacheGivesTheFullSequenceLogits(d);
+            }
+        }
+    }
+
+    private static void growingCacheGivesTheFullSequenceLogits(Decoder d) {
+        try (NDManager m = d.manager().newSubManager(); KvCache cache = new KvCache(d.manager(), d.config().numLayers(), 2)) {
             d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 3));
             d.bank().setAll("a", 1);
             long[] one = GoldenSupport.ids();
@@ -95,10 +108,11 @@ class DecodePathTest {
      * The CPU forward over mapped weights (infer.CpuForward) and the PyTorch path over float32 copies give the same
      * logits, batch 1 and 8, with an adapter: a prefill of 5 tokens (one sequence right-padded, one left-padded:
      * the many-row kernels, masked attention), then decode steps over the cache (the few-row kernels); llama,
-     * qwen2 (q/k/v biases), qwen3 (q/k norms).
+     * qwen2 (q/k/v biases), qwen3 (q/k norms), mistral (sliding window), phi3 (fused modules: one view each),
+     * gemma2 (soft-caps, GeGLU, four norms, embedding scale), gemma3 (local RoPE, q/k norms).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen2", "qwen3"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3"})
     void cpuForwardEqualsPyTorch(String family) {
         try (HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve(family)); Decoder cpu = Decoder.load(hf);
              Decoder torch = InferBenchmark.torchDecoder(hf); NDManager m = NDManager.newBaseManager()) {

@@ -38,8 +38,7 @@ class GenerateAndScoreTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void completionNllMatchesReference(String name, JsonNode c) {
-        String family = c.get("model").asText();
-        try (Decoder d = DecoderGoldenTest.open(family); HfTokenizer t = tokenizer(family)) {
+        try (Decoder d = GoldenSupport.open(c); HfTokenizer t = tokenizer(GoldenSupport.fixture(c).getFileName().toString())) {
             GoldenSupport.applyAdapters(d, c);
             List<Scorer.Example> ex = new ArrayList<>();
             c.get("pairs").forEach(p -> ex.add(new Scorer.Example(p.get("prompt").asText(), p.get("completion").asText())));
@@ -65,7 +64,7 @@ class GenerateAndScoreTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "qwen3"})
+    @ValueSource(strings = {"llama", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3"})
     void greedyWithCacheIsArgmaxOfFullLogitsAtEveryStep(String family) {
         try (Decoder d = DecoderGoldenTest.open(family); HfTokenizer t = tokenizer(family); NDManager m = d.manager().newSubManager()) {
             d.bank().add("a", io.laem.engine.lora.LoraAdapter.load(GoldenSupport.FIXTURES.resolve(family).resolve("adapter_a")).modules().values());

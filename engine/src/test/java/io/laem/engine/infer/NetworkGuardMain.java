@@ -57,8 +57,11 @@ public final class NetworkGuardMain {
 
         Path kit = Path.of(args[0]);
         int tokens;
-        try (InferenceModel m = InferenceModel.open(kit.resolve("base"), Devices.resolve("cpu"))) {
-            m.addAdapter(kit.resolve("adapters/shift"), 1.0);
+        try (io.laem.engine.live.LiveMerge live = io.laem.engine.live.LiveMerge.open(kit.resolve("base"), Devices.resolve("cpu"));
+                io.laem.engine.live.LiveMerge.Use m = live.use("network guard")) {
+            live.show(io.laem.engine.merge.recipe.Recipe.of(kit.resolve("base"),
+                            List.of(new io.laem.engine.merge.recipe.Recipe.AdapterRef("shift", kit.resolve("adapters/shift")))),
+                    io.laem.engine.progress.ProgressListener.NONE, io.laem.engine.progress.CancellationToken.NONE);
             Generator.Result r = new Generator(m.decoder(), m.tokenizer()).generate(m.tokenizer().encode("shift: abc ="),
                     Generator.Options.greedy(2), (id, text) -> {}, null);
             tokens = r.tokens().length + (r.reason() == Generator.StopReason.EOS ? 1 : 0);

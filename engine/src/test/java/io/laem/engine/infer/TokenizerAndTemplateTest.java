@@ -165,4 +165,25 @@ class TokenizerAndTemplateTest {
             assertTrue(msg.startsWith(f + ": ") && msg.contains(c[2]), msg);
         }
     }
+
+    @Test
+    void brokenTemplatesAreOneLineErrorsNamingTheFile() {
+        List<ChatTemplate.Message> hi = List.of(new ChatTemplate.Message("user", "hi"));
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("{% for m in messages %}{{ m.content }}", "missing end tag");
+        cases.put("{{ messages | nosuchfilter }}", "no filter named 'nosuchfilter'");
+        cases.put("{{ messages[0].content + 1 }}", "unsupported operand type(s) for +: 'str' and 'int'");
+        cases.put("{{ messages.append(1) }}", "access to attribute 'append' of 'list' object is unsafe");
+        cases.put("{% for i in range(200000) %}{% endfor %}", "Range too big");
+        cases.put("{{ messages | map }}", "line 1: IndexOutOfBoundsException");
+        cases.put("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "nesting or recursion too deep");
+        cases.put("{{ undefined_thing.x }}", "'undefined_thing' is undefined");
+        cases.forEach((source, expected) -> {
+            LaemException e = assertThrows(LaemException.class, () -> new ChatTemplate("dir/tokenizer_config.json: chat_template", source)
+                    .render(hi, true), source);
+            assertTrue(e.getMessage().startsWith("dir/tokenizer_config.json: chat_template: "), e.getMessage());
+            assertTrue(e.getMessage().contains(expected), source + " -> " + e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        });
+    }
 }

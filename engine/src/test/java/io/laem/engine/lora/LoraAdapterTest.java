@@ -145,8 +145,8 @@ class LoraAdapterTest {
         head.put("base_model.model.lm_head.lora_A.weight", new long[] {2, 32});
         head.put("base_model.model.lm_head.lora_B.weight", new long[] {96, 2});
         Path lm = adapter("head", CONFIG, head);
-        assertEquals(lm.resolve(LoraAdapter.WEIGHTS) + ": tensor 'base_model.model.lm_head.lora_A.weight' is not on a supported module "
-                + "(q/k/v/o/gate/up/down_proj of a decoder layer)", loadError(lm));
+        assertEquals(lm.resolve(LoraAdapter.WEIGHTS) + ": tensor 'base_model.model.lm_head.lora_A.weight' is not on a module any supported "
+                + "family has (q_proj/k_proj/v_proj/o_proj/gate_proj/up_proj/down_proj/qkv_proj/gate_up_proj of a decoder layer)", loadError(lm));
 
         Map<String, long[]> saved = qPair(2);
         saved.put("base_model.model.lm_head.weight", new long[] {96, 32});

@@ -84,7 +84,7 @@ class ModelConfigTest {
 
     @Test
     void unknownModelTypeListsTheSupportedOnes() {
-        assertEquals("cfg.json: model_type 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3)",
+        assertEquals("cfg.json: model_type 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text)",
                 error("'model_type': 'gpt2', " + MINIMAL));
         assertEquals("cfg.json: missing or non-string field 'model_type'", error(MINIMAL));
     }
@@ -95,7 +95,7 @@ class ModelConfigTest {
                 error("'model_type': 'llama', " + MINIMAL.replace("'hidden_size': 64", "'hidden_size': -1")));
         assertEquals("cfg.json: num_attention_heads 4 is not a multiple of num_key_value_heads 3",
                 error("'model_type': 'llama', 'num_key_value_heads': 3, " + MINIMAL));
-        assertEquals("cfg.json: rope_scaling type 'yarn' is not supported (supported: llama3)",
+        assertEquals("cfg.json: rope_scaling type 'yarn' is not supported (supported: llama3, linear)",
                 error("'model_type': 'llama', 'rope_scaling': {'rope_type': 'yarn', 'factor': 4}, " + MINIMAL));
         assertEquals("cfg.json: field 'mlp_bias' is true: MLP biases are not supported",
                 error("'model_type': 'llama', 'mlp_bias': true, " + MINIMAL));
@@ -119,5 +119,106 @@ class ModelConfigTest {
         long mlp = 3L * 64 * 128;
         long norms = 2L * 64;
         assertEquals(2 * (attn + mlp + norms) + 2L * 100 * 64 + 64, c.parameterCount());
+    }
+
+    private static List<Boolean> sliding(ModelConfig c) {
+        return c.slidingLayers();
+    }
+
+    @Test
+    void mistralSlidesEveryLayerUnlessTheWindowIsNull() {
+        ModelConfig set = parse("'model_type': 'mistral', 'sliding_window': 8, " + MINIMAL);
+        assertEquals(8, set.slidingWindow());
+        assertEquals(List.of(true, true), sliding(set));
+        // MistralConfig's default is 4096; v0.2+ configs say null
+        assertEquals(4096, parse("'model_type': 'mistral', " + MINIMAL).slidingWindow());
+        ModelConfig none = parse("'model_type': 'mistral', 'sliding_window': null, " + MINIMAL);
+        assertEquals(0, none.slidingWindow());
+        assertEquals(List.of(false, false), sliding(none));
+        // HF's Mistral ignores layer_types (with a warning)
+        assertEquals(List.of(true, true), sliding(parse("'model_type': 'mistral', 'sliding_window': 8, "
+                + "'layer_types': ['full_attention', 'full_attention'], " + MINIMAL)));
+        // llama has no sliding window, whatever the config says
+        assertEquals(0, parse("'model_type': 'llama', 'sliding_window': 8, " + MINIMAL).slidingWindow());
+    }
+
+    @Test
+    void qwenSlidesFromMaxWindowLayersOnlyWithUseSlidingWindow() {
+        assertEquals(0, parse("'model_type': 'qwen2', 'sliding_window': 16, 'max_window_layers': 1, " + MINIMAL).slidingWindow());
+        ModelConfig on = parse("'model_type': 'qwen2', 'use_sliding_window': true, 'sliding_window': 16, 'max_window_layers': 1, " + MINIMAL);
+        assertEquals(16, on.slidingWindow());
+        assertEquals(List.of(false, true), sliding(on));
+        // the default max_window_layers (28) leaves both layers full
+        assertEquals(List.of(false, false), sliding(parse("'model_type': 'qwen3', 'use_sliding_window': true, " + MINIMAL)));
+        // explicit layer_types win
+        assertEquals(List.of(true, false), sliding(parse("'model_type': 'qwen2', 'use_sliding_window': true, "
+                + "'layer_types': ['sliding_attention', 'full_attention'], " + MINIMAL)));
+    }
+
+    @Test
+    void gemmaLayerTypesScaleSoftcapsAndLocalRope() {
+        String gemma = "'hidden_size': 64, 'intermediate_size': 128, 'num_hidden_layers': 7, 'num_attention_heads': 4, "
+                + "'num_key_value_heads': 1, 'head_dim': 32, 'vocab_size': 100, ";
+        ModelConfig g2 = parse("'model_type': 'gemma2', " + gemma + "'query_pre_attn_scalar': 144, 'attn_logit_softcapping': 50.0, "
+                + "'final_logit_softcapping': 30.0, 'sliding_window': 4096");
+        assertEquals(List.of(true, false, true, false, true, false, true), sliding(g2)); // even layers slide
+        assertEquals(1 / 12.0, g2.attentionScale(), 1e-15);
+        assertEquals(50.0, g2.attentionSoftcap());
+        assertEquals(30.0, g2.finalSoftcap());
+        assertEquals(Activation.GELU_TANH, g2.activation());
+        assertTrue(g2.tieWordEmbeddings()); // Gemma ties by default
+        ModelConfig g3 = parse("'model_type': 'gemma3_text', " + gemma + "'sliding_window': 512, 'rope_theta': 1000000.0, "
+                + "'rope_local_base_freq': 10000.0, 'attn_logit_softcapping': 50.0, "
+                + "'rope_scaling': {'rope_type': 'linear', 'factor': 8.0}");
+        assertEquals(List.of(true, true, true, true, true, false, true), sliding(g3)); // pattern 6: every sixth is full
+        assertEquals(0.0, g3.attentionSoftcap()); // HF's Gemma 3 attention does not apply it
+        assertEquals(1 / Math.sqrt(64), parse("'model_type': 'gemma3_text', " + gemma + "'query_pre_attn_scalar': 64")
+                .attentionScale(), 1e-15);
+        // Gemma3TextConfig's default query_pre_attn_scalar is 256, not head_dim
+        assertEquals(1 / Math.sqrt(256), parse("'model_type': 'gemma3_text', " + gemma + "'rms_norm_eps': 1e-6").attentionScale(), 1e-15);
+        assertEquals(1 / Math.sqrt(32), parse("'model_type': 'llama', " + gemma + "'query_pre_attn_scalar': 256").attentionScale(), 1e-15);
+        assertEquals(10000.0, g3.ropeTheta(0));
+        assertNull(g3.ropeScaling(0)); // local layers: default rope
+        assertEquals(1000000.0, g3.ropeTheta(5));
+        assertEquals("linear", g3.ropeScaling(5).type());
+        assertEquals(List.of(ModuleKind.Q_PROJ, ModuleKind.K_PROJ, ModuleKind.V_PROJ, ModuleKind.O_PROJ, ModuleKind.GATE_PROJ,
+                ModuleKind.UP_PROJ, ModuleKind.DOWN_PROJ), g3.modules());
+    }
+
+    @Test
+    void gemma3ReadsTransformersV5PerLayerTypeRopeParameters() {
+        ModelConfig c = parse("'model_type': 'gemma3_text', " + MINIMAL + ", 'layer_types': ['sliding_attention', 'full_attention'], "
+                + "'rope_parameters': {'full_attention': {'rope_type': 'linear', 'factor': 8.0, 'rope_theta': 1000000.0}, "
+                + "'sliding_attention': {'rope_type': 'default', 'rope_theta': 10000.0}}");
+        assertEquals(10000.0, c.ropeTheta(0));
+        assertEquals(1000000.0, c.ropeTheta(1));
+        assertEquals(8.0, c.ropeScaling(1).factor());
+    }
+
+    @Test
+    void phi3HasFusedModules() {
+        ModelConfig c = parse("'model_type': 'phi3', " + MINIMAL + ", 'num_key_value_heads': 2, 'sliding_window': 2047");
+        assertEquals(List.of(ModuleKind.QKV_PROJ, ModuleKind.O_PROJ, ModuleKind.GATE_UP_PROJ, ModuleKind.DOWN_PROJ), c.modules());
+        assertEquals((4 + 2 * 2) * 16, ModuleKind.QKV_PROJ.outFeatures(c));
+        assertEquals(2 * 128, ModuleKind.GATE_UP_PROJ.outFeatures(c));
+        assertEquals(List.of(true, true), sliding(c));
+        assertFalse(c.hasBias(ModuleKind.QKV_PROJ));
+        // the same weights as llama's seven modules: one fused matrix each for q/k/v and gate/up
+        ModelConfig l = parse("'model_type': 'llama', " + MINIMAL + ", 'num_key_value_heads': 2");
+        assertEquals(l.parameterCount(), c.parameterCount());
+    }
+
+    @Test
+    void unsupportedFamilyOptionsAreNamed() {
+        assertEquals("cfg.json: field 'partial_rotary_factor' is 0.75: partial rotary embeddings are not supported (only 1.0)",
+                error("'model_type': 'phi3', 'partial_rotary_factor': 0.75, " + MINIMAL));
+        assertEquals("cfg.json: field 'hidden_activation' is 'relu': not supported (supported: silu, gelu_pytorch_tanh)",
+                error("'model_type': 'gemma2', 'hidden_activation': 'relu', " + MINIMAL));
+        assertEquals("cfg.json: field 'layer_types' has 1 entries for 2 layers",
+                error("'model_type': 'gemma3_text', 'layer_types': ['full_attention'], " + MINIMAL));
+        assertEquals("cfg.json: rope_scaling type 'longrope' is not supported (supported: llama3, linear)",
+                error("'model_type': 'phi3', 'rope_scaling': {'type': 'longrope', 'short_factor': [1], 'long_factor': [1]}, " + MINIMAL));
+        assertEquals("cfg.json: field 'use_bidirectional_attention' is true: only causal decoders are supported",
+                error("'model_type': 'gemma3_text', 'use_bidirectional_attention': true, " + MINIMAL));
     }
 }

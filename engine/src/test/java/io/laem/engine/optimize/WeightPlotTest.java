@@ -1,5 +1,6 @@
 package io.laem.engine.optimize;
 
+import io.laem.engine.merge.MergeWeights;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 

@@ -1,6 +1,10 @@
 package io.laem.engine.infer.bench;
 
+import io.laem.engine.export.GgufLoraFormat;
+import io.laem.engine.export.GgufModelExport;
+import io.laem.engine.infer.CharTokenizer;
 import io.laem.engine.io.DType;
+import io.laem.engine.io.GgmlType;
 import io.laem.engine.lora.LoraModule;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.model.ModelConfig;
@@ -18,7 +22,9 @@ import java.util.function.Consumer;
 /**
  * The real-size benchmark models, written once into a cache folder and reused: a model of a named shape in a
  * dtype (random N(0, 0.02) weights; llama-8b: a sparse file of zero weights), four random rank-16 adapters
- * (alpha 32, all linear modules, F32), and for the llama.cpp peer the same weights and adapters as GGUF files.
+ * (alpha 32, all linear modules, F32), and for the llama.cpp peer the same weights and adapters as GGUF files written by
+ * the product's own exports ({@link GgufModelExport}, {@link GgufLoraFormat}; the model gets a character-level
+ * tokenizer, which the GGUF vocabulary needs: the benchmark feeds token ids).
  */
 public final class BenchModels {
     public static final int ADAPTERS = 4;
@@ -27,6 +33,9 @@ public final class BenchModels {
 
     /** The folders and files of one benchmark model. */
     public record Files(Path model, List<Path> adapters, Path gguf, List<Path> ggufLoras) {}
+
+    /** The benchmark models' tokenizer (character-level; the benchmarks feed token ids, never text). */
+    private static final String TOKENIZER_CHARS = "abcdefghijklmnopqrstuvwxyz ";
 
     private BenchModels() {}
 
@@ -53,6 +62,9 @@ public final class BenchModels {
                     SyntheticModels.writeModelStreamed(model, spec, 1);
                 }
             }
+            if (!java.nio.file.Files.exists(model.resolve("tokenizer.json"))) {
+                CharTokenizer.write(model, TOKENIZER_CHARS);
+            }
             ModelConfig config;
             try (HfModel hf = HfModel.open(model)) {
                 config = hf.config();
@@ -69,17 +81,16 @@ public final class BenchModels {
                 adapters.add(dir);
                 Path lora = root.resolve("adapter" + a + ".gguf");
                 if (gguf && !java.nio.file.Files.exists(lora)) {
-                    List<LoraModule> modules = SyntheticModels.randomModules(config, as, 100 + a);
-                    GgufBenchWriter.writeLora(config, modules, ALPHA, lora);
+                    java.util.Map<io.laem.engine.model.ModuleKey, LoraModule> modules = new java.util.LinkedHashMap<>();
+                    SyntheticModels.randomModules(config, as, 100 + a).forEach(m -> modules.put(m.key(), m));
+                    GgufLoraFormat.write(modules, config, GgmlType.F32, lora);
                 }
                 loras.add(lora);
             }
             Path ggufModel = root.resolve("model.gguf");
             if (gguf && !java.nio.file.Files.exists(ggufModel)) {
                 log.accept("writing the same weights as GGUF for llama.cpp to " + ggufModel);
-                try (HfModel hf = HfModel.open(model)) {
-                    GgufBenchWriter.writeModel(config, hf.weights(), ggufModel);
-                }
+                GgufModelExport.write(model, ggufModel, GgmlType.valueOf(dtype.name()));
             }
             return new Files(model, adapters, ggufModel, loras);
         } catch (IOException e) {

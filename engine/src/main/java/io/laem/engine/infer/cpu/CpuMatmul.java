@@ -108,6 +108,25 @@ public final class CpuMatmul {
         return out;
     }
 
+    /**
+     * GeGLU of a fused gate/up output [rows, 2n] (gate first): {@code gelu_tanh(gate) * up}, [rows, n], with
+     * HF's "gelu_pytorch_tanh" {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. Scalar: the intermediate
+     * width costs little beside the matmuls.
+     */
+    public static float[] geluTanhGate(float[] gateUp, int rows) {
+        requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
+        int n = gateUp.length / rows / 2;
+        float[] out = new float[rows * n];
+        double c = Math.sqrt(2 / Math.PI);
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) {
+                double x = gateUp[r * 2 * n + i];
+                out[r * n + i] = (float) (0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x * x * x)))) * gateUp[r * 2 * n + n + i];
+            }
+        }
+        return out;
+    }
+
     /** {@code log softmax(z[from..from + n))[target]}: one row's log-probability of its target token. */
     public static float logSoftmaxAt(float[] z, int from, int n, int target) {
         requireFit(from >= 0 && n > 0 && from + n <= z.length && target >= 0 && target < n,
@@ -124,10 +143,12 @@ public final class CpuMatmul {
      * Causal grouped-query attention of {@code tokens} new tokens per sequence over what the cache holds: q
      * [batch, heads, tokens, d]; k and v [batch, kvHeads, capacity, d] with {@code past + tokens} positions
      * filled; keyMask [batch, past + tokens] (1 real, 0 padding) or null. Query i sees keys j <= past + i that
-     * are not padding; returns [batch * tokens, heads * d]: softmax({@code scale * q k^T}) v per head.
+     * are not padding and, with {@code window > 0}, satisfy {@code j > past + i - window} (HF's sliding window over
+     * cache positions); returns [batch * tokens, heads * d]: softmax({@code scale * q k^T}) v per head, the scores
+     * soft-capped to {@code softcap tanh(s / softcap)} first when {@code softcap > 0} (Gemma 2).
      */
     public static float[] attend(float[] q, float[] k, float[] v, int capacity, int batch, int heads, int kvHeads, int tokens, int past,
-                                 int d, float scale, float[] keyMask, int threads) {
+                                 int d, float scale, float softcap, int window, float[] keyMask, int threads) {
         int seen = past + tokens;
         requireFit(kvHeads > 0 && heads % kvHeads == 0 && tokens > 0 && capacity >= seen && q.length == batch * heads * tokens * d
                         && k.length >= batch * kvHeads * capacity * d && v.length == k.length
@@ -137,8 +158,8 @@ public final class CpuMatmul {
         float[] out = new float[batch * tokens * heads * d];
         long work = (long) batch * heads * tokens * seen * d;
         split(batch * heads, 1, work, threads,
-                (bh0, bh1) -> VectorKernel.attend(q, k, v, capacity, heads, kvHeads, tokens, past, d, scale, keyMask, out, bh0, bh1,
-                        new float[seen]));
+                (bh0, bh1) -> VectorKernel.attend(q, k, v, capacity, heads, kvHeads, tokens, past, d, scale, softcap, window, keyMask, out,
+                        bh0, bh1, new float[seen]));
         return out;
     }
 
@@ -207,7 +228,7 @@ public final class CpuMatmul {
                     VectorKernel.multiplyPanels(w, kind, in, x, i % 2 == 0 ? rows : 16, new VectorKernel.Out(y, out, 0, false), 0, out, panel);
                     VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);
-                    VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, null, y, 0, 2, new float[4]);
+                    VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, null, y, 0, 2, new float[4]);
                 }
             }
         }, "laem-matmul-warm-up");

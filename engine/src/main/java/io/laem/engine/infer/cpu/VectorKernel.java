@@ -220,12 +220,15 @@ final class VectorKernel {
     /**
      * Causal attention of the new tokens over the keys and values held: q [batch, heads, tokens, d]; k and v
      * [batch, kvHeads, capacity, d] holding {@code past + tokens} positions; keyMask [batch, past + tokens] (0 =
-     * padding) or null. Query i of a sequence sees the keys j <= past + i that are not padding (none: its output
-     * stays zero); head h reads kv head h / (heads / kvHeads). Sequence-heads {@code [bh0, bh1)} (b * heads + h),
-     * into out [batch * tokens, heads * d]; {@code p} is scratch of at least past + tokens floats.
+     * padding) or null. Query i of a sequence sees the keys j <= past + i that are not padding and, with
+     * {@code window > 0}, lie in HF's sliding window ({@code j > past + i - window}, over cache positions; none:
+     * its output stays zero); head h reads kv head h / (heads / kvHeads). Scores are {@code scale * q . k_j},
+     * soft-capped to {@code softcap tanh(s / softcap)} when {@code softcap > 0} (Gemma 2). Sequence-heads
+     * {@code [bh0, bh1)} (b * heads + h), into out [batch * tokens, heads * d]; {@code p} is scratch of at least
+     * past + tokens floats.
      */
     static void attend(float[] q, float[] k, float[] v, int capacity, int heads, int kvHeads, int tokens, int past, int d, float scale,
-                       float[] keyMask, float[] out, int bh0, int bh1, float[] p) {
+                       float softcap, int window, float[] keyMask, float[] out, int bh0, int bh1, float[] p) {
         int rep = heads / kvHeads;
         int seen = past + tokens;
         for (int bh = bh0; bh < bh1; bh++) {
@@ -235,21 +238,31 @@ final class VectorKernel {
             for (int i = 0; i < tokens; i++) {
                 int q0 = (bh * tokens + i) * d;
                 int total = past + i + 1;
+                int first = window > 0 ? Math.max(0, total - window) : 0;
+                int n = total - first;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < total; j++) {
-                    boolean masked = keyMask != null && keyMask[b * seen + j] == 0;
-                    p[j] = masked ? Float.NEGATIVE_INFINITY : dot(q, q0, k, kv0 + j * d, d) * scale;
-                    max = Math.max(max, p[j]);
+                for (int j = first; j < total; j++) {
+                    float s;
+                    if (keyMask != null && keyMask[b * seen + j] == 0) {
+                        s = Float.NEGATIVE_INFINITY;
+                    } else {
+                        s = dot(q, q0, k, kv0 + j * d, d) * scale;
+                        if (softcap > 0) {
+                            s = softcap * (float) Math.tanh(s / softcap);
+                        }
+                    }
+                    p[j - first] = s;
+                    max = Math.max(max, s);
                 }
                 if (max == Float.NEGATIVE_INFINITY) {
                     continue;
                 }
-                float sum = expMinus(p, total, max);
+                float sum = expMinus(p, n, max);
                 int o0 = (b * tokens + i) * heads * d + h * d;
                 float inv = 1 / sum;
-                for (int j = 0; j < total; j++) {
+                for (int j = 0; j < n; j++) {
                     if (p[j] != 0) {
-                        axpy(p[j] * inv, v, kv0 + j * d, out, o0, d);
+                        axpy(p[j] * inv, v, kv0 + (first + j) * d, out, o0, d);
                     }
                 }
             }

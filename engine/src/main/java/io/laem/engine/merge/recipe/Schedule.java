@@ -62,7 +62,24 @@ public sealed interface Schedule {
             if (i0 >= n - 1) {
                 return points[n - 1];
             }
-            double frac = (double) (num % den) / den;
+            return lerp(i0, (double) (num % den) / den);
+        }
+
+        /**
+         * The value at fraction {@code t} of the depth (0: first layer, 1: last), between layers too:
+         * where an editor puts a control point, and how it resamples a curve to another number of points.
+         */
+        public double atDepth(double t) {
+            int n = points.length;
+            if (n == 1) {
+                return points[0];
+            }
+            double pos = Math.clamp(t, 0.0, 1.0) * (n - 1);
+            int i0 = (int) Math.floor(pos);
+            return i0 >= n - 1 ? points[n - 1] : lerp(i0, pos - i0);
+        }
+
+        private double lerp(int i0, double frac) {
             return frac == 0 ? points[i0] : (1 - frac) * points[i0] + frac * points[i0 + 1];
         }
 

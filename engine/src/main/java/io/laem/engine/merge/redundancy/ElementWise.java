@@ -19,6 +19,9 @@ import java.util.SplittableRandom;
  * element-wise building blocks, public so the baseline merge methods share them.
  */
 public abstract class ElementWise implements RedundancyStrategy {
+    /** mergekit's tolerance below which a norm is not rescaled to. */
+    private static final double L1_EPS = 1e-7;
+
     /** Modifies the dense deltas ([task][out*in]) in place. */
     protected abstract void sparsify(float[][] deltas, Redundancy p, long seed);
 
@@ -137,9 +140,6 @@ public abstract class ElementWise implements RedundancyStrategy {
             x[i] = rnd.nextDouble() < density ? x[i] * scale : 0f;
         }
     }
-
-    /** mergekit's tolerance below which a norm is not rescaled to. */
-    private static final double L1_EPS = 1e-7;
 
     /**
      * TIES sign election (Yadav et al. 2023; mergekit's get_mask): per entry the elected sign is that

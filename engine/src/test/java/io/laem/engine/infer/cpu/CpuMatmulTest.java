@@ -186,10 +186,13 @@ class CpuMatmulTest {
 
     /**
      * Causal grouped-query attention against a float64 reference: new tokens after past ones held in a buffer with
-     * spare capacity, with and without padding keys (one sequence left-padded), one thread and three.
+     * spare capacity, with and without padding keys (one sequence left-padded), one thread and three; without and
+     * with Gemma 2's soft-cap of the scores ({@code c tanh(s / c)}) and a sliding window (key j seen from query
+     * position p when {@code j > p - window}).
      */
-    @Test
-    void attendIsCausalGroupedQuerySoftmaxAttention() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"0, 0", "0.7, 0", "0, 3", "0.7, 2"})
+    void attendIsCausalGroupedQuerySoftmaxAttention(float softcap, int window) {
         SplittableRandom rnd = new SplittableRandom(11);
         int batch = 2;
         int heads = 4;
@@ -212,7 +215,8 @@ class CpuMatmulTest {
                         mask[seen] = 0; // sequence 1's first position is padding
                     }
                     for (int threads : new int[] {1, 3}) {
-                        float[] got = CpuMatmul.attend(q, k, v, capacity, batch, heads, kvHeads, tokens, past, d, scale, mask, threads);
+                        float[] got = CpuMatmul.attend(q, k, v, capacity, batch, heads, kvHeads, tokens, past, d, scale, softcap, window,
+                                mask, threads);
                         for (int b = 0; b < batch; b++) {
                             for (int h = 0; h < heads; h++) {
                                 int g = h / (heads / kvHeads);
@@ -220,14 +224,14 @@ class CpuMatmulTest {
                                     double[] w = new double[seen];
                                     double sum = 0;
                                     for (int j = 0; j <= past + t; j++) {
-                                        if (mask != null && mask[b * seen + j] == 0) {
+                                        if (mask != null && mask[b * seen + j] == 0 || window > 0 && j <= past + t - window) {
                                             continue;
                                         }
                                         double s = 0;
                                         for (int i = 0; i < d; i++) {
                                             s += (double) q[((b * heads + h) * tokens + t) * d + i] * k[((b * kvHeads + g) * capacity + j) * d + i];
                                         }
-                                        w[j] = Math.exp(s * scale);
+                                        w[j] = Math.exp(softcap > 0 ? softcap * Math.tanh(s * scale / softcap) : s * scale);
                                         sum += w[j];
                                     }
                                     for (int i = 0; i < d; i++) {
@@ -246,7 +250,20 @@ class CpuMatmulTest {
             }
         }
         assertThrows(IllegalArgumentException.class,
-                () -> CpuMatmul.attend(new float[8], new float[8], new float[8], 1, 1, 3, 2, 1, 0, 8, 1, null, 1));
+                () -> CpuMatmul.attend(new float[8], new float[8], new float[8], 1, 1, 3, 2, 1, 0, 8, 1, 0, 0, null, 1));
+    }
+
+    @Test
+    void geluTanhGateIsGeluOfGateTimesUp() {
+        float[] gateUp = {-2f, 0.5f, 3f, 1.5f, 2f, -1f};
+        float[] got = CpuMatmul.geluTanhGate(gateUp, 1);
+        for (int i = 0; i < 3; i++) {
+            double x = gateUp[i];
+            double gelu = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            assertEquals(gelu * gateUp[3 + i], got[i], 1e-6);
+        }
+        assertEquals(-0.0454023, got[0] / gateUp[3], 1e-6); // torch.nn.functional.gelu(tensor(-2.), approximate="tanh")
+        assertThrows(IllegalArgumentException.class, () -> CpuMatmul.geluTanhGate(new float[6], 2));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.laem.engine.optimize;
+package io.laem.engine.merge;
 
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.model.ModuleKind;
