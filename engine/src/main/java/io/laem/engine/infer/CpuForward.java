@@ -61,10 +61,7 @@ final class CpuForward implements AutoCloseable {
         ModuleKind[] attnIn = t.attentionInputs().toArray(ModuleKind[]::new);
         ModuleKind[] mlpIn = t.mlpInputs().toArray(ModuleKind[]::new);
         for (int l = 0; l < layers.length; l++) {
-            ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
-            for (ModuleKind k : config.modules()) {
-                keys[k.ordinal()] = new ModuleKey(l, k);
-            }
+            ModuleKey[] keys = Decoder.moduleKeys(config, l);
             layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
                     norm(Norm.Q, l), norm(Norm.K, l), projection(l, attnIn), projection(l, ModuleKind.O_PROJ), projection(l, mlpIn),
                     projection(l, ModuleKind.DOWN_PROJ), keys, config.sliding(l));

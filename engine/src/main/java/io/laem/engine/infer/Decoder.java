@@ -107,10 +107,7 @@ public final class Decoder implements AutoCloseable {
         ModuleKind[] attnIn = t.attentionInputs().toArray(ModuleKind[]::new);
         ModuleKind[] mlpIn = t.mlpInputs().toArray(ModuleKind[]::new);
         for (int l = 0; l < layers.length; l++) {
-            ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
-            for (ModuleKind k : config.modules()) {
-                keys[k.ordinal()] = new ModuleKey(l, k);
-            }
+            ModuleKey[] keys = moduleKeys(config, l);
             // fused only over weights the decoder owns: the per-module tensors become views of the fused one
             boolean fuse = ownsManager;
             layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
@@ -129,6 +126,15 @@ public final class Decoder implements AutoCloseable {
         if (embedScale != null) {
             NDScope.unregister(embedScale);
         }
+    }
+
+    /** A layer's module keys indexed by module kind ordinal (null for kinds the family does not have), as both forwards look them up. */
+    static ModuleKey[] moduleKeys(ModelConfig config, int layer) {
+        ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
+        for (ModuleKind k : config.modules()) {
+            keys[k.ordinal()] = new ModuleKey(layer, k);
+        }
+        return keys;
     }
 
     /**

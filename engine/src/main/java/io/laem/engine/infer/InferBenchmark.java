@@ -82,7 +82,7 @@ public final class InferBenchmark {
     }
 
     /** CPU time of this process, all threads (includes PyTorch's worker threads). */
-    private static long cpuNanos() {
+    public static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
@@ -220,6 +220,38 @@ public final class InferBenchmark {
         }
     }
 
+    /**
+     * Seconds of one prefill of {@code prompt} [batch, tokens] through a fresh cache and of {@code steps} greedy decode
+     * steps after it: prefill wall, prefill CPU (this process), then each step's wall and CPU.
+     */
+    public static double[] prefillThenDecode(Decoder d, long[] prompt, int batch, int steps) {
+        double[] t = new double[2 + 2 * steps];
+        try (KvCache cache = d.newCache()) {
+            long t0 = System.nanoTime();
+            long c0 = cpuNanos();
+            long[] next;
+            try (NDScope s = new NDScope()) {
+                s.suppressNotUsedWarning();
+                NDArray ids = d.manager().create(prompt, new Shape(batch, prompt.length / batch));
+                next = d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
+            }
+            t[0] = (System.nanoTime() - t0) / 1e9;
+            t[1] = (cpuNanos() - c0) / 1e9;
+            for (int step = 0; step < steps; step++) {
+                long a = System.nanoTime();
+                long ca = cpuNanos();
+                try (NDScope s = new NDScope()) {
+                    s.suppressNotUsedWarning();
+                    NDArray ids = d.manager().create(next, new Shape(batch, 1));
+                    next = d.logits(d.hidden(ids, null, cache)).argMax(-1).toLongArray();
+                }
+                t[2 + 2 * step] = (System.nanoTime() - a) / 1e9;
+                t[3 + 2 * step] = (cpuNanos() - ca) / 1e9;
+            }
+        }
+        return t;
+    }
+
     /** One prefill of {@code promptTokens} per sequence, then {@code steps} timed greedy decode steps, into {@code out}. */
     private static void measure(Decoder d, int batch, long seed, int promptTokens, int steps, Samples out) {
         SplittableRandom rnd = new SplittableRandom(batch * 31L + seed);
@@ -234,28 +266,12 @@ public final class InferBenchmark {
             d.logits(d.hidden(d.manager().create(new long[batch * 4], new Shape(batch, 4)), null, warm).get(":, -1:, :")).argMax(-1)
                     .toLongArray();
         }
-        try (KvCache cache = d.newCache()) {
-            long t0 = System.nanoTime();
-            long c0 = cpuNanos();
-            long[] next;
-            try (NDScope s = new NDScope()) {
-                s.suppressNotUsedWarning();
-                NDArray ids = d.manager().create(prompt, new Shape(batch, promptTokens));
-                next = d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
-            }
-            out.prefillWall.add((System.nanoTime() - t0) / 1e9);
-            out.prefillCpu.add((cpuNanos() - c0) / 1e9);
-            for (int step = 0; step < steps; step++) {
-                long a = System.nanoTime();
-                long ca = cpuNanos();
-                try (NDScope s = new NDScope()) {
-                    s.suppressNotUsedWarning();
-                    NDArray ids = d.manager().create(next, new Shape(batch, 1));
-                    next = d.logits(d.hidden(ids, null, cache)).argMax(-1).toLongArray();
-                }
-                out.stepWall.add((System.nanoTime() - a) / 1e9);
-                out.stepCpu.add((cpuNanos() - ca) / 1e9);
-            }
+        double[] t = prefillThenDecode(d, prompt, batch, steps);
+        out.prefillWall.add(t[0]);
+        out.prefillCpu.add(t[1]);
+        for (int step = 0; step < steps; step++) {
+            out.stepWall.add(t[2 + 2 * step]);
+            out.stepCpu.add(t[3 + 2 * step]);
         }
     }
 }

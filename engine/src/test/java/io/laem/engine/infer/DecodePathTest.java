@@ -164,6 +164,38 @@ class DecodePathTest {
         }
     }
 
+    /**
+     * The one rule for which path {@code Decoder.load} takes on the CPU: the mapped CPU forward when the kernels are
+     * available and every weight is stored as F32, BF16 or F16; a model with any other float dtype (here one norm
+     * weight in F64) is converted for PyTorch instead, with the same logits.
+     */
+    @Test
+    void weightsTheKernelsCannotReadTakeThePyTorchPath(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path src = GoldenSupport.FIXTURES.resolve("qwen2");
+        java.nio.file.Path dir = tmp.resolve("qwen2-f64-norm");
+        java.nio.file.Files.createDirectories(dir);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            java.nio.file.Files.copy(src.resolve(f), dir.resolve(f));
+        }
+        io.laem.engine.io.SafetensorsWriter w = new io.laem.engine.io.SafetensorsWriter();
+        try (HfModel hf = HfModel.open(src)) {
+            for (String n : hf.weights().names()) {
+                io.laem.engine.io.DType dt = n.equals("model.norm.weight") ? io.laem.engine.io.DType.F64 : io.laem.engine.io.DType.F32;
+                w.add(n, dt, hf.weights().info(n).shape(), hf.weights().floats(n));
+            }
+        }
+        w.writeDirect(dir.resolve("model.safetensors"));
+        long[] ids = GoldenSupport.ids();
+        try (HfModel f32 = HfModel.open(src); HfModel f64 = HfModel.open(dir); Decoder cpu = Decoder.load(f32);
+             Decoder torch = Decoder.load(f64); NDManager m = NDManager.newBaseManager()) {
+            assertEquals(java.util.Map.of(), cpu.parameters(), "F32 weights: the CPU forward over the mapping");
+            assertEquals(f64.weights().names().size(), torch.parameters().size(), "an F64 weight: PyTorch over converted copies");
+            float[] a = cpu.forward(m.create(ids, new Shape(1, ids.length)), null).toFloatArray();
+            float[] b = torch.forward(m.create(ids, new Shape(1, ids.length)), null).toFloatArray();
+            assertArrayEquals(a, b, 1e-5f);
+        }
+    }
+
     /** After close the kernel's view of the weights is gone: a forward fails with an exception, not a crash. */
     @Test
     void aClosedDecoderRefusesToRun() {

@@ -126,6 +126,9 @@ final class GoldenSupport {
             }
         }
         assertTrue(actual.length == expected.size() * cols, what + ": size " + actual.length);
+        if (System.getenv("LAEM_GOLDEN_ERRORS") != null) {
+            System.out.printf("golden %s: max error / max |ref| = %.2e%n", what, maxErr / maxRef);
+        }
         assertTrue(maxErr <= TOLERANCE * maxRef, what + ": max error " + maxErr + " vs max |ref| " + maxRef);
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import io.laem.engine.bench.MemoryBandwidth;
 import io.laem.engine.bench.PeakRss;
 import io.laem.engine.infer.Decoder;
+import io.laem.engine.infer.InferBenchmark;
 import io.laem.engine.infer.KvCache;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.io.DType;
@@ -80,12 +81,12 @@ public final class ScoreBenchmark {
                     double bestCpu = Double.MAX_VALUE;
                     for (int r = 0; r < s.rounds(); r++) {
                         long a = System.nanoTime();
-                        long c = cpuNanos();
+                        long c = InferBenchmark.cpuNanos();
                         scorer.score(p);
                         best = Math.min(best, (System.nanoTime() - a) / 1e9);
-                        bestCpu = Math.min(bestCpu, (cpuNanos() - c) / 1e9);
+                        bestCpu = Math.min(bestCpu, (InferBenchmark.cpuNanos() - c) / 1e9);
                         log.accept(String.format("scoring round %d: %.2f s wall, %.2f s CPU", r + 1, (System.nanoTime() - a) / 1e9,
-                                (cpuNanos() - c) / 1e9));
+                                (InferBenchmark.cpuNanos() - c) / 1e9));
                     }
                     laem.put("score tok/s", total / best);
                     laem.put("score tok per CPU-s", total / bestCpu);
@@ -143,37 +144,16 @@ public final class ScoreBenchmark {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** CPU time of this process, all threads. */
-    static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
-    }
-
     /** Seconds (wall, wall, CPU, CPU) of one prefill of {@code batch} prompts and of {@code steps} greedy decode steps after it. */
     private static double[] prefillAndDecode(Decoder d, int batch, int promptTokens, int steps, SplittableRandom rnd) {
-        long[] prompt = randomIds(rnd, batch * promptTokens, d.config().vocabSize());
-        try (KvCache cache = d.newCache()) {
-            long a = System.nanoTime();
-            long ca = cpuNanos();
-            long[] next;
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray ids = d.manager().create(prompt, new Shape(batch, promptTokens));
-                next = d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
-            }
-            double pre = (System.nanoTime() - a) / 1e9;
-            double preCpu = (cpuNanos() - ca) / 1e9;
-            long b = System.nanoTime();
-            long cb = cpuNanos();
-            for (int step = 0; step < steps; step++) {
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray ids = d.manager().create(next, new Shape(batch, 1));
-                    next = d.logits(d.hidden(ids, null, cache)).argMax(-1).toLongArray();
-                }
-            }
-            return new double[] {pre, (System.nanoTime() - b) / 1e9, preCpu, (cpuNanos() - cb) / 1e9};
+        double[] t = InferBenchmark.prefillThenDecode(d, randomIds(rnd, batch * promptTokens, d.config().vocabSize()), batch, steps);
+        double wall = 0;
+        double cpu = 0;
+        for (int step = 0; step < steps; step++) {
+            wall += t[2 + 2 * step];
+            cpu += t[3 + 2 * step];
         }
+        return new double[] {t[0], wall, t[1], cpu};
     }
 
     public static double loadAverage() {
