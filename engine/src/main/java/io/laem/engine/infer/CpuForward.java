@@ -189,14 +189,34 @@ final class CpuForward implements AutoCloseable {
             float[][] heads = headsOf(qkv, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens);
             float[] attended = attend(l, layer, heads, cache, keyMask, batch, tokens, past, threads);
             add(x, normed(project(layer, layer.o(), bank, attended, rows, threads), rows, layer.postAttentionNorm()));
-            float[] gateUp = project(layer, layer.mlpIn(), bank, rmsNorm(x, rows, layer.preMlpNorm()), rows, threads);
-            float[] gated = switch (config.activation()) {
-                case SILU -> CpuMatmul.siluGate(gateUp, rows);
-                case GELU_TANH -> CpuMatmul.geluTanhGate(gateUp, rows);
-            };
-            add(x, normed(project(layer, layer.down(), bank, gated, rows, threads), rows, layer.postMlpNorm()));
+            for (int from = 0; from < rows; from += MLP_ROWS) {
+                mlp(layer, bank, x, from, Math.min(rows, from + MLP_ROWS), threads);
+            }
         }
         return rmsNorm(x, rows, finalNorm);
+    }
+
+    /**
+     * Rows the MLP takes at a time: its intermediate arrays ([rows, 2 x intermediate]) stay a few MB however many rows
+     * a forward has (scoring: thousands), so they neither grow the heap nor leave the caches; each weight panel is
+     * still widened once per 128 rows of work.
+     */
+    private static final int MLP_ROWS = 128;
+
+    /** The MLP block of rows {@code [from, to)} of the residual stream x, added into x in place. */
+    private void mlp(Layer layer, LoraBank bank, float[] x, int from, int to, int threads) {
+        int width = config.hiddenSize();
+        int n = to - from;
+        float[] h = rmsNorm(java.util.Arrays.copyOfRange(x, from * width, to * width), n, layer.preMlpNorm());
+        float[] gateUp = project(layer, layer.mlpIn(), bank, h, n, threads);
+        float[] gated = switch (config.activation()) {
+            case SILU -> CpuMatmul.siluGate(gateUp, n);
+            case GELU_TANH -> CpuMatmul.geluTanhGate(gateUp, n);
+        };
+        float[] y = normed(project(layer, layer.down(), bank, gated, n, threads), n, layer.postMlpNorm());
+        for (int i = 0; i < y.length; i++) {
+            x[from * width + i] += y[i];
+        }
     }
 
     /** The LM head over final hidden rows [rows, hidden]: logits [rows, vocab], soft-capped where the family says so. */

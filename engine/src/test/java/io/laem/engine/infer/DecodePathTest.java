@@ -106,7 +106,7 @@ class DecodePathTest {
 
     /**
      * The CPU forward over mapped weights (infer.CpuForward) and the PyTorch path over float32 copies give the same
-     * logits, batch 1 and 8, with an adapter: a prefill of 5 tokens (one sequence right-padded, one left-padded:
+     * logits, batch 1, 8 and 40, with an adapter: a prefill of 5 tokens (one sequence right-padded, one left-padded:
      * the many-row kernels, masked attention), then decode steps over the cache (the few-row kernels); llama,
      * qwen2 (q/k/v biases), qwen3 (q/k norms), mistral (sliding window), phi3 (fused modules: one view each),
      * gemma2 (soft-caps, GeGLU, four norms, embedding scale), gemma3 (local RoPE, q/k norms).
@@ -124,7 +124,8 @@ class DecodePathTest {
             }
             long[] one = GoldenSupport.ids();
             int prompt = 5;
-            for (int batch : new int[] {1, 8}) {
+            // batch 40: a prefill of 200 rows, more than the CPU forward's MLP takes at a time
+            for (int batch : new int[] {1, 8, 40}) {
                 long[] ids = new long[batch * prompt];
                 float[] mask = new float[batch * prompt];
                 for (int i = 0; i < ids.length; i++) {
