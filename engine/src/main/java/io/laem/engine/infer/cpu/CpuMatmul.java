@@ -29,7 +29,8 @@ public final class CpuMatmul {
     /** The calling thread works on the chunks too. */
     private static final SpinningWorkers WORKERS = new SpinningWorkers();
     /** Each thread's widened panel (many-row products). */
-    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[VectorKernel.PANEL_FLOATS + 4096]);
+    private static final ThreadLocal<MemorySegment> PANEL = ThreadLocal.withInitial(
+            () -> java.lang.foreign.Arena.ofAuto().allocate((long) (VectorKernel.PANEL_FLOATS + 4096) * Float.BYTES, 64));
 
     private CpuMatmul() {}
 
@@ -63,7 +64,10 @@ public final class CpuMatmul {
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
         int kind = kind(w.dtype());
         MemorySegment bytes = w.bytes();
-        if (kind == VectorKernel.F32 && rows <= MAX_ROWS || in > VectorKernel.PANEL_FLOATS / 4) {
+        if (kind == VectorKernel.BF16 && rows <= MAX_ROWS) {
+            split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
+                    (j0, j1) -> VectorKernel.multiplyBf16(bytes, in, x, rows, target, j0, j1));
+        } else if (kind == VectorKernel.F32 && rows <= MAX_ROWS || in > VectorKernel.PANEL_FLOATS / 4) {
             if (kind != VectorKernel.F32) {
                 throw new IllegalArgumentException("CpuMatmul: rows of " + in + " " + w.dtype() + " elements are longer than a panel");
             }
@@ -219,12 +223,13 @@ public final class CpuMatmul {
                 MemorySegment w = arena.allocate((long) out * in * Float.BYTES, 64);
                 float[] x = new float[16 * in];
                 float[] y = new float[16 * out];
-                float[] panel = new float[VectorKernel.PANEL_FLOATS];
+                MemorySegment panel = arena.allocate((long) VectorKernel.PANEL_FLOATS * Float.BYTES, 64);
                 float[] kv = new float[2 * 4 * in];
                 for (int i = 0; i < 20_000; i++) {
                     int rows = 1 + i % MAX_ROWS;
                     int kind = i % 3;
                     VectorKernel.multiply(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
+                    VectorKernel.multiplyBf16(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
                     VectorKernel.multiplyPanels(w, kind, in, x, i % 2 == 0 ? rows : 16, new VectorKernel.Out(y, out, 0, false), 0, out, panel);
                     VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);

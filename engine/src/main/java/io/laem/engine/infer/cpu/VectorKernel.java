@@ -64,6 +64,72 @@ final class VectorKernel {
         }
     }
 
+    /**
+     * BF16 weight rows {@code [j0, j1)} read in place and widened in registers (a shift into float32's high half): the
+     * few-row (decode) path for BF16 weights, as {@link #multiply} is for float32 (no panel written and read back). A
+     * method per dtype, so no load branches on the dtype: that keeps the tiles small enough for the JIT to keep every
+     * vector in registers.
+     */
+    static void multiplyBf16(MemorySegment w, int in, float[] x, int rows, Out y, int j0, int j1) {
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            for (int r = 0; r < rows; r++) {
+                tileBf16x4x1(w, (long) j * in, in, x, r, y, j);
+            }
+        }
+        for (; j < j1; j++) {
+            for (int r = 0; r < rows; r++) {
+                y.put(r, j, tailBf16(w, (long) j * in, x, r * in, in, 0));
+            }
+        }
+    }
+
+    /** S.length() BF16 values from element {@code e} widened to float32. */
+    private static FloatVector bf16(MemorySegment w, long e) {
+        return ((IntVector) ShortVector.fromMemorySegment(H, w, e * 2, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * Four BF16 weight rows against one x row. Only this shape: a 4 x 4 tile over BF16 (each widened vector feeding four
+     * rows) ran 4x slower than four passes of this one, its vectors no longer fitting the JIT's registers; the weight
+     * rows stay in L1 across the passes, and widening in registers costs two instructions per vector.
+     */
+    private static void tileBf16x4x1(MemorySegment w, long e0, int in, float[] x, int r, Out y, int j) {
+        long e1 = e0 + in;
+        long e2 = e1 + in;
+        long e3 = e2 + in;
+        int x0 = r * in;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        int bound = S.loopBound(in);
+        int k = 0;
+        for (; k < bound; k += S.length()) {
+            FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+            a0 = bf16(w, e0 + k).fma(u, a0);
+            a1 = bf16(w, e1 + k).fma(u, a1);
+            a2 = bf16(w, e2 + k).fma(u, a2);
+            a3 = bf16(w, e3 + k).fma(u, a3);
+        }
+        storeBf16(y, r, j, a0, a1, a2, a3, w, e0, x, x0, in, k);
+    }
+
+    private static void storeBf16(Out y, int r, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
+                                  long e0, float[] x, int x0, int in, int k0) {
+        y.put(r, j, a0.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0, x, x0, in, k0));
+        y.put(r, j + 1, a1.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + in, x, x0, in, k0));
+        y.put(r, j + 2, a2.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, x, x0, in, k0));
+        y.put(r, j + 3, a3.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, x, x0, in, k0));
+    }
+
+    /** {@code sum_{k0 <= k < in} w[e0 + k] x[x0 + k]} over BF16 weights, one element at a time. */
+    private static float tailBf16(MemorySegment w, long e0, float[] x, int x0, int in, int k0) {
+        float s = 0;
+        for (int k = k0; k < in; k++) {
+            s += Float.intBitsToFloat((w.get(I16_LE, (e0 + k) * 2) & 0xffff) << 16) * x[x0 + k];
+        }
+        return s;
+    }
+
     /** Floats of a widened panel: 256 KB, so a panel and a block of x rows share a core's L2. */
     static final int PANEL_FLOATS = 1 << 16;
     /** x rows per block: a block's rows ({@code X_BLOCK * in} floats) stay in L2 while a panel's tiles pass over them. */
@@ -76,16 +142,16 @@ final class VectorKernel {
 
     /**
      * Weight rows {@code [j0, j1)} in any stored dtype, or float32 for many rows of x (prefill, scoring): each panel of {@link #panelRows} weight rows is
-     * widened to float32 once into {@code panel} (the caller's, at least {@code panelRows(in) * in} floats), then every
+     * widened to float32 once into {@code panel} (the caller's native segment, at least {@code panelRows(in) * in} floats:
+     * native like the weights, so the tiles' loads see one segment class and stay intrinsified), then every
      * block of x rows is multiplied against it from cache, so the widening and the memory traffic are paid once per
      * weight row while the arithmetic runs at the FMA units' rate.
      */
-    static void multiplyPanels(MemorySegment w, int kind, int in, float[] x, int rows, Out y, int j0, int j1, float[] panel) {
+    static void multiplyPanels(MemorySegment w, int kind, int in, float[] x, int rows, Out y, int j0, int j1, MemorySegment p) {
         int pr = panelRows(in);
-        MemorySegment p = MemorySegment.ofArray(panel);
         for (int p0 = j0; p0 < j1; p0 += pr) {
             int p1 = Math.min(j1, p0 + pr);
-            widen(w, kind, (long) p0 * in, (p1 - p0) * in, panel);
+            widen(w, kind, (long) p0 * in, (p1 - p0) * in, p);
             for (int x0 = 0; x0 < rows; x0 += X_BLOCK) {
                 int x1 = Math.min(rows, x0 + X_BLOCK);
                 int j = p0;
@@ -113,23 +179,23 @@ final class VectorKernel {
      * high half, F16 exactly (subnormals too). One loop per dtype, each small enough for the JIT to keep every vector
      * in registers (a dtype switch inside the tiles' loops made them too large to inline, and boxed vectors on the heap).
      */
-    static void widen(MemorySegment w, int kind, long from, int n, float[] out) {
+    static void widen(MemorySegment w, int kind, long from, int n, MemorySegment out) {
         switch (kind) {
-            case F32 -> MemorySegment.copy(w, F32_LE, from * Float.BYTES, out, 0, n);
+            case F32 -> MemorySegment.copy(w, from * Float.BYTES, out, 0, (long) n * Float.BYTES);
             case BF16 -> widenBf16(w, from, n, out);
             default -> widenF16(w, from, n, out);
         }
     }
 
-    private static void widenBf16(MemorySegment w, long from, int n, float[] out) {
+    private static void widenBf16(MemorySegment w, long from, int n, MemorySegment out) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += S.length()) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
-            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(out, (long) i * Float.BYTES, LE);
         }
         for (; i < n; i++) {
-            out[i] = Float.intBitsToFloat((w.get(I16_LE, (from + i) * 2) & 0xffff) << 16);
+            out.set(F32_LE, (long) i * Float.BYTES, Float.intBitsToFloat((w.get(I16_LE, (from + i) * 2) & 0xffff) << 16));
         }
     }
 
@@ -137,7 +203,7 @@ final class VectorKernel {
      * Exponent and mantissa moved to float32's places and rebiased by a multiply by 2^112 (exact, subnormals included);
      * infinities and NaNs get float32's all-ones exponent; the sign goes back on last.
      */
-    private static void widenF16(MemorySegment w, long from, int n, float[] out) {
+    private static void widenF16(MemorySegment w, long from, int n, MemorySegment out) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += S.length()) {
@@ -146,10 +212,10 @@ final class VectorKernel {
             IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
             IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                     .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00));
-            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i);
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoMemorySegment(out, (long) i * Float.BYTES, LE);
         }
         for (; i < n; i++) {
-            out[i] = Float.float16ToFloat(w.get(I16_LE, (from + i) * 2));
+            out.set(F32_LE, (long) i * Float.BYTES, Float.float16ToFloat(w.get(I16_LE, (from + i) * 2)));
         }
     }
 

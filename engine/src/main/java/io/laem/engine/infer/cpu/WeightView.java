@@ -11,6 +11,11 @@ import java.lang.foreign.MemorySegment;
  */
 public record WeightView(MemorySegment bytes, DType dtype, int rows, int cols) {
     public WeightView {
+        if (bytes.isNative()) {
+            // one segment class for every weight the kernels read (a mapping's segments are a subclass): loads through
+            // two or three classes left the tiles' call sites polymorphic, and the JIT compiled them several times slower
+            bytes = bytes.reinterpret(bytes.byteSize());
+        }
         if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
             throw new IllegalArgumentException("weights in " + dtype + " cannot be read by the CPU kernels (F32, BF16, F16)");
         }
