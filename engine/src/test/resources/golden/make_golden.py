@@ -37,6 +37,18 @@ OUT_FAMILIES = os.path.join(ROOT, "golden", "families_golden.json")
 MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
+def round_to(a, dtype):
+    """float32 values rounded to bfloat16 or float16 (round to nearest even, as torch and the Java writer do), as float64."""
+    f = a.astype(np.float32)
+    if dtype == "f16":
+        return f.astype(np.float16).astype(np.float64)
+    if dtype == "bf16":
+        b = f.view(np.uint32).astype(np.uint64)
+        r = ((b + 0x7FFF + ((b >> 16) & 1)) >> 16) << 16
+        return r.astype(np.uint32).view(np.float32).astype(np.float64)
+    return f.astype(np.float64)
+
+
 def read_safetensors(path):
     with open(path, "rb") as f:
         raw = f.read()
@@ -129,11 +141,13 @@ def lora_deltas(adapter_dir):
     return out
 
 
-def forward(model_dir, ids, adapters=(), config_changes=None):
-    """Logits [T, vocab] for one unpadded sequence; adapters: (dir, per-layer weights) pairs; config_changes: fields set over config.json."""
+def forward(model_dir, ids, adapters=(), config_changes=None, weight_dtype="f32"):
+    """Logits [T, vocab] for one unpadded sequence; adapters: (dir, per-layer weights) pairs; config_changes: fields set
+    over config.json; the model's weights rounded to weight_dtype first (the engine's BF16/F16 test copies of the
+    fixtures), adapters as stored."""
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
     cfg.update(config_changes or {})
-    W = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    W = {n: round_to(t, weight_dtype) for n, t in read_safetensors(os.path.join(model_dir, "model.safetensors")).items()}
     mt = cfg["model_type"]
     gemma = mt in ("gemma2", "gemma3_text")
     H, nh, nkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
@@ -270,6 +284,18 @@ def cases(families, digits):
                 "logits": [[float(f"{v:.{digits}g}") for v in row] for row in logits] if digits else np.round(logits, 10).tolist(),
                 "pairs": [{"prompt": p, "completion": c, "nll": s, "tokens": n} for (p, c), (s, n) in zip(PAIRS, scores)],
             })
+        # the same model with its weights stored in bfloat16 / float16 (the engine converts the fixture the same way)
+        for dtype in ["bf16", "f16"]:
+            for name, ads in [cases[0], cases[2]]:
+                full = [(os.path.join(d, a), w) for a, w in ads]
+                logits = forward(d, IDS, full, changes, dtype)
+                out["cases"].append({
+                    "model": family, "case": name + "@" + dtype, "dtype": dtype, "fixture": os.path.basename(d),
+                    "config_changes": changes or {},
+                    "adapters": [{"dir": a, "layer_weights": w} for a, w in ads],
+                    "logits": [[float(f"{v:.{digits}g}") for v in row] for row in logits] if digits else np.round(logits, 10).tolist(),
+                    "pairs": [],
+                })
     return out
 
 

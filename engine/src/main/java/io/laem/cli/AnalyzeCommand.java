@@ -90,7 +90,12 @@ final class AnalyzeCommand implements Callable<Integer> {
             a.validateAgainst(cfg, base);
             loaded.add(a);
         }
+        long t0 = System.nanoTime();
+        long cpu0 = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         AdapterAnalysis r = Analyzer.analyze(loaded, cfg.numLayers(), ProgressListener.NONE, CancellationToken.NONE);
+        spec.commandLine().getErr().printf("analyze: %d modules of %d adapters in %.2f s (%.2f s CPU)%n", r.deltas().size(), loaded.size(),
+                (System.nanoTime() - t0) / 1e9,
+                (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0) / 1e9);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(r).toPrettyString());

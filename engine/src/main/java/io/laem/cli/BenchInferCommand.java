@@ -27,12 +27,35 @@ final class BenchInferCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (default: PyTorch's choice).")
     Integer threads;
 
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "A model of real shapes instead (qwen3-0.6b, qwen2-0.5b, llama-8b): the figures of `bench score` without scoring.")
+    String model;
+
+    @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "TYPE", description = "With --model: bf16, f16 or f32 (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--no-peer", description = "With --model: skip llama.cpp.")
+    boolean noPeer;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (model != null) {
+            BenchScoreCommand real = new BenchScoreCommand();
+            real.model = model;
+            real.dtype = dtype;
+            real.noPeer = noPeer;
+            real.examples = 16;
+            real.promptTokens = promptTokens;
+            real.completionTokens = 32;
+            real.decodeTokens = decodeTokens;
+            real.rounds = rounds;
+            real.threads = threads != null ? threads : 2;
+            return real.run(out, false);
+        }
         ModelSpec s = ModelSpec.qwen2HalfB();
         if (layers != null) {
             s = s.withLayers(layers);

@@ -98,6 +98,16 @@ public final class GgufLoraFormat implements ExportFormat {
         });
     }
 
+    /**
+     * Adapter modules (each with its own scale) as a GGUF LoRA file for a base, refused where a file exists (see
+     * {@link OutputTarget}): what {@link #write(MergedAdapter, Recipe, OutputTarget, String, ProgressListener,
+     * CancellationToken)} writes without the Modelfile and report (the benchmark's llama.cpp peer loads it).
+     */
+    public static void write(Map<ModuleKey, LoraModule> modules, ModelConfig base, GgmlType type, java.nio.file.Path file) {
+        GgufWriter w = writer(modules, base, type, "laem-adapter", CancellationToken.NONE);
+        OutputTarget.file(file).write(w::writeInto);
+    }
+
     static GgufWriter writer(Map<ModuleKey, LoraModule> modules, ModelConfig base, GgmlType type, String generalName, CancellationToken cancel) {
         if (modules.isEmpty()) {
             throw new LaemException("nothing to export: every module of the merge is empty");

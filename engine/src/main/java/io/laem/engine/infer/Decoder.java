@@ -14,7 +14,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import io.laem.engine.LaemException;
-import io.laem.engine.infer.cpu.FewRowMatmul;
+import io.laem.engine.infer.cpu.CpuMatmul;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.TensorInfo;
@@ -66,15 +66,12 @@ public final class Decoder implements AutoCloseable {
 
     private final NDArray embed;
     private final NDArray lmHead;
-    /** The LM head's bytes for the decode kernel (null where PyTorch does every matmul, see {@link #kernelBytes}). */
-    private final MemorySegment lmHeadBytes;
     private final NDArray finalNorm;
     private final Layer[] layers;
     private java.util.function.Consumer<NDArray> loraProbe;
-    /** Per layer, what a decode step by the kernel reads as Java arrays (null when the kernel cannot run, see {@link #kernelLayers}). */
-    private final KernelLayer[] kernelLayers;
-    private final float[] finalNormValues;
-    /** Set by {@link #close()}: the kernel reads the weights' memory directly, which would then be freed. */
+    /** The CPU forward over the mapped weights (null: every op in PyTorch, over the arrays in {@link #params}). */
+    private final CpuForward cpu;
+    /** Set by {@link #close()}: the CPU forward reads the weights' mapping, which would then be closed. */
     private volatile boolean closed;
     /**
      * RMSNorm's epsilon (float32), the attention scale and the embedding scale (null: none): DJL makes a tensor of
@@ -89,39 +86,28 @@ public final class Decoder implements AutoCloseable {
      * fewer native calls) whose output is split per module; otherwise one weight per module (training
      * over caller-owned arrays, so gradients reach each of them).
      */
-    private record Projection(ModuleKind[] kinds, NDArray weight, NDArray bias, long[] splits, NDArray[] weights, NDArray[] biases,
-                              MemorySegment weightBytes) {}
+    private record Projection(ModuleKind[] kinds, NDArray weight, NDArray bias, long[] splits, NDArray[] weights, NDArray[] biases) {}
 
     /** A layer's weights; norms the family does not have are null. {@code keys} is indexed by module kind ordinal. */
     private record Layer(NDArray inputNorm, NDArray postAttentionNorm, NDArray preMlpNorm, NDArray postMlpNorm, NDArray qNorm,
                          NDArray kNorm, Projection attnIn, Projection o, Projection mlpIn, Projection down, ModuleKey[] keys) {}
-
-    /**
-     * A layer's norm weights (as they multiply: {@code 1 + w} where the family says so), q/k/v bias and q/k norms
-     * (null: none) as Java arrays, for decode steps by the kernel.
-     */
-    private record KernelLayer(float[] inputNorm, float[] postAttentionNorm, float[] preMlpNorm, float[] postMlpNorm, float[] attnInBias,
-                               float[] qNorm, float[] kNorm) {}
 
     private Decoder(ModelConfig config, NDManager manager, Map<String, NDArray> params, boolean ownsManager) {
         this.config = config;
         this.manager = manager;
         this.params = params;
         this.ownsManager = ownsManager;
+        this.cpu = null;
         ArchitectureTemplate t = config.template();
         this.embed = require(t.embedTokens(), config.vocabSize(), config.hiddenSize());
         this.dataType = embed.getDataType();
         this.lmHead = config.tieWordEmbeddings() ? embed : require(t.lmHead(), config.vocabSize(), config.hiddenSize());
-        this.lmHeadBytes = kernelBytes(lmHead);
         this.finalNorm = require(t.finalNorm(), config.hiddenSize());
         this.layers = new Layer[config.numLayers()];
         ModuleKind[] attnIn = t.attentionInputs().toArray(ModuleKind[]::new);
         ModuleKind[] mlpIn = t.mlpInputs().toArray(ModuleKind[]::new);
         for (int l = 0; l < layers.length; l++) {
-            ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
-            for (ModuleKind k : config.modules()) {
-                keys[k.ordinal()] = new ModuleKey(l, k);
-            }
+            ModuleKey[] keys = moduleKeys(config, l);
             // fused only over weights the decoder owns: the per-module tensors become views of the fused one
             boolean fuse = ownsManager;
             layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
@@ -130,16 +116,8 @@ public final class Decoder implements AutoCloseable {
                     projection(l, new ModuleKind[] {ModuleKind.DOWN_PROJ}, fuse), keys);
         }
         this.bank = new LoraBank(config, manager, dataType);
-        this.rope = new Rope(config, firstLayer(false), manager);
-        int sliding = firstLayer(true);
-        this.localRope = config.ropeTheta(sliding) != config.ropeTheta(firstLayer(false))
-                || !java.util.Objects.equals(config.ropeScaling(sliding), config.ropeScaling(firstLayer(false)))
-                ? new Rope(config, sliding, manager) : null;
-        this.kernelLayers = kernelLayers();
-        this.finalNormValues = kernelLayers == null ? null : normValues(finalNorm);
-        if (kernelLayers != null) {
-            FewRowMatmul.warmUpInBackground();
-        }
+        this.rope = new Rope(config, firstLayer(config, false), manager);
+        this.localRope = localRope(config, manager);
         this.rmsEps = manager.create((float) config.rmsNormEps());
         this.attentionScale = manager.create((float) config.attentionScale()).toType(dataType, false);
         NDScope.unregister(rmsEps, attentionScale);
@@ -150,8 +128,51 @@ public final class Decoder implements AutoCloseable {
         }
     }
 
+    /** A layer's module keys indexed by module kind ordinal (null for kinds the family does not have), as both forwards look them up. */
+    static ModuleKey[] moduleKeys(ModelConfig config, int layer) {
+        ModuleKey[] keys = new ModuleKey[ModuleKind.values().length];
+        for (ModuleKind k : config.modules()) {
+            keys[k.ordinal()] = new ModuleKey(layer, k);
+        }
+        return keys;
+    }
+
+    /**
+     * A decoder whose forward is {@link CpuForward} over the mapped weights: no arrays of the weights at all. The
+     * bank, RoPE tables and scalars live in {@code manager} as for the PyTorch path.
+     */
+    private Decoder(ModelConfig config, NDManager manager, CpuForward cpu) {
+        this.config = config;
+        this.manager = manager;
+        this.params = new LinkedHashMap<>();
+        this.ownsManager = true;
+        this.cpu = cpu;
+        this.dataType = DataType.FLOAT32;
+        this.embed = null;
+        this.lmHead = null;
+        this.finalNorm = null;
+        this.layers = null;
+        this.bank = new LoraBank(config, manager, dataType);
+        this.rope = new Rope(config, firstLayer(config, false), manager);
+        this.localRope = localRope(config, manager);
+        this.rmsEps = manager.create((float) config.rmsNormEps());
+        this.attentionScale = manager.create((float) config.attentionScale());
+        this.embedScale = null;
+        NDScope.unregister(rmsEps, attentionScale);
+        CpuMatmul.warmUpInBackground();
+    }
+
+    /** RoPE of the sliding layers when their base or scaling differs from the full layers' (Gemma 3), else null. */
+    private static Rope localRope(ModelConfig config, NDManager manager) {
+        int full = firstLayer(config, false);
+        int sliding = firstLayer(config, true);
+        return config.ropeTheta(sliding) != config.ropeTheta(full)
+                || !java.util.Objects.equals(config.ropeScaling(sliding), config.ropeScaling(full))
+                ? new Rope(config, sliding, manager) : null;
+    }
+
     /** The first layer that slides (or does not), or layer 0 when there is none: whose RoPE the others of its kind share. */
-    private int firstLayer(boolean sliding) {
+    private static int firstLayer(ModelConfig config, boolean sliding) {
         for (int l = 0; l < config.numLayers(); l++) {
             if (config.sliding(l) == sliding) {
                 return l;
@@ -182,57 +203,14 @@ public final class Decoder implements AutoCloseable {
         }
         long[] splits = Arrays.copyOf(ends, kinds.length - 1);
         if (kinds.length == 1) {
-            return new Projection(kinds, w[0], b[0], splits, w, b, kernelBytes(w[0]));
+            return new Projection(kinds, w[0], b[0], splits, w, b);
         }
         if (!fuse) {
-            return new Projection(kinds, null, null, splits, w, b, null);
+            return new Projection(kinds, null, null, splits, w, b);
         }
         NDArray weight = fuse(layer, kinds, w, splits, ArchitectureTemplate::weight);
         NDArray bias = b[0] == null ? null : fuse(layer, kinds, b, splits, ArchitectureTemplate::bias);
-        return new Projection(kinds, weight, bias, splits, null, null, kernelBytes(weight));
-    }
-
-    /**
-     * The weight's own memory, for {@link FewRowMatmul} in decode steps: only for weights this decoder
-     * owns (inference; training decoders over caller arrays keep every matmul in PyTorch's graph), which
-     * are contiguous float32 on the CPU. Null otherwise.
-     */
-    private MemorySegment kernelBytes(NDArray weight) {
-        return ownsManager ? TensorMemory.inPlace(weight) : null;
-    }
-
-    /** Null unless every weight the decode kernel reads is readable (float32 on the CPU, owned, fused). */
-    private KernelLayer[] kernelLayers() {
-        if (lmHeadBytes == null || dataType != DataType.FLOAT32) {
-            return null;
-        }
-        KernelLayer[] k = new KernelLayer[layers.length];
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            for (Projection p : new Projection[] {layer.attnIn(), layer.o(), layer.mlpIn(), layer.down()}) {
-                if (p.weightBytes() == null || (p != layer.attnIn() && p.bias() != null)) {
-                    return null;
-                }
-            }
-            k[l] = new KernelLayer(normValues(layer.inputNorm()), normValues(layer.postAttentionNorm()), normValues(layer.preMlpNorm()),
-                    normValues(layer.postMlpNorm()), layer.attnIn().bias() == null ? null : layer.attnIn().bias().toFloatArray(),
-                    normValues(layer.qNorm()), normValues(layer.kNorm()));
-        }
-        return k;
-    }
-
-    /** A norm weight as it multiplies ({@code 1 + w} for Gemma), as a Java array; null for none. */
-    private float[] normValues(NDArray weight) {
-        if (weight == null) {
-            return null;
-        }
-        float[] w = weight.toFloatArray();
-        if (config.template().normPlusOne()) {
-            for (int i = 0; i < w.length; i++) {
-                w[i] += 1;
-            }
-        }
-        return w;
+        return new Projection(kinds, weight, bias, splits, null, null);
     }
 
     /** Concatenates the modules' tensors along rows and replaces each parameter by a view of its rows. */
@@ -263,16 +241,30 @@ public final class Decoder implements AutoCloseable {
         return a;
     }
 
-    /** Loads a model folder's weights as float32 on the CPU. */
+    /** Opens a model folder's weights for inference on the CPU (mapped in their stored dtype where the CPU kernels run). */
     public static Decoder load(HfModel model) {
         return load(model, Device.cpu(), DataType.FLOAT32);
     }
 
     /**
-     * Copies the memory-mapped weights onto a device in a data type (float32, or float16 with norms,
-     * softmax and log-softmax in float32). The HfModel can be closed afterwards.
+     * On the CPU in float32 (the default) with the CPU kernels available ({@link CpuMatmul#available()}) and every
+     * weight stored as F32, BF16 or F16 ({@link CpuForward#reads}): maps the weights in their stored dtype and runs
+     * every forward in Java ({@link CpuForward}, which implements every option of the architecture templates), with
+     * no copy of the weights (the mapping is the decoder's own). Otherwise (a GPU, float16 compute, the kernels
+     * off, or F64 weights) copies the memory-mapped weights onto the device in a data type (float32, or float16
+     * with norms, softmax and log-softmax in float32) for PyTorch.
+     * Either way the HfModel can be closed afterwards.
      */
     public static Decoder load(HfModel model, Device device, DataType dataType) {
+        if (!device.isGpu() && dataType == DataType.FLOAT32 && CpuMatmul.available() && CpuForward.reads(model.weights())) {
+            NDManager manager = Djl.newManager(device);
+            try {
+                return new Decoder(model.config(), manager, CpuForward.map(model.config(), model.dir()));
+            } catch (RuntimeException e) {
+                manager.close();
+                throw e;
+            }
+        }
         if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT16) {
             // BFLOAT16 arrays abort the JVM in DJL 0.35.1's PyTorch JNI: refuse before touching them
             throw new LaemException(model.dir() + ": cannot run in " + dataType + " (supported: float32, float16)");
@@ -363,7 +355,10 @@ public final class Decoder implements AutoCloseable {
         return dataType;
     }
 
-    /** The weights by HF tensor name (live arrays: changing them changes the model). */
+    /**
+     * The weights by HF tensor name (live arrays: changing them changes the model). Empty for a decoder over
+     * mapped weights ({@link #load} on the CPU), which holds no arrays of them.
+     */
     public Map<String, NDArray> parameters() {
         return java.util.Collections.unmodifiableMap(params);
     }
@@ -382,29 +377,69 @@ public final class Decoder implements AutoCloseable {
         return logits(hidden(inputIds, mask, null));
     }
 
-    /** The LM head over final hidden states [..., H] -> [..., vocab]. */
+    /** The LM head over final hidden states [..., H] -> [..., vocab], soft-capped where the family says so. */
     public NDArray logits(NDArray hidden) {
         requireOpen();
-        int rows = lmHeadBytes == null ? -1 : kernelRows(hidden);
-        double cap = config.finalSoftcap();
-        if (rows < 0) {
+        if (cpu == null) {
             NDArray y = Linear.linear(hidden, lmHead).singletonOrThrow();
+            double cap = config.finalSoftcap();
             return cap > 0 ? y.div(cap).tanh().mul(cap) : y;
         }
         Shape s = hidden.getShape();
-        int vocab = Math.toIntExact(lmHead.getShape().get(0));
-        float[] y = FewRowMatmul.multiply(lmHeadBytes, vocab, Math.toIntExact(s.get(s.dimension() - 1)), hidden.toFloatArray(), rows,
-                JniUtils.getNumThreads());
-        if (cap > 0) {
-            softcap(y, (float) cap);
-        }
-        return hidden.getManager().create(y, s.slice(0, s.dimension() - 1).add(vocab));
+        int rows = Math.toIntExact(s.size() / config.hiddenSize());
+        float[] y = onCpu(threads -> cpu.logits(hidden.toFloatArray(), rows, threads));
+        return manager.create(y, s.slice(0, s.dimension() - 1).add(config.vocabSize()));
     }
 
-    /** {@code c tanh(y / c)} in place (Gemma 2's soft-cap), in float32 as HF computes it on float32 logits. */
-    private static void softcap(float[] y, float c) {
-        for (int i = 0; i < y.length; i++) {
-            y[i] = c * (float) Math.tanh(y[i] / c);
+    /**
+     * Log-probabilities of {@code targets} (one per row) under the logits of final hidden rows [rows, hidden]:
+     * what scoring needs, without a [rows, vocab] tensor (on the CPU the logits of a few rows at a time, in Java).
+     */
+    float[] targetLogProbs(NDArray hiddenRows, long[] targets) {
+        requireOpen();
+        int rows = targets.length;
+        if (cpu == null) {
+            try (NDManager m = manager.newSubManager()) {
+                NDArray logp = logits(hiddenRows).toType(DataType.FLOAT32, false).logSoftmax(-1);
+                return logp.gather(m.create(targets, new Shape(rows, 1)), 1).toFloatArray();
+            }
+        }
+        float[] h = hiddenRows.toFloatArray();
+        int width = config.hiddenSize();
+        int vocab = config.vocabSize();
+        float[] out = new float[rows];
+        onCpu(threads -> {
+            for (int from = 0; from < rows; from += LOGIT_ROWS) {
+                int n = Math.min(LOGIT_ROWS, rows - from);
+                float[] logits = cpu.logits(Arrays.copyOfRange(h, from * width, (from + n) * width), n, threads);
+                for (int r = 0; r < n; r++) {
+                    out[from + r] = CpuMatmul.logSoftmaxAt(logits, r * vocab, vocab, Math.toIntExact(targets[from + r]));
+                }
+            }
+            return out;
+        });
+        return out;
+    }
+
+    /** Rows of logits the CPU path computes at a time in {@link #targetLogProbs}: the LM head read once per this many rows. */
+    private static final int LOGIT_ROWS = 64;
+
+    /**
+     * Runs CPU-forward work with PyTorch's intra-op thread count as the kernels' thread count, PyTorch itself
+     * on one thread meanwhile (its OpenMP workers spinning between parallel regions would take the kernels' cores).
+     */
+    private <T> T onCpu(java.util.function.IntFunction<T> work) {
+        // not JniUtils.isGradMode(): PyTorch's grad mode is on by default in every thread DJL did not start in, so it does
+        // not mean a GradientCollector; trainable bank entries are refused where the forward meets them (CpuForward)
+        if (loraProbe != null) {
+            throw new IllegalStateException("a decoder over mapped weights runs inference only: training needs Decoder.fromArrays");
+        }
+        int threads = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(1);
+        try {
+            return work.apply(threads);
+        } finally {
+            JniUtils.setNumThreads(threads);
         }
     }
 
@@ -414,6 +449,7 @@ public final class Decoder implements AutoCloseable {
      * real). The cache, when given, is extended with the new keys and values.
      */
     public NDArray hidden(NDArray inputIds, NDArray mask, KvCache cache) {
+        requireOpen();
         Shape s = inputIds.getShape();
         if (s.dimension() != 2) {
             throw new LaemException("input ids must be [batch, tokens], got " + s);
@@ -430,6 +466,9 @@ public final class Decoder implements AutoCloseable {
             NDArray m = mask == null ? manager.ones(new Shape(batch, tokens)) : mask.toType(DataType.FLOAT32, false);
             NDArray pm = pastMask != null ? pastMask : past > 0 ? manager.ones(new Shape(batch, past)) : null;
             fullMask = pm == null ? m : pm.concat(m, 1);
+        }
+        if (cpu != null) {
+            return hiddenOnCpu(ids, fullMask, cache, batch, tokens, past);
         }
         NDArray positions;
         int maxPosition;
@@ -464,17 +503,6 @@ public final class Decoder implements AutoCloseable {
         if (embedScale != null) {
             x = x.mul(embedScale);
         }
-        if (kernelStep(batch * tokens)) {
-            int threads = JniUtils.getNumThreads();
-            // the kernel's threads do the matmuls; PyTorch's ops on a few rows run on one thread anyway, and its
-            // OpenMP workers spinning between parallel regions would take the cores from the kernel's threads
-            JniUtils.setNumThreads(1);
-            try {
-                return layersByKernel(x, steps, cache, fullMask, batch, tokens, threads);
-            } finally {
-                JniUtils.setNumThreads(threads);
-            }
-        }
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             NDArray h = rmsNorm(x, layer.inputNorm());
@@ -488,219 +516,32 @@ public final class Decoder implements AutoCloseable {
         return rmsNorm(x, finalNorm);
     }
 
-    /**
-     * Whether a forward over {@code rows} rows takes the decode kernel path: few rows, inference (no
-     * gradients, no LoRA probe), a decoder whose weights the kernel reads, every active bank entry packed for it.
-     */
-    private boolean kernelStep(long rows) {
-        requireOpen();
-        if (kernelLayers == null || rows > FewRowMatmul.MAX_ROWS || loraProbe != null || !FewRowMatmul.available()
-                || JniUtils.isGradMode()) {
-            return false;
-        }
-        for (Layer layer : layers) {
-            for (ModuleKey key : layer.keys()) {
-                LoraBank.Packed p = key == null ? null : bank.packed(key);
-                if (p != null && p.aBytes() == null) {
-                    return false;
+    /** {@link #hidden} by {@link CpuForward}: positions from the mask as the PyTorch path computes them. */
+    private NDArray hiddenOnCpu(NDArray ids, NDArray fullMask, KvCache cache, int batch, int tokens, int past) {
+        long[] idv = ids.toLongArray();
+        float[] keyMask = fullMask == null ? null : fullMask.toFloatArray();
+        int total = past + tokens;
+        int[] positions = new int[batch * tokens];
+        for (int b = 0; b < batch; b++) {
+            int seen = 0;
+            for (int j = 0; j < total; j++) {
+                seen += keyMask == null ? 1 : (int) keyMask[b * total + j];
+                if (j >= past) {
+                    positions[b * tokens + j - past] = Math.max(0, seen - 1);
                 }
             }
         }
-        return true;
-    }
-
-    /**
-     * The layers of a decode step with the residual stream, norms, RoPE, MLP and every projection (LoRA
-     * entries included) in Java arrays and {@link FewRowMatmul}; PyTorch only for the KV cache, and for
-     * attention when the step is not one token per sequence without padding.
-     * Same result as the PyTorch path to float rounding (DecodePathTest); returns the final-norm hidden states.
-     */
-    private NDArray layersByKernel(NDArray embedded, AttentionStep[] steps, KvCache cache, NDArray fullMask, int batch, int tokens,
-                                   int threads) {
-        int width = config.hiddenSize();
-        int rows = batch * tokens;
-        NDManager m = embedded.getManager();
-        float[] x = embedded.toFloatArray();
-        // RoPE's cos and sin [B, 1, T, D] of this step's positions, shared by every layer of a kind (sliding or full)
-        Map<Rope.Tables, float[][]> angles = new java.util.IdentityHashMap<>();
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            KernelLayer kl = kernelLayers[l];
-            AttentionStep step = steps[l];
-            float[][] cosSin = angles.computeIfAbsent(step.rope(), r -> new float[][] {r.cos().toFloatArray(), r.sin().toFloatArray()});
-            float[] qkv = projectFloats(layer, layer.attnIn(), rmsNorm(x, rows, kl.inputNorm()), rows, threads);
-            if (kl.attnInBias() != null) {
-                addToEachRow(qkv, kl.attnInBias());
-            }
-            float[] attended = attendByKernel(l, headsOf(qkv, kl, cosSin[0], cosSin[1], batch, tokens), step, cache, m, batch, tokens);
-            add(x, normed(projectFloats(layer, layer.o(), attended, rows, threads), rows, kl.postAttentionNorm()));
-            float[] gateUp = projectFloats(layer, layer.mlpIn(), rmsNorm(x, rows, kl.preMlpNorm()), rows, threads);
-            float[] gated = switch (config.activation()) {
-                case SILU -> FewRowMatmul.siluGate(gateUp, rows);
-                case GELU_TANH -> FewRowMatmul.geluTanhGate(gateUp, rows);
-            };
-            add(x, normed(projectFloats(layer, layer.down(), gated, rows, threads), rows, kl.postMlpNorm()));
-        }
+        float[] h = onCpu(threads -> cpu.hidden(idv, batch, tokens, past, keyMask, positions, cache, bank, rope,
+                localRope == null ? rope : localRope, threads));
         if (cache != null) {
             cache.advance(tokens, fullMask);
         }
-        return m.create(rmsNorm(x, rows, finalNormValues), new Shape(batch, tokens, width));
-    }
-
-    /** {@code x W^T} of a fused projection plus each module's active LoRA entries, {@code (coef * x A^T) B^T} onto its columns. */
-    private float[] projectFloats(Layer layer, Projection p, float[] xs, int rows, int threads) {
-        int in = xs.length / rows;
-        int out = Math.toIntExact(p.weight().getShape().get(0));
-        float[] y = new float[rows * out];
-        FewRowMatmul.multiplyInto(p.weightBytes(), out, in, xs, rows, y, out, 0, false, threads);
-        int offset = 0;
-        for (ModuleKind kind : p.kinds()) {
-            int moduleOut = (int) kind.outFeatures(config);
-            LoraBank.Packed lora = bank.packed(layer.keys()[kind.ordinal()]);
-            if (lora != null) {
-                int rank = lora.rank();
-                float[] u = FewRowMatmul.multiply(lora.aBytes(), rank, in, xs, rows, threads);
-                float[] c = lora.coefs();
-                for (int r = 0; r < rows; r++) {
-                    for (int q = 0; q < rank; q++) {
-                        u[r * rank + q] *= c[q];
-                    }
-                }
-                FewRowMatmul.addProductInto(u, rows, rank, lora.bTransposedBytes(), moduleOut, y, out, offset, threads);
-            }
-            offset += moduleOut;
-        }
-        return y;
-    }
-
-    /**
-     * q [B, heads, T, D], k and v [B, kvHeads, T, D] (Java arrays) from a step's fused q/k/v rows [B * T, (heads + 2 kvHeads) D]:
-     * q/k RMSNorm per head where the model has it, then rotate-half RoPE on q and k, as {@link #attend} does in PyTorch.
-     */
-    private float[][] headsOf(float[] qkv, KernelLayer kl, float[] cos, float[] sin, int batch, int tokens) {
-        int heads = config.numHeads();
-        int kvHeads = config.numKvHeads();
-        int d = config.headDim();
-        int width = (heads + 2 * kvHeads) * d;
-        int rows = batch * tokens;
-        float[] q = new float[rows * heads * d];
-        float[] k = new float[rows * kvHeads * d];
-        float[] v = new float[rows * kvHeads * d];
-        float[] head = new float[d];
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < tokens; t++) {
-                int row = b * tokens + t;
-                int angles = row * d;
-                for (int h = 0; h < heads + 2 * kvHeads; h++) {
-                    System.arraycopy(qkv, row * width + h * d, head, 0, d);
-                    boolean isQ = h < heads;
-                    boolean isK = !isQ && h < heads + kvHeads;
-                    int index = isQ ? h : isK ? h - heads : h - heads - kvHeads;
-                    int count = isQ ? heads : kvHeads;
-                    float[] target = isQ ? q : isK ? k : v;
-                    int at = ((b * count + index) * tokens + t) * d;
-                    if (isQ || isK) {
-                        float[] norm = isQ ? kl.qNorm() : kl.kNorm();
-                        float[] normed = norm == null ? head : rmsNorm(head, 1, norm);
-                        rotateHalf(normed, cos, sin, angles, target, at);
-                    } else {
-                        System.arraycopy(head, 0, target, at, d);
-                    }
-                }
-            }
-        }
-        return new float[][] {q, k, v};
-    }
-
-    /**
-     * Attention rows [B * T, heads * D] of a kernel step's q [B, heads, T, D], k and v [B, kvHeads, T, D],
-     * extending the cache. One new token per sequence without padding (a decode step): the cache's keys and
-     * values come back as arrays and {@link FewRowMatmul#attendOne} does the rest; otherwise PyTorch.
-     */
-    private float[] attendByKernel(int l, float[][] qkv, AttentionStep step, KvCache cache, NDManager m, int batch, int tokens) {
-        int heads = config.numHeads();
-        int kvHeads = config.numKvHeads();
-        int d = config.headDim();
-        Shape kvShape = new Shape(batch, kvHeads, tokens, d);
-        if (step.bias() != null || tokens != 1) {
-            NDArray q = m.create(qkv[0], new Shape(batch, heads, tokens, d));
-            NDArray out = attendRotated(l, q, m.create(qkv[1], kvShape), m.create(qkv[2], kvShape), step, cache, batch, tokens);
-            return mergeHeads(out.toFloatArray(), batch, tokens, heads);
-        }
-        float[] keys = qkv[1];
-        float[] values = qkv[2];
-        if (cache != null) {
-            NDArray[] held = cache.append(l, m.create(keys, kvShape), m.create(values, kvShape));
-            keys = window(held[0], step).toFloatArray();
-            values = window(held[1], step).toFloatArray();
-        }
-        int total = keys.length / (batch * kvHeads * d);
-        return FewRowMatmul.attendOne(qkv[0], keys, values, batch, heads, kvHeads, total, d, (float) config.attentionScale(),
-                (float) config.attentionSoftcap());
+        return manager.create(h, new Shape(batch, tokens, config.hiddenSize()));
     }
 
     /** The keys or values [B, kvHeads, S, D] a step's queries may see: from its first key on (a sliding window's slice). */
     private static NDArray window(NDArray kv, AttentionStep step) {
         return step.firstKey() == 0 ? kv : kv.get(":, :, " + step.firstKey() + ":");
-    }
-
-    /** {@code x cos + rotate_half(x) sin} of one head, rotate_half(x) = cat(-x[half:], x[:half]), into {@code out} at {@code at}. */
-    private static void rotateHalf(float[] x, float[] cos, float[] sin, int angles, float[] out, int at) {
-        int half = x.length / 2;
-        for (int i = 0; i < x.length; i++) {
-            float rotated = i < half ? -x[i + half] : x[i - half];
-            out[at + i] = x[i] * cos[angles + i] + rotated * sin[angles + i];
-        }
-    }
-
-    /** Attention output [B, heads, T, D] as rows [B * T, heads * D]. */
-    private static float[] mergeHeads(float[] out, int batch, int tokens, int heads) {
-        int d = out.length / (batch * heads * tokens);
-        float[] rows = new float[out.length];
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                for (int t = 0; t < tokens; t++) {
-                    System.arraycopy(out, ((b * heads + h) * tokens + t) * d, rows, ((b * tokens + t) * heads + h) * d, d);
-                }
-            }
-        }
-        return rows;
-    }
-
-    /** {@link #rmsNorm} of x when the family has this norm (weight non-null), else x. */
-    private float[] normed(float[] x, int rows, float[] weight) {
-        return weight == null ? x : rmsNorm(x, rows, weight);
-    }
-
-    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight (as it multiplies). */
-    private float[] rmsNorm(float[] x, int rows, float[] weight) {
-        int n = weight.length;
-        float eps = (float) config.rmsNormEps();
-        float[] out = new float[x.length];
-        for (int r = 0; r < rows; r++) {
-            int o = r * n;
-            float sum = 0;
-            for (int i = 0; i < n; i++) {
-                sum += x[o + i] * x[o + i];
-            }
-            float scale = (float) (1 / Math.sqrt(sum / n + eps));
-            for (int i = 0; i < n; i++) {
-                out[o + i] = x[o + i] * scale * weight[i];
-            }
-        }
-        return out;
-    }
-
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += y[i];
-        }
-    }
-
-    private static void addToEachRow(float[] x, float[] row) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += row[i % row.length];
-        }
     }
 
     /**
@@ -861,19 +702,14 @@ public final class Decoder implements AutoCloseable {
         }
     }
 
-    /** Rows of x [..., in] when a decode kernel may take them (few, float32, no gradients wanted), else -1. */
-    private static int kernelRows(NDArray x) {
-        Shape s = x.getShape();
-        long rows = s.size() / Math.max(1, s.get(s.dimension() - 1));
-        return rows <= FewRowMatmul.MAX_ROWS && x.getDataType() == DataType.FLOAT32 && FewRowMatmul.available() && !JniUtils.isGradMode()
-                ? (int) rows : -1;
-    }
-
     /**
      * Training hook: every LoRA delta a forward adds to a module's output ({@code [batch, tokens, out]},
      * in the forward's graph) is passed to {@code probe}, e.g. to penalize it; null removes the hook.
      */
     public void probeLoraOutputs(java.util.function.Consumer<NDArray> probe) {
+        if (cpu != null && probe != null) {
+            throw new IllegalStateException("a decoder over mapped weights runs inference only: LoRA probes need Decoder.fromArrays");
+        }
         this.loraProbe = probe;
     }
 
@@ -903,6 +739,9 @@ public final class Decoder implements AutoCloseable {
 
     /** Bytes of the weights (for bandwidth bounds). */
     public long parameterBytes() {
+        if (cpu != null) {
+            return cpu.weightBytes();
+        }
         return params.values().stream().distinct().mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum();
     }
 
@@ -921,6 +760,9 @@ public final class Decoder implements AutoCloseable {
         }
         if (ownsManager) {
             manager.close();
+        }
+        if (cpu != null) {
+            cpu.close();
         }
     }
 

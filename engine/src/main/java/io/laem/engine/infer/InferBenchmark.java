@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.laem.engine.bench.MemoryBandwidth;
-import io.laem.engine.infer.cpu.FewRowMatmul;
+import io.laem.engine.infer.cpu.CpuMatmul;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.synth.AdapterSpec;
@@ -82,7 +82,7 @@ public final class InferBenchmark {
     }
 
     /** CPU time of this process, all threads (includes PyTorch's worker threads). */
-    private static long cpuNanos() {
+    public static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
@@ -110,11 +110,11 @@ public final class InferBenchmark {
             SyntheticModels.writeModel(model, spec, 1);
             // write the 2 GB back now: the kernel's writeback would otherwise compete for memory bandwidth with the first rows
             syncFiles(model);
-            try (HfModel hf = HfModel.open(model); Decoder d = Decoder.load(hf)) {
+            try (HfModel hf = HfModel.open(model); Decoder d = Decoder.load(hf); Decoder torch = CpuMatmul.available() ? torchDecoder(hf) : d) {
                 log.accept("measuring memory bandwidth");
                 double before = MemoryBandwidth.measure();
                 long bytes = d.parameterBytes();
-                String matmul = FewRowMatmul.available() ? KERNEL : TORCH;
+                String matmul = CpuMatmul.available() ? KERNEL : TORCH;
                 List<Config> configs = new ArrayList<>();
                 for (int adapters : new int[] {0, ADAPTERS}) {
                     for (int batch : new int[] {1, 8}) {
@@ -129,30 +129,27 @@ public final class InferBenchmark {
                 }
                 for (int a = 0; a < ADAPTERS; a++) {
                     d.bank().add("bench" + a, SyntheticModels.randomModules(hf.config(), AdapterSpec.allLinear(16, 32), 100 + a));
+                    if (torch != d) {
+                        torch.bank().add("bench" + a, SyntheticModels.randomModules(hf.config(), AdapterSpec.allLinear(16, 32), 100 + a));
+                    }
                 }
                 List<Samples> samples = new ArrayList<>();
                 for (Config c : configs) {
                     samples.add(new Samples());
                 }
-                try {
+                {
                     for (int round = 0; round < rounds; round++) {
                         log.accept("round " + (round + 1) + " of " + rounds);
                         for (int i = 0; i < configs.size(); i++) {
                             Config c = configs.get(i);
+                            Decoder on = c.matmul().equals(TORCH) ? torch : d;
                             for (int a = 0; a < ADAPTERS; a++) {
                                 // no adapters = every coefficient zero: the bank then does no work at all
-                                d.bank().setAll("bench" + a, c.adapters() > 0 ? 0.5 : 0);
+                                on.bank().setAll("bench" + a, c.adapters() > 0 ? 0.5 : 0);
                             }
-                            if (c.matmul().equals(TORCH)) {
-                                System.setProperty(FewRowMatmul.ENABLED_PROPERTY, "false");
-                            } else {
-                                System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
-                            }
-                            measure(d, c.batch(), c.adapters() * 31L + round, promptTokens, decodeSteps, samples.get(i));
+                            measure(on, c.batch(), c.adapters() * 31L + round, promptTokens, decodeSteps, samples.get(i));
                         }
                     }
-                } finally {
-                    System.clearProperty(FewRowMatmul.ENABLED_PROPERTY);
                 }
                 double after = MemoryBandwidth.measure();
                 // the better probe: the smaller bound, so the ratios are the conservative ones
@@ -186,6 +183,16 @@ public final class InferBenchmark {
 
     private static final int ADAPTERS = 4;
 
+    /** The same weights as float32 arrays for PyTorch (the CPU kernels turned off while loading). */
+    static Decoder torchDecoder(HfModel hf) {
+        System.setProperty(CpuMatmul.ENABLED_PROPERTY, "false");
+        try {
+            return Decoder.load(hf);
+        } finally {
+            System.clearProperty(CpuMatmul.ENABLED_PROPERTY);
+        }
+    }
+
     private record Config(int batch, int adapters, String matmul) {}
 
     /** Seconds: one prefill per round, every timed decode step of every round. */
@@ -213,6 +220,38 @@ public final class InferBenchmark {
         }
     }
 
+    /**
+     * Seconds of one prefill of {@code prompt} [batch, tokens] through a fresh cache and of {@code steps} greedy decode
+     * steps after it: prefill wall, prefill CPU (this process), then each step's wall and CPU.
+     */
+    public static double[] prefillThenDecode(Decoder d, long[] prompt, int batch, int steps) {
+        double[] t = new double[2 + 2 * steps];
+        try (KvCache cache = d.newCache()) {
+            long t0 = System.nanoTime();
+            long c0 = cpuNanos();
+            long[] next;
+            try (NDScope s = new NDScope()) {
+                s.suppressNotUsedWarning();
+                NDArray ids = d.manager().create(prompt, new Shape(batch, prompt.length / batch));
+                next = d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
+            }
+            t[0] = (System.nanoTime() - t0) / 1e9;
+            t[1] = (cpuNanos() - c0) / 1e9;
+            for (int step = 0; step < steps; step++) {
+                long a = System.nanoTime();
+                long ca = cpuNanos();
+                try (NDScope s = new NDScope()) {
+                    s.suppressNotUsedWarning();
+                    NDArray ids = d.manager().create(next, new Shape(batch, 1));
+                    next = d.logits(d.hidden(ids, null, cache)).argMax(-1).toLongArray();
+                }
+                t[2 + 2 * step] = (System.nanoTime() - a) / 1e9;
+                t[3 + 2 * step] = (cpuNanos() - ca) / 1e9;
+            }
+        }
+        return t;
+    }
+
     /** One prefill of {@code promptTokens} per sequence, then {@code steps} timed greedy decode steps, into {@code out}. */
     private static void measure(Decoder d, int batch, long seed, int promptTokens, int steps, Samples out) {
         SplittableRandom rnd = new SplittableRandom(batch * 31L + seed);
@@ -227,28 +266,12 @@ public final class InferBenchmark {
             d.logits(d.hidden(d.manager().create(new long[batch * 4], new Shape(batch, 4)), null, warm).get(":, -1:, :")).argMax(-1)
                     .toLongArray();
         }
-        try (KvCache cache = d.newCache()) {
-            long t0 = System.nanoTime();
-            long c0 = cpuNanos();
-            long[] next;
-            try (NDScope s = new NDScope()) {
-                s.suppressNotUsedWarning();
-                NDArray ids = d.manager().create(prompt, new Shape(batch, promptTokens));
-                next = d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
-            }
-            out.prefillWall.add((System.nanoTime() - t0) / 1e9);
-            out.prefillCpu.add((cpuNanos() - c0) / 1e9);
-            for (int step = 0; step < steps; step++) {
-                long a = System.nanoTime();
-                long ca = cpuNanos();
-                try (NDScope s = new NDScope()) {
-                    s.suppressNotUsedWarning();
-                    NDArray ids = d.manager().create(next, new Shape(batch, 1));
-                    next = d.logits(d.hidden(ids, null, cache)).argMax(-1).toLongArray();
-                }
-                out.stepWall.add((System.nanoTime() - a) / 1e9);
-                out.stepCpu.add((cpuNanos() - ca) / 1e9);
-            }
+        double[] t = prefillThenDecode(d, prompt, batch, steps);
+        out.prefillWall.add(t[0]);
+        out.prefillCpu.add(t[1]);
+        for (int step = 0; step < steps; step++) {
+            out.stepWall.add(t[2 + 2 * step]);
+            out.stepCpu.add(t[3 + 2 * step]);
         }
     }
 }

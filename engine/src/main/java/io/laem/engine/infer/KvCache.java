@@ -89,6 +89,53 @@ public final class KvCache implements AutoCloseable {
         return b;
     }
 
+    /** Per layer, keys and values [B, kvHeads, capacity, D] in Java arrays, for the CPU kernels' forward (null until used). */
+    private float[][] hostKeys;
+    private float[][] hostValues;
+    private int[] hostCapacity;
+
+    /**
+     * The CPU forward's counterpart of {@link #append}: writes one layer's new keys and values [B, kvHeads, T, D]
+     * after the {@link #length()} positions held, growing the layer's arrays geometrically; returns the capacity,
+     * the stride of positions in {@link #hostKeys}/{@link #hostValues}.
+     */
+    int appendHost(int layer, float[] k, float[] v, int batch, int kvHeads, int tokens, int d) {
+        if (hostKeys == null) {
+            hostKeys = new float[keys.length][];
+            hostValues = new float[keys.length][];
+            hostCapacity = new int[keys.length];
+        }
+        int total = length + tokens;
+        int capacity = hostCapacity[layer];
+        if (total > capacity) {
+            int grown = (int) Math.max(total, Math.max(2L * capacity, minCapacity));
+            hostKeys[layer] = regrow(hostKeys[layer], batch * kvHeads, capacity, grown, d);
+            hostValues[layer] = regrow(hostValues[layer], batch * kvHeads, capacity, grown, d);
+            hostCapacity[layer] = capacity = grown;
+        }
+        for (int s = 0; s < batch * kvHeads; s++) {
+            System.arraycopy(k, s * tokens * d, hostKeys[layer], (s * capacity + length) * d, tokens * d);
+            System.arraycopy(v, s * tokens * d, hostValues[layer], (s * capacity + length) * d, tokens * d);
+        }
+        return capacity;
+    }
+
+    private float[] regrow(float[] old, int sequences, int capacity, int grown, int d) {
+        float[] b = new float[Math.multiplyExact(sequences, grown * d)];
+        for (int s = 0; old != null && s < sequences; s++) {
+            System.arraycopy(old, s * capacity * d, b, s * grown * d, length * d);
+        }
+        return b;
+    }
+
+    float[] hostKeys(int layer) {
+        return hostKeys[layer];
+    }
+
+    float[] hostValues(int layer) {
+        return hostValues[layer];
+    }
+
     void advance(int tokens, NDArray newMask) {
         if (newMask != mask) {
             if (newMask != null) {
@@ -116,6 +163,9 @@ public final class KvCache implements AutoCloseable {
         }
         close(mask);
         mask = null;
+        hostKeys = null;
+        hostValues = null;
+        hostCapacity = null;
         length = 0;
     }
 }

@@ -23,6 +23,8 @@ public final class Rope implements AutoCloseable {
     private NDArray sin;
     private int length;
     private final NDArray rotation;
+    private float[] hostCos;
+    private float[] hostSin;
 
     /** The RoPE of layer {@code layer} of a model (its base and scaling). */
     public Rope(ModelConfig config, int layer, NDManager manager) {
@@ -86,6 +88,8 @@ public final class Rope implements AutoCloseable {
             cos.close();
             sin.close();
         }
+        hostCos = c;
+        hostSin = s;
         cos = manager.create(c, new Shape(n, headDim));
         sin = manager.create(s, new Shape(n, headDim));
         ai.djl.ndarray.NDScope.unregister(cos, sin);
@@ -107,6 +111,12 @@ public final class Rope implements AutoCloseable {
             r = r.toType(dataType, false);
         }
         return new Tables(c, s, r);
+    }
+
+    /** cos and sin [positions, D] as Java arrays covering positions up to {@code maxPosition}, for the CPU forward. */
+    float[][] hostTables(int maxPosition) {
+        ensure(maxPosition + 1);
+        return new float[][] {hostCos, hostSin};
     }
 
     /** Applies the rotation to {@code x} [B, heads, T, D]: {@code x cos + rotate_half(x) sin}. */

@@ -83,16 +83,27 @@ public final class Scorer {
         int n = examples.size();
         long[][] full = new long[n][];
         int[] promptLen = new int[n];
-        int[] tokens = new int[n];
         for (int i = 0; i < n; i++) {
             Example e = examples.get(i);
             promptLen[i] = tokenizer.encode(e.prompt()).length;
             full[i] = tokenizer.encode(e.prompt() + e.completion());
-            tokens[i] = Math.max(0, full[i].length - Math.max(promptLen[i], 1));
             if (full[i].length > context) {
                 throw new LaemException("example " + (i + 1) + " has " + full[i].length + " tokens but the model's context is "
                         + context + " tokens");
             }
+        }
+        return prepareTokens(decoder, full, promptLen, tokenizer.padId());
+    }
+
+    /**
+     * Token sequences ({@code full[i]}, whose completion starts at {@code promptLen[i]}) batched as {@link #prepare}
+     * does: for callers that hold ids, not text (benchmarks).
+     */
+    public static Prepared prepareTokens(Decoder decoder, long[][] full, int[] promptLen, long padId) {
+        int n = full.length;
+        int[] tokens = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = Math.max(0, full[i].length - Math.max(promptLen[i], 1));
         }
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) {
@@ -109,7 +120,7 @@ public final class Scorer {
                 while (end < n && end - start < MAX_BATCH && (long) (end - start + 1) * maxLen <= TOKEN_BUDGET) {
                     end++;
                 }
-                batches.add(batch(m, Arrays.copyOfRange(order, start, end), full, promptLen, maxLen));
+                batches.add(batch(m, Arrays.copyOfRange(order, start, end), full, promptLen, maxLen, padId));
                 start = end;
             }
         } catch (RuntimeException e) {
@@ -119,11 +130,11 @@ public final class Scorer {
         return new Prepared(m, batches, tokens);
     }
 
-    private Batch batch(NDManager m, Integer[] members, long[][] full, int[] promptLen, int maxLen) {
+    private static Batch batch(NDManager m, Integer[] members, long[][] full, int[] promptLen, int maxLen, long padId) {
         int b = members.length;
         long[] ids = new long[b * maxLen];
         float[] mask = new float[b * maxLen];
-        Arrays.fill(ids, tokenizer.padId());
+        Arrays.fill(ids, padId);
         boolean padded = false;
         List<Long> rows = new ArrayList<>();
         List<Long> targets = new ArrayList<>();
@@ -217,12 +228,11 @@ public final class Scorer {
                 NDArray h = decoder.hidden(b.ids(), b.mask(), null);
                 NDArray flat = h.reshape(-1, h.getShape().get(2));
                 NDArray sel = Embedding.embedding(b.rows(), flat, SparseFormat.DENSE).singletonOrThrow();
+                long[] targets = b.targets().toLongArray();
                 for (long from = 0; from < rowsTotal; from += chunk) {
                     long to = Math.min(rowsTotal, from + chunk);
                     NDArray part = rowsTotal <= chunk ? sel : sel.get(from + ":" + to);
-                    NDArray tg = rowsTotal <= chunk ? b.targets() : b.targets().get(from + ":" + to);
-                    NDArray logp = decoder.logits(part).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).logSoftmax(-1);
-                    float[] picked = logp.gather(tg, 1).toFloatArray();
+                    float[] picked = decoder.targetLogProbs(part, java.util.Arrays.copyOfRange(targets, (int) from, (int) to));
                     for (int i = 0; i < picked.length; i++) {
                         nll[b.exampleOfRow()[(int) from + i]] -= picked[i];
                     }

@@ -64,6 +64,45 @@ public final class SyntheticModels {
         return c;
     }
 
+    /** A tensor of a synthetic model: norm weights multiply as near 1, everything else N(0, 0.02). */
+    private record TensorSpec(String name, long[] shape, boolean norm) {
+        int count() {
+            return Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact));
+        }
+    }
+
+    /** Every tensor the config implies, in file order (the committed fixtures were drawn in this order). */
+    private static List<TensorSpec> tensors(ModelConfig cfg) {
+        ArchitectureTemplate t = cfg.template();
+        List<TensorSpec> out = new ArrayList<>();
+        out.add(new TensorSpec(t.embedTokens(), new long[] {cfg.vocabSize(), cfg.hiddenSize()}, false));
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                if (!norm.perHead()) {
+                    out.add(new TensorSpec(t.norm(norm, l), new long[] {cfg.hiddenSize()}, true));
+                }
+            }
+            for (ModuleKind k : cfg.modules()) {
+                ModuleKey key = new ModuleKey(l, k);
+                out.add(new TensorSpec(t.weight(key), new long[] {k.outFeatures(cfg), k.inFeatures(cfg)}, false));
+                if (cfg.hasBias(k)) {
+                    out.add(new TensorSpec(t.bias(key), new long[] {k.outFeatures(cfg)}, false));
+                }
+            }
+            // per-head (q/k) norms after the modules
+            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
+                if (norm.perHead()) {
+                    out.add(new TensorSpec(t.norm(norm, l), new long[] {cfg.headDim()}, true));
+                }
+            }
+        }
+        out.add(new TensorSpec(t.finalNorm(), new long[] {cfg.hiddenSize()}, true));
+        if (!cfg.tieWordEmbeddings()) {
+            out.add(new TensorSpec(t.lmHead(), new long[] {cfg.vocabSize(), cfg.hiddenSize()}, false));
+        }
+        return out;
+    }
+
     /** Writes config.json and model.safetensors with N(0, 0.02) weights (norm weights near 1). */
     public static void writeModel(Path dir, ModelSpec s, long seed) {
         writeModel(dir, s, seed, c -> { });
@@ -77,39 +116,83 @@ public final class SyntheticModels {
         ObjectNode cfgJson = configJson(s);
         editConfig.accept(cfgJson);
         ModelConfig cfg = ModelConfig.parse("synthetic", cfgJson);
-        ArchitectureTemplate t = cfg.template();
+        double normCentre = normCentre(cfg);
         SplittableRandom rnd = new SplittableRandom(seed);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        DType dt = s.dtype();
-        w.add(t.embedTokens(), dt, new long[] {s.vocabSize(), s.hiddenSize()}, normal(rnd, s.vocabSize() * s.hiddenSize(), 0.02));
-        double normCentre = t.normPlusOne() ? 0 : 1;
-        for (int l = 0; l < s.numLayers(); l++) {
-            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
-                if (!norm.perHead()) {
-                    w.add(t.norm(norm, l), dt, new long[] {s.hiddenSize()}, near(rnd, s.hiddenSize(), normCentre));
-                }
-            }
-            for (ModuleKind k : cfg.modules()) {
-                ModuleKey key = new ModuleKey(l, k);
-                int in = k.inFeatures(cfg);
-                int out = k.outFeatures(cfg);
-                w.add(t.weight(key), dt, new long[] {out, in}, normal(rnd, out * in, 0.02));
-                if (cfg.hasBias(k)) {
-                    w.add(t.bias(key), dt, new long[] {out}, normal(rnd, out, 0.02));
-                }
-            }
-            // per-head (q/k) norms after the modules: the committed fixtures were drawn in this order
-            for (ArchitectureTemplate.Norm norm : t.norms().keySet()) {
-                if (norm.perHead()) {
-                    w.add(t.norm(norm, l), dt, new long[] {s.headDim()}, near(rnd, s.headDim(), normCentre));
-                }
-            }
+        for (TensorSpec t : tensors(cfg)) {
+            w.add(t.name(), s.dtype(), t.shape(), t.norm() ? near(rnd, t.count(), normCentre) : normal(rnd, t.count(), 0.02));
         }
-        w.add(t.finalNorm(), dt, new long[] {s.hiddenSize()}, near(rnd, s.hiddenSize(), normCentre));
-        if (!cfg.tieWordEmbeddings()) {
-            w.add(t.lmHead(), dt, new long[] {s.vocabSize(), s.hiddenSize()}, normal(rnd, s.vocabSize() * s.hiddenSize(), 0.02));
+        write(dir, cfgJson, w);
+    }
+
+    /** Where a norm weight is drawn around so that it multiplies as near 1: 0 where the family scales by {@code 1 + w}. */
+    private static double normCentre(ModelConfig cfg) {
+        return cfg.template().normPlusOne() ? 0 : 1;
+    }
+
+    /**
+     * The same kind of model written tensor by tensor in chunks (each tensor from its own seed), so a model of
+     * billions of parameters is written without holding it: for benchmarks of real-size shapes.
+     */
+    public static void writeModelStreamed(Path dir, ModelSpec s, long seed) {
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        ObjectNode cfgJson = configJson(s);
+        ModelConfig cfg = ModelConfig.parse("synthetic", cfgJson);
+        double normCentre = normCentre(cfg);
+        List<TensorSpec> all = tensors(cfg);
+        for (int i = 0; i < all.size(); i++) {
+            TensorSpec t = all.get(i);
+            long tensorSeed = seed * 1_000_003L + i;
+            w.addProduced(t.name(), s.dtype(), t.shape(), sink -> {
+                SplittableRandom rnd = new SplittableRandom(tensorSeed);
+                int total = t.count();
+                for (int from = 0; from < total; from += 1 << 20) {
+                    int n = Math.min(1 << 20, total - from);
+                    sink.accept(t.norm() ? near(rnd, n, normCentre) : normal(rnd, n, 0.02), 0, n);
+                }
+            });
         }
-        String json = cfgJson.toPrettyString();
+        write(dir, cfgJson, w);
+    }
+
+    /**
+     * The model with every weight zero, as a sparse file: the safetensors header, then the file's length set past the
+     * data (holes read as zeros, nothing written): the shapes of a large model for load and memory tests without its
+     * bytes on disk.
+     */
+    public static void writeZeroModel(Path dir, ModelSpec s) {
+        ObjectNode header = Json.JSON.createObjectNode();
+        header.putObject("__metadata__").put("format", "pt");
+        long offset = 0;
+        for (TensorSpec t : tensors(ModelConfig.parse("synthetic", configJson(s)))) {
+            long bytes = (long) t.count() * s.dtype().bytes();
+            ObjectNode e = header.putObject(t.name());
+            e.put("dtype", s.dtype().name());
+            ArrayNode shape = e.putArray("shape");
+            for (long d : t.shape()) {
+                shape.add(d);
+            }
+            e.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
+        }
+        byte[] json = header.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        byte[] h = java.util.Arrays.copyOf(json, padded);
+        java.util.Arrays.fill(h, json.length, padded, (byte) ' ');
+        long data = offset;
+        String config = configJson(s).toPrettyString();
+        OutputTarget.folder(dir).force(true).write(tmp -> {
+            Files.writeString(tmp.resolve("config.json"), config);
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(tmp.resolve("model.safetensors").toFile(), "rw")) {
+                f.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+                f.write(h);
+                f.setLength(8L + h.length + data);
+            }
+        });
+    }
+
+    private static void write(Path dir, ObjectNode config, SafetensorsWriter w) {
+        String json = config.toPrettyString();
         OutputTarget.folder(dir).force(true).write(tmp -> { // fixtures: an earlier laem-written model there is replaced
             Files.writeString(tmp.resolve("config.json"), json);
             w.writeDirect(tmp.resolve("model.safetensors"));

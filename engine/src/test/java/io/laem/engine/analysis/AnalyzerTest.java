@@ -29,10 +29,63 @@ class AnalyzerTest {
     }
 
     @Test
-    void signConflictsAmongNonZeroEntriesAndCosine() {
-        AdapterAnalysis.PairStats p = Analyzer.pairStats(new float[] {1, -2, 0, 3}, new float[] {2, 1, 5, -1});
-        assertEquals(2.0 / 3, p.signConflictRate(), 1e-12); // entries 0, 1, 3 are non-zero in both; 1 and 3 disagree
-        assertEquals(-3 / Math.sqrt(14 * 31), p.cosine(), 1e-12);
+    void signConflictsAmongNonZeroEntries() {
+        // entries 0, 1, 3 are non-zero in both; 1 and 3 disagree
+        assertEquals(2.0 / 3, Analyzer.signConflictRate(new float[] {1, -2, 0, 3}, new float[] {2, 1, 5, -1}), 1e-12);
+        assertEquals(0, Analyzer.signConflictRate(new float[] {0, 1}, new float[] {3, 0}));
+    }
+
+    /**
+     * Rank-space figures of random modules against the dense delta (float64): norm, every singular value (against
+     * ND4J's factorization), the cosine of two deltas, and the sampled entries equal to the dense ones at their positions.
+     */
+    @Test
+    void rankSpaceFiguresEqualTheDenseDeltas() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+        ModuleKey k = new ModuleKey(0, ModuleKind.O_PROJ);
+        int out = 40;
+        int in = 30;
+        LoraModule x = random(rnd, k, 6, in, out, 0.7);
+        LoraModule y = random(rnd, k, 4, in, out, -1.3);
+        Analyzer.Prepared px = Analyzer.Prepared.of(x);
+        Analyzer.Prepared py = Analyzer.Prepared.of(y);
+        float[] dx = io.laem.engine.linalg.LowRank.denseDelta(x);
+        float[] dy = io.laem.engine.linalg.LowRank.denseDelta(y);
+        double nx = 0;
+        double ny = 0;
+        double dot = 0;
+        for (int i = 0; i < dx.length; i++) {
+            nx += (double) dx[i] * dx[i];
+            ny += (double) dy[i] * dy[i];
+            dot += (double) dx[i] * dy[i];
+        }
+        assertEquals(Math.sqrt(nx), px.norm(), 1e-5 * Math.sqrt(nx));
+        assertEquals(dot / Math.sqrt(nx * ny), Analyzer.cosine(px, py), 1e-5);
+        // ND4J's QR + SVD path over the factors (what the analysis used before)
+        double[] dense = io.laem.engine.linalg.LowRank.truncate(io.laem.engine.linalg.LowRank.matrix(x.b(), out, 6).muli(x.scale()),
+                io.laem.engine.linalg.LowRank.matrix(x.a(), 6, in), 6).singularValues();
+        double[] sv = Analyzer.singularValues(px);
+        assertEquals(6, sv.length);
+        for (int i = 0; i < sv.length; i++) {
+            assertEquals(dense[i], sv[i], 1e-4 * dense[0], "singular value " + i);
+        }
+        int[][] pos = Analyzer.samplePositions(out, in, 1);
+        float[] e = Analyzer.entries(px, pos);
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(dx[pos[0][i] * in + pos[1][i]], e[i], 1e-5);
+        }
+    }
+
+    private static LoraModule random(java.util.SplittableRandom rnd, ModuleKey k, int r, int in, int out, double scale) {
+        float[] a = new float[r * in];
+        float[] b = new float[out * r];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (rnd.nextGaussian() * (1 + i % r)); // distinct singular values
+        }
+        return new LoraModule(k, r, in, out, a, b, scale);
     }
 
     @Test

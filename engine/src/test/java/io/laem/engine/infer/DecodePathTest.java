@@ -25,7 +25,7 @@ class DecodePathTest {
     @Test
     void fusedProjectionsEqualPerModuleOnes() {
         try (NDManager m = NDManager.newBaseManager(); HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve("qwen2"));
-             Decoder fused = Decoder.load(hf)) {
+             Decoder fused = InferBenchmark.torchDecoder(hf)) {
             Map<String, NDArray> params = new HashMap<>();
             for (String n : hf.weights().names()) {
                 params.put(n, m.create(hf.weights().floats(n), new Shape(hf.weights().info(n).shape())));
@@ -56,15 +56,23 @@ class DecodePathTest {
     }
 
     /**
-     * A cache that starts at 2 positions and grows while decoding gives the full sequence's logits, batch 2; past
-     * the sliding window (4-5 keys in the mistral, phi3 and gemma fixtures) a step's window is a slice of the cache
-     * where the full forward masks it.
+     * A cache that starts at 2 positions and grows while decoding gives the full sequence's logits, batch 2, on the
+     * CPU forward and on PyTorch; past the sliding window (4-5 keys in the mistral, phi3 and gemma fixtures) a step
+     * sees only the window's keys (PyTorch: a slice of the cache) where the full forward masks the others.
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "mistral", "phi3", "gemma2", "gemma3"})
     void growingCacheGivesTheFullSequenceLogits(String family) {
-        try (Decoder d = DecoderGoldenTest.open(family); NDManager m = d.manager().newSubManager();
-             KvCache cache = new KvCache(d.manager(), d.config().numLayers(), 2)) {
+        try (HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve(family)); Decoder cpu = Decoder.load(hf);
+             Decoder torch = InferBenchmark.torchDecoder(hf)) {
+            for (Decoder d : List.of(cpu, torch)) {
+                growingCacheGivesTheFullSequenceLogits(d);
+            }
+        }
+    }
+
+    private static void growingCacheGivesTheFullSequenceLogits(Decoder d) {
+        try (NDManager m = d.manager().newSubManager(); KvCache cache = new KvCache(d.manager(), d.config().numLayers(), 2)) {
             d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 3));
             d.bank().setAll("a", 1);
             long[] one = GoldenSupport.ids();
@@ -97,37 +105,95 @@ class DecodePathTest {
     }
 
     /**
-     * The decode kernel path (infer.cpu.FewRowMatmul) and the PyTorch path give the same logits, batch 1 and 8,
-     * with an adapter: llama, qwen2 (q/k/v biases), qwen3 (q/k norms), mistral (sliding window), phi3 (fused modules),
-     * gemma2 (soft-caps, GeGLU, four norms), gemma3 (local RoPE, q/k norms).
+     * The CPU forward over mapped weights (infer.CpuForward) and the PyTorch path over float32 copies give the same
+     * logits, batch 1, 8 and 40, with an adapter: a prefill of 5 tokens (one sequence right-padded, one left-padded:
+     * the many-row kernels, masked attention), then decode steps over the cache (the few-row kernels); llama,
+     * qwen2 (q/k/v biases), qwen3 (q/k norms), mistral (sliding window), phi3 (fused modules: one view each),
+     * gemma2 (soft-caps, GeGLU, four norms, embedding scale), gemma3 (local RoPE, q/k norms).
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"llama", "qwen2", "qwen3", "mistral", "phi3", "gemma2", "gemma3"})
-    void decodeKernelEqualsPyTorch(String family) {
-        try (Decoder d = DecoderGoldenTest.open(family); NDManager m = d.manager().newSubManager()) {
-            d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));
-            d.bank().setAll("a", 0.8);
+    void cpuForwardEqualsPyTorch(String family) {
+        try (HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve(family)); Decoder cpu = Decoder.load(hf);
+             Decoder torch = InferBenchmark.torchDecoder(hf); NDManager m = NDManager.newBaseManager()) {
+            assertEquals(java.util.Map.of(), cpu.parameters(), "the CPU decoder holds no arrays of the weights");
+            assertEquals(hf.weights().names().size(), torch.parameters().size());
+            for (Decoder d : List.of(cpu, torch)) {
+                d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));
+                d.bank().setAll("a", 0.8);
+            }
             long[] one = GoldenSupport.ids();
-            for (int batch : new int[] {1, 8}) {
-                long[] ids = new long[batch * 2];
+            int prompt = 5;
+            // batch 40: a prefill of 200 rows, more than the CPU forward's MLP takes at a time
+            for (int batch : new int[] {1, 8, 40}) {
+                long[] ids = new long[batch * prompt];
+                float[] mask = new float[batch * prompt];
                 for (int i = 0; i < ids.length; i++) {
                     ids[i] = one[i % one.length];
+                    mask[i] = 1;
+                }
+                if (batch > 1) {
+                    mask[prompt - 1] = 0; // sequence 0 right-padded by one
+                    mask[prompt] = 0; // sequence 1 left-padded by two
+                    mask[prompt + 1] = 0;
                 }
                 float[][] logits = new float[2][];
-                for (int kernel = 0; kernel < 2; kernel++) {
-                    System.setProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY, kernel == 1 ? "true" : "false");
+                for (int path = 0; path < 2; path++) {
+                    Decoder d = path == 0 ? cpu : torch;
                     try (KvCache cache = d.newCache(); NDScope scope = new NDScope()) {
                         scope.suppressNotUsedWarning();
-                        // one token per sequence: a decode step's rows (batch 8: the kernel's largest)
-                        d.hidden(m.create(Arrays.copyOf(ids, batch), new Shape(batch, 1)), null, cache);
-                        logits[kernel] = d.logits(d.hidden(m.create(Arrays.copyOfRange(ids, batch, 2 * batch), new Shape(batch, 1)), null, cache))
+                        NDArray maskArr = batch > 1 ? m.create(mask, new Shape(batch, prompt)) : null;
+                        float[] pre = d.logits(d.hidden(m.create(ids, new Shape(batch, prompt)), maskArr, cache)).toFloatArray();
+                        float[] step1 = d.logits(d.hidden(m.create(Arrays.copyOf(ids, batch), new Shape(batch, 1)), null, cache)).toFloatArray();
+                        float[] step2 = d.logits(d.hidden(m.create(Arrays.copyOfRange(ids, batch, 2 * batch), new Shape(batch, 1)), null, cache))
                                 .toFloatArray();
-                    } finally {
-                        System.clearProperty(io.laem.engine.infer.cpu.FewRowMatmul.ENABLED_PROPERTY);
+                        float[] all = Arrays.copyOf(pre, pre.length + step1.length + step2.length);
+                        System.arraycopy(step1, 0, all, pre.length, step1.length);
+                        System.arraycopy(step2, 0, all, pre.length + step1.length, step2.length);
+                        logits[path] = all;
                     }
                 }
-                assertArrayEquals(logits[0], logits[1], 1e-5f, family + " batch " + batch);
+                int v = cpu.config().vocabSize();
+                for (int i = 0; i < logits[0].length; i++) {
+                    int row = i / v;
+                    boolean paddingRow = row < batch * prompt && mask[row] == 0;
+                    if (!paddingRow && Math.abs(logits[0][i] - logits[1][i]) > 1e-5) {
+                        throw new AssertionError(family + " batch " + batch + " row " + row + ": " + logits[0][i] + " vs " + logits[1][i]);
+                    }
+                }
             }
+        }
+    }
+
+    /**
+     * The one rule for which path {@code Decoder.load} takes on the CPU: the mapped CPU forward when the kernels are
+     * available and every weight is stored as F32, BF16 or F16; a model with any other float dtype (here one norm
+     * weight in F64) is converted for PyTorch instead, with the same logits.
+     */
+    @Test
+    void weightsTheKernelsCannotReadTakeThePyTorchPath(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path src = GoldenSupport.FIXTURES.resolve("qwen2");
+        java.nio.file.Path dir = tmp.resolve("qwen2-f64-norm");
+        java.nio.file.Files.createDirectories(dir);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            java.nio.file.Files.copy(src.resolve(f), dir.resolve(f));
+        }
+        io.laem.engine.io.SafetensorsWriter w = new io.laem.engine.io.SafetensorsWriter();
+        try (HfModel hf = HfModel.open(src)) {
+            for (String n : hf.weights().names()) {
+                io.laem.engine.io.DType dt = n.equals("model.norm.weight") ? io.laem.engine.io.DType.F64 : io.laem.engine.io.DType.F32;
+                w.add(n, dt, hf.weights().info(n).shape(), hf.weights().floats(n));
+            }
+        }
+        w.writeDirect(dir.resolve("model.safetensors"));
+        long[] ids = GoldenSupport.ids();
+        try (HfModel f32 = HfModel.open(src); HfModel f64 = HfModel.open(dir); Decoder cpu = Decoder.load(f32);
+             Decoder torch = Decoder.load(f64); NDManager m = NDManager.newBaseManager()) {
+            assertEquals(java.util.Map.of(), cpu.parameters(), "F32 weights: the CPU forward over the mapping");
+            assertEquals(f64.weights().names().size(), torch.parameters().size(), "an F64 weight: PyTorch over converted copies");
+            float[] a = cpu.forward(m.create(ids, new Shape(1, ids.length)), null).toFloatArray();
+            float[] b = torch.forward(m.create(ids, new Shape(1, ids.length)), null).toFloatArray();
+            assertArrayEquals(a, b, 1e-5f);
         }
     }
 

@@ -31,7 +31,8 @@ class GenerateAndScoreTest {
     }
 
     static Stream<Arguments> cases() {
-        return DecoderGoldenTest.cases();
+        // the BF16/F16 cases carry logits only
+        return DecoderGoldenTest.cases().filter(a -> !((JsonNode) a.get()[1]).get("pairs").isEmpty());
     }
 
     @ParameterizedTest(name = "{0}")

@@ -42,26 +42,46 @@ final class GoldenSupport {
     private static final java.util.Map<String, Path> EDITED = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * The model folder of a case: the fixture, or a copy of it (made once per model name, in a temporary folder) whose
-     * config.json has the case's {@code config_changes} (e.g. qwen2 with use_sliding_window).
+     * The model folder of a case: the fixture, or a copy of it (made once per model name and dtype, in a temporary
+     * folder) whose config.json has the case's {@code config_changes} (e.g. qwen2 with use_sliding_window) and whose
+     * weights are stored in the case's {@code dtype} (bf16, f16: rounded to nearest even from the F32 fixture, as
+     * make_golden.py rounds them; the adapters stay F32).
      */
     static Path modelDir(JsonNode c) {
         JsonNode changes = c.path("config_changes");
-        if (changes.isMissingNode() || changes.isEmpty()) {
+        boolean edited = !changes.isMissingNode() && !changes.isEmpty();
+        String dtype = c.path("dtype").asText("");
+        if (!edited && dtype.isEmpty()) {
             return fixture(c);
         }
-        return EDITED.computeIfAbsent(c.get("model").asText(), m -> {
+        return EDITED.computeIfAbsent(c.get("model").asText() + "@" + dtype, m -> {
             try {
                 Path dir = java.nio.file.Files.createTempDirectory("laem-golden-" + m);
                 dir.toFile().deleteOnExit();
                 com.fasterxml.jackson.databind.node.ObjectNode cfg = (com.fasterxml.jackson.databind.node.ObjectNode)
                         Json.readTree(fixture(c).resolve("config.json"));
-                cfg.setAll((com.fasterxml.jackson.databind.node.ObjectNode) changes);
+                if (edited) {
+                    cfg.setAll((com.fasterxml.jackson.databind.node.ObjectNode) changes);
+                }
                 java.nio.file.Files.writeString(dir.resolve("config.json"), cfg.toPrettyString());
-                for (String f : java.util.List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+                for (String f : java.util.List.of("tokenizer.json", "tokenizer_config.json")) {
                     java.nio.file.Files.copy(fixture(c).resolve(f), dir.resolve(f));
                     dir.resolve(f).toFile().deleteOnExit();
                 }
+                Path weights = dir.resolve("model.safetensors");
+                if (dtype.isEmpty()) {
+                    java.nio.file.Files.copy(fixture(c).resolve("model.safetensors"), weights);
+                } else {
+                    io.laem.engine.io.DType dt = io.laem.engine.io.DType.ofUserName(dtype);
+                    io.laem.engine.io.SafetensorsWriter w = new io.laem.engine.io.SafetensorsWriter();
+                    try (io.laem.engine.model.HfModel hf = io.laem.engine.model.HfModel.open(fixture(c))) {
+                        for (String n : hf.weights().names()) {
+                            w.add(n, dt, hf.weights().info(n).shape(), hf.weights().floats(n));
+                        }
+                    }
+                    w.writeDirect(weights);
+                }
+                weights.toFile().deleteOnExit();
                 dir.resolve("config.json").toFile().deleteOnExit();
                 return dir;
             } catch (java.io.IOException e) {
@@ -106,6 +126,9 @@ final class GoldenSupport {
             }
         }
         assertTrue(actual.length == expected.size() * cols, what + ": size " + actual.length);
+        if (System.getenv("LAEM_GOLDEN_ERRORS") != null) {
+            System.out.printf("golden %s: max error / max |ref| = %.2e%n", what, maxErr / maxRef);
+        }
         assertTrue(maxErr <= TOLERANCE * maxRef, what + ": max error " + maxErr + " vs max |ref| " + maxRef);
     }
 }

@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Helper threads for {@link FewRowMatmul}: a decode step hands out a few hundred matmuls of 0.1-2 ms
+ * Helper threads for {@link CpuMatmul}: a decode step hands out a few hundred matmuls of 0.1-2 ms
  * each, and waking a parked thread costs tens of microseconds on a VM, so each worker spins for a
  * while after its task before it parks. One caller at a time; a second caller meanwhile runs its
  * tasks on its own thread.

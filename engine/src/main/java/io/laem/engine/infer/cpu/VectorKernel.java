@@ -3,23 +3,32 @@ package io.laem.engine.infer.cpu;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code y = x W^T} for a few rows of x, with the JDK's Vector API. W is float32 [out, in], row-major,
- * little-endian, read in place from native memory; x [rows, in] and y [rows, out] are heap arrays.
+ * The CPU kernels' inner loops, with the JDK's Vector API: {@code y = x W^T} with W [out, in] row-major,
+ * little-endian, in its stored dtype (float32, bfloat16 or float16, widened in registers), read in place
+ * from native memory; x [rows, in] and y [rows, out] are heap arrays. Also the LoRA rank update, SwiGLU
+ * and attention.
  *
  * <p>Tiles of 4 weight rows by 4 x rows keep 16 accumulators in registers, so each weight vector
- * loaded from memory feeds 4 FMAs and a tile's weight rows (4 x in floats) stay in L1/L2 while the
- * next x rows reuse them: the weights stream from memory once per call whatever the row count.
- * Only this class names {@code jdk.incubator.vector}; {@link FewRowMatmul} loads it when the
- * module is present.
+ * loaded feeds 4 FMAs and a tile's weight rows stay in L1 while the x rows pass over them. Few rows
+ * (decode) read the weights straight from memory; many rows (prefill, scoring) widen a panel of weight
+ * rows once into an L2-sized float buffer and run every x row over it. Only this class names
+ * {@code jdk.incubator.vector}; {@link CpuMatmul} loads it when the module is present.
  */
 final class VectorKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final java.lang.foreign.ValueLayout.OfFloat F32_LE = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final java.lang.foreign.ValueLayout.OfShort I16_LE = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    /** 16-bit lanes as many as S has: half its width. */
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
 
     private VectorKernel() {}
 
@@ -27,25 +36,186 @@ final class VectorKernel {
         return S.length();
     }
 
+    /** Element kinds of a weight segment (resolved once per call, so the loops branch on a constant). */
+    static final int F32 = 0;
+    static final int BF16 = 1;
+    static final int F16 = 2;
+
     /**
-     * Weight rows {@code [j0, j1)}: {@code y[r * stride + offset + j] (+)= sum_k x[r, k] w[j, k]} for every
-     * row r of x, added to what y holds when {@code add}.
+     * Float32 weight rows {@code [j0, j1)} read in place: {@code y[r * stride + offset + j] (+)= sum_k x[r, k] w[j, k]}
+     * for every row r of x. Each tile's 4 weight rows stay in L1 while every x row passes over them, so the weights stream
+     * from memory once per call: what a few rows (decode) need.
      */
     static void multiply(MemorySegment w, int in, float[] x, int rows, Out y, int j0, int j1) {
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             int r = 0;
             for (; r + 4 <= rows; r += 4) {
-                tile4x4(w, in, x, r, y, j);
+                tile4x4(w, (long) j * in, in, x, r, y, j);
             }
             for (; r < rows; r++) {
-                tile4x1(w, in, x, r, y, j);
+                tile4x1(w, (long) j * in, in, x, r, y, j);
             }
         }
         for (; j < j1; j++) {
             for (int r = 0; r < rows; r++) {
-                y.put(r, j, dot(w, (long) j * in * Float.BYTES, x, r * in, in));
+                y.put(r, j, dot(w, (long) j * in, x, r * in, in));
             }
+        }
+    }
+
+    /**
+     * BF16 weight rows {@code [j0, j1)} read in place and widened in registers (a shift into float32's high half): the
+     * few-row (decode) path for BF16 weights, as {@link #multiply} is for float32 (no panel written and read back). A
+     * method per dtype, so no load branches on the dtype: that keeps the tiles small enough for the JIT to keep every
+     * vector in registers.
+     */
+    static void multiplyBf16(MemorySegment w, int in, float[] x, int rows, Out y, int j0, int j1) {
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            for (int r = 0; r < rows; r++) {
+                tileBf16x4x1(w, (long) j * in, in, x, r, y, j);
+            }
+        }
+        for (; j < j1; j++) {
+            for (int r = 0; r < rows; r++) {
+                y.put(r, j, tailBf16(w, (long) j * in, x, r * in, in, 0));
+            }
+        }
+    }
+
+    /** S.length() BF16 values from element {@code e} widened to float32. */
+    private static FloatVector bf16(MemorySegment w, long e) {
+        return ((IntVector) ShortVector.fromMemorySegment(H, w, e * 2, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * Four BF16 weight rows against one x row. Only this shape: a 4 x 4 tile over BF16 (each widened vector feeding four
+     * rows) ran 4x slower than four passes of this one, its vectors no longer fitting the JIT's registers; the weight
+     * rows stay in L1 across the passes, and widening in registers costs two instructions per vector.
+     */
+    private static void tileBf16x4x1(MemorySegment w, long e0, int in, float[] x, int r, Out y, int j) {
+        long e1 = e0 + in;
+        long e2 = e1 + in;
+        long e3 = e2 + in;
+        int x0 = r * in;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        int bound = S.loopBound(in);
+        int k = 0;
+        for (; k < bound; k += S.length()) {
+            FloatVector u = FloatVector.fromArray(S, x, x0 + k);
+            a0 = bf16(w, e0 + k).fma(u, a0);
+            a1 = bf16(w, e1 + k).fma(u, a1);
+            a2 = bf16(w, e2 + k).fma(u, a2);
+            a3 = bf16(w, e3 + k).fma(u, a3);
+        }
+        storeBf16(y, r, j, a0, a1, a2, a3, w, e0, x, x0, in, k);
+    }
+
+    private static void storeBf16(Out y, int r, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
+                                  long e0, float[] x, int x0, int in, int k0) {
+        y.put(r, j, a0.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0, x, x0, in, k0));
+        y.put(r, j + 1, a1.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + in, x, x0, in, k0));
+        y.put(r, j + 2, a2.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, x, x0, in, k0));
+        y.put(r, j + 3, a3.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, x, x0, in, k0));
+    }
+
+    /** {@code sum_{k0 <= k < in} w[e0 + k] x[x0 + k]} over BF16 weights, one element at a time. */
+    private static float tailBf16(MemorySegment w, long e0, float[] x, int x0, int in, int k0) {
+        float s = 0;
+        for (int k = k0; k < in; k++) {
+            s += Float.intBitsToFloat((w.get(I16_LE, (e0 + k) * 2) & 0xffff) << 16) * x[x0 + k];
+        }
+        return s;
+    }
+
+    /** Floats of a widened panel: 256 KB, so a panel and a block of x rows share a core's L2. */
+    static final int PANEL_FLOATS = 1 << 16;
+    /** x rows per block: a block's rows ({@code X_BLOCK * in} floats) stay in L2 while a panel's tiles pass over them. */
+    private static final int X_BLOCK = 32;
+
+    /** Weight rows per panel for a row length: a multiple of 4, at least 4. */
+    static int panelRows(int in) {
+        return Math.max(4, PANEL_FLOATS / in / 4 * 4);
+    }
+
+    /**
+     * Weight rows {@code [j0, j1)} in any stored dtype, or float32 for many rows of x (prefill, scoring): each panel of {@link #panelRows} weight rows is
+     * widened to float32 once into {@code panel} (the caller's native segment, at least {@code panelRows(in) * in} floats:
+     * native like the weights, so the tiles' loads see one segment class and stay intrinsified), then every
+     * block of x rows is multiplied against it from cache, so the widening and the memory traffic are paid once per
+     * weight row while the arithmetic runs at the FMA units' rate.
+     */
+    static void multiplyPanels(MemorySegment w, int kind, int in, float[] x, int rows, Out y, int j0, int j1, MemorySegment p) {
+        int pr = panelRows(in);
+        for (int p0 = j0; p0 < j1; p0 += pr) {
+            int p1 = Math.min(j1, p0 + pr);
+            widen(w, kind, (long) p0 * in, (p1 - p0) * in, p);
+            for (int x0 = 0; x0 < rows; x0 += X_BLOCK) {
+                int x1 = Math.min(rows, x0 + X_BLOCK);
+                int j = p0;
+                for (; j + 4 <= p1; j += 4) {
+                    long at = (long) (j - p0) * in;
+                    int r = x0;
+                    for (; r + 4 <= x1; r += 4) {
+                        tile4x4(p, at, in, x, r, y, j);
+                    }
+                    for (; r < x1; r++) {
+                        tile4x1(p, at, in, x, r, y, j);
+                    }
+                }
+                for (; j < p1; j++) {
+                    for (int r = x0; r < x1; r++) {
+                        y.put(r, j, dot(p, (long) (j - p0) * in, x, r * in, in));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code n} elements from element {@code from} of w widened into {@code out[0..n)}: BF16 by a shift into float32's
+     * high half, F16 exactly (subnormals too). One loop per dtype, each small enough for the JIT to keep every vector
+     * in registers (a dtype switch inside the tiles' loops made them too large to inline, and boxed vectors on the heap).
+     */
+    static void widen(MemorySegment w, int kind, long from, int n, MemorySegment out) {
+        switch (kind) {
+            case F32 -> MemorySegment.copy(w, from * Float.BYTES, out, 0, (long) n * Float.BYTES);
+            case BF16 -> widenBf16(w, from, n, out);
+            default -> widenF16(w, from, n, out);
+        }
+    }
+
+    private static void widenBf16(MemorySegment w, long from, int n, MemorySegment out) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(out, (long) i * Float.BYTES, LE);
+        }
+        for (; i < n; i++) {
+            out.set(F32_LE, (long) i * Float.BYTES, Float.intBitsToFloat((w.get(I16_LE, (from + i) * 2) & 0xffff) << 16));
+        }
+    }
+
+    /**
+     * Exponent and mantissa moved to float32's places and rebiased by a multiply by 2^112 (exact, subnormals included);
+     * infinities and NaNs get float32's all-ones exponent; the sign goes back on last.
+     */
+    private static void widenF16(MemorySegment w, long from, int n, MemorySegment out) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00));
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoMemorySegment(out, (long) i * Float.BYTES, LE);
+        }
+        for (; i < n; i++) {
+            out.set(F32_LE, (long) i * Float.BYTES, Float.float16ToFloat(w.get(I16_LE, (from + i) * 2)));
         }
     }
 
@@ -114,37 +284,96 @@ final class VectorKernel {
     }
 
     /**
-     * Attention of one new token per sequence: for each sequence b and head h (kv head h / (heads / kvHeads)),
-     * softmax over j < total of {@code scale * q . k_j}, then the weighted sum of v_j, into row b of out
-     * [batch, heads * d]. q [batch, heads, d], k and v [batch, kvHeads, total, d].
+     * Causal attention of the new tokens over the keys and values held: q [batch, heads, tokens, d]; k and v
+     * [batch, kvHeads, capacity, d] holding {@code past + tokens} positions; keyMask [batch, past + tokens] (0 =
+     * padding) or null. Query i of a sequence sees the keys j <= past + i that are not padding and, with
+     * {@code window > 0}, lie in HF's sliding window ({@code j > past + i - window}, over cache positions; none:
+     * its output stays zero); head h reads kv head h / (heads / kvHeads). Scores are {@code scale * q . k_j},
+     * soft-capped to {@code softcap tanh(s / softcap)} when {@code softcap > 0} (Gemma 2). Sequence-heads
+     * {@code [bh0, bh1)} (b * heads + h), into out [batch * tokens, heads * d]; {@code p} is scratch of at least
+     * past + tokens floats.
      */
-    static void attendOne(float[] q, float[] k, float[] v, int batch, int heads, int kvHeads, int total, int d, float scale, float softcap,
-                          float[] out) {
+    static void attend(float[] q, float[] k, float[] v, int capacity, int heads, int kvHeads, int tokens, int past, int d, float scale,
+                       float softcap, int window, float[] keyMask, float[] out, int bh0, int bh1, float[] p) {
         int rep = heads / kvHeads;
-        float[] p = new float[total];
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                int q0 = (b * heads + h) * d;
-                int kv0 = (b * kvHeads + h / rep) * total * d;
+        int seen = past + tokens;
+        for (int bh = bh0; bh < bh1; bh++) {
+            int b = bh / heads;
+            int h = bh % heads;
+            int kv0 = (b * kvHeads + h / rep) * capacity * d;
+            for (int i = 0; i < tokens; i++) {
+                int q0 = (bh * tokens + i) * d;
+                int total = past + i + 1;
+                int first = window > 0 ? Math.max(0, total - window) : 0;
+                int n = total - first;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < total; j++) {
-                    p[j] = dot(q, q0, k, kv0 + j * d, d) * scale;
-                    if (softcap > 0) {
-                        p[j] = softcap * (float) Math.tanh(p[j] / softcap);
+                for (int j = first; j < total; j++) {
+                    float s;
+                    if (keyMask != null && keyMask[b * seen + j] == 0) {
+                        s = Float.NEGATIVE_INFINITY;
+                    } else {
+                        s = dot(q, q0, k, kv0 + j * d, d) * scale;
+                        if (softcap > 0) {
+                            s = softcap * (float) Math.tanh(s / softcap);
+                        }
                     }
-                    max = Math.max(max, p[j]);
+                    p[j - first] = s;
+                    max = Math.max(max, s);
                 }
-                float sum = 0;
-                for (int j = 0; j < total; j++) {
-                    p[j] = (float) Math.exp(p[j] - max);
-                    sum += p[j];
+                if (max == Float.NEGATIVE_INFINITY) {
+                    continue;
                 }
-                int o0 = b * heads * d + h * d;
-                for (int j = 0; j < total; j++) {
-                    axpy(p[j] / sum, v, kv0 + j * d, out, o0, d);
+                float sum = expMinus(p, n, max);
+                int o0 = (b * tokens + i) * heads * d + h * d;
+                float inv = 1 / sum;
+                for (int j = 0; j < n; j++) {
+                    if (p[j] != 0) {
+                        axpy(p[j] * inv, v, kv0 + (first + j) * d, out, o0, d);
+                    }
                 }
             }
         }
+    }
+
+    /** {@code log softmax(row)[target]} of the logits {@code z[from..from + n)}. */
+    static float logSoftmaxAt(float[] z, int from, int n, int target) {
+        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int bound = S.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += S.length()) {
+            m = m.max(FloatVector.fromArray(S, z, from + j));
+        }
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; j < n; j++) {
+            max = Math.max(max, z[from + j]);
+        }
+        FloatVector acc = FloatVector.zero(S);
+        for (j = 0; j < bound; j += S.length()) {
+            acc = acc.add(FloatVector.fromArray(S, z, from + j).sub(max).lanewise(VectorOperators.EXP));
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            sum += Math.exp(z[from + j] - max);
+        }
+        return (float) (z[from + target] - max - Math.log(sum));
+    }
+
+    /** {@code p[j] = exp(p[j] - max)} for j < n (exp(-inf) = 0), returning their sum. */
+    private static float expMinus(float[] p, int n, float max) {
+        FloatVector acc = FloatVector.zero(S);
+        int bound = S.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += S.length()) {
+            FloatVector e = FloatVector.fromArray(S, p, j).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(p, j);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            p[j] = (float) Math.exp(p[j] - max);
+            sum += p[j];
+        }
+        return sum;
     }
 
     private static float dot(float[] a, int a0, float[] b, int b0, int n) {
@@ -191,13 +420,12 @@ final class VectorKernel {
     /**
      * Written out by hand, one named accumulator per (weight row, x row): C2 keeps named vectors in
      * registers, while an array of vectors or a loop over x rows is boxed or spilled (a 3 x 8 tile over an
-     * array of accumulators ran 7x slower).
+     * array of accumulators ran 7x slower). Weight rows start at element {@code e0} and follow each other.
      */
-    private static void tile4x4(MemorySegment w, int in, float[] x, int r, Out y, int j) {
-        long w0 = (long) j * in * Float.BYTES;
-        long w1 = w0 + (long) in * Float.BYTES;
-        long w2 = w1 + (long) in * Float.BYTES;
-        long w3 = w2 + (long) in * Float.BYTES;
+    private static void tile4x4(MemorySegment w, long e0, int in, float[] x, int r, Out y, int j) {
+        long e1 = e0 + in;
+        long e2 = e1 + in;
+        long e3 = e2 + in;
         int x0 = r * in;
         int x1 = x0 + in;
         int x2 = x1 + in;
@@ -209,11 +437,10 @@ final class VectorKernel {
         int bound = S.loopBound(in);
         int k = 0;
         for (; k < bound; k += S.length()) {
-            long kb = (long) k * Float.BYTES;
-            FloatVector v0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE);
-            FloatVector v1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE);
-            FloatVector v2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE);
-            FloatVector v3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE);
+            FloatVector v0 = FloatVector.fromMemorySegment(S, w, (e0 + k) * Float.BYTES, LE);
+            FloatVector v1 = FloatVector.fromMemorySegment(S, w, (e1 + k) * Float.BYTES, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, w, (e2 + k) * Float.BYTES, LE);
+            FloatVector v3 = FloatVector.fromMemorySegment(S, w, (e3 + k) * Float.BYTES, LE);
             FloatVector u = FloatVector.fromArray(S, x, x0 + k);
             a00 = v0.fma(u, a00);
             a10 = v1.fma(u, a10);
@@ -235,56 +462,53 @@ final class VectorKernel {
             a23 = v2.fma(u, a23);
             a33 = v3.fma(u, a33);
         }
-        store(y, r, j, a00, a10, a20, a30, w, w0, x, x0, in, k);
-        store(y, r + 1, j, a01, a11, a21, a31, w, w0, x, x1, in, k);
-        store(y, r + 2, j, a02, a12, a22, a32, w, w0, x, x2, in, k);
-        store(y, r + 3, j, a03, a13, a23, a33, w, w0, x, x3, in, k);
+        store(y, r, j, a00, a10, a20, a30, w, e0, x, x0, in, k);
+        store(y, r + 1, j, a01, a11, a21, a31, w, e0, x, x1, in, k);
+        store(y, r + 2, j, a02, a12, a22, a32, w, e0, x, x2, in, k);
+        store(y, r + 3, j, a03, a13, a23, a33, w, e0, x, x3, in, k);
     }
 
-    private static void tile4x1(MemorySegment w, int in, float[] x, int r, Out y, int j) {
-        long w0 = (long) j * in * Float.BYTES;
-        long w1 = w0 + (long) in * Float.BYTES;
-        long w2 = w1 + (long) in * Float.BYTES;
-        long w3 = w2 + (long) in * Float.BYTES;
+    private static void tile4x1(MemorySegment w, long e0, int in, float[] x, int r, Out y, int j) {
+        long e1 = e0 + in;
+        long e2 = e1 + in;
+        long e3 = e2 + in;
         int x0 = r * in;
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         int bound = S.loopBound(in);
         int k = 0;
         for (; k < bound; k += S.length()) {
-            long kb = (long) k * Float.BYTES;
             FloatVector u = FloatVector.fromArray(S, x, x0 + k);
-            a0 = FloatVector.fromMemorySegment(S, w, w0 + kb, LE).fma(u, a0);
-            a1 = FloatVector.fromMemorySegment(S, w, w1 + kb, LE).fma(u, a1);
-            a2 = FloatVector.fromMemorySegment(S, w, w2 + kb, LE).fma(u, a2);
-            a3 = FloatVector.fromMemorySegment(S, w, w3 + kb, LE).fma(u, a3);
+            a0 = FloatVector.fromMemorySegment(S, w, (e0 + k) * Float.BYTES, LE).fma(u, a0);
+            a1 = FloatVector.fromMemorySegment(S, w, (e1 + k) * Float.BYTES, LE).fma(u, a1);
+            a2 = FloatVector.fromMemorySegment(S, w, (e2 + k) * Float.BYTES, LE).fma(u, a2);
+            a3 = FloatVector.fromMemorySegment(S, w, (e3 + k) * Float.BYTES, LE).fma(u, a3);
         }
-        store(y, r, j, a0, a1, a2, a3, w, w0, x, x0, in, k);
+        store(y, r, j, a0, a1, a2, a3, w, e0, x, x0, in, k);
     }
 
-    /** Row r, weight rows j..j+3: lanes of a_i summed, plus the scalar tail k0..in of weight row j + i (at w0 + i*in). */
+    /** Row r, weight rows j..j+3: lanes of a_i summed, plus the scalar tail k0..in of weight row j + i (at e0 + i*in). */
     private static void store(Out y, int r, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
-                              long w0, float[] x, int x0, int in, int k0) {
-        long rowBytes = (long) in * Float.BYTES;
-        y.put(r, j, a0.reduceLanes(VectorOperators.ADD) + tail(w, w0, x, x0, in, k0));
-        y.put(r, j + 1, a1.reduceLanes(VectorOperators.ADD) + tail(w, w0 + rowBytes, x, x0, in, k0));
-        y.put(r, j + 2, a2.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 2 * rowBytes, x, x0, in, k0));
-        y.put(r, j + 3, a3.reduceLanes(VectorOperators.ADD) + tail(w, w0 + 3 * rowBytes, x, x0, in, k0));
+                              long e0, float[] x, int x0, int in, int k0) {
+        y.put(r, j, a0.reduceLanes(VectorOperators.ADD) + tail(w, e0, x, x0, in, k0));
+        y.put(r, j + 1, a1.reduceLanes(VectorOperators.ADD) + tail(w, e0 + in, x, x0, in, k0));
+        y.put(r, j + 2, a2.reduceLanes(VectorOperators.ADD) + tail(w, e0 + 2L * in, x, x0, in, k0));
+        y.put(r, j + 3, a3.reduceLanes(VectorOperators.ADD) + tail(w, e0 + 3L * in, x, x0, in, k0));
     }
 
-    private static float dot(MemorySegment w, long w0, float[] x, int x0, int in) {
+    private static float dot(MemorySegment w, long e0, float[] x, int x0, int in) {
         FloatVector a = FloatVector.zero(S);
         int bound = S.loopBound(in);
         int k = 0;
         for (; k < bound; k += S.length()) {
-            a = FloatVector.fromMemorySegment(S, w, w0 + (long) k * Float.BYTES, LE).fma(FloatVector.fromArray(S, x, x0 + k), a);
+            a = FloatVector.fromMemorySegment(S, w, (e0 + k) * Float.BYTES, LE).fma(FloatVector.fromArray(S, x, x0 + k), a);
         }
-        return a.reduceLanes(VectorOperators.ADD) + tail(w, w0, x, x0, in, k);
+        return a.reduceLanes(VectorOperators.ADD) + tail(w, e0, x, x0, in, k);
     }
 
-    private static float tail(MemorySegment w, long w0, float[] x, int x0, int in, int k0) {
+    private static float tail(MemorySegment w, long e0, float[] x, int x0, int in, int k0) {
         float s = 0;
         for (int k = k0; k < in; k++) {
-            s += w.get(F32_LE, w0 + (long) k * Float.BYTES) * x[x0 + k];
+            s += w.get(F32_LE, (e0 + k) * Float.BYTES) * x[x0 + k];
         }
         return s;
     }

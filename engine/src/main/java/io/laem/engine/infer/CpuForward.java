@@ -1,0 +1,372 @@
+package io.laem.engine.infer;
+
+import io.laem.engine.LaemException;
+import io.laem.engine.infer.cpu.CpuMatmul;
+import io.laem.engine.infer.cpu.WeightView;
+import io.laem.engine.io.TensorInfo;
+import io.laem.engine.io.DType;
+import io.laem.engine.model.ArchitectureTemplate;
+import io.laem.engine.model.ArchitectureTemplate.Norm;
+import io.laem.engine.model.ModelConfig;
+import io.laem.engine.model.ModuleKey;
+import io.laem.engine.model.ModuleKind;
+import io.laem.engine.model.WeightStore;
+import java.nio.file.Path;
+
+/**
+ * The decoder's forward on the CPU over memory-mapped weights in their stored dtype (F32, BF16, F16): the
+ * residual stream, norms, RoPE, attention, the gated MLP and every projection in Java arrays and
+ * {@link CpuMatmul}, for any number of rows; the {@link LoraBank}'s active entries unmerged on top. It reads
+ * the same {@link ArchitectureTemplate} and resolved {@link ModelConfig} as {@link Decoder}'s PyTorch path and
+ * implements every option they carry: the family's norms (post-attention, pre/post-MLP, q/k per head, times
+ * {@code 1 + w} for Gemma), the embedding scale, biases, SiLU or GELU-tanh gates, the attention scale and
+ * soft-cap, sliding-window layers with their own RoPE base, separate or fused (Phi-3) projections and the final
+ * logit soft-cap. Nothing of the weights is copied or widened as a whole: each module is a {@link WeightView}
+ * of its own bytes in the file (separate q/k/v and gate/up are projected per module into their slice of one
+ * output row, so no fused copy exists; a tensor fused in the file is one view). Only the norm weights and
+ * biases (vectors) are read into arrays. Same results as the PyTorch path to float rounding (DecodePathTest,
+ * DecoderGoldenTest).
+ */
+final class CpuForward implements AutoCloseable {
+    /** Modules fed the same input, projected into one output row [sum of outs]. */
+    private record Projection(ModuleKind[] kinds, WeightView[] views, float[][] biases, int width) {}
+
+    /**
+     * A layer's norm weights as they multiply ({@code 1 + w} for Gemma; null: the family has no such norm), its
+     * projections, and whether it attends over a sliding window.
+     */
+    private record Layer(float[] inputNorm, float[] postAttentionNorm, float[] preMlpNorm, float[] postMlpNorm, float[] qNorm,
+                         float[] kNorm, Projection attnIn, Projection o, Projection mlpIn, Projection down, ModuleKey[] keys,
+                         boolean sliding) {}
+
+    private final ModelConfig config;
+    private final WeightStore store;
+    private final WeightView embed;
+    private final WeightView lmHead;
+    private final float[] finalNorm;
+    /** What embedding rows are multiplied by: {@code sqrt(hidden_size)} for Gemma, else 1. */
+    private final float embedScale;
+    private final Layer[] layers;
+
+    private CpuForward(ModelConfig config, WeightStore store) {
+        this.config = config;
+        this.store = store;
+        ArchitectureTemplate t = config.template();
+        this.embed = view(t.embedTokens(), config.vocabSize(), config.hiddenSize());
+        this.lmHead = config.tieWordEmbeddings() ? embed : view(t.lmHead(), config.vocabSize(), config.hiddenSize());
+        this.finalNorm = norm(t.finalNorm(), config.hiddenSize());
+        // HF: torch.tensor(hidden_size ** 0.5) in the compute dtype (float32 here)
+        this.embedScale = t.embeddingScaled() ? (float) Math.sqrt(config.hiddenSize()) : 1f;
+        this.layers = new Layer[config.numLayers()];
+        ModuleKind[] attnIn = t.attentionInputs().toArray(ModuleKind[]::new);
+        ModuleKind[] mlpIn = t.mlpInputs().toArray(ModuleKind[]::new);
+        for (int l = 0; l < layers.length; l++) {
+            ModuleKey[] keys = Decoder.moduleKeys(config, l);
+            layers[l] = new Layer(norm(Norm.INPUT, l), norm(Norm.POST_ATTENTION, l), norm(Norm.PRE_MLP, l), norm(Norm.POST_MLP, l),
+                    norm(Norm.Q, l), norm(Norm.K, l), projection(l, attnIn), projection(l, ModuleKind.O_PROJ), projection(l, mlpIn),
+                    projection(l, ModuleKind.DOWN_PROJ), keys, config.sliding(l));
+        }
+    }
+
+    /**
+     * Whether this forward can read every weight of the store: each one F32, BF16 or F16 (the dtypes the kernels
+     * widen in registers). The one rule for the CPU path besides the device: any other float dtype (F64) keeps
+     * the decoder on PyTorch, which converts on load.
+     */
+    static boolean reads(WeightStore weights) {
+        return weights.names().stream().map(n -> weights.info(n).dtype()).allMatch(CpuForward::kernelDtype);
+    }
+
+    private static boolean kernelDtype(DType d) {
+        return d == DType.F32 || d == DType.BF16 || d == DType.F16;
+    }
+
+    /** Maps the model folder's weights (its own mapping, closed with this forward); reads only the norm weights and biases. */
+    static CpuForward map(ModelConfig config, Path modelDir) {
+        WeightStore store = WeightStore.open(modelDir);
+        try {
+            return new CpuForward(config, store);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** A 2-D weight [rows, cols] as it lies in the file, its shape checked as the PyTorch path checks it. */
+    private WeightView view(String name, long rows, long cols) {
+        TensorInfo info = store.info(name);
+        long[] s = info.shape();
+        if (s.length != 2 || s[0] != rows || s[1] != cols) {
+            throw new LaemException("decoder weights: tensor '" + name + "' has shape " + info.shapeString() + ", expected [" + rows + ", "
+                    + cols + "]");
+        }
+        return kernelView(name, info, rows, cols);
+    }
+
+    private WeightView kernelView(String name, TensorInfo info, long rows, long cols) {
+        if (!kernelDtype(info.dtype())) {
+            throw new LaemException("decoder weights: tensor '" + name + "' is " + info.dtype() + ", the CPU kernels read F32, BF16 or F16");
+        }
+        return new WeightView(store.bytes(name), info.dtype(), Math.toIntExact(rows), Math.toIntExact(cols));
+    }
+
+    /** A vector (bias, norm weight) of {@code n} elements widened to float32. */
+    private float[] vector(String name, long n) {
+        TensorInfo info = store.info(name);
+        if (info.rank() != 1 || info.shape()[0] != n) {
+            throw new LaemException("decoder weights: tensor '" + name + "' has shape " + info.shapeString() + ", expected [" + n + "]");
+        }
+        return kernelView(name, info, 1, n).toFloats();
+    }
+
+    /** A layer's norm weight as it multiplies ({@code 1 + w} for Gemma, in float32 as HF), or null when the family has none. */
+    private float[] norm(Norm norm, int layer) {
+        String name = config.template().norm(norm, layer);
+        return name == null ? null : norm(name, norm.perHead() ? config.headDim() : config.hiddenSize());
+    }
+
+    private float[] norm(String name, long n) {
+        float[] w = vector(name, n);
+        if (config.template().normPlusOne()) {
+            for (int i = 0; i < w.length; i++) {
+                w[i] += 1;
+            }
+        }
+        return w;
+    }
+
+    private Projection projection(int layer, ModuleKind... kinds) {
+        ArchitectureTemplate t = config.template();
+        WeightView[] views = new WeightView[kinds.length];
+        float[][] biases = new float[kinds.length][];
+        int width = 0;
+        for (int i = 0; i < kinds.length; i++) {
+            ModuleKey key = new ModuleKey(layer, kinds[i]);
+            views[i] = view(t.weight(key), kinds[i].outFeatures(config), kinds[i].inFeatures(config));
+            biases[i] = config.hasBias(kinds[i]) ? vector(t.bias(key), kinds[i].outFeatures(config)) : null;
+            width += views[i].rows();
+        }
+        return new Projection(kinds, views, biases, width);
+    }
+
+    /** Bytes of the weights as stored (tied embeddings counted once). */
+    long weightBytes() {
+        return store.names().stream().mapToLong(n -> store.info(n).byteLength()).sum();
+    }
+
+    /**
+     * Final-norm hidden states [batch * tokens, hidden] of {@code ids} [batch, tokens] at {@code positions}, given
+     * the {@code past} positions the cache holds (null: none) and {@code keyMask} [batch, past + tokens] (null: no
+     * padding). Full-attention layers rotate by {@code rope}, sliding ones by {@code localRope} (the same object
+     * unless the family has a local base). Appends this step's keys and values to the cache; the caller advances
+     * its length.
+     */
+    float[] hidden(long[] ids, int batch, int tokens, int past, float[] keyMask, int[] positions, KvCache cache, LoraBank bank, Rope rope,
+                   Rope localRope, int threads) {
+        int width = config.hiddenSize();
+        int rows = batch * tokens;
+        float[] x = new float[rows * width];
+        for (int r = 0; r < rows; r++) {
+            if (ids[r] < 0 || ids[r] >= embed.rows()) {
+                throw new LaemException("token id " + ids[r] + " is outside the model's vocabulary of " + embed.rows());
+            }
+            embed.widenRow((int) ids[r], x, r * width);
+        }
+        if (embedScale != 1f) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= embedScale;
+            }
+        }
+        int maxPosition = 0;
+        for (int p : positions) {
+            maxPosition = Math.max(maxPosition, p);
+        }
+        float[][] fullTables = rope.hostTables(maxPosition);
+        float[][] slidingTables = localRope == rope ? fullTables : localRope.hostTables(maxPosition);
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            float[] qkv = project(layer, layer.attnIn(), bank, rmsNorm(x, rows, layer.inputNorm()), rows, threads);
+            float[][] heads = headsOf(qkv, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens);
+            float[] attended = attend(l, layer, heads, cache, keyMask, batch, tokens, past, threads);
+            add(x, normed(project(layer, layer.o(), bank, attended, rows, threads), rows, layer.postAttentionNorm()));
+            for (int from = 0; from < rows; from += MLP_ROWS) {
+                mlp(layer, bank, x, from, Math.min(rows, from + MLP_ROWS), threads);
+            }
+        }
+        return rmsNorm(x, rows, finalNorm);
+    }
+
+    /**
+     * Rows the MLP takes at a time: its intermediate arrays ([rows, 2 x intermediate]) stay a few MB however many rows
+     * a forward has (scoring: thousands), so they neither grow the heap nor leave the caches; each weight panel is
+     * still widened once per 128 rows of work.
+     */
+    private static final int MLP_ROWS = 128;
+
+    /** The MLP block of rows {@code [from, to)} of the residual stream x, added into x in place. */
+    private void mlp(Layer layer, LoraBank bank, float[] x, int from, int to, int threads) {
+        int width = config.hiddenSize();
+        int n = to - from;
+        float[] h = rmsNorm(java.util.Arrays.copyOfRange(x, from * width, to * width), n, layer.preMlpNorm());
+        float[] gateUp = project(layer, layer.mlpIn(), bank, h, n, threads);
+        float[] gated = switch (config.activation()) {
+            case SILU -> CpuMatmul.siluGate(gateUp, n);
+            case GELU_TANH -> CpuMatmul.geluTanhGate(gateUp, n);
+        };
+        float[] y = normed(project(layer, layer.down(), bank, gated, n, threads), n, layer.postMlpNorm());
+        for (int i = 0; i < y.length; i++) {
+            x[from * width + i] += y[i];
+        }
+    }
+
+    /** The LM head over final hidden rows [rows, hidden]: logits [rows, vocab], soft-capped where the family says so. */
+    float[] logits(float[] hidden, int rows, int threads) {
+        float[] y = CpuMatmul.multiply(lmHead, hidden, rows, threads);
+        float cap = (float) config.finalSoftcap();
+        if (cap > 0) {
+            // c tanh(y / c) in float32, as HF computes it on float32 logits
+            for (int i = 0; i < y.length; i++) {
+                y[i] = cap * (float) Math.tanh(y[i] / cap);
+            }
+        }
+        return y;
+    }
+
+    /** {@code x W^T (+ b)} of each module into its columns, plus each module's active LoRA entries, {@code (coef * x A^T) B^T}. */
+    private float[] project(Layer layer, Projection p, LoraBank bank, float[] xs, int rows, int threads) {
+        int in = xs.length / rows;
+        int out = p.width();
+        float[] y = new float[rows * out];
+        int offset = 0;
+        for (int i = 0; i < p.kinds().length; i++) {
+            WeightView w = p.views()[i];
+            int moduleOut = w.rows();
+            CpuMatmul.multiplyInto(w, xs, rows, y, out, offset, false, threads);
+            float[] b = p.biases()[i];
+            if (b != null) {
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < moduleOut; j++) {
+                        y[r * out + offset + j] += b[j];
+                    }
+                }
+            }
+            LoraBank.Packed lora = bank.packed(layer.keys()[p.kinds()[i].ordinal()]);
+            if (lora != null) {
+                if (lora.aBytes() == null) {
+                    throw new IllegalStateException("LoRA entries with trainable factors need a decoder over arrays (Decoder.fromArrays)");
+                }
+                int rank = lora.rank();
+                float[] u = CpuMatmul.multiply(WeightView.f32(lora.aBytes(), rank, in), xs, rows, threads);
+                float[] c = lora.coefs();
+                for (int r = 0; r < rows; r++) {
+                    for (int q = 0; q < rank; q++) {
+                        u[r * rank + q] *= c[q];
+                    }
+                }
+                CpuMatmul.addProductInto(u, rows, rank, lora.bTransposedBytes(), moduleOut, y, out, offset, threads);
+            }
+            offset += moduleOut;
+        }
+        return y;
+    }
+
+    /**
+     * q [B, heads, T, D], k and v [B, kvHeads, T, D] from fused q/k/v rows [B * T, (heads + 2 kvHeads) D]: q/k
+     * RMSNorm per head where the model has it, then rotate-half RoPE on q and k at each row's position.
+     */
+    private float[][] headsOf(float[] qkv, Layer layer, float[][] tables, int[] positions, int batch, int tokens) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        int width = (heads + 2 * kvHeads) * d;
+        int rows = batch * tokens;
+        float[] q = new float[rows * heads * d];
+        float[] k = new float[rows * kvHeads * d];
+        float[] v = new float[rows * kvHeads * d];
+        float[] head = new float[d];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < tokens; t++) {
+                int row = b * tokens + t;
+                int angles = positions[row] * d;
+                for (int h = 0; h < heads + 2 * kvHeads; h++) {
+                    System.arraycopy(qkv, row * width + h * d, head, 0, d);
+                    boolean isQ = h < heads;
+                    boolean isK = !isQ && h < heads + kvHeads;
+                    int index = isQ ? h : isK ? h - heads : h - heads - kvHeads;
+                    int count = isQ ? heads : kvHeads;
+                    float[] target = isQ ? q : isK ? k : v;
+                    int at = ((b * count + index) * tokens + t) * d;
+                    if (isQ || isK) {
+                        float[] norm = isQ ? layer.qNorm() : layer.kNorm();
+                        float[] normed = norm == null ? head : rmsNorm(head, 1, norm);
+                        rotateHalf(normed, tables[0], tables[1], angles, target, at);
+                    } else {
+                        System.arraycopy(head, 0, target, at, d);
+                    }
+                }
+            }
+        }
+        return new float[][] {q, k, v};
+    }
+
+    /** Attention rows [B * T, heads * D] of this step's q/k/v over what the cache holds (extending it) or over themselves. */
+    private float[] attend(int l, Layer layer, float[][] qkv, KvCache cache, float[] keyMask, int batch, int tokens, int past, int threads) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        float[] keys = qkv[1];
+        float[] values = qkv[2];
+        int capacity = tokens;
+        if (cache != null) {
+            capacity = cache.appendHost(l, keys, values, batch, kvHeads, tokens, d);
+            keys = cache.hostKeys(l);
+            values = cache.hostValues(l);
+        }
+        return CpuMatmul.attend(qkv[0], keys, values, capacity, batch, heads, kvHeads, tokens, past, d, (float) config.attentionScale(),
+                (float) config.attentionSoftcap(), layer.sliding() ? config.slidingWindow() : 0, keyMask, threads);
+    }
+
+    /** {@code x cos + rotate_half(x) sin} of one head, rotate_half(x) = cat(-x[half:], x[:half]), into {@code out} at {@code at}. */
+    private static void rotateHalf(float[] x, float[] cos, float[] sin, int angles, float[] out, int at) {
+        int half = x.length / 2;
+        for (int i = 0; i < x.length; i++) {
+            float rotated = i < half ? -x[i + half] : x[i - half];
+            out[at + i] = x[i] * cos[angles + i] + rotated * sin[angles + i];
+        }
+    }
+
+    /** {@link #rmsNorm} of x when the family has this norm (weight non-null), else x. */
+    private float[] normed(float[] x, int rows, float[] weight) {
+        return weight == null ? x : rmsNorm(x, rows, weight);
+    }
+
+    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight as it multiplies. */
+    private float[] rmsNorm(float[] x, int rows, float[] weight) {
+        int n = weight.length;
+        float eps = (float) config.rmsNormEps();
+        float[] out = new float[x.length];
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            float sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += x[o + i] * x[o + i];
+            }
+            float scale = (float) (1 / Math.sqrt(sum / n + eps));
+            for (int i = 0; i < n; i++) {
+                out[o + i] = x[o + i] * scale * weight[i];
+            }
+        }
+        return out;
+    }
+
+    private static void add(float[] x, float[] y) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += y[i];
+        }
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

@@ -1,0 +1,244 @@
+package io.laem.engine.infer.cpu;
+
+import io.laem.engine.io.DType;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The CPU forward's kernels: {@code y = x W^T} over a {@link WeightView} in its stored dtype for any number of
+ * rows, the LoRA bank's rank updates, SwiGLU and causal attention, split over threads.
+ *
+ * <p>Why not the BLAS inside libtorch: it needs float32 copies of BF16/F16 weights (several times the file's
+ * bytes), and on the CPUs measured (docs/benchmarks.md) its GEMM at 2-8 rows ran at half its one-row GEMV's
+ * speed (it packs the weight panel first). This kernel needs the JDK's incubating Vector API
+ * ({@code --add-modules jdk.incubator.vector}, which {@code ./laem} and the build pass); without the module
+ * {@link #available()} is false and the decoder uses PyTorch.
+ */
+public final class CpuMatmul {
+    /** Largest row count read straight from memory (decode); more rows go through widened panels. */
+    public static final int MAX_ROWS = 8;
+    /** System property that turns the CPU kernels off ("false"): the decoder then loads float32 copies for PyTorch. */
+    public static final String ENABLED_PROPERTY = "laem.cpuKernel";
+
+    private static final boolean MODULE_PRESENT = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /**
+     * Matrices smaller than this many elements run on the calling thread: a hand-off costs about as
+     * much as multiplying a few hundred KB, and waking a parked worker far more.
+     */
+    private static final long SPLIT_ELEMENTS = 1 << 18;
+    /** The calling thread works on the chunks too. */
+    private static final SpinningWorkers WORKERS = new SpinningWorkers();
+    /** Each thread's widened panel (many-row products). */
+    private static final ThreadLocal<MemorySegment> PANEL = ThreadLocal.withInitial(
+            () -> java.lang.foreign.Arena.ofAuto().allocate((long) (VectorKernel.PANEL_FLOATS + 4096) * Float.BYTES, 64));
+
+    private CpuMatmul() {}
+
+    /** True when the JVM was started with the Vector API module. */
+    public static boolean modulePresent() {
+        return MODULE_PRESENT;
+    }
+
+    /** True when the module is present and the kernels are not turned off. */
+    public static boolean available() {
+        return MODULE_PRESENT && !"false".equals(System.getProperty(ENABLED_PROPERTY));
+    }
+
+    /** {@code y[r, j] = sum_k x[r, k] w[j, k]}, x [rows, in] row-major; returns y [rows, out]. {@code threads} splits the output rows. */
+    public static float[] multiply(WeightView w, float[] x, int rows, int threads) {
+        float[] y = new float[rows * w.rows()];
+        multiplyInto(w, x, rows, y, w.rows(), 0, false, threads);
+        return y;
+    }
+
+    /**
+     * The same into columns {@code [offset, offset + out)} of y [rows, stride], replacing what is there or,
+     * with {@code add}, adding to it (a module's slice of a fused projection's output).
+     */
+    public static void multiplyInto(WeightView w, float[] x, int rows, float[] y, int stride, int offset, boolean add, int threads) {
+        int out = w.rows();
+        int in = w.cols();
+        requireFit(x.length >= (long) rows * in && offset >= 0 && offset + out <= stride && y.length >= (long) rows * stride,
+                () -> "x of " + x.length + " floats or y of " + y.length + " floats do not fit [" + out + ", " + in + "] x " + rows
+                        + " rows at columns " + offset + " of " + stride);
+        VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
+        int kind = kind(w.dtype());
+        MemorySegment bytes = w.bytes();
+        if (kind == VectorKernel.BF16 && rows <= MAX_ROWS) {
+            split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
+                    (j0, j1) -> VectorKernel.multiplyBf16(bytes, in, x, rows, target, j0, j1));
+        } else if (kind == VectorKernel.F32 && rows <= MAX_ROWS || in > VectorKernel.PANEL_FLOATS / 4) {
+            if (kind != VectorKernel.F32) {
+                throw new IllegalArgumentException("CpuMatmul: rows of " + in + " " + w.dtype() + " elements are longer than a panel");
+            }
+            split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
+                    (j0, j1) -> VectorKernel.multiply(bytes, in, x, rows, target, j0, j1));
+        } else {
+            split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
+                    (j0, j1) -> VectorKernel.multiplyPanels(bytes, kind, in, x, rows, target, j0, j1, PANEL.get()));
+        }
+    }
+
+    private static int kind(DType dtype) {
+        return switch (dtype) {
+            case BF16 -> VectorKernel.BF16;
+            case F16 -> VectorKernel.F16;
+            default -> VectorKernel.F32;
+        };
+    }
+
+    /**
+     * {@code y[r, offset + j] += sum_q u[r, q] bt[q, j]} for j < out: u [rows, rank], bt float32 [rank, out]
+     * little-endian (a LoRA B stored transposed), y [rows, stride]. A rank-R update vectorised along the
+     * output, split over threads by output columns.
+     */
+    public static void addProductInto(float[] u, int rows, int rank, MemorySegment bt, int out, float[] y, int stride, int offset,
+                                      int threads) {
+        requireFit(bt.byteSize() >= (long) rank * out * Float.BYTES && u.length >= (long) rows * rank && offset >= 0
+                && offset + out <= stride && y.length >= (long) rows * stride, () -> "bt of " + bt.byteSize() + " bytes, u of " + u.length
+                + " floats or y of " + y.length + " floats do not fit [" + rank + ", " + out + "] x " + rows + " rows at columns " + offset
+                + " of " + stride);
+        VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, true);
+        split(out, VectorKernel.lanes(), (long) rank * out * rows, threads,
+                (j0, j1) -> VectorKernel.addProduct(u, rows, rank, bt, out, target, j0, j1));
+    }
+
+    /** SwiGLU of a fused gate/up output [rows, 2n] (gate first): {@code silu(gate) * up}, [rows, n]. */
+    public static float[] siluGate(float[] gateUp, int rows) {
+        requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
+        int n = gateUp.length / rows / 2;
+        float[] out = new float[rows * n];
+        VectorKernel.siluGate(gateUp, rows, n, out);
+        return out;
+    }
+
+    /**
+     * GeGLU of a fused gate/up output [rows, 2n] (gate first): {@code gelu_tanh(gate) * up}, [rows, n], with
+     * HF's "gelu_pytorch_tanh" {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. Scalar: the intermediate
+     * width costs little beside the matmuls.
+     */
+    public static float[] geluTanhGate(float[] gateUp, int rows) {
+        requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
+        int n = gateUp.length / rows / 2;
+        float[] out = new float[rows * n];
+        double c = Math.sqrt(2 / Math.PI);
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) {
+                double x = gateUp[r * 2 * n + i];
+                out[r * n + i] = (float) (0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x * x * x)))) * gateUp[r * 2 * n + n + i];
+            }
+        }
+        return out;
+    }
+
+    /** {@code log softmax(z[from..from + n))[target]}: one row's log-probability of its target token. */
+    public static float logSoftmaxAt(float[] z, int from, int n, int target) {
+        requireFit(from >= 0 && n > 0 && from + n <= z.length && target >= 0 && target < n,
+                () -> "row of " + n + " at " + from + " with target " + target + " in " + z.length + " logits");
+        return VectorKernel.logSoftmaxAt(z, from, n, target);
+    }
+
+    /** Work on columns or rows {@code [from, to)}. */
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /**
+     * Causal grouped-query attention of {@code tokens} new tokens per sequence over what the cache holds: q
+     * [batch, heads, tokens, d]; k and v [batch, kvHeads, capacity, d] with {@code past + tokens} positions
+     * filled; keyMask [batch, past + tokens] (1 real, 0 padding) or null. Query i sees keys j <= past + i that
+     * are not padding and, with {@code window > 0}, satisfy {@code j > past + i - window} (HF's sliding window over
+     * cache positions); returns [batch * tokens, heads * d]: softmax({@code scale * q k^T}) v per head, the scores
+     * soft-capped to {@code softcap tanh(s / softcap)} first when {@code softcap > 0} (Gemma 2).
+     */
+    public static float[] attend(float[] q, float[] k, float[] v, int capacity, int batch, int heads, int kvHeads, int tokens, int past,
+                                 int d, float scale, float softcap, int window, float[] keyMask, int threads) {
+        int seen = past + tokens;
+        requireFit(kvHeads > 0 && heads % kvHeads == 0 && tokens > 0 && capacity >= seen && q.length == batch * heads * tokens * d
+                        && k.length >= batch * kvHeads * capacity * d && v.length == k.length
+                        && (keyMask == null || keyMask.length == batch * seen),
+                () -> "q of " + q.length + ", k of " + k.length + " and v of " + v.length + " floats are not " + batch + " x " + heads + "/"
+                        + kvHeads + " heads x " + tokens + " new of " + seen + " positions (capacity " + capacity + ") x " + d);
+        float[] out = new float[batch * tokens * heads * d];
+        long work = (long) batch * heads * tokens * seen * d;
+        split(batch * heads, 1, work, threads,
+                (bh0, bh1) -> VectorKernel.attend(q, k, v, capacity, heads, kvHeads, tokens, past, d, scale, softcap, window, keyMask, out,
+                        bh0, bh1, new float[seen]));
+        return out;
+    }
+
+    private static void requireFit(boolean fits, java.util.function.Supplier<String> what) {
+        if (!MODULE_PRESENT) {
+            throw new IllegalStateException("CpuMatmul needs --add-modules jdk.incubator.vector");
+        }
+        if (!fits) {
+            throw new IllegalArgumentException("CpuMatmul: " + what.get());
+        }
+    }
+
+    /** {@code body} over {@code [0, n)}: on this thread for work under {@link #SPLIT_ELEMENTS}, else in chunks over threads. */
+    private static void split(int n, int granule, long work, int threads, Range body) {
+        int parts = work < SPLIT_ELEMENTS ? 1 : Math.max(1, Math.min(threads, n / granule));
+        if (parts == 1) {
+            body.run(0, n);
+        } else {
+            inChunks(n, granule, parts, body);
+        }
+    }
+
+    /**
+     * {@code [0, n)} in chunks (multiples of {@code granule}) taken from a shared counter by {@code parts}
+     * threads, the caller one of them: four chunks per thread, so a thread that starts late or runs
+     * slower (a busy core) takes fewer and none waits long for the other.
+     */
+    private static void inChunks(int n, int granule, int parts, Range body) {
+        int chunks = parts * 4;
+        int size = ((n + chunks - 1) / chunks + granule - 1) / granule * granule;
+        int count = (n + size - 1) / size;
+        AtomicInteger next = new AtomicInteger();
+        Runnable take = () -> {
+            for (int c = next.getAndIncrement(); c < count; c = next.getAndIncrement()) {
+                body.run(c * size, Math.min(n, (c + 1) * size));
+            }
+        };
+        Runnable[] tasks = new Runnable[parts];
+        java.util.Arrays.fill(tasks, take);
+        WORKERS.runAll(tasks);
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Compiles the kernels in the background, once per JVM: until the JIT has compiled them the Vector API
+     * runs interpreted, hundreds of times slower, and the first tokens a user generates would crawl.
+     */
+    public static void warmUpInBackground() {
+        if (!MODULE_PRESENT || !WARMING.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            int out = 64;
+            int in = 96;
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                MemorySegment w = arena.allocate((long) out * in * Float.BYTES, 64);
+                float[] x = new float[16 * in];
+                float[] y = new float[16 * out];
+                MemorySegment panel = arena.allocate((long) VectorKernel.PANEL_FLOATS * Float.BYTES, 64);
+                float[] kv = new float[2 * 4 * in];
+                for (int i = 0; i < 20_000; i++) {
+                    int rows = 1 + i % MAX_ROWS;
+                    int kind = i % 3;
+                    VectorKernel.multiply(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
+                    VectorKernel.multiplyBf16(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
+                    VectorKernel.multiplyPanels(w, kind, in, x, i % 2 == 0 ? rows : 16, new VectorKernel.Out(y, out, 0, false), 0, out, panel);
+                    VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
+                    VectorKernel.siluGate(y, rows, out / 2, x);
+                    VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, null, y, 0, 2, new float[4]);
+                }
+            }
+        }, "laem-matmul-warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+}

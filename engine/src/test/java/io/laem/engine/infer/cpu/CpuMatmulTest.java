@@ -1,0 +1,297 @@
+package io.laem.engine.infer.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.laem.engine.io.DType;
+import io.laem.engine.io.FloatCodec;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The CPU kernels against double-precision references, over shapes that exercise every tile and tail, for each stored dtype. */
+class CpuMatmulTest {
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Test
+    void theBuildRunsTestsWithTheVectorModule() {
+        // otherwise every decode test below would silently take PyTorch's path
+        assertTrue(CpuMatmul.modulePresent(), "surefire must pass --add-modules jdk.incubator.vector");
+        assertTrue(CpuMatmul.available());
+    }
+
+    /**
+     * x W^T against a float64 product over the same stored weights (each element widened exactly), per dtype: few rows
+     * (read in place) and many rows (widened panels), shapes that exercise every tile and tail and the split over threads.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void equalsTheProductForEveryTileAndTail(DType dtype) {
+        SplittableRandom rnd = new SplittableRandom(5);
+        // out: below one tile, tiles + 1-3 leftover rows, more than one panel, splits over threads; in: below, at and past a vector's lanes
+        int[][] shapes = {{1, 1}, {3, 17}, {4, 16}, {7, 31}, {64, 64}, {131, 45}, {260, 33}, {900, 96}, {1300, 70}};
+        int[] rowCounts = {1, 2, 3, 4, 5, 7, 8, 9, 13, 36, 70};
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] shape : shapes) {
+                int out = shape[0];
+                int in = shape[1];
+                float[] wf = gaussian(rnd, out * in);
+                if (dtype == DType.F16) {
+                    wf[0] = 3e-6f; // a float16 subnormal
+                }
+                byte[] stored = FloatCodec.encode(dtype, wf);
+                MemorySegment w = arena.allocate(stored.length);
+                MemorySegment.copy(MemorySegment.ofArray(stored), 0, w, 0, stored.length);
+                float[] exact = new float[out * in];
+                FloatCodec.decode(dtype, w, exact, exact.length);
+                WeightView view = new WeightView(w, dtype, out, in);
+                for (int rows : rowCounts) {
+                    float[] x = gaussian(rnd, rows * in);
+                    for (int threads = 1; threads <= 3; threads += 2) {
+                        float[] y = CpuMatmul.multiply(view, x, rows, threads);
+                        assertEquals(rows * out, y.length);
+                        for (int r = 0; r < rows; r++) {
+                            for (int j = 0; j < out; j++) {
+                                double want = 0;
+                                double scale = 0;
+                                for (int k = 0; k < in; k++) {
+                                    want += (double) x[r * in + k] * exact[j * in + k];
+                                    scale += Math.abs((double) x[r * in + k] * exact[j * in + k]);
+                                }
+                                String at = dtype + " [" + out + "x" + in + "] rows " + rows + " threads " + threads + " y[" + r + "," + j + "]";
+                                assertEquals(want, y[r * out + j], 1e-6 * scale + 1e-30, at);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The widening itself is exact for every finite 16-bit pattern (normals, subnormals, zeros); infinities and NaNs stay non-finite. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void widensEveryHalfPrecisionValueExactly(DType dtype) {
+        int n = 1 << 16;
+        MemorySegment w = MemorySegment.ofArray(new short[n]);
+        for (int i = 0; i < n; i++) {
+            w.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, (short) i);
+        }
+        float[] exact = new float[n];
+        FloatCodec.decode(dtype, w, exact, n);
+        // x = unit rows: y[r, j] = w[j, r] picks each element through the kernel's widening
+        int in = 16;
+        WeightView view = new WeightView(w, dtype, n / in, in);
+        for (int rows : new int[] {1, 16}) {
+            float[] x = new float[rows * in];
+            for (int r = 0; r < rows; r++) {
+                x[r * in + r % in] = 1;
+            }
+            float[] y = CpuMatmul.multiply(view, x, rows, 1);
+            for (int j = 0; j < n / in; j++) {
+                for (int r = 0; r < rows; r++) {
+                    float want = exact[j * in + r % in];
+                    float got = y[r * (n / in) + j];
+                    // infinities and NaN times the zeros of x give NaN: they must stay non-finite
+                    boolean same = Float.isFinite(want) ? want == got : !Float.isFinite(got);
+                    if (!same) {
+                        throw new AssertionError(dtype + " bits " + Integer.toHexString(j * in + r % in) + ": " + want + " widened to " + got);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void refusesOperandsSmallerThanTheirShape() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(4L * 8 * Float.BYTES);
+            assertThrows(IllegalArgumentException.class, () -> WeightView.f32(w, 8, 8));
+            assertThrows(IllegalArgumentException.class, () -> CpuMatmul.multiply(WeightView.f32(w, 4, 8), new float[8], 2, 1));
+        }
+    }
+
+    @Test
+    void addsARankUpdateOntoItsColumns() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        // out: below one vector, a vector + tail, split over threads (>= 256 columns per share); rank 1 and 24
+        int[][] shapes = {{5, 1}, {37, 24}, {600, 24}, {1100, 3}};
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] shape : shapes) {
+                int out = shape[0];
+                int rank = shape[1];
+                MemorySegment bt = arena.allocate((long) rank * out * Float.BYTES);
+                float[] btf = new float[rank * out];
+                for (int i = 0; i < btf.length; i++) {
+                    btf[i] = (float) rnd.nextGaussian();
+                    bt.setAtIndex(F32_LE, i, btf[i]);
+                }
+                int stride = out + 7;
+                int offset = 3;
+                for (int rows : new int[] {1, 2, 3, 4, 5, 8, 13, 40}) {
+                    float[] u = new float[rows * rank];
+                    for (int i = 0; i < u.length; i++) {
+                        u[i] = (float) rnd.nextGaussian();
+                    }
+                    for (int threads = 1; threads <= 3; threads++) {
+                        float[] y = new float[rows * stride];
+                        java.util.Arrays.fill(y, 2f);
+                        CpuMatmul.addProductInto(u, rows, rank, bt, out, y, stride, offset, threads);
+                        for (int r = 0; r < rows; r++) {
+                            for (int c = 0; c < stride; c++) {
+                                int j = c - offset;
+                                double want = 2;
+                                double scale = 2;
+                                if (j >= 0 && j < out) {
+                                    for (int q = 0; q < rank; q++) {
+                                        want += (double) u[r * rank + q] * btf[q * out + j];
+                                        scale += Math.abs((double) u[r * rank + q] * btf[q * out + j]);
+                                    }
+                                }
+                                assertEquals(want, y[r * stride + c], 1e-6 * scale,
+                                        "[" + rank + "x" + out + "] rows " + rows + " threads " + threads + " y[" + r + "," + c + "]");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void siluGateIsSwiGlu() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int n : new int[] {1, 15, 16, 37, 100}) {
+            for (int rows = 1; rows <= 3; rows++) {
+                float[] gateUp = new float[rows * 2 * n];
+                for (int i = 0; i < gateUp.length; i++) {
+                    gateUp[i] = (float) (rnd.nextGaussian() * 6);
+                }
+                float[] got = CpuMatmul.siluGate(gateUp, rows);
+                for (int r = 0; r < rows; r++) {
+                    for (int i = 0; i < n; i++) {
+                        double g = gateUp[r * 2 * n + i];
+                        double want = g / (1 + Math.exp(-g)) * gateUp[r * 2 * n + n + i];
+                        assertEquals(want, got[r * n + i], 1e-6 * (1 + Math.abs(want)), "n " + n + " row " + r + " i " + i);
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> CpuMatmul.siluGate(new float[6], 2));
+    }
+
+    /**
+     * Causal grouped-query attention against a float64 reference: new tokens after past ones held in a buffer with
+     * spare capacity, with and without padding keys (one sequence left-padded), one thread and three; without and
+     * with Gemma 2's soft-cap of the scores ({@code c tanh(s / c)}) and a sliding window (key j seen from query
+     * position p when {@code j > p - window}).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"0, 0", "0.7, 0", "0, 3", "0.7, 2"})
+    void attendIsCausalGroupedQuerySoftmaxAttention(float softcap, int window) {
+        SplittableRandom rnd = new SplittableRandom(11);
+        int batch = 2;
+        int heads = 4;
+        int kvHeads = 2;
+        for (int d : new int[] {5, 16, 40}) {
+            for (int[] pt : new int[][] {{0, 1}, {0, 6}, {2, 1}, {3, 4}, {9, 1}}) {
+                int past = pt[0];
+                int tokens = pt[1];
+                int seen = past + tokens;
+                int capacity = seen + 3;
+                float[] q = gaussian(rnd, batch * heads * tokens * d);
+                float[] k = gaussian(rnd, batch * kvHeads * capacity * d);
+                float[] v = gaussian(rnd, batch * kvHeads * capacity * d);
+                float scale = (float) (1 / Math.sqrt(d));
+                for (boolean padded : new boolean[] {false, true}) {
+                    float[] mask = null;
+                    if (padded) {
+                        mask = new float[batch * seen];
+                        java.util.Arrays.fill(mask, 1);
+                        mask[seen] = 0; // sequence 1's first position is padding
+                    }
+                    for (int threads : new int[] {1, 3}) {
+                        float[] got = CpuMatmul.attend(q, k, v, capacity, batch, heads, kvHeads, tokens, past, d, scale, softcap, window,
+                                mask, threads);
+                        for (int b = 0; b < batch; b++) {
+                            for (int h = 0; h < heads; h++) {
+                                int g = h / (heads / kvHeads);
+                                for (int t = 0; t < tokens; t++) {
+                                    double[] w = new double[seen];
+                                    double sum = 0;
+                                    for (int j = 0; j <= past + t; j++) {
+                                        if (mask != null && mask[b * seen + j] == 0 || window > 0 && j <= past + t - window) {
+                                            continue;
+                                        }
+                                        double s = 0;
+                                        for (int i = 0; i < d; i++) {
+                                            s += (double) q[((b * heads + h) * tokens + t) * d + i] * k[((b * kvHeads + g) * capacity + j) * d + i];
+                                        }
+                                        w[j] = Math.exp(softcap > 0 ? softcap * Math.tanh(s * scale / softcap) : s * scale);
+                                        sum += w[j];
+                                    }
+                                    for (int i = 0; i < d; i++) {
+                                        double want = 0;
+                                        for (int j = 0; j <= past + t; j++) {
+                                            want += sum == 0 ? 0 : w[j] / sum * v[((b * kvHeads + g) * capacity + j) * d + i];
+                                        }
+                                        assertEquals(want, got[(b * tokens + t) * heads * d + h * d + i], 1e-5,
+                                                "d " + d + " past " + past + " tokens " + tokens + " b " + b + " h " + h + " t " + t);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> CpuMatmul.attend(new float[8], new float[8], new float[8], 1, 1, 3, 2, 1, 0, 8, 1, 0, 0, null, 1));
+    }
+
+    @Test
+    void geluTanhGateIsGeluOfGateTimesUp() {
+        float[] gateUp = {-2f, 0.5f, 3f, 1.5f, 2f, -1f};
+        float[] got = CpuMatmul.geluTanhGate(gateUp, 1);
+        for (int i = 0; i < 3; i++) {
+            double x = gateUp[i];
+            double gelu = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            assertEquals(gelu * gateUp[3 + i], got[i], 1e-6);
+        }
+        assertEquals(-0.0454023, got[0] / gateUp[3], 1e-6); // torch.nn.functional.gelu(tensor(-2.), approximate="tanh")
+        assertThrows(IllegalArgumentException.class, () -> CpuMatmul.geluTanhGate(new float[6], 2));
+    }
+
+    @Test
+    void logSoftmaxAtIsTheTargetsLogProbability() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        for (int n : new int[] {1, 7, 16, 1000}) {
+            float[] z = gaussian(rnd, n + 5);
+            for (int i = 0; i < z.length; i++) {
+                z[i] *= 8;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                max = Math.max(max, z[5 + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                sum += Math.exp(z[5 + j] - max);
+            }
+            int target = n / 2;
+            assertEquals(z[5 + target] - max - Math.log(sum), CpuMatmul.logSoftmaxAt(z, 5, n, target), 1e-4, "n " + n);
+        }
+    }
+
+    private static float[] gaussian(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
+}
