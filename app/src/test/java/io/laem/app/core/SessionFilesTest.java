@@ -120,7 +120,7 @@ class SessionFilesTest {
         Files.move(data, dir.resolve("kit/data/clash.tasks.yaml"));
         SessionData clashing = new SessionData(s.base(), s.adapters(),
                 List.of(new SessionData.TaskRef("a", dir.resolve("kit/data/clash.tasks.yaml"))), null,
-                s.weightMode(), s.weightValues(), null, s.settings(), s.seed());
+                s.weightMode(), s.weightValues(), null, s.settings(), s.seed(), List.of());
         LaemException e = assertThrows(LaemException.class, () -> SessionFiles.write(dir.resolve("kit/data/clash.yaml"), clashing));
         assertTrue(e.getMessage().contains("clash.tasks.yaml") && e.getMessage().contains("input"), e.getMessage());
         assertTrue(Files.notExists(dir.resolve("kit/data/clash.yaml")) && Files.notExists(clash));
