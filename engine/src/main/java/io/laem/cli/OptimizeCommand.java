@@ -176,6 +176,11 @@ final class OptimizeCommand implements Callable<Integer> {
                 stdout.printf("LAEM vs tuned task arithmetic: %+.1f points of exact match%n",
                         100 * (LaemOptimizer.meanExactMatch(methods.get("laem")) - LaemOptimizer.meanExactMatch(methods.get("task_arithmetic"))));
             }
+            StringBuilder byPhase = new StringBuilder();
+            o.secondsByPhase().forEach((k, v) -> byPhase.append(byPhase.isEmpty() ? "" : ", ").append(String.format("%s %.1f s", k, v)));
+            err.printf("laem optimize: time by phase: %s; %d validation tokens per evaluation, forward %.1f tokens/s%n", byPhase,
+                    o.validationTokens(), o.forwardTokensPerSecond());
+            err.flush();
             stdout.println("wrote " + out);
             stdout.flush();
         } finally {

@@ -265,6 +265,14 @@ public final class Decoder implements AutoCloseable {
                 throw e;
             }
         }
+        return loadArrays(model, device, dataType);
+    }
+
+    /**
+     * The weights copied onto the device in {@code dataType} (float32, or float16) for PyTorch, whatever the device:
+     * the forward PyTorch's autograd can differentiate (the optimizer's gradient method, next to a mapped decoder).
+     */
+    public static Decoder loadArrays(HfModel model, Device device, DataType dataType) {
         if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT16) {
             // BFLOAT16 arrays abort the JVM in DJL 0.35.1's PyTorch JNI: refuse before touching them
             throw new LaemException(model.dir() + ": cannot run in " + dataType + " (supported: float32, float16)");

@@ -69,6 +69,12 @@ public final class LiveMerge implements AutoCloseable {
     private volatile boolean closing;
     private boolean closed;
     private volatile boolean freed;
+    /**
+     * The decoder gradients go through: the model's own when PyTorch runs its forward (arrays), else a float32 copy of
+     * the weights for PyTorch, made on the first gradient and kept until the model is freed (the mapped CPU forward
+     * has no autograd).
+     */
+    private Decoder gradientDecoder;
 
     private record Loaded(String prefix, MergePlan plan, List<String> entries) {}
 
@@ -441,6 +447,9 @@ public final class LiveMerge implements AutoCloseable {
      * off. After a backward pass (in a {@code GradientCollector}), {@link Differentiable#gradient()} is
      * the gradient with respect to every weight: {@code dL/dw[e, l, g] = sum over the group's modules of
      * <dL/d(w B_e), B_e>}. Closing it removes those entries; show weights again to score normally.
+     * The backward pass needs PyTorch's forward: score through {@link Differentiable#scorer()}, whose decoder is the
+     * model's own when it runs in PyTorch, and otherwise a float32 copy of the weights for PyTorch
+     * ({@link #gradientDecoder()}).
      */
     public Differentiable differentiable(Recipe planOf, MergeWeights w) {
         Loaded l = load(planOf, ProgressListener.NONE, CancellationToken.NONE);
@@ -448,7 +457,26 @@ public final class LiveMerge implements AutoCloseable {
             throw new IllegalArgumentException("weights for entries " + w.entries() + " on a plan with " + l.entries());
         }
         showBase();
-        return new Differentiable(l, w);
+        return new Differentiable(l, w, gradientDecoder());
+    }
+
+    /**
+     * The decoder PyTorch's autograd can run: the model's own over arrays, or (mapped CPU forward) a float32 copy of the
+     * weights made now and kept until the model is freed; its bank holds only differentiable entries.
+     */
+    private Decoder gradientDecoder() {
+        requireUse();
+        if (gradientDecoder == null) {
+            Decoder own = model.decoder();
+            if (!own.parameters().isEmpty()) {
+                gradientDecoder = own;
+            } else {
+                try (io.laem.engine.model.HfModel hf = io.laem.engine.model.HfModel.open(model.baseDir())) {
+                    gradientDecoder = Decoder.loadArrays(hf, Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32);
+                }
+            }
+        }
+        return gradientDecoder;
     }
 
     /** Differentiable weights in the bank; see {@link #differentiable(Recipe, MergeWeights)}. */
@@ -456,17 +484,19 @@ public final class LiveMerge implements AutoCloseable {
         private static final String PREFIX = "grad/";
         private final Loaded plan;
         private final MergeWeights weights;
+        private final Decoder decoder;
         private final ai.djl.ndarray.NDManager manager = model.decoder().manager().newSubManager();
         /** Per entry and module: the leaf (w B) and the plan's B. */
         private final List<Map<ModuleKey, ai.djl.ndarray.NDArray[]>> leaves = new ArrayList<>();
 
-        private Differentiable(Loaded plan, MergeWeights weights) {
+        private Differentiable(Loaded plan, MergeWeights weights, Decoder decoder) {
             this.plan = plan;
             this.weights = weights;
-            LoraBank bank = model.decoder().bank();
+            this.decoder = decoder;
+            LoraBank bank = decoder.bank();
             try {
                 for (int e = 0; e < plan.entries().size(); e++) {
-                    Map<ModuleKey, LoraBank.Factors> factors = bank.factors(plan.prefix() + "/" + plan.entries().get(e));
+                    Map<ModuleKey, LoraBank.Factors> factors = model.decoder().bank().factors(plan.prefix() + "/" + plan.entries().get(e));
                     Map<ModuleKey, LoraBank.Factors> scaled = new LinkedHashMap<>();
                     Map<ModuleKey, ai.djl.ndarray.NDArray[]> mine = new LinkedHashMap<>();
                     for (var f : factors.entrySet()) {
@@ -508,9 +538,14 @@ public final class LiveMerge implements AutoCloseable {
             return MergeWeights.of(weights.entries(), numLayers(), (e, l, grp) -> g[e][l][grp.ordinal()]);
         }
 
+        /** A scorer over the decoder the gradient goes through (prepared sets of the model's own scorer fit it). */
+        public io.laem.engine.infer.Scorer scorer() {
+            return new io.laem.engine.infer.Scorer(decoder, model.tokenizer());
+        }
+
         @Override
         public void close() {
-            LoraBank bank = model.decoder().bank();
+            LoraBank bank = decoder.bank();
             for (String e : plan.entries()) {
                 if (bank.contains(PREFIX + e)) {
                     bank.remove(PREFIX + e);
@@ -607,6 +642,10 @@ public final class LiveMerge implements AutoCloseable {
         shown = null;
         weights = null;
         inputs = null;
+        if (gradientDecoder != null && gradientDecoder != model.decoder()) {
+            gradientDecoder.close();
+        }
+        gradientDecoder = null;
         model.close();
         freed = true;
     }

@@ -88,7 +88,7 @@ public record ContributionMap(List<String> tasks, List<String> entries, int numL
             try (Scorer.Prepared p = scorer.prepare(validation.get(tasks.get(t)));
                     LiveMerge.Differentiable d = live.differentiable(recipe, w)) {
                 try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-                    ref.put(tasks.get(t), scorer.meanTerm(p, Scorer.Term.NLL, 1.0, gc));
+                    ref.put(tasks.get(t), d.scorer().meanTerm(p, Scorer.Term.NLL, 1.0, gc));
                 }
                 g = d.gradient();
             }

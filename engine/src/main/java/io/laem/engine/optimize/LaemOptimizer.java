@@ -65,6 +65,11 @@ public final class LaemOptimizer implements AutoCloseable {
     private final Evaluator evaluator;
     private Map<String, Double> ownLosses;
     private final java.util.Set<String> announced = new java.util.HashSet<>();
+    private final PhaseTimes times = new PhaseTimes();
+    /** Tokens one forward over the validation split reads (prompt and completion, all tasks). */
+    private final long validationTokens;
+    /** Validation evaluations of the baselines, and their seconds: the forward's tokens per second without gradients. */
+    private int baselineEvaluations;
 
     /** The baselines tuned on validation: their validation values, TIES and DARE-TIES densities, task-arithmetic scale. */
     public record Tuned(Map<String, Evaluation> validation, double tiesDensity, double dareTiesDensity, double taskArithmeticScale) {}
@@ -95,7 +100,14 @@ public final class LaemOptimizer implements AutoCloseable {
         try {
             this.scorer = new Scorer(use.decoder(), use.tokenizer());
             // tokenized and batched once; every candidate scores the same prepared tensors
-            validation.forEach((t, ex) -> validationPrepared.put(t, scorer.prepare(ex)));
+            times.time("preparing validation", () -> validation.forEach((t, ex) -> validationPrepared.put(t, scorer.prepare(ex))));
+            long tokens = 0;
+            for (List<Example> ex : validation.values()) {
+                for (Example e : ex) {
+                    tokens += use.tokenizer().encode(e.prompt() + e.completion()).length;
+                }
+            }
+            this.validationTokens = tokens;
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -139,7 +151,23 @@ public final class LaemOptimizer implements AutoCloseable {
         if (announced.add(option.label())) {
             progress.progress(0, 1, "planning " + option.label());
         }
-        return live.plan(r, ProgressListener.NONE, cancel);
+        return times.time("planning", () -> live.plan(r, ProgressListener.NONE, cancel));
+    }
+
+    /** Where the run's time went so far: seconds per phase (planning, baselines on validation, search, comparison, writing). */
+    public Map<String, Double> secondsByPhase() {
+        return times.seconds();
+    }
+
+    /** Tokens one forward over the validation split reads (prompts and completions of every task). */
+    public long validationTokens() {
+        return validationTokens;
+    }
+
+    /** Forward tokens per second of the baselines' validation evaluations (no gradient), NaN before they ran. */
+    public double forwardTokensPerSecond() {
+        Double s = times.seconds().get("baselines on validation");
+        return s == null || baselineEvaluations == 0 ? Double.NaN : baselineEvaluations * (double) validationTokens / s;
     }
 
     /** A plan's merge entries: its tasks, then the shared module when it has one. */
@@ -203,11 +231,12 @@ public final class LaemOptimizer implements AutoCloseable {
                 Map<String, Double> losses = new LinkedHashMap<>();
                 MergeWeights g;
                 try (LiveMerge.Differentiable d = live.differentiable(planOf, w)) {
+                    Scorer through = d.scorer();
                     try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
                         for (var t : validationPrepared.entrySet()) {
                             c.check();
                             double share = norm > 0 ? o.taskWeight(t.getKey()) / norm : 0;
-                            losses.put(t.getKey(), scorer.meanTerm(t.getValue(), settings.objective(), share, gc));
+                            losses.put(t.getKey(), through.meanTerm(t.getValue(), settings.objective(), share, gc));
                         }
                     }
                     g = d.gradient();
@@ -316,15 +345,19 @@ public final class LaemOptimizer implements AutoCloseable {
 
     /** Tunes the baselines on validation: the task-arithmetic scale and the TIES density. */
     public Tuned tuneBaselines() {
+        return times.time("baselines on validation", this::tuneBaselinesTimed);
+    }
+
+    private Tuned tuneBaselinesTimed() {
         Map<String, Evaluation> base = new LinkedHashMap<>();
         MergePlan raw = plan(RAW);
         List<String> rawEntries = entries(raw);
         progress.progress(0, 1, "baselines on validation");
-        base.put("base", evaluate(RAW, Baselines.base(rawEntries, numLayers)));
-        base.put("uniform", evaluate(RAW, Baselines.uniform(rawEntries, numLayers)));
+        base.put("base", baseline(RAW, Baselines.base(rawEntries, numLayers)));
+        base.put("uniform", baseline(RAW, Baselines.uniform(rawEntries, numLayers)));
         double bestScale = settings.taskArithmeticScales().getFirst();
         for (double s : settings.taskArithmeticScales()) {
-            Evaluation e = evaluate(RAW, Baselines.taskArithmetic(rawEntries, numLayers, s));
+            Evaluation e = baseline(RAW, Baselines.taskArithmetic(rawEntries, numLayers, s));
             if (!base.containsKey("task_arithmetic") || e.value() < base.get("task_arithmetic").value()) {
                 base.put("task_arithmetic", e);
                 bestScale = s;
@@ -340,7 +373,7 @@ public final class LaemOptimizer implements AutoCloseable {
         double best = settings.tiesDensities().getFirst();
         for (double d : settings.tiesDensities()) {
             PlanOption p = densityOption(strategy, d);
-            Evaluation e = evaluate(p, Baselines.ties(entries(plan(p)), numLayers));
+            Evaluation e = baseline(p, Baselines.ties(entries(plan(p)), numLayers));
             if (!base.containsKey(name) || e.value() < base.get(name).value()) {
                 base.put(name, e);
                 best = d;
@@ -349,13 +382,18 @@ public final class LaemOptimizer implements AutoCloseable {
         return best;
     }
 
+    private Evaluation baseline(PlanOption option, MergeWeights w) {
+        baselineEvaluations++;
+        return evaluate(option, w);
+    }
+
     /** Tunes the baselines on validation, then searches the plans' weights with the configured budget. */
     public Search search(RunListener listener) {
         Tuned tuned = tuneBaselines();
         Map<String, PlanOption> byLabel = new LinkedHashMap<>();
         searched.forEach(p -> byLabel.put(p.label(), p));
         progress.progress(0, 1, "searching " + String.join(", ", byLabel.keySet()));
-        PlanSearch.Result r = PlanSearch.run(List.copyOf(byLabel.keySet()), label -> {
+        PlanSearch.Result r = times.time("search", () -> PlanSearch.run(List.copyOf(byLabel.keySet()), label -> {
             PlanOption p = byLabel.get(label);
             Parameterization param = Parameterization.of(settings.param(), entries(plan(p)), numLayers)
                     .withBounds(settings.lower(), settings.upper());
@@ -364,7 +402,7 @@ public final class LaemOptimizer implements AutoCloseable {
                     .learningRate(settings.learningRate())
                     .warmStart(warmStart(p, startRecipe(tuned)));
             return listener == null ? b : b.listener(listener);
-        }, settings.budget(), cancel);
+        }, settings.budget(), cancel));
         if (r.best() == null) {
             return new Search(r, null, null, tuned);
         }
@@ -405,7 +443,7 @@ public final class LaemOptimizer implements AutoCloseable {
     public Map<String, EvalReport> compareUntilCancelled(Search s) {
         Map<String, EvalReport> out = new LinkedHashMap<>();
         try {
-            compare(s.baselines(), s.bestPlan(), s.best() == null ? null : s.best().bestWeights(), "laem", settings.testSplit(), out);
+            times.time("comparison on " + settings.testSplit(), () -> compare(s.baselines(), s.bestPlan(), s.best() == null ? null : s.best().bestWeights(), "laem", settings.testSplit(), out));
         } catch (CancelledException e) {
             // interrupted: the methods compared so far; write() still keeps the best weights
         }
@@ -480,10 +518,14 @@ public final class LaemOptimizer implements AutoCloseable {
         if (s.best() == null) {
             throw new io.laem.engine.LaemException(out + ": nothing to write: no candidate was evaluated");
         }
-        out = out.protecting(recipe.inputs()).protecting(suite.files());
-        out.check();
-        MergedAdapter merged = PlanMerger.merge(plan(s.bestPlan()), s.bestRecipe(), ProgressListener.NONE, CancellationToken.NONE);
+        OutputTarget target = out.protecting(recipe.inputs()).protecting(suite.files());
+        target.check();
+        times.time("writing", () -> writeTimed(target, s, methods));
+    }
+
+    private void writeTimed(OutputTarget out, Search s, Map<String, EvalReport> methods) {
         boolean interrupted = s.result().cancelled();
+        MergedAdapter merged = PlanMerger.merge(plan(s.bestPlan()), s.bestRecipe(), ProgressListener.NONE, CancellationToken.NONE);
         String title = "LAEM weights per layer (" + settings.param() + ", " + s.bestPlan().label() + ")"
                 + (interrupted ? ", interrupted" : "");
         out.write(dir -> {
@@ -544,6 +586,10 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("full_evaluations_spent", spent);
         root.put("seconds", secs);
         root.put("evaluations_per_second", secs > 0 ? spent / secs : 0);
+        root.put("validation_tokens", validationTokens);
+        root.put("forward_tokens_per_second", forwardTokensPerSecond());
+        ObjectNode phases = root.putObject("seconds_by_phase");
+        secondsByPhase().forEach(phases::put);
         if (settings.method() == SearchMethod.RACING) {
             root.put("racing_pieces", settings.racingPieces());
             root.put("racing_margin", settings.racingMargin());
