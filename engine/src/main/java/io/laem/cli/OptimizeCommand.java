@@ -52,7 +52,20 @@ final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed = 0;
 
-    @Option(names = "--method", paramLabel = "M", description = "cma-es | racing | random (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--scale", paramLabel = "S",
+            description = "auto | small | large: which defaults apply; auto: large when the model's linear modules hold over 50 M weights"
+                    + " (docs/optimizer.md) (default: ${DEFAULT-VALUE}).")
+    String scale = "auto";
+
+    @Option(names = "--minibatch", paramLabel = "N",
+            description = "Gradient method: validation examples per task in each Adam step, in turn (0: all; large-model default 2).")
+    int minibatch = 0;
+
+    @Option(names = "--baseline-examples", paramLabel = "N",
+            description = "Validation examples per task the baselines are tuned on (0: all; large-model default 8).")
+    int baselineExamples = 0;
+
+    @Option(names = "--method", paramLabel = "M", description = "gradient | racing | cma-es | random (default: ${DEFAULT-VALUE}).")
     String method = new OptimizeSettings().method().id();
 
     @Option(names = "--objective", paramLabel = "O",
@@ -128,11 +141,33 @@ final class OptimizeCommand implements Callable<Integer> {
         if (bounds.size() != 2) {
             throw new LaemException("--bounds: expected LO,HI");
         }
-        OptimizeSettings s = new OptimizeSettings().budget(budget).param(param).seed(seed)
-                .method(SearchMethod.parse(method)).sigma(sigma).population(population)
-                .bounds(bounds.get(0), bounds.get(1)).plans(plans).l1(l1).taskWeights(taskWeights).maxExamples(maxExamples).testExamples(testExamples).threads(threads).device(device)
-                .racingPieces(racingPieces).racingMargin(racingMargin).objective(objective).learningRate(learningRate)
-                .warmStart(warmStart).compareBaselines(!noBaselines);
+        OptimizeSettings s = new OptimizeSettings().seed(seed).sigma(sigma).population(population)
+                .bounds(bounds.get(0), bounds.get(1)).plans(plans).l1(l1).taskWeights(taskWeights).maxExamples(maxExamples).testExamples(testExamples).device(device)
+                .racingPieces(racingPieces).racingMargin(racingMargin).objective(objective)
+                .warmStart(warmStart).compareBaselines(!noBaselines).scale(OptimizeSettings.Scale.parse(scale));
+        // what the size rule chooses is set only when given: the rule fills the rest (ModelScale)
+        var given = spec.commandLine().getParseResult();
+        if (given.hasMatchedOption("--budget")) {
+            s.budget(budget);
+        }
+        if (given.hasMatchedOption("--param")) {
+            s.param(param);
+        }
+        if (given.hasMatchedOption("--method")) {
+            s.method(SearchMethod.parse(method));
+        }
+        if (given.hasMatchedOption("--learning-rate")) {
+            s.learningRate(learningRate);
+        }
+        if (given.hasMatchedOption("--threads")) {
+            s.threads(threads);
+        }
+        if (given.hasMatchedOption("--minibatch")) {
+            s.minibatch(minibatch);
+        }
+        if (given.hasMatchedOption("--baseline-examples")) {
+            s.baselineExamples(baselineExamples);
+        }
         if (floor != null) {
             if (floor.size() != 2) {
                 throw new LaemException("--floor: expected FRACTION,PENALTY");
@@ -156,10 +191,12 @@ final class OptimizeCommand implements Callable<Integer> {
                  awaitQuietly(finished);
              });
              LaemOptimizer o = LaemOptimizer.open(recipe, suite, s, phases, cancel)) {
-            err.println("laem optimize: " + o.tasks().size() + " tasks, " + o.numLayers() + " layers, "
-                    + s.param() + ", budget " + s.budget());
+            OptimizeSettings used = o.settings();
+            err.println("laem optimize: " + o.tasks().size() + " tasks, " + o.numLayers() + " layers, " + used.scale().id() + " model: "
+                    + used.method().id() + (used.method() == SearchMethod.GRADIENT && used.minibatch() > 0 ? " (minibatches of " + used.minibatch()
+                    + " per task)" : "") + ", " + used.param() + ", budget " + used.budget() + ", " + used.threads() + " thread(s)");
             err.flush();
-            LaemOptimizer.Search search = o.search(new OptimizeProgressBar(err, s.budget()));
+            LaemOptimizer.Search search = o.search(new OptimizeProgressBar(err, used.budget()));
             search.validationBaselines().forEach((k, e) -> err.printf("  validation %-16s %.4f%n", k, e.value()));
             err.printf("  validation %-16s %.4f  (%s, %.2f eval/s)%n", "laem", search.best().best().value(),
                     search.bestPlan().label(), search.best().evaluationsPerSecond());

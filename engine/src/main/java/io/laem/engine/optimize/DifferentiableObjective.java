@@ -9,4 +9,17 @@ public interface DifferentiableObjective extends Objective {
     record ValueAndGradient(Evaluation evaluation, MergeWeights gradient) {}
 
     ValueAndGradient valueAndGradient(MergeWeights weights, CancellationToken cancel);
+
+    /** Minibatches the objective's data is dealt into (1: every gradient is the whole objective's). */
+    default int batches() {
+        return 1;
+    }
+
+    /**
+     * Value and gradient on minibatch {@code batch} (0 .. {@link #batches()} - 1) alone: an unbiased estimate of the
+     * whole objective's, at a {@code batches()}-th of the cost.
+     */
+    default ValueAndGradient valueAndGradient(MergeWeights weights, int batch, CancellationToken cancel) {
+        return valueAndGradient(weights, cancel);
+    }
 }

@@ -58,8 +58,10 @@ public final class LaemOptimizer implements AutoCloseable {
     private final List<PlanOption> searched;
     private final Map<String, List<Example>> validation;
     private final Map<String, Scorer.Prepared> validationPrepared = new LinkedHashMap<>();
-    /** Racing: each task's validation examples dealt into pieces, prepared once (built on first use). */
-    private Map<String, List<Scorer.Prepared>> validationPieces;
+    /** Each task's validation examples dealt into N pieces (racing, minibatches), prepared once per N on first use. */
+    private final Map<Integer, Map<String, List<Scorer.Prepared>>> validationPieces = new LinkedHashMap<>();
+    /** The baselines' subsample of the validation set ({@link OptimizeSettings#baselineExamples()}), or null: all of it. */
+    private Map<String, Scorer.Prepared> baselinePrepared;
     private final Scorer scorer;
     private final TaskSuite suite;
     private final Evaluator evaluator;
@@ -89,7 +91,9 @@ public final class LaemOptimizer implements AutoCloseable {
             ProgressListener progress, CancellationToken cancel, Consumer<String> waiting) {
         this.recipe = recipe;
         this.suite = suite;
-        this.settings = settings;
+        // the size rule: a model of real size gets the large-model defaults for what was not set explicitly
+        this.settings = settings.forScale(ModelScale.of(settings.scale(), live.config()));
+        settings = this.settings;
         this.progress = progress;
         this.cancel = cancel;
         this.searched = PlanOption.parseList(settings.plans(), recipe);
@@ -141,6 +145,11 @@ public final class LaemOptimizer implements AutoCloseable {
         return numLayers;
     }
 
+    /** The settings in force: as given, with the size rule's defaults for what was not set ({@link ModelScale}). */
+    public OptimizeSettings settings() {
+        return settings;
+    }
+
     public List<String> tasks() {
         return List.copyOf(validation.keySet());
     }
@@ -167,7 +176,7 @@ public final class LaemOptimizer implements AutoCloseable {
     /** Forward tokens per second of the baselines' validation evaluations (no gradient), NaN before they ran. */
     public double forwardTokensPerSecond() {
         Double s = times.seconds().get("baselines on validation");
-        return s == null || baselineEvaluations == 0 ? Double.NaN : baselineEvaluations * (double) validationTokens / s;
+        return s == null || baselineEvaluations == 0 ? Double.NaN : baselineEvaluations * (double) baselineTokens() / s;
     }
 
     /** A plan's merge entries: its tasks, then the shared module when it has one. */
@@ -193,7 +202,7 @@ public final class LaemOptimizer implements AutoCloseable {
             return o;
         }
         Map<String, List<PiecewiseObjective.Piece>> pieces = new LinkedHashMap<>();
-        validationPieces().forEach((t, prepared) -> pieces.put(t, prepared.stream().<PiecewiseObjective.Piece>map(p -> c -> {
+        validationPieces(settings.racingPieces()).forEach((t, prepared) -> pieces.put(t, prepared.stream().<PiecewiseObjective.Piece>map(p -> c -> {
             Scorer.Result r = scorer.score(p);
             double loss = 0;
             long tokens = 0;
@@ -216,6 +225,8 @@ public final class LaemOptimizer implements AutoCloseable {
      */
     private DifferentiableObjective differentiable(PlanOption option, TaskLossObjective o) {
         Recipe planOf = option.applyTo(recipe);
+        int smallest = validation.values().stream().mapToInt(List::size).min().orElse(1);
+        int batches = settings.minibatch() > 0 ? Math.max(1, (smallest + settings.minibatch() - 1) / settings.minibatch()) : 1;
         return new DifferentiableObjective() {
             @Override
             public Evaluation evaluate(MergeWeights w, CancellationToken c) {
@@ -223,9 +234,25 @@ public final class LaemOptimizer implements AutoCloseable {
             }
 
             @Override
+            public int batches() {
+                return batches;
+            }
+
+            @Override
             public ValueAndGradient valueAndGradient(MergeWeights w, CancellationToken c) {
+                return valueAndGradient(w, 0, c);
+            }
+
+            @Override
+            public ValueAndGradient valueAndGradient(MergeWeights w, int batch, CancellationToken c) {
+                Map<String, Scorer.Prepared> data = new LinkedHashMap<>();
+                if (batches == 1) {
+                    data.putAll(validationPrepared);
+                } else {
+                    validationPieces(batches).forEach((t, pieces) -> data.put(t, pieces.get(batch % pieces.size())));
+                }
                 double norm = 0;
-                for (String t : validationPrepared.keySet()) {
+                for (String t : data.keySet()) {
                     norm += o.taskWeight(t);
                 }
                 Map<String, Double> losses = new LinkedHashMap<>();
@@ -233,7 +260,7 @@ public final class LaemOptimizer implements AutoCloseable {
                 try (LiveMerge.Differentiable d = live.differentiable(planOf, w)) {
                     Scorer through = d.scorer();
                     try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-                        for (var t : validationPrepared.entrySet()) {
+                        for (var t : data.entrySet()) {
                             c.check();
                             double share = norm > 0 ? o.taskWeight(t.getKey()) / norm : 0;
                             losses.put(t.getKey(), through.meanTerm(t.getValue(), settings.objective(), share, gc));
@@ -246,10 +273,10 @@ public final class LaemOptimizer implements AutoCloseable {
         };
     }
 
-    /** Each task's validation examples dealt into {@code settings.racingPieces()} pieces (example i to piece i mod P). */
-    private Map<String, List<Scorer.Prepared>> validationPieces() {
-        if (validationPieces == null) {
-            int count = settings.racingPieces();
+    /** Each task's validation examples dealt into {@code pieces} pieces (example i to piece i mod P; fewer when a task has fewer examples). */
+    private Map<String, List<Scorer.Prepared>> validationPieces(int pieces) {
+        if (!validationPieces.containsKey(pieces)) {
+            int count = pieces;
             for (List<Example> ex : validation.values()) {
                 count = Math.min(count, ex.size());
             }
@@ -265,16 +292,20 @@ public final class LaemOptimizer implements AutoCloseable {
                 }
                 out.put(t.getKey(), list);
             }
-            validationPieces = out;
+            validationPieces.put(pieces, out);
         }
-        return validationPieces;
+        return validationPieces.get(pieces);
     }
 
     private TaskLossObjective fullObjective(PlanOption option) {
+        return fullObjective(option, validationPrepared);
+    }
+
+    private TaskLossObjective fullObjective(PlanOption option, Map<String, Scorer.Prepared> data) {
         plan(option);
         Map<String, BankTaskScorer.TaskLoss> losses = new LinkedHashMap<>();
         Scorer.Term term = settings.objective();
-        validationPrepared.forEach((t, prepared) -> losses.put(t, c -> switch (term) {
+        data.forEach((t, prepared) -> losses.put(t, c -> switch (term) {
             case NLL -> scorer.score(prepared).meanNll();
             case SEQUENCE -> scorer.score(prepared).examples().stream().mapToDouble(Scorer.ExampleScore::nll).average().orElse(0);
             case ENTROPY -> scorer.meanTerm(prepared, term, 0, null);
@@ -343,6 +374,33 @@ public final class LaemOptimizer implements AutoCloseable {
         return fullObjective(option).evaluate(w, cancel);
     }
 
+    /** A baseline's validation value: on the baselines' subsample when {@link OptimizeSettings#baselineExamples()} is set. */
+    private Evaluation baseline(PlanOption option, MergeWeights w) {
+        baselineEvaluations++;
+        int n = settings.baselineExamples();
+        if (n <= 0 || validation.values().stream().allMatch(ex -> ex.size() <= n)) {
+            return evaluate(option, w);
+        }
+        if (baselinePrepared == null) {
+            Map<String, Scorer.Prepared> out = new LinkedHashMap<>();
+            times.time("preparing validation", () -> subset(validation, n).forEach((t, ex) -> out.put(t, scorer.prepare(ex))));
+            baselinePrepared = out;
+        }
+        return fullObjective(option, baselinePrepared).evaluate(w, cancel);
+    }
+
+    /** Tokens of the validation examples the baselines are scored on. */
+    private long baselineTokens() {
+        int n = settings.baselineExamples();
+        long tokens = 0;
+        for (List<Example> ex : (n > 0 ? subset(validation, n) : validation).values()) {
+            for (Example e : ex) {
+                tokens += use.tokenizer().encode(e.prompt() + e.completion()).length;
+            }
+        }
+        return tokens;
+    }
+
     /** Tunes the baselines on validation: the task-arithmetic scale and the TIES density. */
     public Tuned tuneBaselines() {
         return times.time("baselines on validation", this::tuneBaselinesTimed);
@@ -370,6 +428,9 @@ public final class LaemOptimizer implements AutoCloseable {
 
     /** The density of a TIES-like baseline with the lowest validation objective; its value goes into {@code base}. */
     private double tuneDensity(Recipe.Redundancy.Strategy strategy, String name, Map<String, Evaluation> base) {
+        if (settings.tiesDensities().isEmpty()) {
+            return Double.NaN;
+        }
         double best = settings.tiesDensities().getFirst();
         for (double d : settings.tiesDensities()) {
             PlanOption p = densityOption(strategy, d);
@@ -380,11 +441,6 @@ public final class LaemOptimizer implements AutoCloseable {
             }
         }
         return best;
-    }
-
-    private Evaluation baseline(PlanOption option, MergeWeights w) {
-        baselineEvaluations++;
-        return evaluate(option, w);
     }
 
     /** Tunes the baselines on validation, then searches the plans' weights with the configured budget. */
@@ -472,10 +528,14 @@ public final class LaemOptimizer implements AutoCloseable {
         out.put("base", test("base", RAW, Baselines.base(rawEntries, numLayers), data));
         out.put("uniform", test("uniform", RAW, Baselines.uniform(rawEntries, numLayers), data));
         out.put("task_arithmetic", test("task_arithmetic", RAW, Baselines.taskArithmetic(rawEntries, numLayers, t.taskArithmeticScale()), data));
-        PlanOption ties = densityOption(Recipe.Redundancy.Strategy.TIES, t.tiesDensity());
-        out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), data));
-        PlanOption dareTies = densityOption(Recipe.Redundancy.Strategy.DARE_TIES, t.dareTiesDensity());
-        out.put("dare_ties", test("dare_ties", dareTies, Baselines.ties(entries(plan(dareTies)), numLayers), data));
+        if (!Double.isNaN(t.tiesDensity())) {
+            PlanOption ties = densityOption(Recipe.Redundancy.Strategy.TIES, t.tiesDensity());
+            out.put("ties", test("ties", ties, Baselines.ties(entries(plan(ties)), numLayers), data));
+        }
+        if (!Double.isNaN(t.dareTiesDensity())) {
+            PlanOption dareTies = densityOption(Recipe.Redundancy.Strategy.DARE_TIES, t.dareTiesDensity());
+            out.put("dare_ties", test("dare_ties", dareTies, Baselines.ties(entries(plan(dareTies)), numLayers), data));
+        }
         if (weights != null) {
             out.put(name, test(name, plan, weights, data));
         }
@@ -569,6 +629,14 @@ public final class LaemOptimizer implements AutoCloseable {
 
     private ObjectNode searchJson(Search s) {
         ObjectNode root = Json.JSON.createObjectNode();
+        root.put("scale", settings.scale().id());
+        root.put("threads", settings.threads());
+        if (settings.baselineExamples() > 0) {
+            root.put("baseline_examples", settings.baselineExamples());
+        }
+        if (settings.method() == SearchMethod.GRADIENT && settings.minibatch() > 0) {
+            root.put("minibatch", settings.minibatch());
+        }
         root.put("param", settings.param().toString());
         root.put("method", settings.method().id());
         root.put("objective", settings.objective().name().toLowerCase(java.util.Locale.ROOT));
@@ -587,7 +655,7 @@ public final class LaemOptimizer implements AutoCloseable {
         root.put("seconds", secs);
         root.put("evaluations_per_second", secs > 0 ? spent / secs : 0);
         root.put("validation_tokens", validationTokens);
-        root.put("forward_tokens_per_second", forwardTokensPerSecond());
+        putNumber(root, "forward_tokens_per_second", forwardTokensPerSecond());
         ObjectNode phases = root.putObject("seconds_by_phase");
         secondsByPhase().forEach(phases::put);
         if (settings.method() == SearchMethod.RACING) {
@@ -595,8 +663,8 @@ public final class LaemOptimizer implements AutoCloseable {
             root.put("racing_margin", settings.racingMargin());
         }
         root.put("interrupted", s.result().cancelled());
-        root.put("ties_density", s.baselines().tiesDensity());
-        root.put("dare_ties_density", s.baselines().dareTiesDensity());
+        putNumber(root, "ties_density", s.baselines().tiesDensity());
+        putNumber(root, "dare_ties_density", s.baselines().dareTiesDensity());
         root.put("task_arithmetic_scale", s.baselines().taskArithmeticScale());
         ObjectNode v = root.putObject("validation");
         s.validationBaselines().forEach((k, e) -> v.put(k, e.value()));
@@ -604,6 +672,15 @@ public final class LaemOptimizer implements AutoCloseable {
                 .filter(r -> r.label().equals(s.bestPlan().label())).findFirst().map(r -> r.result().value()).orElse(Double.NaN));
         v.put("laem", s.best().best().value());
         return root;
+    }
+
+    /** A number, or null where it is NaN (not measured, not tuned): JSON has no NaN. */
+    private static void putNumber(ObjectNode o, String key, double x) {
+        if (Double.isNaN(x)) {
+            o.putNull(key);
+        } else {
+            o.put(key, x);
+        }
     }
 
     /** Mean exact match over tasks of a report. */
@@ -623,8 +700,9 @@ public final class LaemOptimizer implements AutoCloseable {
     @Override
     public void close() {
         validationPrepared.values().forEach(Scorer.Prepared::close);
-        if (validationPieces != null) {
-            validationPieces.values().forEach(l -> l.forEach(Scorer.Prepared::close));
+        validationPieces.values().forEach(m -> m.values().forEach(l -> l.forEach(Scorer.Prepared::close)));
+        if (baselinePrepared != null) {
+            baselinePrepared.values().forEach(Scorer.Prepared::close);
         }
         use.close();
         if (ownsLive) {

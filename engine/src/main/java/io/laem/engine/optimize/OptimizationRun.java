@@ -179,24 +179,54 @@ public final class OptimizationRun {
 
     /**
      * Adam (Kingma and Ba; beta 0.9, 0.999) from the start point, each step projected into the bounds;
-     * every step's point is a candidate, the best visited wins.
+     * every step's point is a candidate, the best visited wins. With minibatches ({@link DifferentiableObjective#batches()}
+     * > 1) each step uses the next minibatch in turn and costs that share of a gradient step; a step's value is then an
+     * estimate, so the start and the last point are evaluated on the whole objective, and the better of them wins (the
+     * last evaluation is kept within the budget).
      */
     private void adam() {
         DifferentiableObjective f = (DifferentiableObjective) objective;
+        if (f.batches() > 1) {
+            stochasticAdam(f);
+            return;
+        }
         double[] x = start.clone();
-        double[] m = new double[x.length];
-        double[] v = new double[x.length];
+        double[][] moments = new double[2][x.length];
+        for (int t = 1; ; t++) {
+            adamStep(x, param.pullBack(gradientStep(f, x)), moments, t);
+        }
+    }
+
+    private void stochasticAdam(DifferentiableObjective f) {
+        int batches = f.batches();
+        double stepCost = GRADIENT_STEP_COST / batches;
+        double[] x = start.clone();
+        evaluate(x);
+        double[][] moments = new double[2][x.length];
+        for (int t = 1; spent + stepCost + 1 <= budget + 1e-9; t++) {
+            cancel.check();
+            MergeWeights w = param.decode(x);
+            DifferentiableObjective.ValueAndGradient vg = f.valueAndGradient(w, (t - 1) % batches, cancel);
+            record(x, w, vg.evaluation(), stepCost, false, null);
+            adamStep(x, param.pullBack(vg.gradient()), moments, t);
+        }
+        if (!Arrays.equals(x, start)) {
+            evaluate(x);
+        }
+    }
+
+    /** Adam's step t (from 1) on x with gradient g; {@code moments} holds the first and second moment estimates. */
+    private void adamStep(double[] x, double[] g, double[][] moments, int t) {
         double b1 = 0.9;
         double b2 = 0.999;
-        for (int t = 1; ; t++) {
-            double[] g = param.pullBack(gradientStep(f, x));
-            for (int i = 0; i < x.length; i++) {
-                m[i] = b1 * m[i] + (1 - b1) * g[i];
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-                double mh = m[i] / (1 - Math.pow(b1, t));
-                double vh = v[i] / (1 - Math.pow(b2, t));
-                x[i] = Math.clamp(x[i] - learningRate * mh / (Math.sqrt(vh) + 1e-8), param.lower(), param.upper());
-            }
+        double[] m = moments[0];
+        double[] v = moments[1];
+        for (int i = 0; i < x.length; i++) {
+            m[i] = b1 * m[i] + (1 - b1) * g[i];
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+            double mh = m[i] / (1 - Math.pow(b1, t));
+            double vh = v[i] / (1 - Math.pow(b2, t));
+            x[i] = Math.clamp(x[i] - learningRate * mh / (Math.sqrt(vh) + 1e-8), param.lower(), param.upper());
         }
     }
 
@@ -208,7 +238,7 @@ public final class OptimizationRun {
         }
         MergeWeights w = param.decode(x);
         DifferentiableObjective.ValueAndGradient vg = f.valueAndGradient(w, cancel);
-        record(x, w, vg.evaluation(), GRADIENT_STEP_COST, null);
+        record(x, w, vg.evaluation(), GRADIENT_STEP_COST, true, null);
         return vg.gradient();
     }
 
@@ -259,17 +289,17 @@ public final class OptimizationRun {
         } else {
             ev = objective.evaluate(w, cancel);
         }
-        record(x, w, ev, cost, sums);
+        record(x, w, ev, cost, cost >= 1, sums);
         // CMA-ES sorts by value: keep it finite so a diverged candidate cannot poison the ranking
         return Double.isFinite(ev.value()) ? ev.value() : 1e30;
     }
 
-    /** Counts, records and announces a scored candidate ({@code cost} < 1: scored in part, never the best). */
-    private void record(double[] x, MergeWeights w, Evaluation ev, double cost, Map<String, PiecewiseObjective.Sum[]> sums) {
+    /** Counts, records and announces a scored candidate ({@code full} false: scored in part, an estimate, never the best). */
+    private void record(double[] x, MergeWeights w, Evaluation ev, double cost, boolean full, Map<String, PiecewiseObjective.Sum[]> sums) {
         spent += cost;
         int index = count++;
         // only a fully scored candidate can become the best
-        boolean improved = cost >= 1 && (best == null || ev.value() < best.value());
+        boolean improved = full && (best == null || ev.value() < best.value());
         if (improved) {
             best = ev;
             bestX = x.clone();

@@ -10,7 +10,32 @@ import java.util.Map;
  * on the demo kit (docs/optimizer.md). Fluent setters; plans are given as {@link PlanOption} specs
  * ({@code recipe} is the recipe's own redundancy/shared setting).
  */
-public final class OptimizeSettings {
+public final class OptimizeSettings implements Cloneable {
+    /** Which defaults apply: chosen by the model's size ({@link ModelScale}), or forced. */
+    public enum Scale {
+        AUTO, SMALL, LARGE;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        public static Scale parse(String s) {
+            for (Scale x : values()) {
+                if (x.id().equalsIgnoreCase(s.trim())) {
+                    return x;
+                }
+            }
+            throw new LaemException("unknown --scale '" + s + "' (expected auto, small or large)");
+        }
+    }
+
+    private Scale scale = Scale.AUTO;
+    /** Settings given explicitly (the size rule changes only the others). */
+    private java.util.Set<String> explicit = new java.util.HashSet<>();
+    /** Validation examples per task the baselines are tuned on (0: all). */
+    private int baselineExamples = 0;
+    /** Gradient method: examples per task in one Adam step (0: all, the exact gradient of the whole objective). */
+    private int minibatch = 0;
     private Parameterization.Spec param = Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND);
     private SearchMethod method = SearchMethod.GRADIENT;
     private int budget = 150;
@@ -75,6 +100,7 @@ public final class OptimizeSettings {
     }
 
     public OptimizeSettings param(Parameterization.Spec p) {
+        explicit.add("param");
         this.param = java.util.Objects.requireNonNull(p);
         return this;
     }
@@ -89,6 +115,7 @@ public final class OptimizeSettings {
     }
 
     public OptimizeSettings method(SearchMethod m) {
+        explicit.add("method");
         this.method = m;
         return this;
     }
@@ -98,6 +125,7 @@ public final class OptimizeSettings {
     }
 
     public OptimizeSettings budget(int evaluations) {
+        explicit.add("budget");
         if (evaluations < 1) {
             throw new LaemException("--budget must be at least 1, got " + evaluations);
         }
@@ -216,8 +244,9 @@ public final class OptimizeSettings {
         return tiesDensities;
     }
 
-    /** Densities tried for the TIES baseline (the best on validation is reported). */
+    /** Densities tried for the TIES and DARE-TIES baselines (the best on validation is reported; none: neither is tuned nor compared). */
     public OptimizeSettings tiesDensities(List<Double> d) {
+        explicit.add("tiesDensities");
         d.forEach(x -> {
             if (!(x > 0 && x <= 1)) {
                 throw new LaemException("TIES density must be in (0, 1], got " + x);
@@ -232,6 +261,7 @@ public final class OptimizeSettings {
     }
 
     public OptimizeSettings taskArithmeticScales(List<Double> s) {
+        explicit.add("taskArithmeticScales");
         s.forEach(x -> {
             if (!Double.isFinite(x)) {
                 throw new LaemException("task arithmetic scale must be a finite number, got " + x);
@@ -281,6 +311,7 @@ public final class OptimizeSettings {
 
     /** Gradient method: Adam's step size in the search vector's units. */
     public OptimizeSettings learningRate(double lr) {
+        explicit.add("learningRate");
         if (!(lr > 0) || Double.isInfinite(lr)) {
             throw new LaemException("--learning-rate must be a finite number > 0, got " + lr);
         }
@@ -353,12 +384,92 @@ public final class OptimizeSettings {
      * kit's small matrices, and far faster than several threads on a busy machine.
      */
     public OptimizeSettings threads(int n) {
+        explicit.add("threads");
         this.threads = Math.max(0, n);
         return this;
     }
 
     public String device() {
         return device;
+    }
+
+    public Scale scale() {
+        return scale;
+    }
+
+    /** {@code auto} (by the model's size, {@link ModelScale}), {@code small} (the demo kit's defaults) or {@code large}. */
+    public OptimizeSettings scale(Scale s) {
+        this.scale = java.util.Objects.requireNonNull(s);
+        return this;
+    }
+
+    public int baselineExamples() {
+        return baselineExamples;
+    }
+
+    /** Validation examples per task the baselines are tuned on (0: all). */
+    public OptimizeSettings baselineExamples(int n) {
+        explicit.add("baselineExamples");
+        this.baselineExamples = Math.max(0, n);
+        return this;
+    }
+
+    public int minibatch() {
+        return minibatch;
+    }
+
+    /** Gradient method: validation examples per task in each Adam step, taken in turn (0: all of them, the exact gradient). */
+    public OptimizeSettings minibatch(int n) {
+        explicit.add("minibatch");
+        this.minibatch = Math.max(0, n);
+        return this;
+    }
+
+    /**
+     * These settings for a model of {@code scale} (SMALL or LARGE): a copy in which every setting the size rule covers
+     * and that was not set explicitly takes the large-model default ({@link ModelScale}); SMALL: a copy as they are.
+     */
+    public OptimizeSettings forScale(Scale resolved) {
+        OptimizeSettings c;
+        try {
+            c = (OptimizeSettings) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+        c.explicit = new java.util.HashSet<>(explicit);
+        c.scale = resolved;
+        if (resolved != Scale.LARGE) {
+            return c;
+        }
+        ModelScale.Defaults d = ModelScale.LARGE;
+        if (!explicit.contains("method")) {
+            c.method = d.method();
+        }
+        if (!explicit.contains("budget")) {
+            c.budget = d.budget();
+        }
+        if (!explicit.contains("threads")) {
+            c.threads = Runtime.getRuntime().availableProcessors();
+        }
+        if (!explicit.contains("tiesDensities")) {
+            c.tiesDensities = List.of();
+        }
+        if (!explicit.contains("taskArithmeticScales")) {
+            c.taskArithmeticScales = d.taskArithmeticScales();
+        }
+        if (!explicit.contains("baselineExamples")) {
+            c.baselineExamples = d.baselineExamples();
+        }
+        if (!explicit.contains("minibatch")) {
+            c.minibatch = d.minibatch();
+        }
+        if (!explicit.contains("learningRate")) {
+            c.learningRate = d.learningRate();
+        }
+        if (!explicit.contains("param")) {
+            c.param = d.param();
+        }
+        return c;
     }
 
     /** {@code auto | cpu | gpu}, as {@code laem generate --device}. */
