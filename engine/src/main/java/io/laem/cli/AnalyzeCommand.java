@@ -12,6 +12,8 @@ import io.laem.engine.live.LiveMerge;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.optimize.ContributionMap;
+import io.laem.engine.optimize.ModelScale;
+import io.laem.engine.optimize.OptimizeSettings;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
@@ -55,8 +57,13 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "validation", description = "With --contribution: split scored (default: ${DEFAULT-VALUE}).")
     String split;
 
-    @Option(names = "--max-examples", paramLabel = "N", description = "With --contribution: at most N examples per task (default: all).")
-    int maxExamples;
+    @Option(names = "--max-examples", paramLabel = "N",
+            description = "With --contribution: at most N examples per task (0: all; default: all, or 16 with --first-order on a large model).")
+    int maxExamples = -1;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "With --contribution: threads of the forward and backward passes (default: 1, all cores on a large model).")
+    int threads;
 
     @Option(names = "--json", description = "Print JSON instead of tables.")
     boolean json;
@@ -112,12 +119,30 @@ final class AnalyzeCommand implements Callable<Integer> {
         if (tasksFile == null) {
             throw new LaemException(contribution + ": no tasks: give --tasks TASKS.yaml or a recipe with 'tasks'");
         }
-        Map<String, List<Scorer.Example>> data = new java.util.LinkedHashMap<>();
-        TaskSuite.read(tasksFile).split(split).forEach((t, ex) -> data.put(t, maxExamples > 0 ? ex.subList(0, Math.min(maxExamples, ex.size())) : ex));
         PrintWriter err = spec.commandLine().getErr();
         ContributionMap map;
-        try (LiveMerge live = LiveMerge.open(recipe.baseModel(), ai.djl.Device.cpu(), 1, LiveMerge.DEFAULT_PLANS);
-                LiveMerge.Use u = live.use("analyze")) {
+        long t0 = System.nanoTime();
+        try (LiveMerge live = LiveMerge.open(recipe.baseModel(), ai.djl.Device.cpu(), 1, LiveMerge.DEFAULT_PLANS)) {
+            // the size rule of laem optimize (ModelScale): a large model gets every core and, first-order, a subsample
+            boolean large = ModelScale.of(OptimizeSettings.Scale.AUTO, live.config()) == OptimizeSettings.Scale.LARGE;
+            int n = maxExamples >= 0 ? maxExamples : large && firstOrder ? ModelScale.FIRST_ORDER_EXAMPLES : 0;
+            Map<String, List<Scorer.Example>> data = new java.util.LinkedHashMap<>();
+            TaskSuite.read(tasksFile).split(split).forEach((t, ex) -> data.put(t, n > 0 ? ex.subList(0, Math.min(n, ex.size())) : ex));
+            int th = threads > 0 ? threads : large ? Runtime.getRuntime().availableProcessors() : 1;
+            err.printf("analyze: %s contribution map, %s examples per task, %d thread(s)%n", firstOrder ? "first-order" : "exact",
+                    n > 0 ? "at most " + n : "all", th);
+            map = contributionMap(live, recipe, data, th, err);
+        }
+        err.printf("analyze: contribution map in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? map.toJson().toPrettyString() + "\n" : map.table());
+        out.flush();
+        return 0;
+    }
+
+    private ContributionMap contributionMap(LiveMerge live, Recipe recipe, Map<String, List<Scorer.Example>> data, int th, PrintWriter err) {
+        ContributionMap map;
+        try (LiveMerge.Use u = live.use("analyze", th, CancellationToken.NONE, null)) {
             io.laem.engine.progress.ProgressListener p = (done, total, msg) -> {
                 err.println("analyze: " + msg);
                 err.flush();
@@ -126,10 +151,7 @@ final class AnalyzeCommand implements Callable<Integer> {
             map = firstOrder ? ContributionMap.firstOrder(live, recipe, data, scorer, p, CancellationToken.NONE)
                     : ContributionMap.exact(live, recipe, data, scorer, p, CancellationToken.NONE);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        out.print(json ? map.toJson().toPrettyString() + "\n" : map.table());
-        out.flush();
-        return 0;
+        return map;
     }
 
     static ObjectNode toJson(AdapterAnalysis r) {

@@ -28,6 +28,9 @@ public final class ModelScale {
     public static final Defaults LARGE = new Defaults(SearchMethod.GRADIENT, 12, 2, 0.1,
             Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND), List.of(0.5, 1.0), 8);
 
+    /** {@code laem analyze --contribution --first-order} on a large model: examples per task unless given. */
+    public static final int FIRST_ORDER_EXAMPLES = 16;
+
     private ModelScale() {}
 
     /** Weights in the linear modules of every layer (what one token's forward multiplies, the LM head aside). */

@@ -201,6 +201,57 @@ class OptimizationRunTest {
         }
     }
 
+    /**
+     * The bowl in minibatches: batch j's optimum is TARGET shifted by OFFSETS[j] (they average to zero), so each
+     * batch's gradient is a noisy estimate and the mean of the batches' objectives is minimal at TARGET.
+     */
+    static final DifferentiableObjective MINIBATCHED = new DifferentiableObjective() {
+        @Override
+        public Evaluation evaluate(MergeWeights w, CancellationToken c) {
+            return OBJECTIVE.evaluate(w, c);
+        }
+
+        @Override
+        public int batches() {
+            return OFFSETS.length;
+        }
+
+        @Override
+        public ValueAndGradient valueAndGradient(MergeWeights w, CancellationToken c) {
+            return DIFFERENTIABLE.valueAndGradient(w, c);
+        }
+
+        @Override
+        public ValueAndGradient valueAndGradient(MergeWeights w, int batch, CancellationToken c) {
+            MergeWeights shifted = MergeWeights.of(ENTRIES, L, (e, l, g) -> w.get(e, l, g) - OFFSETS[batch]);
+            return DIFFERENTIABLE.valueAndGradient(shifted, c);
+        }
+    };
+
+    @Test
+    void minibatchedAdamGetsCloseKeepsTheBudgetAndOnlyFullEvaluationsWin() {
+        var p = Parameterization.perLayer(ENTRIES, L);
+        RunResult r = OptimizationRun.builder(MINIBATCHED, p).method(SearchMethod.GRADIENT).learningRate(0.05).budget(150).build().run();
+        // the start (1), steps of 3/4 of an evaluation, and the last point (1), within the budget
+        assertTrue(r.spent() <= 150 + 1e-9 && r.spent() > 150 - 0.75 - 1e-9, () -> "spent " + r.spent());
+        List<RunHistory.Row> rows = r.history().rows();
+        assertEquals(1.0, rows.getFirst().cost());
+        assertEquals(1.0, rows.getLast().cost());
+        assertEquals(rows.size() - 2, rows.stream().filter(row -> row.cost() == 0.75).count());
+        // the best is a full evaluation (the start or the last point), never a minibatch's estimate
+        assertEquals(OBJECTIVE.evaluate(r.bestWeights(), new CancellationToken()).value(), r.best().value(), 1e-12);
+        assertTrue(r.bestWeights().maxAbsDifference(TARGET) < 0.05, () -> "found " + r.bestWeights());
+    }
+
+    @Test
+    void minibatchedAdamIsDeterministic() {
+        var p = Parameterization.perLayerKind(ENTRIES, L);
+        RunResult a = OptimizationRun.builder(MINIBATCHED, p).method(SearchMethod.GRADIENT).budget(40).seed(1).build().run();
+        RunResult b = OptimizationRun.builder(MINIBATCHED, p).method(SearchMethod.GRADIENT).budget(40).seed(2).build().run();
+        assertArrayEquals(a.bestX(), b.bestX(), 0.0);
+        assertEquals(a.history().rows().size(), b.history().rows().size());
+    }
+
     @Test
     void racingNeedsAPiecewiseObjective() {
         assertThrows(io.laem.engine.LaemException.class, () -> OptimizationRun.builder(OBJECTIVE, Parameterization.perTask(ENTRIES, L))
