@@ -58,7 +58,7 @@ final class OptimizeCommand implements Callable<Integer> {
     String scale = "auto";
 
     @Option(names = "--minibatch", paramLabel = "N",
-            description = "Gradient method: validation examples per task in each Adam step, in turn (0: all; large-model default 2).")
+            description = "Gradient method: validation examples per task in each Adam step, in turn (0: all; large-model default 4).")
     int minibatch = 0;
 
     @Option(names = "--baseline-examples", paramLabel = "N",

@@ -25,7 +25,7 @@ public final class ModelScale {
      * of every full evaluation in the mapped CPU kernels), baselines tuned on a subsample, no TIES-family baselines, all
      * cores.
      */
-    public static final Defaults LARGE = new Defaults(SearchMethod.GRADIENT, 12, 2, 0.1,
+    public static final Defaults LARGE = new Defaults(SearchMethod.GRADIENT, 12, 4, 0.1,
             Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND), List.of(0.5, 1.0), 8);
 
     /** {@code laem analyze --contribution --first-order} on a large model: examples per task unless given. */

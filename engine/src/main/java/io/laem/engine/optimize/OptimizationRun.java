@@ -181,8 +181,8 @@ public final class OptimizationRun {
      * Adam (Kingma and Ba; beta 0.9, 0.999) from the start point, each step projected into the bounds;
      * every step's point is a candidate, the best visited wins. With minibatches ({@link DifferentiableObjective#batches()}
      * > 1) each step uses the next minibatch in turn and costs that share of a gradient step; a step's value is then an
-     * estimate, so the start and the last point are evaluated on the whole objective, and the better of them wins (the
-     * last evaluation is kept within the budget).
+     * estimate, so the start and the end point (the mean of the second half's iterates) are evaluated on the whole
+     * objective, and the better of them wins; the steps take what the budget leaves after those two.
      */
     private void adam() {
         DifferentiableObjective f = (DifferentiableObjective) objective;
@@ -200,18 +200,29 @@ public final class OptimizationRun {
     private void stochasticAdam(DifferentiableObjective f) {
         int batches = f.batches();
         double stepCost = GRADIENT_STEP_COST / batches;
+        // the start and the end are full evaluations; the steps share what is left
+        int steps = (int) Math.floor((budget - 2 + 1e-9) / stepCost);
         double[] x = start.clone();
         evaluate(x);
         double[][] moments = new double[2][x.length];
-        for (int t = 1; spent + stepCost + 1 <= budget + 1e-9; t++) {
+        // the end point is the mean of the second half's iterates (tail averaging): one minibatch's noise averages out
+        double[] tail = new double[x.length];
+        int averaged = 0;
+        for (int t = 1; t <= steps; t++) {
             cancel.check();
             MergeWeights w = param.decode(x);
             DifferentiableObjective.ValueAndGradient vg = f.valueAndGradient(w, (t - 1) % batches, cancel);
             record(x, w, vg.evaluation(), stepCost, false, null);
             adamStep(x, param.pullBack(vg.gradient()), moments, t);
+            if (t > steps / 2) {
+                averaged++;
+                for (int i = 0; i < x.length; i++) {
+                    tail[i] += (x[i] - tail[i]) / averaged;
+                }
+            }
         }
-        if (!Arrays.equals(x, start)) {
-            evaluate(x);
+        if (averaged > 0) {
+            evaluate(tail);
         }
     }
 
