@@ -122,6 +122,33 @@ class OptimizeCommandTest {
     }
 
     @Test
+    void largeScaleDefaultsMinibatchTheGradientAndSkipTheTiesBaselines(@TempDir Path dir) throws Exception {
+        Path recipe = setUp(dir);
+        Path out = dir.resolve("out");
+        StringWriter so = new StringWriter();
+        StringWriter se = new StringWriter();
+        // the fixture is tiny: --scale large forces the large-model defaults; 4 examples per task in minibatches of 2
+        int rc = run(so, se, "optimize", recipe.toString(), "--scale", "large", "--minibatch", "2", "--budget", "5", "--out", out.toString());
+        assertEquals(0, rc, se.toString());
+        assertTrue(se.toString().contains("large model: gradient (minibatches of 2 per task)"), se.toString());
+        JsonNode search = Json.readTree(out.resolve("search.json"));
+        assertEquals("large", search.get("scale").asText());
+        assertEquals(2, search.get("minibatch").asInt());
+        assertEquals(Runtime.getRuntime().availableProcessors(), search.get("threads").asInt());
+        assertTrue(search.get("ties_density").isNull(), search.toString());
+        for (String phase : List.of("planning", "baselines on validation", "search")) {
+            assertTrue(search.get("seconds_by_phase").get(phase).asDouble() > 0, phase);
+        }
+        // the start and the end point are full evaluations; two steps on half the examples cost 1.5 each
+        List<String> history = Files.readAllLines(out.resolve("history.csv"));
+        List<String> costs = history.stream().skip(1).map(line -> line.split(",")[5]).toList();
+        assertEquals(List.of("1.0", "1.5", "1.5", "1.0"), costs);
+        assertEquals(5.0, search.get("full_evaluations_spent").asDouble(), 1e-9);
+        JsonNode report = Json.readTree(out.resolve("report.json"));
+        assertEquals(List.of("base", "uniform", "task_arithmetic", "laem", "adapter:a", "adapter:b"), iterable(report.get("methods").fieldNames()));
+    }
+
+    @Test
     void badParamIsAOneLineError(@TempDir Path dir) throws Exception {
         Path recipe = setUp(dir);
         StringWriter se = new StringWriter();
