@@ -25,8 +25,9 @@ final class OptimizeProgressBar implements RunListener {
         done += e.spent() - (e.index() == 0 ? 0 : runSpent);
         runSpent = e.spent();
         int fill = (int) Math.round(WIDTH * Math.min(1.0, done / (double) total));
-        err.printf("\r[%s%s] %.0f/%d  best %.4f  %.1f eval/s%s", "#".repeat(fill), ".".repeat(WIDTH - fill), Math.min(done, total), total,
-                e.best().value(), e.evaluationsPerSecond(), e.label().isEmpty() ? "" : "  " + e.label());
+        double rate = e.evaluationsPerSecond();
+        err.printf("\r[%s%s] %.0f/%d  best %.4f  " + (rate < 1 ? "%.3f" : "%.1f") + " eval/s%s", "#".repeat(fill), ".".repeat(WIDTH - fill),
+                Math.min(done, total), total, e.best().value(), rate, e.label().isEmpty() ? "" : "  " + e.label());
         err.flush();
     }
 

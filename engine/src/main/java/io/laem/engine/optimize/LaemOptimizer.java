@@ -303,15 +303,26 @@ public final class LaemOptimizer implements AutoCloseable {
 
     private TaskLossObjective fullObjective(PlanOption option, Map<String, Scorer.Prepared> data) {
         plan(option);
-        Map<String, BankTaskScorer.TaskLoss> losses = new LinkedHashMap<>();
-        Scorer.Term term = settings.objective();
-        data.forEach((t, prepared) -> losses.put(t, c -> switch (term) {
-            case NLL -> scorer.score(prepared).meanNll();
-            case SEQUENCE -> scorer.score(prepared).examples().stream().mapToDouble(Scorer.ExampleScore::nll).average().orElse(0);
-            case ENTROPY -> scorer.meanTerm(prepared, term, 0, null);
-        }));
-        TaskLossObjective o = TaskLossObjective.of(new BankTaskScorer(w -> show(option, w), losses))
-                .withTaskWeights(settings.taskWeights());
+        TaskScorer tasks;
+        if (scoresOnGradientDecoder()) {
+            Recipe planOf = option.applyTo(recipe);
+            tasks = (w, c) -> {
+                Map<String, Double> out = new LinkedHashMap<>();
+                try (LiveMerge.Differentiable d = live.differentiable(planOf, w)) {
+                    Scorer on = d.scorer();
+                    for (var t : data.entrySet()) {
+                        c.check();
+                        out.put(t.getKey(), loss(on, t.getValue()));
+                    }
+                }
+                return out;
+            };
+        } else {
+            Map<String, BankTaskScorer.TaskLoss> losses = new LinkedHashMap<>();
+            data.forEach((t, prepared) -> losses.put(t, c -> loss(scorer, prepared)));
+            tasks = new BankTaskScorer(w -> show(option, w), losses);
+        }
+        TaskLossObjective o = TaskLossObjective.of(tasks).withTaskWeights(settings.taskWeights());
         if (settings.l1() > 0) {
             o = o.withL1(settings.l1(), warmStart(option));
         }
@@ -322,6 +333,24 @@ public final class LaemOptimizer implements AutoCloseable {
             o = o.withFloor(ownLosses(), settings.floorFraction(), settings.floorPenalty());
         }
         return o;
+    }
+
+    /** A task's loss (the objective's term) on a prepared set with what {@code on}'s decoder applies now. */
+    private double loss(Scorer on, Scorer.Prepared prepared) {
+        return switch (settings.objective()) {
+            case NLL -> on.score(prepared).meanNll();
+            case SEQUENCE -> on.score(prepared).examples().stream().mapToDouble(Scorer.ExampleScore::nll).average().orElse(0);
+            case ENTROPY -> on.meanTerm(prepared, Scorer.Term.ENTROPY, 0, null);
+        };
+    }
+
+    /**
+     * Whether full evaluations run on the gradient's PyTorch decoder ({@link LiveMerge#differentiable}) instead of the
+     * mapped CPU forward: for small models, whose tiny matrices PyTorch multiplies many times faster (the demo kit: about
+     * 15x, docs/optimizer.md); a large model's evaluations stay on the CPU forward, which reads its weights as stored.
+     */
+    private boolean scoresOnGradientDecoder() {
+        return settings.scale() == OptimizeSettings.Scale.SMALL && use.decoder().parameters().isEmpty();
     }
 
     /** Each task's validation loss with its own adapter alone. */
