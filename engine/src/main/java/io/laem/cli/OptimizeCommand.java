@@ -61,6 +61,10 @@ final class OptimizeCommand implements Callable<Integer> {
             description = "Gradient method: validation examples per task in each Adam step, in turn (0: all; large-model default 4).")
     int minibatch = 0;
 
+    @Option(names = "--train-examples", paramLabel = "N",
+            description = "The first N train examples of each task join its validation examples in the objective (default: ${DEFAULT-VALUE}).")
+    int trainExamples = new OptimizeSettings().trainExamples();
+
     @Option(names = "--baseline-examples", paramLabel = "N",
             description = "Validation examples per task the baselines are tuned on (0: all; large-model default 8).")
     int baselineExamples = 0;
@@ -164,6 +168,9 @@ final class OptimizeCommand implements Callable<Integer> {
         }
         if (given.hasMatchedOption("--minibatch")) {
             s.minibatch(minibatch);
+        }
+        if (given.hasMatchedOption("--train-examples")) {
+            s.trainExamples(trainExamples);
         }
         if (given.hasMatchedOption("--baseline-examples")) {
             s.baselineExamples(baselineExamples);

@@ -97,7 +97,7 @@ public final class LaemOptimizer implements AutoCloseable {
         this.progress = progress;
         this.cancel = cancel;
         this.searched = PlanOption.parseList(settings.plans(), recipe);
-        this.validation = subset(suite.split(settings.validationSplit()), settings.maxExamples());
+        this.validation = withTrain(suite, subset(suite.split(settings.validationSplit()), settings.maxExamples()), settings.trainExamples());
         this.live = live;
         this.ownsLive = ownsLive;
         this.use = live.use("the optimizer run", settings.threads(), cancel, waiting);
@@ -663,6 +663,9 @@ public final class LaemOptimizer implements AutoCloseable {
         if (settings.baselineExamples() > 0) {
             root.put("baseline_examples", settings.baselineExamples());
         }
+        if (settings.trainExamples() > 0) {
+            root.put("train_examples", settings.trainExamples());
+        }
         if (settings.method() == SearchMethod.GRADIENT && settings.minibatch() > 0) {
             root.put("minibatch", settings.minibatch());
         }
@@ -715,6 +718,23 @@ public final class LaemOptimizer implements AutoCloseable {
     /** Mean exact match over tasks of a report. */
     public static double meanExactMatch(EvalReport r) {
         return r.tasks().values().stream().mapToDouble(TaskScore::exactMatch).average().orElse(Double.NaN);
+    }
+
+    /** Each task's examples followed by the first {@code n} of its train split, where it has one. */
+    private static Map<String, List<Example>> withTrain(TaskSuite suite, Map<String, List<Example>> data, int n) {
+        if (n <= 0) {
+            return data;
+        }
+        Map<String, List<Example>> out = new LinkedHashMap<>();
+        data.forEach((t, ex) -> {
+            List<Example> all = new ArrayList<>(ex);
+            if (suite.tasks().get(t).containsKey("train")) {
+                List<Example> train = suite.examples(t, "train");
+                all.addAll(train.subList(0, Math.min(n, train.size())));
+            }
+            out.put(t, all);
+        });
+        return out;
     }
 
     private static Map<String, List<Example>> subset(Map<String, List<Example>> data, int max) {

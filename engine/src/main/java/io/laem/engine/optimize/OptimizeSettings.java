@@ -36,6 +36,8 @@ public final class OptimizeSettings implements Cloneable {
     private int baselineExamples = 0;
     /** Gradient method: examples per task in one Adam step (0: all, the exact gradient of the whole objective). */
     private int minibatch = 0;
+    /** Training examples per task added to the objective's data after the validation examples (0: none). */
+    private int trainExamples = 0;
     private Parameterization.Spec param = Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND);
     private SearchMethod method = SearchMethod.GRADIENT;
     private int budget = 150;
@@ -416,6 +418,20 @@ public final class OptimizeSettings implements Cloneable {
 
     public int minibatch() {
         return minibatch;
+    }
+
+    public int trainExamples() {
+        return trainExamples;
+    }
+
+    /**
+     * The first N examples of each task's train split join its validation examples in the objective (tasks without a
+     * train split: none): more data for the weights to fit, as LoRA Soups/CAT fit theirs on training data.
+     */
+    public OptimizeSettings trainExamples(int n) {
+        explicit.add("trainExamples");
+        this.trainExamples = Math.max(0, n);
+        return this;
     }
 
     /** Gradient method: validation examples per task in each Adam step, taken in turn (0: all of them, the exact gradient). */
