@@ -149,6 +149,24 @@ class OptimizeCommandTest {
     }
 
     @Test
+    void trainExamplesJoinTheObjectivesData(@TempDir Path dir) throws Exception {
+        Path recipe = setUp(dir);
+        long[] tokens = new long[2];
+        for (int n = 0; n < 2; n++) {
+            Path out = dir.resolve("out" + n);
+            StringWriter se = new StringWriter();
+            int rc = run(new StringWriter(), se, "optimize", recipe.toString(), "--budget", "3", "--no-baselines", "--train-examples", String.valueOf(2 * n),
+                    "--out", out.toString());
+            assertEquals(0, rc, se.toString());
+            JsonNode search = Json.readTree(out.resolve("search.json"));
+            tokens[n] = search.get("validation_tokens").asLong();
+            assertEquals(n == 1, search.has("train_examples"), search.toString());
+        }
+        // 4 validation examples per task, then 2 train examples of the same shape ("at0 =" + " xy0" like "av0 =" + " xy0")
+        assertEquals(tokens[0] * 12 / 8, tokens[1]);
+    }
+
+    @Test
     void badParamIsAOneLineError(@TempDir Path dir) throws Exception {
         Path recipe = setUp(dir);
         StringWriter se = new StringWriter();
