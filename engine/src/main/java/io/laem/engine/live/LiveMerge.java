@@ -452,12 +452,20 @@ public final class LiveMerge implements AutoCloseable {
      * ({@link #gradientDecoder()}).
      */
     public Differentiable differentiable(Recipe planOf, MergeWeights w) {
+        return differentiable(planOf, w, true);
+    }
+
+    /**
+     * As {@link #differentiable(Recipe, MergeWeights)}; with {@code gradient} false the factors need no gradient: the
+     * weights on PyTorch's decoder for scoring and generation only (faster than the mapped CPU forward on tiny models).
+     */
+    public Differentiable differentiable(Recipe planOf, MergeWeights w, boolean gradient) {
         Loaded l = load(planOf, ProgressListener.NONE, CancellationToken.NONE);
         if (!w.entries().equals(l.entries()) || w.numLayers() != numLayers()) {
             throw new IllegalArgumentException("weights for entries " + w.entries() + " on a plan with " + l.entries());
         }
         showBase();
-        return new Differentiable(l, w, gradientDecoder());
+        return new Differentiable(l, w, gradientDecoder(), gradient);
     }
 
     /**
@@ -489,7 +497,7 @@ public final class LiveMerge implements AutoCloseable {
         /** Per entry and module: the leaf (w B) and the plan's B. */
         private final List<Map<ModuleKey, ai.djl.ndarray.NDArray[]>> leaves = new ArrayList<>();
 
-        private Differentiable(Loaded plan, MergeWeights weights, Decoder decoder) {
+        private Differentiable(Loaded plan, MergeWeights weights, Decoder decoder, boolean gradient) {
             this.plan = plan;
             this.weights = weights;
             this.decoder = decoder;
@@ -504,7 +512,7 @@ public final class LiveMerge implements AutoCloseable {
                         ai.djl.ndarray.NDArray leaf = f.getValue().b().mul(weights.get(e, k.layer(), k.kind().group()));
                         ai.djl.ndarray.NDScope.unregister(leaf);
                         leaf.attach(manager);
-                        leaf.setRequiresGradient(true);
+                        leaf.setRequiresGradient(gradient);
                         scaled.put(k, new LoraBank.Factors(f.getValue().a(), leaf, f.getValue().scale()));
                         mine.put(k, new ai.djl.ndarray.NDArray[] {leaf, f.getValue().b()});
                     }
@@ -536,6 +544,11 @@ public final class LiveMerge implements AutoCloseable {
                 }
             }
             return MergeWeights.of(weights.entries(), numLayers(), (e, l, grp) -> g[e][l][grp.ordinal()]);
+        }
+
+        /** The decoder that applies these weights (PyTorch's: the model's own, or the float32 copy). */
+        public Decoder decoder() {
+            return decoder;
         }
 
         /** A scorer over the decoder the gradient goes through (prepared sets of the model's own scorer fit it). */

@@ -308,7 +308,7 @@ public final class LaemOptimizer implements AutoCloseable {
             Recipe planOf = option.applyTo(recipe);
             tasks = (w, c) -> {
                 Map<String, Double> out = new LinkedHashMap<>();
-                try (LiveMerge.Differentiable d = live.differentiable(planOf, w)) {
+                try (LiveMerge.Differentiable d = live.differentiable(planOf, w, false)) {
                     Scorer on = d.scorer();
                     for (var t : data.entrySet()) {
                         c.check();
@@ -345,7 +345,7 @@ public final class LaemOptimizer implements AutoCloseable {
     }
 
     /**
-     * Whether full evaluations run on the gradient's PyTorch decoder ({@link LiveMerge#differentiable}) instead of the
+     * Whether full evaluations and the test comparison run on the gradient's PyTorch decoder ({@link LiveMerge#differentiable}) instead of the
      * mapped CPU forward: for small models, whose tiny matrices PyTorch multiplies many times faster (the demo kit: about
      * 15x, docs/optimizer.md); a large model's evaluations stay on the CPU forward, which reads its weights as stored.
      */
@@ -587,6 +587,11 @@ public final class LaemOptimizer implements AutoCloseable {
         cancel.check();
         plan(option);
         progress.progress(0, 1, "evaluating " + method);
+        if (scoresOnGradientDecoder()) {
+            try (LiveMerge.Differentiable d = live.differentiable(option.applyTo(recipe), w, false)) {
+                return new Evaluator(d.decoder(), use.tokenizer()).evaluate(data);
+            }
+        }
         show(option, w);
         return evaluator.evaluate(data);
     }
