@@ -106,10 +106,16 @@ public final class CpuMatmul {
     /** SwiGLU of a fused gate/up output [rows, 2n] (gate first): {@code silu(gate) * up}, [rows, n]. */
     public static float[] siluGate(float[] gateUp, int rows) {
         requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
-        int n = gateUp.length / rows / 2;
-        float[] out = new float[rows * n];
-        VectorKernel.siluGate(gateUp, rows, n, out);
+        float[] out = new float[gateUp.length / 2];
+        siluGateInto(gateUp, rows, gateUp.length / rows / 2, out);
         return out;
+    }
+
+    /** {@link #siluGate} of the first {@code rows} rows of gateUp [rows, 2n] into {@code out[0..rows * n)} (a forward's reused buffers). */
+    public static void siluGateInto(float[] gateUp, int rows, int n, float[] out) {
+        requireFit(rows > 0 && gateUp.length >= 2L * rows * n && out.length >= (long) rows * n,
+                () -> gateUp.length + " floats are not " + rows + " rows of gate and up of " + n + ", or out of " + out.length + " is short");
+        VectorKernel.siluGate(gateUp, rows, n, out);
     }
 
     /**
@@ -119,8 +125,15 @@ public final class CpuMatmul {
      */
     public static float[] geluTanhGate(float[] gateUp, int rows) {
         requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
-        int n = gateUp.length / rows / 2;
-        float[] out = new float[rows * n];
+        float[] out = new float[gateUp.length / 2];
+        geluTanhGateInto(gateUp, rows, gateUp.length / rows / 2, out);
+        return out;
+    }
+
+    /** {@link #geluTanhGate} of the first {@code rows} rows of gateUp [rows, 2n] into {@code out[0..rows * n)} (a forward's reused buffers). */
+    public static void geluTanhGateInto(float[] gateUp, int rows, int n, float[] out) {
+        requireFit(rows > 0 && gateUp.length >= 2L * rows * n && out.length >= (long) rows * n,
+                () -> gateUp.length + " floats are not " + rows + " rows of gate and up of " + n + ", or out of " + out.length + " is short");
         double c = Math.sqrt(2 / Math.PI);
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < n; i++) {
@@ -128,7 +141,16 @@ public final class CpuMatmul {
                 out[r * n + i] = (float) (0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x * x * x)))) * gateUp[r * 2 * n + n + i];
             }
         }
-        return out;
+    }
+
+    /**
+     * HF's RMSNorm of one row: {@code out[o + i] = x[at + i] * (1 / sqrt(mean(x^2) + eps)) * weight[i]} for i < n, in
+     * float32 (the sum of squares in vector lanes, then across them); out may be x at the same place.
+     */
+    public static void rmsNormRow(float[] x, int at, int n, float[] weight, float eps, float[] out, int o) {
+        requireFit(at >= 0 && o >= 0 && n <= weight.length && at + n <= x.length && o + n <= out.length,
+                () -> "row of " + n + " at " + at + " of " + x.length + " into " + o + " of " + out.length + " (weight " + weight.length + ")");
+        VectorKernel.rmsNormRow(x, at, n, weight, eps, out, o);
     }
 
     /** {@code log softmax(z[from..from + n))[target]}: one row's log-probability of its target token. */
@@ -153,18 +175,26 @@ public final class CpuMatmul {
      */
     public static float[] attend(float[] q, float[] k, float[] v, int capacity, int batch, int heads, int kvHeads, int tokens, int past,
                                  int d, float scale, float softcap, int window, float[] keyMask, int threads) {
+        float[] out = new float[batch * tokens * heads * d];
+        attendInto(q, k, v, capacity, batch, heads, kvHeads, tokens, past, d, scale, softcap, window, keyMask, out, threads);
+        return out;
+    }
+
+    /** {@link #attend} into {@code out[0..batch * tokens * heads * d)}, which it overwrites (a forward's reused buffer). */
+    public static void attendInto(float[] q, float[] k, float[] v, int capacity, int batch, int heads, int kvHeads, int tokens, int past,
+                                  int d, float scale, float softcap, int window, float[] keyMask, float[] out, int threads) {
         int seen = past + tokens;
         requireFit(kvHeads > 0 && heads % kvHeads == 0 && tokens > 0 && capacity >= seen && q.length == batch * heads * tokens * d
                         && k.length >= batch * kvHeads * capacity * d && v.length == k.length
                         && (keyMask == null || keyMask.length == batch * seen),
                 () -> "q of " + q.length + ", k of " + k.length + " and v of " + v.length + " floats are not " + batch + " x " + heads + "/"
                         + kvHeads + " heads x " + tokens + " new of " + seen + " positions (capacity " + capacity + ") x " + d);
-        float[] out = new float[batch * tokens * heads * d];
+        requireFit(out.length >= batch * tokens * heads * d, () -> "out of " + out.length + " floats is short");
+        java.util.Arrays.fill(out, 0, batch * tokens * heads * d, 0f);
         long work = (long) batch * heads * tokens * seen * d;
         split(batch * heads, 1, work, threads,
                 (bh0, bh1) -> VectorKernel.attend(q, k, v, capacity, heads, kvHeads, tokens, past, d, scale, softcap, window, keyMask, out,
                         bh0, bh1, new float[seen]));
-        return out;
     }
 
     private static void requireFit(boolean fits, java.util.function.Supplier<String> what) {

@@ -335,6 +335,28 @@ final class VectorKernel {
         }
     }
 
+    /** RMSNorm of {@code x[at..at + n)} times weight into {@code out[o..o + n)} (see {@link CpuMatmul#rmsNormRow}). */
+    static void rmsNormRow(float[] x, int at, int n, float[] weight, float eps, float[] out, int o) {
+        FloatVector acc = FloatVector.zero(S);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, at + i);
+            acc = v.fma(v, acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x[at + i] * x[at + i];
+        }
+        float scale = (float) (1 / Math.sqrt(sum / n + eps));
+        for (i = 0; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, at + i).mul(scale).mul(FloatVector.fromArray(S, weight, i)).intoArray(out, o + i);
+        }
+        for (; i < n; i++) {
+            out[o + i] = x[at + i] * scale * weight[i];
+        }
+    }
+
     /** {@code log softmax(row)[target]} of the logits {@code z[from..from + n)}. */
     static float logSoftmaxAt(float[] z, int from, int n, int target) {
         FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
