@@ -165,6 +165,7 @@ final class CpuForward implements AutoCloseable {
      */
     float[] hidden(long[] ids, int batch, int tokens, int past, float[] keyMask, int[] positions, KvCache cache, LoraBank bank, Rope rope,
                    Rope localRope, int threads) {
+        CpuMatmul.awaitWarmUp();
         long forward = OpTimes.start();
         int width = config.hiddenSize();
         int rows = batch * tokens;

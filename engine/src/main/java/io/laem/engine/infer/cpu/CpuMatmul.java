@@ -237,6 +237,26 @@ public final class CpuMatmul {
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The warm-up thread until it has finished; null before it starts and after. */
+    private static volatile Thread warmUp;
+
+    /**
+     * Waits until the background warm-up has compiled the kernels (returns at once when it is done or never started).
+     * A forward calls this first: run before the JIT has compiled the kernels, a forward boxes every vector on the heap
+     * (gigabytes per second of garbage), and the GC answers by growing the heap by hundreds of MB that it keeps; the
+     * warm-up's small matrices make the same garbage with almost nothing live, which the GC clears without growing.
+     * Waiting costs no time to the first token: the forward it holds back would itself run interpreted.
+     */
+    public static void awaitWarmUp() {
+        Thread t = warmUp;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 
     /**
      * Compiles the kernels in the background, once per JVM: until the JIT has compiled them the Vector API
@@ -264,11 +284,15 @@ public final class CpuMatmul {
                     VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);
                     VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, null, y, 0, 2, new float[4]);
+                    VectorKernel.rmsNormRow(x, 0, in, x, 1e-6f, y, 0);
                 }
+            } finally {
+                warmUp = null;
             }
         }, "laem-matmul-warm-up");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
+        warmUp = t;
         t.start();
     }
 }
