@@ -32,6 +32,20 @@ public final class CpuMatmul {
     private static final ThreadLocal<MemorySegment> PANEL = ThreadLocal.withInitial(
             () -> java.lang.foreign.Arena.ofAuto().allocate((long) (VectorKernel.PANEL_FLOATS + 4096) * Float.BYTES, 64));
 
+    /** Each thread's widened panel for the broadcast kernel (many rows). */
+    private static final ThreadLocal<float[]> HEAP_PANEL = ThreadLocal.withInitial(() -> new float[VectorKernel.PANEL_FLOATS + 4096]);
+    /** The calling thread's transposed rows of x (grown on demand; up to a few MB while scoring). */
+    private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] transposed(int floats) {
+        float[] t = TRANSPOSED.get();
+        if (t.length < floats) {
+            t = new float[floats];
+            TRANSPOSED.set(t);
+        }
+        return t;
+    }
+
     private CpuMatmul() {}
 
     /** True when the JVM was started with the Vector API module. */
@@ -73,6 +87,12 @@ public final class CpuMatmul {
             }
             split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
                     (j0, j1) -> VectorKernel.multiply(bytes, in, x, rows, target, j0, j1));
+        } else if (rows >= VectorKernel.XT_ROWS) {
+            float[] xt = transposed(VectorKernel.transposedFloats(rows, in));
+            VectorKernel.transposeRows(x, rows, in, xt);
+            split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
+                    (j0, j1) -> VectorKernel.multiplyPanelsBroadcast(bytes, kind, in, xt, rows, target, j0, j1, HEAP_PANEL.get(),
+                            new float[VectorKernel.XT_ROWS]));
         } else {
             split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
                     (j0, j1) -> VectorKernel.multiplyPanels(bytes, kind, in, x, rows, target, j0, j1, PANEL.get()));
@@ -275,17 +295,32 @@ public final class CpuMatmul {
                 float[] y = new float[16 * out];
                 MemorySegment panel = arena.allocate((long) VectorKernel.PANEL_FLOATS * Float.BYTES, 64);
                 float[] kv = new float[2 * 4 * in];
+                float[] mask = {1, 0, 1, 1};
+                float[] xt = new float[VectorKernel.transposedFloats(x.length / in, in)];
+                float[] xw = new float[x.length / in * out];
+                float[] heapPanel = new float[VectorKernel.PANEL_FLOATS];
+                float[] col = new float[VectorKernel.XT_ROWS];
                 for (int i = 0; i < 20_000; i++) {
                     int rows = 1 + i % MAX_ROWS;
                     int kind = i % 3;
                     VectorKernel.multiply(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
                     VectorKernel.multiplyBf16(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
                     VectorKernel.multiplyPanels(w, kind, in, x, i % 2 == 0 ? rows : 16, new VectorKernel.Out(y, out, 0, false), 0, out, panel);
+                    if (i % 4 == 0) {
+                        VectorKernel.transposeRows(x, x.length / in, in, xt);
+                        VectorKernel.multiplyPanelsBroadcast(w, kind, in, xt, x.length / in, new VectorKernel.Out(xw, out, 0, i % 8 == 0), 0, out,
+                                heapPanel, col);
+                    }
                     VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);
-                    VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, null, y, 0, 2, new float[4]);
+                    // with and without a key mask: decode steps over a cache pass one, so a kernel compiled without would deoptimise
+                    VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, i % 3 == 0 ? null : mask, y, 0, 2,
+                            new float[4]);
                     VectorKernel.rmsNormRow(x, 0, in, x, 1e-6f, y, 0);
                 }
+                // the interpreted kernels boxed every vector: the GC grew the heap for that garbage and keeps what it grew
+                // (hundreds of MB, resident beside the weights); a full collection now, with nothing live, gives it back
+                System.gc();
             } finally {
                 warmUp = null;
             }
