@@ -6,6 +6,7 @@ import io.laem.engine.infer.bench.ScoreBenchmark;
 import io.laem.engine.io.DType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -77,6 +78,17 @@ final class BenchScoreCommand implements Callable<Integer> {
         out.println("|---|---|---|---|");
         for (String[] row : ScoreBenchmark.comparison(r)) {
             out.printf("| %s | %s | %s | %s |%n", (Object[]) row);
+        }
+        List<String[]> parts = ScoreBenchmark.breakdown(r);
+        if (parts.size() > 1) {
+            out.println();
+            out.println("where laem's time goes (wall seconds of the CPU forward's parts, share of the forward):");
+            for (int i = 0; i < parts.size(); i++) {
+                out.println("| " + String.join(" | ", parts.get(i)) + " |");
+                if (i == 0) {
+                    out.println("|---".repeat(parts.get(i).length) + "|");
+                }
+            }
         }
         if (r.peerNote() != null) {
             out.println(r.peerNote());

@@ -2,6 +2,8 @@ package io.laem.engine.infer;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.CpuMatmul;
+import io.laem.engine.infer.cpu.OpTimes;
+import io.laem.engine.infer.cpu.OpTimes.Op;
 import io.laem.engine.infer.cpu.WeightView;
 import io.laem.engine.io.TensorInfo;
 import io.laem.engine.io.DType;
@@ -163,6 +165,8 @@ final class CpuForward implements AutoCloseable {
      */
     float[] hidden(long[] ids, int batch, int tokens, int past, float[] keyMask, int[] positions, KvCache cache, LoraBank bank, Rope rope,
                    Rope localRope, int threads) {
+        CpuMatmul.awaitWarmUp();
+        long forward = OpTimes.start();
         int width = config.hiddenSize();
         int rows = batch * tokens;
         float[] x = new float[rows * width];
@@ -183,17 +187,68 @@ final class CpuForward implements AutoCloseable {
         }
         float[][] fullTables = rope.hostTables(maxPosition);
         float[][] slidingTables = localRope == rope ? fullTables : localRope.hostTables(maxPosition);
+        Buffers buf = new Buffers(rows);
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
-            float[] qkv = project(layer, layer.attnIn(), bank, rmsNorm(x, rows, layer.inputNorm()), rows, threads);
-            float[][] heads = headsOf(qkv, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens);
-            float[] attended = attend(l, layer, heads, cache, keyMask, batch, tokens, past, threads);
-            add(x, normed(project(layer, layer.o(), bank, attended, rows, threads), rows, layer.postAttentionNorm()));
+            rmsNorm(x, rows, layer.inputNorm(), buf.normed);
+            project(layer, layer.attnIn(), bank, buf.normed, width, rows, buf.qkv, threads, Op.ATTENTION_PROJECTIONS, buf);
+            headsOf(buf, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens);
+            attend(l, layer, buf, cache, keyMask, batch, tokens, past, threads);
+            project(layer, layer.o(), bank, buf.attended, buf.attended.length / rows, rows, buf.normed, threads, Op.ATTENTION_PROJECTIONS, buf);
+            addNormed(x, 0, buf.normed, rows, layer.postAttentionNorm());
             for (int from = 0; from < rows; from += MLP_ROWS) {
-                mlp(layer, bank, x, from, Math.min(rows, from + MLP_ROWS), threads);
+                mlp(layer, bank, x, from, Math.min(rows, from + MLP_ROWS), threads, buf);
             }
         }
-        return rmsNorm(x, rows, finalNorm);
+        float[] out = new float[rows * width];
+        rmsNorm(x, rows, finalNorm, out);
+        OpTimes.since(Op.FORWARD, forward);
+        return out;
+    }
+
+    /**
+     * A forward's activations, allocated once per forward and reused by every layer: allocating them per layer
+     * made about 70 MB of garbage per layer at 768 rows (scoring), which grew the JVM's heap by gigabytes.
+     */
+    private final class Buffers {
+        final float[] normed;
+        final float[] qkv;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] attended;
+        final float[] head;
+        final float[] mlpIn;
+        final float[] gateUp;
+        final float[] gated;
+        final float[] mlpOut;
+        /** LoRA's x A^T for the widest rank seen so far (grown on demand: the bank can change between forwards, not during one). */
+        float[] lora = new float[0];
+
+        Buffers(int rows) {
+            int width = config.hiddenSize();
+            int d = config.headDim();
+            normed = new float[rows * width];
+            qkv = new float[rows * java.util.Arrays.stream(layers).mapToInt(l -> l.attnIn().width()).max().orElseThrow()];
+            q = new float[rows * config.numHeads() * d];
+            k = new float[rows * config.numKvHeads() * d];
+            v = new float[rows * config.numKvHeads() * d];
+            attended = new float[rows * config.numHeads() * d];
+            head = new float[d];
+            int block = Math.min(rows, MLP_ROWS);
+            mlpIn = new float[block * width];
+            int gateUpWidth = java.util.Arrays.stream(layers).mapToInt(l -> l.mlpIn().width()).max().orElseThrow();
+            gateUp = new float[block * gateUpWidth];
+            gated = new float[block * gateUpWidth / 2];
+            mlpOut = new float[block * width];
+        }
+
+        float[] lora(int floats) {
+            if (lora.length < floats) {
+                lora = new float[floats];
+            }
+            return lora;
+        }
     }
 
     /**
@@ -204,19 +259,18 @@ final class CpuForward implements AutoCloseable {
     private static final int MLP_ROWS = 128;
 
     /** The MLP block of rows {@code [from, to)} of the residual stream x, added into x in place. */
-    private void mlp(Layer layer, LoraBank bank, float[] x, int from, int to, int threads) {
+    private void mlp(Layer layer, LoraBank bank, float[] x, int from, int to, int threads, Buffers buf) {
         int width = config.hiddenSize();
         int n = to - from;
-        float[] h = rmsNorm(java.util.Arrays.copyOfRange(x, from * width, to * width), n, layer.preMlpNorm());
-        float[] gateUp = project(layer, layer.mlpIn(), bank, h, n, threads);
-        float[] gated = switch (config.activation()) {
-            case SILU -> CpuMatmul.siluGate(gateUp, n);
-            case GELU_TANH -> CpuMatmul.geluTanhGate(gateUp, n);
-        };
-        float[] y = normed(project(layer, layer.down(), bank, gated, n, threads), n, layer.postMlpNorm());
-        for (int i = 0; i < y.length; i++) {
-            x[from * width + i] += y[i];
+        rmsNorm(x, from * width, n, layer.preMlpNorm(), buf.mlpIn);
+        project(layer, layer.mlpIn(), bank, buf.mlpIn, width, n, buf.gateUp, threads, Op.MLP_PROJECTIONS, buf);
+        int intermediate = layer.mlpIn().width() / 2;
+        switch (config.activation()) {
+            case SILU -> CpuMatmul.siluGateInto(buf.gateUp, n, intermediate, buf.gated);
+            case GELU_TANH -> CpuMatmul.geluTanhGateInto(buf.gateUp, n, intermediate, buf.gated);
         }
+        project(layer, layer.down(), bank, buf.gated, intermediate, n, buf.mlpOut, threads, Op.MLP_PROJECTIONS, buf);
+        addNormed(x, from * width, buf.mlpOut, n, layer.postMlpNorm());
     }
 
     /** The LM head over final hidden rows [rows, hidden]: logits [rows, vocab], soft-capped where the family says so. */
@@ -232,16 +286,20 @@ final class CpuForward implements AutoCloseable {
         return y;
     }
 
-    /** {@code x W^T (+ b)} of each module into its columns, plus each module's active LoRA entries, {@code (coef * x A^T) B^T}. */
-    private float[] project(Layer layer, Projection p, LoraBank bank, float[] xs, int rows, int threads) {
-        int in = xs.length / rows;
+    /**
+     * {@code x W^T (+ b)} of each module into its columns of y [rows, p.width()], plus each module's active LoRA
+     * entries, {@code (coef * x A^T) B^T}; xs [rows, in] (buffers may be longer than their rows).
+     */
+    private void project(Layer layer, Projection p, LoraBank bank, float[] xs, int in, int rows, float[] y, int threads, Op op,
+                         Buffers buf) {
         int out = p.width();
-        float[] y = new float[rows * out];
         int offset = 0;
         for (int i = 0; i < p.kinds().length; i++) {
             WeightView w = p.views()[i];
             int moduleOut = w.rows();
+            long t = OpTimes.start();
             CpuMatmul.multiplyInto(w, xs, rows, y, out, offset, false, threads);
+            OpTimes.since(op, t);
             float[] b = p.biases()[i];
             if (b != null) {
                 for (int r = 0; r < rows; r++) {
@@ -255,8 +313,10 @@ final class CpuForward implements AutoCloseable {
                 if (lora.aBytes() == null) {
                     throw new IllegalStateException("LoRA entries with trainable factors need a decoder over arrays (Decoder.fromArrays)");
                 }
+                t = OpTimes.start();
                 int rank = lora.rank();
-                float[] u = CpuMatmul.multiply(WeightView.f32(lora.aBytes(), rank, in), xs, rows, threads);
+                float[] u = buf.lora(rows * rank);
+                CpuMatmul.multiplyInto(WeightView.f32(lora.aBytes(), rank, in), xs, rows, u, rank, 0, false, threads);
                 float[] c = lora.coefs();
                 for (int r = 0; r < rows; r++) {
                     for (int q = 0; q < rank; q++) {
@@ -264,66 +324,67 @@ final class CpuForward implements AutoCloseable {
                     }
                 }
                 CpuMatmul.addProductInto(u, rows, rank, lora.bTransposedBytes(), moduleOut, y, out, offset, threads);
+                OpTimes.since(Op.LORA, t);
             }
             offset += moduleOut;
         }
-        return y;
     }
 
     /**
-     * q [B, heads, T, D], k and v [B, kvHeads, T, D] from fused q/k/v rows [B * T, (heads + 2 kvHeads) D]: q/k
-     * RMSNorm per head where the model has it, then rotate-half RoPE on q and k at each row's position.
+     * q [B, heads, T, D], k and v [B, kvHeads, T, D] (into the buffers) from fused q/k/v rows [B * T, (heads + 2
+     * kvHeads) D]: q/k RMSNorm per head where the model has it, then rotate-half RoPE on q and k at each row's position.
      */
-    private float[][] headsOf(float[] qkv, Layer layer, float[][] tables, int[] positions, int batch, int tokens) {
+    private void headsOf(Buffers buf, Layer layer, float[][] tables, int[] positions, int batch, int tokens) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         int width = (heads + 2 * kvHeads) * d;
-        int rows = batch * tokens;
-        float[] q = new float[rows * heads * d];
-        float[] k = new float[rows * kvHeads * d];
-        float[] v = new float[rows * kvHeads * d];
-        float[] head = new float[d];
+        float[] qkv = buf.qkv;
+        float[] head = buf.head;
         for (int b = 0; b < batch; b++) {
             for (int t = 0; t < tokens; t++) {
                 int row = b * tokens + t;
                 int angles = positions[row] * d;
                 for (int h = 0; h < heads + 2 * kvHeads; h++) {
-                    System.arraycopy(qkv, row * width + h * d, head, 0, d);
                     boolean isQ = h < heads;
                     boolean isK = !isQ && h < heads + kvHeads;
                     int index = isQ ? h : isK ? h - heads : h - heads - kvHeads;
                     int count = isQ ? heads : kvHeads;
-                    float[] target = isQ ? q : isK ? k : v;
+                    float[] target = isQ ? buf.q : isK ? buf.k : buf.v;
                     int at = ((b * count + index) * tokens + t) * d;
                     if (isQ || isK) {
                         float[] norm = isQ ? layer.qNorm() : layer.kNorm();
-                        float[] normed = norm == null ? head : rmsNorm(head, 1, norm);
-                        rotateHalf(normed, tables[0], tables[1], angles, target, at);
+                        if (norm == null) {
+                            System.arraycopy(qkv, row * width + h * d, head, 0, d);
+                        } else {
+                            rmsNorm(qkv, row * width + h * d, 1, norm, head);
+                        }
+                        rotateHalf(head, tables[0], tables[1], angles, target, at);
                     } else {
-                        System.arraycopy(head, 0, target, at, d);
+                        System.arraycopy(qkv, row * width + h * d, target, at, d);
                     }
                 }
             }
         }
-        return new float[][] {q, k, v};
     }
 
-    /** Attention rows [B * T, heads * D] of this step's q/k/v over what the cache holds (extending it) or over themselves. */
-    private float[] attend(int l, Layer layer, float[][] qkv, KvCache cache, float[] keyMask, int batch, int tokens, int past, int threads) {
+    /** Attention rows [B * T, heads * D] (into the buffers) of this step's q/k/v over what the cache holds (extending it) or over themselves. */
+    private void attend(int l, Layer layer, Buffers buf, KvCache cache, float[] keyMask, int batch, int tokens, int past, int threads) {
+        long t0 = OpTimes.start();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
-        float[] keys = qkv[1];
-        float[] values = qkv[2];
+        float[] keys = buf.k;
+        float[] values = buf.v;
         int capacity = tokens;
         if (cache != null) {
             capacity = cache.appendHost(l, keys, values, batch, kvHeads, tokens, d);
             keys = cache.hostKeys(l);
             values = cache.hostValues(l);
         }
-        return CpuMatmul.attend(qkv[0], keys, values, capacity, batch, heads, kvHeads, tokens, past, d, (float) config.attentionScale(),
-                (float) config.attentionSoftcap(), layer.sliding() ? config.slidingWindow() : 0, keyMask, threads);
+        CpuMatmul.attendInto(buf.q, keys, values, capacity, batch, heads, kvHeads, tokens, past, d, (float) config.attentionScale(),
+                (float) config.attentionSoftcap(), layer.sliding() ? config.slidingWindow() : 0, keyMask, buf.attended, threads);
+        OpTimes.since(Op.ATTENTION, t0);
     }
 
     /** {@code x cos + rotate_half(x) sin} of one head, rotate_half(x) = cat(-x[half:], x[:half]), into {@code out} at {@code at}. */
@@ -335,33 +396,27 @@ final class CpuForward implements AutoCloseable {
         }
     }
 
-    /** {@link #rmsNorm} of x when the family has this norm (weight non-null), else x. */
-    private float[] normed(float[] x, int rows, float[] weight) {
-        return weight == null ? x : rmsNorm(x, rows, weight);
+    /** {@code x[at..] += y} of rows [rows, hidden], y RMS-normed first where the family has this norm (weight non-null; y is then overwritten). */
+    private void addNormed(float[] x, int at, float[] y, int rows, float[] weight) {
+        if (weight != null) {
+            rmsNorm(y, rows, weight, y);
+        }
+        int n = rows * config.hiddenSize();
+        for (int i = 0; i < n; i++) {
+            x[at + i] += y[i];
+        }
     }
 
-    /** HF's RMSNorm of each row of x [rows, n] (float32, as the PyTorch path) times the weight as it multiplies. */
-    private float[] rmsNorm(float[] x, int rows, float[] weight) {
+    private void rmsNorm(float[] x, int rows, float[] weight, float[] out) {
+        rmsNorm(x, 0, rows, weight, out);
+    }
+
+    /** HF's RMSNorm of each row of x [rows, n] from {@code x[at]} (float32, as the PyTorch path) times the weight as it multiplies, into out [rows, n] (may be x when at is 0). */
+    private void rmsNorm(float[] x, int at, int rows, float[] weight, float[] out) {
         int n = weight.length;
         float eps = (float) config.rmsNormEps();
-        float[] out = new float[x.length];
         for (int r = 0; r < rows; r++) {
-            int o = r * n;
-            float sum = 0;
-            for (int i = 0; i < n; i++) {
-                sum += x[o + i] * x[o + i];
-            }
-            float scale = (float) (1 / Math.sqrt(sum / n + eps));
-            for (int i = 0; i < n; i++) {
-                out[o + i] = x[o + i] * scale * weight[i];
-            }
-        }
-        return out;
-    }
-
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += y[i];
+            CpuMatmul.rmsNormRow(x, at + r * n, n, weight, eps, out, r * n);
         }
     }
 

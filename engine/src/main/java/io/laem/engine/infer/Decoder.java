@@ -15,6 +15,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.CpuMatmul;
+import io.laem.engine.infer.cpu.OpTimes;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.TensorInfo;
@@ -152,7 +153,7 @@ public final class Decoder implements AutoCloseable {
         this.lmHead = null;
         this.finalNorm = null;
         this.layers = null;
-        this.bank = new LoraBank(config, manager, dataType);
+        this.bank = new LoraBank(config, manager, dataType, true);
         this.rope = new Rope(config, firstLayer(config, false), manager);
         this.localRope = localRope(config, manager);
         this.rmsEps = manager.create((float) config.rmsNormEps());
@@ -395,7 +396,10 @@ public final class Decoder implements AutoCloseable {
         }
         Shape s = hidden.getShape();
         int rows = Math.toIntExact(s.size() / config.hiddenSize());
+        long t = OpTimes.start();
         float[] y = onCpu(threads -> cpu.logits(hidden.toFloatArray(), rows, threads));
+        OpTimes.since(OpTimes.Op.LM_HEAD, t);
+        OpTimes.since(OpTimes.Op.FORWARD, t);
         return manager.create(y, s.slice(0, s.dimension() - 1).add(config.vocabSize()));
     }
 
@@ -416,6 +420,7 @@ public final class Decoder implements AutoCloseable {
         int width = config.hiddenSize();
         int vocab = config.vocabSize();
         float[] out = new float[rows];
+        long t = OpTimes.start();
         onCpu(threads -> {
             for (int from = 0; from < rows; from += LOGIT_ROWS) {
                 int n = Math.min(LOGIT_ROWS, rows - from);
@@ -426,6 +431,8 @@ public final class Decoder implements AutoCloseable {
             }
             return out;
         });
+        OpTimes.since(OpTimes.Op.LM_HEAD, t);
+        OpTimes.since(OpTimes.Op.FORWARD, t);
         return out;
     }
 

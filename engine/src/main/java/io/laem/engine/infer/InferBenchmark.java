@@ -225,6 +225,11 @@ public final class InferBenchmark {
      * steps after it: prefill wall, prefill CPU (this process), then each step's wall and CPU.
      */
     public static double[] prefillThenDecode(Decoder d, long[] prompt, int batch, int steps) {
+        return prefillThenDecode(d, prompt, batch, steps, () -> {});
+    }
+
+    /** The same, running {@code afterPrefill} between the prefill and the first decode step (a benchmark starts its counters there). */
+    public static double[] prefillThenDecode(Decoder d, long[] prompt, int batch, int steps, Runnable afterPrefill) {
         double[] t = new double[2 + 2 * steps];
         try (KvCache cache = d.newCache()) {
             long t0 = System.nanoTime();
@@ -237,6 +242,7 @@ public final class InferBenchmark {
             }
             t[0] = (System.nanoTime() - t0) / 1e9;
             t[1] = (cpuNanos() - c0) / 1e9;
+            afterPrefill.run();
             for (int step = 0; step < steps; step++) {
                 long a = System.nanoTime();
                 long ca = cpuNanos();

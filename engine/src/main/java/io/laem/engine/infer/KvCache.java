@@ -108,7 +108,10 @@ public final class KvCache implements AutoCloseable {
         int total = length + tokens;
         int capacity = hostCapacity[layer];
         if (total > capacity) {
-            int grown = (int) Math.max(total, Math.max(2L * capacity, minCapacity));
+            // the first fill (a prompt) gets room for as many generated tokens as minCapacity, so decoding does not regrow
+            // (and copy, and leave the old arrays as garbage) at its first step
+            int grown = (int) (capacity == 0 ? Math.max(minCapacity, total + Math.min(total, minCapacity))
+                    : Math.max(total, 2L * capacity));
             hostKeys[layer] = regrow(hostKeys[layer], batch * kvHeads, capacity, grown, d);
             hostValues[layer] = regrow(hostValues[layer], batch * kvHeads, capacity, grown, d);
             hostCapacity[layer] = capacity = grown;

@@ -7,11 +7,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.laem.engine.LaemException;
+import io.laem.engine.infer.cpu.CpuMatmul;
 import io.laem.engine.lora.LoraModule;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
 import io.laem.engine.model.ModuleKind;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -42,7 +45,7 @@ public final class LoraBank implements AutoCloseable {
      */
     record Packed(NDArray a, NDArray b, NDArray coef, boolean owned, MemorySegment aBytes, MemorySegment bTransposedBytes, float[] coefs) {
         int rank() {
-            return Math.toIntExact(a.getShape().get(0));
+            return coefs != null ? coefs.length : Math.toIntExact(a.getShape().get(0));
         }
     }
 
@@ -55,10 +58,18 @@ public final class LoraBank implements AutoCloseable {
 
     private final ai.djl.ndarray.types.DataType dataType;
 
+    /** Packs only what the CPU kernels read (no concatenated arrays): set for a decoder whose forward is {@link CpuForward}. */
+    private final boolean hostOnly;
+
     LoraBank(ModelConfig config, NDManager manager, ai.djl.ndarray.types.DataType dataType) {
+        this(config, manager, dataType, false);
+    }
+
+    LoraBank(ModelConfig config, NDManager manager, ai.djl.ndarray.types.DataType dataType, boolean hostOnly) {
         this.config = config;
         this.manager = manager;
         this.dataType = dataType;
+        this.hostOnly = hostOnly;
     }
 
     /** Adds an entry from float factors (an adapter's {@code modules().values()}, a merge's shared module...). */
@@ -206,7 +217,7 @@ public final class LoraBank implements AutoCloseable {
     private void invalidate(Collection<ModuleKey> keys) {
         for (ModuleKey k : keys) {
             Packed p = packed.remove(k);
-            if (p != null && p.owned()) {
+            if (p != null && p.owned() && p.a() != null) {
                 p.a().close();
                 p.b().close();
                 p.coef().close();
@@ -250,6 +261,13 @@ public final class LoraBank implements AutoCloseable {
         for (int i = 0; i < cv.length; i++) {
             cv[i] = coef.get(i);
         }
+        if (hostOnly && !trainable) {
+            p = hostPack(as, bs, cv);
+            if (p != null) {
+                packed.put(key, p);
+                return p;
+            }
+        }
         NDArray c = manager.create(cv).toType(as.getFirst().getDataType(), false);
         if (trainable) {
             // rebuilt on every call so gradients reach the factors; freed with the caller's scope
@@ -273,6 +291,43 @@ public final class LoraBank implements AutoCloseable {
         p = new Packed(a, b, c, true, aBytes, bBytes, aBytes == null ? null : cv);
         packed.put(key, p);
         return p;
+    }
+
+    /**
+     * The CPU kernels' pack of a module's active factors, written straight from each factor (no concatenated or
+     * transposed arrays: a bank of four rank-16 adapters on a 0.6B model would hold 160 MB more): A's rows one
+     * after the other [R, in], B's columns as rows [R, out]. Null when the kernels cannot read the factors.
+     */
+    private static Packed hostPack(List<NDArray> as, List<NDArray> bs, float[] coefs) {
+        for (int i = 0; i < as.size(); i++) {
+            for (NDArray f : List.of(as.get(i), bs.get(i))) {
+                if (!CpuMatmul.modulePresent() || f.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32 || f.getDevice().isGpu()) {
+                    return null;
+                }
+            }
+        }
+        int in = Math.toIntExact(as.getFirst().getShape().get(1));
+        int out = Math.toIntExact(bs.getFirst().getShape().get(0));
+        int rank = coefs.length;
+        ValueLayout.OfFloat le = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        MemorySegment a = Arena.ofAuto().allocate((long) rank * in * Float.BYTES, 64);
+        MemorySegment bt = Arena.ofAuto().allocate((long) rank * out * Float.BYTES, 64);
+        int q0 = 0;
+        for (int i = 0; i < as.size(); i++) {
+            float[] av = as.get(i).toFloatArray();
+            int r = av.length / in;
+            MemorySegment.copy(av, 0, a, le, (long) q0 * in * Float.BYTES, av.length);
+            float[] bv = bs.get(i).toFloatArray();
+            float[] row = new float[out];
+            for (int q = 0; q < r; q++) {
+                for (int j = 0; j < out; j++) {
+                    row[j] = bv[j * r + q];
+                }
+                MemorySegment.copy(row, 0, bt, le, (long) (q0 + q) * out * Float.BYTES, out);
+            }
+            q0 += r;
+        }
+        return new Packed(null, null, null, true, a, bt, coefs);
     }
 
     public int size() {

@@ -106,7 +106,7 @@ class DecodePathTest {
 
     /**
      * The CPU forward over mapped weights (infer.CpuForward) and the PyTorch path over float32 copies give the same
-     * logits, batch 1, 8 and 40, with an adapter: a prefill of 5 tokens (one sequence right-padded, one left-padded:
+     * logits, batch 1, 8 and 40, with two adapters of different ranks: a prefill of 5 tokens (one sequence right-padded, one left-padded:
      * the many-row kernels, masked attention), then decode steps over the cache (the few-row kernels); llama,
      * qwen2 (q/k/v biases), qwen3 (q/k norms), mistral (sliding window), phi3 (fused modules: one view each),
      * gemma2 (soft-caps, GeGLU, four norms, embedding scale), gemma3 (local RoPE, q/k norms).
@@ -121,6 +121,9 @@ class DecodePathTest {
             for (Decoder d : List.of(cpu, torch)) {
                 d.bank().add("a", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(2, 4), 5));
                 d.bank().setAll("a", 0.8);
+                // a second entry of another rank: the CPU decoder packs both into one [R, in] / [R, out] pair per module
+                d.bank().add("b", SyntheticModels.randomModules(d.config(), AdapterSpec.allLinear(3, 6), 9));
+                d.bank().setAll("b", -0.5);
             }
             long[] one = GoldenSupport.ids();
             int prompt = 5;

@@ -27,7 +27,7 @@ final class LlamaCppPeer {
     private LlamaCppPeer() {}
 
     static Result run(ScoreBenchmark.Settings s, BenchModels.Files files, SplittableRandom rnd, Consumer<String> log) {
-        Path dir = s.peerDir();
+        Path dir = s.peerDir().toAbsolutePath(); // the script is named by a path under it, run from it
         if (!Files.isDirectory(dir.resolve("node_modules/node-llama-cpp"))) {
             return new Result(null, "no llama.cpp peer: run `npm i -E node-llama-cpp@3.21.1` in " + dir + " (or pass --peer-dir)");
         }

@@ -9,6 +9,7 @@ import io.laem.engine.infer.Decoder;
 import io.laem.engine.infer.InferBenchmark;
 import io.laem.engine.infer.KvCache;
 import io.laem.engine.infer.Scorer;
+import io.laem.engine.infer.cpu.OpTimes;
 import io.laem.engine.io.DType;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.model.HfModel;
@@ -34,7 +35,7 @@ public final class ScoreBenchmark {
 
     /** Figures by name (seconds, tokens/s, bytes), for laem and for the peer (null when it did not run). */
     public record Report(Map<String, Double> laem, Map<String, Double> peer, String peerNote, long weightBytes, double copyBandwidth,
-                         double readBandwidth, double loadStart, double loadEnd) {}
+                         double readBandwidth, double loadStart, double loadEnd, Map<String, Map<String, Double>> breakdowns) {}
 
     public static final double SCALE = 0.25;
 
@@ -45,6 +46,7 @@ public final class ScoreBenchmark {
         boolean gguf = s.peer() && !s.model().equals("llama-8b");
         BenchModels.Files files = BenchModels.ensure(s.model(), s.dtype(), s.cache(), gguf, log);
         Map<String, Double> laem = new LinkedHashMap<>();
+        Map<String, Map<String, Double>> breakdowns = new LinkedHashMap<>();
         SplittableRandom rnd = new SplittableRandom(7);
         long weightBytes;
         System.gc();
@@ -79,6 +81,7 @@ public final class ScoreBenchmark {
                     Scorer scorer = new Scorer(d, null);
                     double best = Double.MAX_VALUE;
                     double bestCpu = Double.MAX_VALUE;
+                    OpTimes.enable(true);
                     for (int r = 0; r < s.rounds(); r++) {
                         long a = System.nanoTime();
                         long c = InferBenchmark.cpuNanos();
@@ -88,6 +91,8 @@ public final class ScoreBenchmark {
                         log.accept(String.format("scoring round %d: %.2f s wall, %.2f s CPU", r + 1, (System.nanoTime() - a) / 1e9,
                                 (InferBenchmark.cpuNanos() - c) / 1e9));
                     }
+                    breakdowns.put("scoring (all rounds)", OpTimes.seconds());
+                    OpTimes.enable(false);
                     laem.put("score tok/s", total / best);
                     laem.put("score tok per CPU-s", total / bestCpu);
                 }
@@ -96,7 +101,12 @@ public final class ScoreBenchmark {
             for (int batch : new int[] {1, 8}) {
                 double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
                 for (int r = 0; r < s.rounds(); r++) {
-                    double[] t = prefillAndDecode(d, batch, s.promptTokens(), s.decodeTokens(), rnd);
+                    boolean profile = r == 0;
+                    double[] t = prefillAndDecode(d, batch, s.promptTokens(), s.decodeTokens(), rnd, () -> OpTimes.enable(profile));
+                    if (profile) {
+                        breakdowns.put("decode b" + batch + " (round 1)", OpTimes.seconds());
+                        OpTimes.enable(false);
+                    }
                     for (int i = 0; i < 4; i++) {
                         best[i] = Math.min(best[i], t[i]);
                     }
@@ -123,7 +133,7 @@ public final class ScoreBenchmark {
         } else if (s.peer()) {
             note = "no llama.cpp peer for llama-8b (its GGUF would be 16 GB of zeros written out)";
         }
-        return new Report(laem, peer, note, weightBytes, copy, read, loadStart, loadAverage());
+        return new Report(laem, peer, note, weightBytes, copy, read, loadStart, loadAverage(), breakdowns);
     }
 
     static long[] randomIds(SplittableRandom rnd, int n, int vocab) {
@@ -145,8 +155,9 @@ public final class ScoreBenchmark {
     }
 
     /** Seconds (wall, wall, CPU, CPU) of one prefill of {@code batch} prompts and of {@code steps} greedy decode steps after it. */
-    private static double[] prefillAndDecode(Decoder d, int batch, int promptTokens, int steps, SplittableRandom rnd) {
-        double[] t = InferBenchmark.prefillThenDecode(d, randomIds(rnd, batch * promptTokens, d.config().vocabSize()), batch, steps);
+    private static double[] prefillAndDecode(Decoder d, int batch, int promptTokens, int steps, SplittableRandom rnd, Runnable afterPrefill) {
+        double[] t = InferBenchmark.prefillThenDecode(d, randomIds(rnd, batch * promptTokens, d.config().vocabSize()), batch, steps,
+                afterPrefill);
         double wall = 0;
         double cpu = 0;
         for (int step = 0; step < steps; step++) {
@@ -158,6 +169,32 @@ public final class ScoreBenchmark {
 
     public static double loadAverage() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /**
+     * Where the time went: one row per part of the forward (wall seconds summed while counting), one column per phase
+     * counted, each cell {@code seconds (share of that phase's forward)}.
+     */
+    public static List<String[]> breakdown(Report r) {
+        List<String[]> rows = new ArrayList<>();
+        List<String> phases = new ArrayList<>(r.breakdowns().keySet());
+        List<String> header = new ArrayList<>(List.of("part"));
+        header.addAll(phases);
+        rows.add(header.toArray(String[]::new));
+        if (phases.isEmpty()) {
+            return rows;
+        }
+        for (String part : r.breakdowns().get(phases.getFirst()).keySet()) {
+            List<String> row = new ArrayList<>(List.of(part));
+            for (String phase : phases) {
+                Map<String, Double> b = r.breakdowns().get(phase);
+                double whole = b.get(OpTimes.Op.FORWARD.label());
+                double v = b.get(part);
+                row.add(String.format("%.2f s (%.0f%%)", v, whole > 0 ? 100 * v / whole : 0));
+            }
+            rows.add(row.toArray(String[]::new));
+        }
+        return rows;
     }
 
     /** Figures present in both reports, in laem's order: name, laem, peer, laem / peer (higher is better for tok/s). */

@@ -32,6 +32,20 @@ public final class CpuMatmul {
     private static final ThreadLocal<MemorySegment> PANEL = ThreadLocal.withInitial(
             () -> java.lang.foreign.Arena.ofAuto().allocate((long) (VectorKernel.PANEL_FLOATS + 4096) * Float.BYTES, 64));
 
+    /** Each thread's widened panel for the broadcast kernel (many rows). */
+    private static final ThreadLocal<float[]> HEAP_PANEL = ThreadLocal.withInitial(() -> new float[VectorKernel.PANEL_FLOATS + 4096]);
+    /** The calling thread's transposed rows of x (grown on demand; up to a few MB while scoring). */
+    private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] transposed(int floats) {
+        float[] t = TRANSPOSED.get();
+        if (t.length < floats) {
+            t = new float[floats];
+            TRANSPOSED.set(t);
+        }
+        return t;
+    }
+
     private CpuMatmul() {}
 
     /** True when the JVM was started with the Vector API module. */
@@ -73,6 +87,12 @@ public final class CpuMatmul {
             }
             split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
                     (j0, j1) -> VectorKernel.multiply(bytes, in, x, rows, target, j0, j1));
+        } else if (rows >= VectorKernel.XT_ROWS) {
+            float[] xt = transposed(VectorKernel.transposedFloats(rows, in));
+            VectorKernel.transposeRows(x, rows, in, xt);
+            split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
+                    (j0, j1) -> VectorKernel.multiplyPanelsBroadcast(bytes, kind, in, xt, rows, target, j0, j1, HEAP_PANEL.get(),
+                            new float[VectorKernel.XT_ROWS]));
         } else {
             split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
                     (j0, j1) -> VectorKernel.multiplyPanels(bytes, kind, in, x, rows, target, j0, j1, PANEL.get()));
@@ -106,10 +126,16 @@ public final class CpuMatmul {
     /** SwiGLU of a fused gate/up output [rows, 2n] (gate first): {@code silu(gate) * up}, [rows, n]. */
     public static float[] siluGate(float[] gateUp, int rows) {
         requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
-        int n = gateUp.length / rows / 2;
-        float[] out = new float[rows * n];
-        VectorKernel.siluGate(gateUp, rows, n, out);
+        float[] out = new float[gateUp.length / 2];
+        siluGateInto(gateUp, rows, gateUp.length / rows / 2, out);
         return out;
+    }
+
+    /** {@link #siluGate} of the first {@code rows} rows of gateUp [rows, 2n] into {@code out[0..rows * n)} (a forward's reused buffers). */
+    public static void siluGateInto(float[] gateUp, int rows, int n, float[] out) {
+        requireFit(rows > 0 && gateUp.length >= 2L * rows * n && out.length >= (long) rows * n,
+                () -> gateUp.length + " floats are not " + rows + " rows of gate and up of " + n + ", or out of " + out.length + " is short");
+        VectorKernel.siluGate(gateUp, rows, n, out);
     }
 
     /**
@@ -119,8 +145,15 @@ public final class CpuMatmul {
      */
     public static float[] geluTanhGate(float[] gateUp, int rows) {
         requireFit(rows > 0 && gateUp.length % (2 * rows) == 0, () -> gateUp.length + " floats are not " + rows + " rows of gate and up");
-        int n = gateUp.length / rows / 2;
-        float[] out = new float[rows * n];
+        float[] out = new float[gateUp.length / 2];
+        geluTanhGateInto(gateUp, rows, gateUp.length / rows / 2, out);
+        return out;
+    }
+
+    /** {@link #geluTanhGate} of the first {@code rows} rows of gateUp [rows, 2n] into {@code out[0..rows * n)} (a forward's reused buffers). */
+    public static void geluTanhGateInto(float[] gateUp, int rows, int n, float[] out) {
+        requireFit(rows > 0 && gateUp.length >= 2L * rows * n && out.length >= (long) rows * n,
+                () -> gateUp.length + " floats are not " + rows + " rows of gate and up of " + n + ", or out of " + out.length + " is short");
         double c = Math.sqrt(2 / Math.PI);
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < n; i++) {
@@ -128,7 +161,16 @@ public final class CpuMatmul {
                 out[r * n + i] = (float) (0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x * x * x)))) * gateUp[r * 2 * n + n + i];
             }
         }
-        return out;
+    }
+
+    /**
+     * HF's RMSNorm of one row: {@code out[o + i] = x[at + i] * (1 / sqrt(mean(x^2) + eps)) * weight[i]} for i < n, in
+     * float32 (the sum of squares in vector lanes, then across them); out may be x at the same place.
+     */
+    public static void rmsNormRow(float[] x, int at, int n, float[] weight, float eps, float[] out, int o) {
+        requireFit(at >= 0 && o >= 0 && n <= weight.length && at + n <= x.length && o + n <= out.length,
+                () -> "row of " + n + " at " + at + " of " + x.length + " into " + o + " of " + out.length + " (weight " + weight.length + ")");
+        VectorKernel.rmsNormRow(x, at, n, weight, eps, out, o);
     }
 
     /** {@code log softmax(z[from..from + n))[target]}: one row's log-probability of its target token. */
@@ -153,18 +195,26 @@ public final class CpuMatmul {
      */
     public static float[] attend(float[] q, float[] k, float[] v, int capacity, int batch, int heads, int kvHeads, int tokens, int past,
                                  int d, float scale, float softcap, int window, float[] keyMask, int threads) {
+        float[] out = new float[batch * tokens * heads * d];
+        attendInto(q, k, v, capacity, batch, heads, kvHeads, tokens, past, d, scale, softcap, window, keyMask, out, threads);
+        return out;
+    }
+
+    /** {@link #attend} into {@code out[0..batch * tokens * heads * d)}, which it overwrites (a forward's reused buffer). */
+    public static void attendInto(float[] q, float[] k, float[] v, int capacity, int batch, int heads, int kvHeads, int tokens, int past,
+                                  int d, float scale, float softcap, int window, float[] keyMask, float[] out, int threads) {
         int seen = past + tokens;
         requireFit(kvHeads > 0 && heads % kvHeads == 0 && tokens > 0 && capacity >= seen && q.length == batch * heads * tokens * d
                         && k.length >= batch * kvHeads * capacity * d && v.length == k.length
                         && (keyMask == null || keyMask.length == batch * seen),
                 () -> "q of " + q.length + ", k of " + k.length + " and v of " + v.length + " floats are not " + batch + " x " + heads + "/"
                         + kvHeads + " heads x " + tokens + " new of " + seen + " positions (capacity " + capacity + ") x " + d);
-        float[] out = new float[batch * tokens * heads * d];
+        requireFit(out.length >= batch * tokens * heads * d, () -> "out of " + out.length + " floats is short");
+        java.util.Arrays.fill(out, 0, batch * tokens * heads * d, 0f);
         long work = (long) batch * heads * tokens * seen * d;
         split(batch * heads, 1, work, threads,
                 (bh0, bh1) -> VectorKernel.attend(q, k, v, capacity, heads, kvHeads, tokens, past, d, scale, softcap, window, keyMask, out,
                         bh0, bh1, new float[seen]));
-        return out;
     }
 
     private static void requireFit(boolean fits, java.util.function.Supplier<String> what) {
@@ -207,6 +257,26 @@ public final class CpuMatmul {
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The warm-up thread until it has finished; null before it starts and after. */
+    private static volatile Thread warmUp;
+
+    /**
+     * Waits until the background warm-up has compiled the kernels (returns at once when it is done or never started).
+     * A forward calls this first: run before the JIT has compiled the kernels, a forward boxes every vector on the heap
+     * (gigabytes per second of garbage), and the GC answers by growing the heap by hundreds of MB that it keeps; the
+     * warm-up's small matrices make the same garbage with almost nothing live, which the GC clears without growing.
+     * Waiting costs no time to the first token: the forward it holds back would itself run interpreted.
+     */
+    public static void awaitWarmUp() {
+        Thread t = warmUp;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 
     /**
      * Compiles the kernels in the background, once per JVM: until the JIT has compiled them the Vector API
@@ -225,20 +295,39 @@ public final class CpuMatmul {
                 float[] y = new float[16 * out];
                 MemorySegment panel = arena.allocate((long) VectorKernel.PANEL_FLOATS * Float.BYTES, 64);
                 float[] kv = new float[2 * 4 * in];
+                float[] mask = {1, 0, 1, 1};
+                float[] xt = new float[VectorKernel.transposedFloats(x.length / in, in)];
+                float[] xw = new float[x.length / in * out];
+                float[] heapPanel = new float[VectorKernel.PANEL_FLOATS];
+                float[] col = new float[VectorKernel.XT_ROWS];
                 for (int i = 0; i < 20_000; i++) {
                     int rows = 1 + i % MAX_ROWS;
                     int kind = i % 3;
                     VectorKernel.multiply(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
                     VectorKernel.multiplyBf16(w, in, x, rows, new VectorKernel.Out(y, out, 0, i % 2 == 0), 0, out);
                     VectorKernel.multiplyPanels(w, kind, in, x, i % 2 == 0 ? rows : 16, new VectorKernel.Out(y, out, 0, false), 0, out, panel);
+                    if (i % 4 == 0) {
+                        VectorKernel.transposeRows(x, x.length / in, in, xt);
+                        VectorKernel.multiplyPanelsBroadcast(w, kind, in, xt, x.length / in, new VectorKernel.Out(xw, out, 0, i % 8 == 0), 0, out,
+                                heapPanel, col);
+                    }
                     VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);
-                    VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, null, y, 0, 2, new float[4]);
+                    // with and without a key mask: decode steps over a cache pass one, so a kernel compiled without would deoptimise
+                    VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, i % 3 == 0 ? null : mask, y, 0, 2,
+                            new float[4]);
+                    VectorKernel.rmsNormRow(x, 0, in, x, 1e-6f, y, 0);
                 }
+                // the interpreted kernels boxed every vector: the GC grew the heap for that garbage and keeps what it grew
+                // (hundreds of MB, resident beside the weights); a full collection now, with nothing live, gives it back
+                System.gc();
+            } finally {
+                warmUp = null;
             }
         }, "laem-matmul-warm-up");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
+        warmUp = t;
         t.start();
     }
 }

@@ -174,6 +174,166 @@ final class VectorKernel {
         }
     }
 
+    /** x rows per transposed block of the broadcast kernel: two vectors of rows. */
+    static final int XT_ROWS = 2 * S.length();
+
+    /** Floats {@link #transposeRows} writes for rows x in. */
+    static int transposedFloats(int rows, int in) {
+        return (rows + XT_ROWS - 1) / XT_ROWS * XT_ROWS * in;
+    }
+
+    /**
+     * x [rows, in] as blocks of {@link #XT_ROWS} rows, each block k-major: {@code xt[(b * in + k) * XT_ROWS + i] = x[(b *
+     * XT_ROWS + i) * in + k]}, zero past the last row. Once per call, read by every panel: a lane is a row.
+     */
+    static void transposeRows(float[] x, int rows, int in, float[] xt) {
+        int blocks = (rows + XT_ROWS - 1) / XT_ROWS;
+        for (int b = 0; b < blocks; b++) {
+            int base = b * in * XT_ROWS;
+            for (int i = 0; i < XT_ROWS; i++) {
+                int r = b * XT_ROWS + i;
+                if (r < rows) {
+                    int x0 = r * in;
+                    for (int k = 0; k < in; k++) {
+                        xt[base + k * XT_ROWS + i] = x[x0 + k];
+                    }
+                } else {
+                    for (int k = 0; k < in; k++) {
+                        xt[base + k * XT_ROWS + i] = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #multiplyPanels} for many rows with a broadcast micro-kernel: each panel is widened into a heap array
+     * {@code p}, and the rows come transposed ({@link #transposeRows}), so a vector holds one input element of
+     * {@link #XT_ROWS} / 2 rows; each weight element is broadcast and multiplied into the accumulators of its output,
+     * 6 outputs x 2 vectors of rows in registers, and the sums are complete in every lane: no horizontal sums (the 4 x 4
+     * tile of {@link #multiplyPanels} spends 16 of them per tile). {@code col} is scratch of {@link #XT_ROWS} floats.
+     */
+    static void multiplyPanelsBroadcast(MemorySegment w, int kind, int in, float[] xt, int rows, Out y, int j0, int j1, float[] p,
+                                        float[] col) {
+        int pr = panelRows(in);
+        int blocks = (rows + XT_ROWS - 1) / XT_ROWS;
+        for (int p0 = j0; p0 < j1; p0 += pr) {
+            int p1 = Math.min(j1, p0 + pr);
+            widen(w, kind, (long) p0 * in, (p1 - p0) * in, p);
+            for (int b = 0; b < blocks; b++) {
+                int r0 = b * XT_ROWS;
+                int n = Math.min(XT_ROWS, rows - r0);
+                int base = b * in * XT_ROWS;
+                int j = p0;
+                for (; j + 6 <= p1; j += 6) {
+                    tileBroadcast6(p, (j - p0) * in, in, xt, base, y, r0, n, j, col);
+                }
+                for (; j < p1; j++) {
+                    tileBroadcast1(p, (j - p0) * in, in, xt, base, y, r0, n, j, col);
+                }
+            }
+        }
+    }
+
+    /** Six outputs (weight rows from p[e0], one after the other) for the rows of one transposed block. Named accumulators, see {@link #tile4x4}. */
+    private static void tileBroadcast6(float[] p, int e0, int in, float[] xt, int base, Out y, int r0, int n, int j, float[] col) {
+        int e1 = e0 + in;
+        int e2 = e1 + in;
+        int e3 = e2 + in;
+        int e4 = e3 + in;
+        int e5 = e4 + in;
+        int half = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
+        for (int k = 0; k < in; k++) {
+            int at = base + k * XT_ROWS;
+            FloatVector u = FloatVector.fromArray(S, xt, at);
+            FloatVector v = FloatVector.fromArray(S, xt, at + half);
+            FloatVector c = FloatVector.broadcast(S, p[e0 + k]);
+            a0 = u.fma(c, a0);
+            b0 = v.fma(c, b0);
+            c = FloatVector.broadcast(S, p[e1 + k]);
+            a1 = u.fma(c, a1);
+            b1 = v.fma(c, b1);
+            c = FloatVector.broadcast(S, p[e2 + k]);
+            a2 = u.fma(c, a2);
+            b2 = v.fma(c, b2);
+            c = FloatVector.broadcast(S, p[e3 + k]);
+            a3 = u.fma(c, a3);
+            b3 = v.fma(c, b3);
+            c = FloatVector.broadcast(S, p[e4 + k]);
+            a4 = u.fma(c, a4);
+            b4 = v.fma(c, b4);
+            c = FloatVector.broadcast(S, p[e5 + k]);
+            a5 = u.fma(c, a5);
+            b5 = v.fma(c, b5);
+        }
+        storeColumn(y, r0, n, j, a0, b0, col);
+        storeColumn(y, r0, n, j + 1, a1, b1, col);
+        storeColumn(y, r0, n, j + 2, a2, b2, col);
+        storeColumn(y, r0, n, j + 3, a3, b3, col);
+        storeColumn(y, r0, n, j + 4, a4, b4, col);
+        storeColumn(y, r0, n, j + 5, a5, b5, col);
+    }
+
+    private static void tileBroadcast1(float[] p, int e0, int in, float[] xt, int base, Out y, int r0, int n, int j, float[] col) {
+        int half = S.length();
+        FloatVector a = FloatVector.zero(S), b = a;
+        for (int k = 0; k < in; k++) {
+            int at = base + k * XT_ROWS;
+            FloatVector c = FloatVector.broadcast(S, p[e0 + k]);
+            a = FloatVector.fromArray(S, xt, at).fma(c, a);
+            b = FloatVector.fromArray(S, xt, at + half).fma(c, b);
+        }
+        storeColumn(y, r0, n, j, a, b, col);
+    }
+
+    /** Output j of rows r0..r0 + n from the lanes of a (first half of the block's rows) and b (second half). */
+    private static void storeColumn(Out y, int r0, int n, int j, FloatVector a, FloatVector b, float[] col) {
+        a.intoArray(col, 0);
+        b.intoArray(col, S.length());
+        for (int i = 0; i < n; i++) {
+            y.put(r0 + i, j, col[i]);
+        }
+    }
+
+    /** {@link #widen} into a heap array (the broadcast kernel's panel). */
+    static void widen(MemorySegment w, int kind, long from, int n, float[] out) {
+        switch (kind) {
+            case F32 -> MemorySegment.copy(w, F32_LE, from * Float.BYTES, out, 0, n);
+            case BF16 -> widenBf16(w, from, n, out);
+            default -> widenF16(w, from, n, out);
+        }
+    }
+
+    private static void widenBf16(MemorySegment w, long from, int n, float[] out) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+        }
+        for (; i < n; i++) {
+            out[i] = Float.intBitsToFloat((w.get(I16_LE, (from + i) * 2) & 0xffff) << 16);
+        }
+    }
+
+    private static void widenF16(MemorySegment w, long from, int n, float[] out) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00));
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i);
+        }
+        for (; i < n; i++) {
+            out[i] = Float.float16ToFloat(w.get(I16_LE, (from + i) * 2));
+        }
+    }
+
     /**
      * {@code n} elements from element {@code from} of w widened into {@code out[0..n)}: BF16 by a shift into float32's
      * high half, F16 exactly (subnormals too). One loop per dtype, each small enough for the JIT to keep every vector
@@ -225,6 +385,10 @@ final class VectorKernel {
      * at a time keep four FMA chains in flight over one load of bt.
      */
     static void addProduct(float[] u, int rows, int rank, MemorySegment bt, int out, Out y, int j0, int j1) {
+        if (rows < FEW_ROWS) {
+            addProductByRank(u, rows, rank, bt, out, y, j0, j1);
+            return;
+        }
         int j = j0;
         for (; j + S.length() <= j1; j += S.length()) {
             int r = 0;
@@ -259,6 +423,36 @@ final class VectorKernel {
                 }
                 int i = y.stride() * r + y.offset() + j;
                 y.y()[i] += sum;
+            }
+        }
+    }
+
+    /** Below this many rows {@link #addProduct} streams bt row by row ({@link #addProductByRank}). */
+    static final int FEW_ROWS = 8;
+
+    /**
+     * {@link #addProduct} for a few rows (decode): one rank row of bt at a time, read once from memory and applied to
+     * every row of y from L1. Going along the output with the rank inside, as for many rows, touches the rank's rows
+     * [rank, out] at once with a stride of {@code out} floats: 64 concurrent streams, which the prefetchers do not follow,
+     * so at one row the update ran at a quarter of the memory's bandwidth.
+     */
+    private static void addProductByRank(float[] u, int rows, int rank, MemorySegment bt, int out, Out y, int j0, int j1) {
+        float[] ya = y.y();
+        int bound = j0 + (j1 - j0) / S.length() * S.length();
+        for (int q = 0; q < rank; q++) {
+            long b0 = (long) q * out;
+            for (int r = 0; r < rows; r++) {
+                float c = u[r * rank + q];
+                FloatVector cv = FloatVector.broadcast(S, c);
+                int y0 = r * y.stride() + y.offset();
+                int j = j0;
+                for (; j < bound; j += S.length()) {
+                    FloatVector.fromMemorySegment(S, bt, (b0 + j) * Float.BYTES, LE).fma(cv, FloatVector.fromArray(S, ya, y0 + j))
+                            .intoArray(ya, y0 + j);
+                }
+                for (; j < j1; j++) {
+                    ya[y0 + j] += c * bt.get(F32_LE, (b0 + j) * Float.BYTES);
+                }
             }
         }
     }
@@ -332,6 +526,28 @@ final class VectorKernel {
                     }
                 }
             }
+        }
+    }
+
+    /** RMSNorm of {@code x[at..at + n)} times weight into {@code out[o..o + n)} (see {@link CpuMatmul#rmsNormRow}). */
+    static void rmsNormRow(float[] x, int at, int n, float[] weight, float eps, float[] out, int o) {
+        FloatVector acc = FloatVector.zero(S);
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, at + i);
+            acc = v.fma(v, acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x[at + i] * x[at + i];
+        }
+        float scale = (float) (1 / Math.sqrt(sum / n + eps));
+        for (i = 0; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, at + i).mul(scale).mul(FloatVector.fromArray(S, weight, i)).intoArray(out, o + i);
+        }
+        for (; i < n; i++) {
+            out[o + i] = x[at + i] * scale * weight[i];
         }
     }
 

@@ -34,7 +34,9 @@ class CpuMatmulTest {
         SplittableRandom rnd = new SplittableRandom(5);
         // out: below one tile, tiles + 1-3 leftover rows, more than one panel, splits over threads; in: below, at and past a vector's lanes
         int[][] shapes = {{1, 1}, {3, 17}, {4, 16}, {7, 31}, {64, 64}, {131, 45}, {260, 33}, {900, 96}, {1300, 70}};
-        int[] rowCounts = {1, 2, 3, 4, 5, 7, 8, 9, 13, 36, 70};
+        // rows: read in place (<= 8), 4 x 4 tiles over a native panel (< 32), the broadcast kernel over transposed rows (>= 32:
+        // whole blocks and a partial last one)
+        int[] rowCounts = {1, 2, 3, 4, 5, 7, 8, 9, 13, 32, 36, 70};
         try (Arena arena = Arena.ofShared()) {
             for (int[] shape : shapes) {
                 int out = shape[0];
@@ -86,7 +88,7 @@ class CpuMatmulTest {
         // x = unit rows: y[r, j] = w[j, r] picks each element through the kernel's widening
         int in = 16;
         WeightView view = new WeightView(w, dtype, n / in, in);
-        for (int rows : new int[] {1, 16}) {
+        for (int rows : new int[] {1, 16, 40}) {
             float[] x = new float[rows * in];
             for (int r = 0; r < rows; r++) {
                 x[r * in + r % in] = 1;
