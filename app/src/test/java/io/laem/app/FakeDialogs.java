@@ -24,6 +24,15 @@ public final class FakeDialogs implements DialogService {
         return !confirms.isEmpty() && confirms.pop();
     }
 
+    /** Answers to {@link #askText}, in order (none left: cancel). */
+    public final Deque<String> texts = new ArrayDeque<>();
+
+    @Override
+    public Optional<String> askText(String title, String message, String initial) {
+        questions.add(message);
+        return Optional.ofNullable(texts.poll());
+    }
+
     @Override
     public void showError(String title, String message) {
         errors.add(message);

@@ -28,4 +28,7 @@ public interface DialogService {
 
     /** Asks before an action that replaces something (OK / Cancel); true when the user confirmed. */
     boolean confirm(String title, String message);
+
+    /** Asks for one line of text, {@code initial} filled in; empty when the user cancels. */
+    Optional<String> askText(String title, String message, String initial);
 }

@@ -5,6 +5,9 @@ import io.laem.app.core.BackgroundTasks;
 import io.laem.app.core.DialogService;
 import io.laem.app.core.SessionData;
 import io.laem.app.core.Workspace;
+import io.laem.engine.LaemException;
+import io.laem.engine.export.GgufLoraFormat;
+import io.laem.engine.export.LayerGroups;
 import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.io.OutputTarget;
 import java.nio.file.Path;
@@ -69,7 +72,33 @@ public final class ExportViewModel {
     }
 
     public void exportAs(String format) {
-        dialogs.saveFile("Export merge as " + format + " (folder)", "merged-" + format.replaceAll("[:=,]", "-")).ifPresent(p -> exportAs(format, p, x -> {}));
+        Optional<String> chosen = format.startsWith(GROUPED) ? askGroups(format.substring(GROUPED.length())) : Optional.of(format);
+        chosen.ifPresent(f -> dialogs.saveFile("Export merge as " + f + " (folder)", "merged-" + f.replaceAll("[:=,]", "-"))
+                .ifPresent(p -> exportAs(f, p, x -> {})));
+    }
+
+    private static final String GROUPED = GgufLoraFormat.NAME + ":" + GgufLoraFormat.GROUPS;
+
+    /**
+     * The per-group GGUF LoRA's groups, asked of the user ({@code initial} filled in) and checked against
+     * the base's layers before anything is written: the format name with them, or empty (cancelled or refused).
+     */
+    Optional<String> askGroups(String initial) {
+        var base = workspace.base();
+        String layers = base == null ? "" : " The base has " + base.config().numLayers() + " layers (0-" + (base.config().numLayers() - 1) + ").";
+        return dialogs.askText("Export GGUF LoRA per layer group",
+                "Layer groups: a number of equal groups (e.g. 4) or layer ranges (e.g. 0-7,8-15,...)." + layers, initial).flatMap(answer -> {
+            try {
+                LayerGroups groups = new LayerGroups(answer.trim());
+                if (base != null) {
+                    groups.ranges(base.config().numLayers());
+                }
+                return Optional.of(new GgufLoraFormat(groups).name());
+            } catch (LaemException e) {
+                dialogs.showError("Export", e.getMessage());
+                return Optional.empty();
+            }
+        });
     }
 
     /** Writes the merge in {@code format} to the folder {@code out} (GGUF formats add an Ollama Modelfile). */

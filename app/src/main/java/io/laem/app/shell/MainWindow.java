@@ -141,8 +141,9 @@ public final class MainWindow {
                 item("Merged Adapter (PEFT)...", "menu-export-adapter", "Shortcut+E", vm.export()::exportAdapter),
                 item("Merged Full Model...", "menu-export-model", null, vm.export()::exportFullModel));
         for (var f : io.laem.app.export.ExportViewModel.otherFormats()) { // GGUF LoRA and GGUF model types, from the engine's registry
-            String label = f.summary().replaceFirst(" for .*", "").replaceFirst("^merged full model as", "Merged Full Model as");
-            MenuItem mi = item(label + " [" + f.name() + "]...", "menu-export-" + f.name().replaceAll("[:=,]", "-"), null, () -> vm.export().exportAs(f.name()));
+            String label = f.summary().replaceFirst(" for .*", "").replaceFirst(" \\([^)]*\\)$", "").replaceFirst("^merged full model as", "Merged Full Model as");
+            // the per-group adapter asks for its groups (the registry's default filled in)
+            MenuItem mi = item(label + " [" + f.name().replaceFirst("groups=.*", "groups=N|F-L,...") + "]...", "menu-export-" + f.name().replaceAll("[:=,]", "-"), null, () -> vm.export().exportAs(f.name()));
             mi.setMnemonicParsing(false); // "q8_0" keeps its underscore
             export.getItems().add(mi);
         }

@@ -49,6 +49,36 @@ class ExportViewModelTest extends FixtureSessionTest {
     }
 
     @Test
+    void thePerGroupMenuItemAsksForTheGroupsAndRefusesRangesTheBaseDoesNotHave() {
+        // the fixture kit has 6 layers: ranges past layer 5 are refused before a folder is asked for
+        dialogs.texts.add("0-3,4-7");
+        Fx.run(() -> vm.export().exportAs("gguf-lora:groups=4"));
+        assertEquals(List.of("groups=0-3,4-7: the ranges end at layer 7, the model's last layer is 5"), dialogs.errors);
+        assertTrue(dialogs.questions.getFirst().contains("The base has 6 layers (0-5)"), dialogs.questions.getFirst());
+        dialogs.errors.clear();
+        dialogs.texts.add("three");
+        Fx.run(() -> vm.export().exportAs("gguf-lora:groups=4"));
+        assertEquals(1, dialogs.errors.size());
+        assertTrue(dialogs.errors.getFirst().startsWith("groups=three: give a number of groups"), dialogs.errors.getFirst());
+        // cancelled: nothing asked after it
+        dialogs.errors.clear();
+        Fx.run(() -> vm.export().exportAs("gguf-lora:groups=4"));
+        assertEquals(List.of(), dialogs.errors);
+
+        // accepted: the chosen ranges are what gets written
+        Path out = tmp.resolve("gguf-ranges");
+        dialogs.texts.add(" 0-1,2-5 ");
+        dialogs.paths.add(out);
+        Fx.run(() -> vm.export().exportAs("gguf-lora:groups=4"));
+        Fx.waitUntil(60, () -> Files.isRegularFile(out.resolve("Modelfile")) || !dialogs.errors.isEmpty());
+        assertEquals(List.of(), dialogs.errors);
+        for (String f : List.of("adapter.gguf", "adapter-layers-0-1.gguf", "adapter-layers-2-5.gguf")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        assertFalse(Files.exists(out.resolve("adapter-layers-0-0.gguf")));
+    }
+
+    @Test
     void anEarlierExportIsReplacedOnlyAfterTheUserConfirms() throws Exception {
         Path out = tmp.resolve("merged");
         exportAndWait(out);
