@@ -43,6 +43,10 @@ public final class ScreenshotTour {
             shotWithPopups("export-menu.png");
             fileMenu().hide();
         });
+        if ("loop".equals(System.getProperty("laem.screenshots.only"))) {
+            loop(opened, idle);
+            return;
+        }
         step("open", opened, () -> vm.layers().analyze());
         step("analyze", () -> idle.getAsBoolean() && vm.layers().heatmapProperty().get() != null, () -> {
             window.tabs().getSelectionModel().select(0);
@@ -132,6 +136,59 @@ public final class ScreenshotTour {
             vm.compare().run();
         });
         step("compare shot", () -> idle.getAsBoolean() && !vm.compare().runningProperty().get(), () -> shot("compare.png"));
+        finish(idle);
+        timer.play();
+    }
+
+    /**
+     * The tuning loop of docs/user-guide.md on the open session, each step's wall time printed: evaluate,
+     * drag, evaluate, compare in a grid, recall the first merge, export it as GGUF LoRA into DIR/loop-export.
+     */
+    private void loop(BooleanSupplier opened, BooleanSupplier idle) {
+        long[] t0 = {0};
+        Runnable mark = () -> t0[0] = System.nanoTime();
+        java.util.function.Consumer<String> took = what -> System.out.printf(java.util.Locale.ROOT, "loop: %s %.1f s%n", what, (System.nanoTime() - t0[0]) / 1e9);
+        step("evaluate first", opened, () -> {
+            System.out.println("loop: opened " + vm.workspace().base().describe());
+            mark.run();
+            vm.history().evaluate(io.laem.app.history.HistoryViewModel.VALIDATION);
+        });
+        step("drag", () -> idle.getAsBoolean() && vm.workspace().history().size() >= 1, () -> {
+            took.accept("evaluate (validation) of the starting merge");
+            window.tabs().getSelectionModel().select(1);
+            differingCurves();
+        });
+        step("evaluate dragged", idle, () -> {
+            shot("loop-weights.png");
+            mark.run();
+            vm.history().evaluate(io.laem.app.history.HistoryViewModel.VALIDATION);
+        });
+        step("compare", () -> idle.getAsBoolean() && vm.workspace().history().size() >= 2, () -> {
+            took.accept("evaluate (validation) of the dragged merge");
+            window.tabs().getTabs().stream().filter(t -> "tab-compare".equals(t.getId())).findFirst()
+                    .ifPresent(t -> window.tabs().getSelectionModel().select(t));
+            vm.compare().examplesPerTaskProperty().set(1);
+            vm.compare().maxTokensProperty().set(16);
+            mark.run();
+            vm.compare().run();
+        });
+        step("recall", () -> idle.getAsBoolean() && !vm.compare().runningProperty().get(), () -> {
+            took.accept("comparison grid (one test example per task)");
+            shot("loop-compare.png");
+            var h = vm.workspace().history();
+            window.tabs().getTabs().stream().filter(t -> "tab-history".equals(t.getId())).findFirst()
+                    .ifPresent(t -> window.tabs().getSelectionModel().select(t));
+            mark.run();
+            vm.history().recall(h.getFirst());
+            vm.history().compareWithProperty().set(h.get(1));
+            vm.history().selectedProperty().set(h.getFirst());
+            took.accept("recall of the first merge");
+        });
+        step("export", idle, () -> {
+            shot("loop-history.png");
+            mark.run();
+            vm.export().exportAs("gguf-lora", dir.resolve("loop-export"), out -> took.accept("export gguf-lora to " + out));
+        });
         finish(idle);
         timer.play();
     }
