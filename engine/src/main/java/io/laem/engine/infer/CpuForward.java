@@ -2,6 +2,7 @@ package io.laem.engine.infer;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.CpuMatmul;
+import io.laem.engine.infer.cpu.FewRowProjection;
 import io.laem.engine.infer.cpu.OpTimes;
 import io.laem.engine.infer.cpu.OpTimes.Op;
 import io.laem.engine.infer.cpu.WeightView;
@@ -293,6 +294,18 @@ final class CpuForward implements AutoCloseable {
     private void project(Layer layer, Projection p, LoraBank bank, float[] xs, int in, int rows, float[] y, int threads, Op op,
                          Buffers buf) {
         int out = p.width();
+        if (fewRows(p, rows)) {
+            FewRowProjection.Module[] modules = new FewRowProjection.Module[p.kinds().length];
+            int offset = 0;
+            for (int i = 0; i < modules.length; i++) {
+                LoraBank.Packed lora = packed(layer, p, i, bank);
+                modules[i] = new FewRowProjection.Module(p.views()[i], p.biases()[i],
+                        lora == null ? null : new FewRowProjection.Lora(lora.aBytes(), lora.bTransposedBytes(), lora.coefs()), offset);
+                offset += p.views()[i].rows();
+            }
+            FewRowProjection.project(modules, xs, rows, y, out, false, threads, op);
+            return;
+        }
         int offset = 0;
         for (int i = 0; i < p.kinds().length; i++) {
             WeightView w = p.views()[i];
@@ -308,11 +321,8 @@ final class CpuForward implements AutoCloseable {
                     }
                 }
             }
-            LoraBank.Packed lora = bank.packed(layer.keys()[p.kinds()[i].ordinal()]);
+            LoraBank.Packed lora = packed(layer, p, i, bank);
             if (lora != null) {
-                if (lora.aBytes() == null) {
-                    throw new IllegalStateException("LoRA entries with trainable factors need a decoder over arrays (Decoder.fromArrays)");
-                }
                 t = OpTimes.start();
                 int rank = lora.rank();
                 float[] u = buf.lora(rows * rank);
@@ -328,6 +338,25 @@ final class CpuForward implements AutoCloseable {
             }
             offset += moduleOut;
         }
+    }
+
+    /** Whether every module of p goes through {@link FewRowProjection} at this many rows (decode: one hand-off per projection). */
+    private static boolean fewRows(Projection p, int rows) {
+        for (WeightView w : p.views()) {
+            if (!FewRowProjection.fits(w, rows)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The bank's packed LoRA entries of module i of p, or null when none is active. */
+    private static LoraBank.Packed packed(Layer layer, Projection p, int i, LoraBank bank) {
+        LoraBank.Packed lora = bank.packed(layer.keys()[p.kinds()[i].ordinal()]);
+        if (lora != null && lora.aBytes() == null) {
+            throw new IllegalStateException("LoRA entries with trainable factors need a decoder over arrays (Decoder.fromArrays)");
+        }
+        return lora;
     }
 
     /**

@@ -37,6 +37,11 @@ public final class CpuMatmul {
     /** The calling thread's transposed rows of x (grown on demand; up to a few MB while scoring). */
     private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** The helper threads every split shares (one caller at a time; see {@link SpinningWorkers}). */
+    static SpinningWorkers workers() {
+        return WORKERS;
+    }
+
     private static float[] transposed(int floats) {
         float[] t = TRANSPOSED.get();
         if (t.length < floats) {
@@ -78,9 +83,9 @@ public final class CpuMatmul {
         VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, add);
         int kind = kind(w.dtype());
         MemorySegment bytes = w.bytes();
-        if (kind == VectorKernel.BF16 && rows <= MAX_ROWS) {
-            split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
-                    (j0, j1) -> VectorKernel.multiplyBf16(bytes, in, x, rows, target, j0, j1));
+        if (FewRowProjection.fits(w, rows)) {
+            FewRowProjection.project(new FewRowProjection.Module[] {new FewRowProjection.Module(w, null, null, offset)}, x, rows, y, stride, add,
+                    threads, null);
         } else if (kind == VectorKernel.F32 && rows <= MAX_ROWS || in > VectorKernel.PANEL_FLOATS / 4) {
             if (kind != VectorKernel.F32) {
                 throw new IllegalArgumentException("CpuMatmul: rows of " + in + " " + w.dtype() + " elements are longer than a panel");
@@ -244,16 +249,57 @@ public final class CpuMatmul {
     private static void inChunks(int n, int granule, int parts, Range body) {
         int chunks = parts * 4;
         int size = ((n + chunks - 1) / chunks + granule - 1) / granule * granule;
-        int count = (n + size - 1) / size;
-        AtomicInteger next = new AtomicInteger();
-        Runnable take = () -> {
+        WORKERS.run(new Chunks(n, size, body), parts);
+    }
+
+    /** A split's chunks: written in place by whoever takes them, so the caller waits for every chunk taken. */
+    private static final class Chunks implements SpinningWorkers.Job {
+        private final int n;
+        private final int size;
+        private final int count;
+        private final Range body;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private volatile Throwable failure;
+
+        Chunks(int n, int size, Range body) {
+            this.n = n;
+            this.size = size;
+            this.count = (n + size - 1) / size;
+            this.body = body;
+        }
+
+        @Override
+        public void help() {
             for (int c = next.getAndIncrement(); c < count; c = next.getAndIncrement()) {
-                body.run(c * size, Math.min(n, (c + 1) * size));
+                try {
+                    body.run(c * size, Math.min(n, (c + 1) * size));
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                    }
+                } finally {
+                    done.incrementAndGet();
+                }
             }
-        };
-        Runnable[] tasks = new Runnable[parts];
-        java.util.Arrays.fill(tasks, take);
-        WORKERS.runAll(tasks);
+        }
+
+        @Override
+        public void finish() {
+            long since = System.nanoTime();
+            while (done.get() < count) {
+                SpinningWorkers.pause(since);
+            }
+            SpinningWorkers.rethrow(failure);
+        }
+    }
+
+    /** An F32 and a BF16 module over the warm-up's weights [out, in], with a bias and a rank-8 LoRA update each. */
+    private static FewRowProjection.Module[] warmUpModules(MemorySegment w, int out, int in) {
+        float[] bias = new float[out];
+        FewRowProjection.Lora lora = new FewRowProjection.Lora(w, w, new float[8]);
+        return new FewRowProjection.Module[] {new FewRowProjection.Module(WeightView.f32(w, out, in), bias, lora, 0),
+                new FewRowProjection.Module(new WeightView(w, DType.BF16, out, in), bias, lora, out)};
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
@@ -289,7 +335,9 @@ public final class CpuMatmul {
         Thread t = new Thread(() -> {
             int out = 64;
             int in = 96;
-            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            // shared, as the mapped weights and the bank's packs are: the kernels compiled for a confined segment's scope
+            // checks were compiled again at the first real call
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
                 MemorySegment w = arena.allocate((long) out * in * Float.BYTES, 64);
                 float[] x = new float[16 * in];
                 float[] y = new float[16 * out];
@@ -300,6 +348,9 @@ public final class CpuMatmul {
                 float[] xw = new float[x.length / in * out];
                 float[] heapPanel = new float[VectorKernel.PANEL_FLOATS];
                 float[] col = new float[VectorKernel.XT_ROWS];
+                FewRowProjection.Module[] modules = warmUpModules(w, out, in);
+                // the decode path's chunks split over two threads, the caller stealing at once half of the time
+                FewRowProjection.Tuning[] tunings = {new FewRowProjection.Tuning(1024, 0, 0, false), new FewRowProjection.Tuning(1024, 0, 1_000_000, false)};
                 for (int i = 0; i < 20_000; i++) {
                     int rows = 1 + i % MAX_ROWS;
                     int kind = i % 3;
@@ -317,6 +368,9 @@ public final class CpuMatmul {
                     VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, i % 3 == 0 ? null : mask, y, 0, 2,
                             new float[4]);
                     VectorKernel.rmsNormRow(x, 0, in, x, 1e-6f, y, 0);
+                    if (i % 2 == 0) {
+                        FewRowProjection.project(modules, x, rows, xw, 2 * out, false, 2, null, tunings[i / 2 % 2]);
+                    }
                 }
                 // the interpreted kernels boxed every vector: the GC grew the heap for that garbage and keeps what it grew
                 // (hundreds of MB, resident beside the weights); a full collection now, with nothing live, gives it back

@@ -56,6 +56,20 @@ public final class OpTimes {
         }
     }
 
+    /** Whether counting is on. */
+    public static boolean enabled() {
+        return enabled;
+    }
+
+    /** Adds {@code nanos} of wall time: the share {@code loraShare} to {@link Op#LORA}, the rest to {@code op}. */
+    public static void split(Op op, long nanos, double loraShare) {
+        if (enabled) {
+            long lora = Math.round(nanos * loraShare);
+            NANOS.addAndGet(Op.LORA.ordinal(), lora);
+            NANOS.addAndGet(op.ordinal(), nanos - lora);
+        }
+    }
+
     /** Seconds counted per part, and "other" (the whole forward less the parts). */
     public static Map<String, Double> seconds() {
         Map<String, Double> out = new LinkedHashMap<>();
