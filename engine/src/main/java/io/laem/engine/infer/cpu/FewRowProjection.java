@@ -101,7 +101,7 @@ public final class FewRowProjection {
         static final int SHORT = 8;
         static final int LONG = 32;
         /** Splitting must be this much faster per byte to win clearly. */
-        private static final double CLEAR = 1.25;
+        private static final double CLEAR = 1.15;
 
         /** Windows still to run the chosen way; 0: measuring (split first, then one thread). */
         private int remaining;
