@@ -39,8 +39,11 @@ public final class FewRowProjection {
     /** One module: its weights [out, in], bias [out] or null, LoRA update or null, and its first column in the output. */
     public record Module(WeightView weights, float[] bias, Lora lora, int offset) {}
 
-    /** Weight bytes a chunk covers: small enough that a thread slowed by a busy core holds the others up little. */
-    static final long CHUNK_BYTES = 128 << 10;
+    /**
+     * Weight bytes a chunk covers (20-30 us of one thread's bandwidth): small enough that a late worker's chunk costs the
+     * caller little, large enough that taking and committing chunks costs little (128 KB decoded ~10% slower).
+     */
+    static final long CHUNK_BYTES = 512 << 10;
     /** At most this many chunks per thread (the LM head, 311 MB in BF16: chunks of 600 KB), a bound on the chunk list. */
     private static final int MAX_CHUNKS_PER_THREAD = 256;
     /** Sections with fewer weight bytes than this (times the rows) run on the calling thread: a hand-off costs more. */
@@ -78,7 +81,7 @@ public final class FewRowProjection {
      * ({@link ThreadChoice}) or always made.
      */
     record Tuning(long chunkBytes, long splitBytes, long stealAfterNanos, boolean adaptive) {
-        static final Tuning DEFAULT = new Tuning(CHUNK_BYTES, SPLIT_BYTES, 30_000, true);
+        static final Tuning DEFAULT = new Tuning(CHUNK_BYTES, SPLIT_BYTES, 60_000, true);
     }
 
     /** Columns {@code [from, to)} of a module start at multiples of this: a BF16 / F32 tile (4 rows) and a vector of lanes. */
