@@ -97,7 +97,9 @@ public final class FewRowProjection {
      * of a core while it spins and waits as much as while it works, and the split projections ran slower than on one
      * thread (docs/benchmarks.md). So the splits that could use several threads alternate windows of {@link #WINDOW} calls
      * split and on one thread, compare the time per byte, and run the faster way for the next windows ({@link #LONG}
-     * windows when it won clearly, {@link #SHORT} when not), then measure again.
+     * windows when splitting won clearly, else {@link #SHORT}: one thread is checked again soon, as load comes and
+     * goes), then measure again. The process's first window is not counted: its calls run while the JIT compiles
+     * them for the model's real sizes (in a benchmark 2-3 times the cost per byte of the windows after it).
      */
     static final class ThreadChoice {
         static final int WINDOW = 32;
@@ -106,6 +108,8 @@ public final class FewRowProjection {
         /** Splitting must be this much faster per byte to win clearly. */
         private static final double CLEAR = 1.15;
 
+        /** Windows not counted yet (the first). */
+        private int skip = 1;
         /** Windows still to run the chosen way; 0: measuring (split first, then one thread). */
         private int remaining;
         private boolean measuringSplit = true;
@@ -131,14 +135,16 @@ public final class FewRowProjection {
             calls = 0;
             nanos = 0;
             work = 0;
-            if (remaining > 0) {
+            if (skip > 0) {
+                skip--;
+            } else if (remaining > 0) {
                 remaining--;
             } else if (measuringSplit) {
                 splitCost = cost;
                 measuringSplit = false;
             } else {
                 chosen = splitCost <= cost;
-                remaining = Math.max(splitCost, cost) > CLEAR * Math.min(splitCost, cost) ? LONG : SHORT;
+                remaining = cost > CLEAR * splitCost ? LONG : SHORT;
                 measuringSplit = true;
             }
         }

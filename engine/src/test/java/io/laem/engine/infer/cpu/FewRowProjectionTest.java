@@ -93,24 +93,38 @@ class FewRowProjectionTest {
         }
     }
 
-    /** The choice measures a window split, a window on one thread, then runs the cheaper way per byte for a while. */
+    /**
+     * The choice measures a window split, a window on one thread, then runs the cheaper way per byte for a while: long
+     * when splitting won clearly, short otherwise. The first window (the JIT compiling) is not counted.
+     */
     @Test
     void threadChoiceRunsTheWayThatWasFasterPerByte() {
         FewRowProjection.ThreadChoice choice = new FewRowProjection.ThreadChoice();
         int w = FewRowProjection.ThreadChoice.WINDOW;
+        for (int i = 0; i < w; i++) {
+            assertTrue(choice.split(), "the first window splits");
+            choice.record(1_000_000, 1); // slow as the JIT compiles: not counted
+        }
         // split 10 ns per byte, one thread 11: split wins, not clearly
         assertEquals(java.util.List.of(true, false), measure(choice, 10, 11));
         for (int i = 0; i < FewRowProjection.ThreadChoice.SHORT * w; i++) {
             assertTrue(choice.split(), "call " + i + " runs the faster way");
             choice.record(1000, 1);
         }
-        // then it measures again: now one thread is clearly faster (a busy machine), for the long stretch
+        // then it measures again: now one thread is faster (a busy machine), for the short stretch only
         assertEquals(java.util.List.of(true, false), measure(choice, 30, 10));
-        for (int i = 0; i < FewRowProjection.ThreadChoice.LONG * w; i++) {
+        for (int i = 0; i < FewRowProjection.ThreadChoice.SHORT * w; i++) {
             assertFalse(choice.split(), "call " + i + " runs on one thread");
             choice.record(1, 1000);
         }
+        // splitting clearly faster again: the long stretch
+        assertEquals(java.util.List.of(true, false), measure(choice, 10, 20));
+        for (int i = 0; i < FewRowProjection.ThreadChoice.LONG * w; i++) {
+            assertTrue(choice.split(), "call " + i + " splits");
+            choice.record(1000, 1);
+        }
         assertTrue(choice.split(), "measuring again, split first");
+        choice.record(1, 1);
     }
 
     /** One window split at splitCost ns per byte, one on one thread at serialCost; which way each window ran. */
