@@ -10,19 +10,13 @@ import io.laem.engine.LaemException;
 import io.laem.engine.fixtures.Fixtures;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.OutputTarget;
-import io.laem.engine.io.SafetensorsFile;
-import io.laem.engine.io.SafetensorsWriter;
-import io.laem.engine.io.TensorInfo;
 import io.laem.engine.lora.LoraAdapter;
-import io.laem.engine.lora.LoraConfig;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.RecipeMerge;
 import io.laem.engine.merge.StreamingExactMerge;
 import io.laem.engine.merge.recipe.Recipe;
-import io.laem.engine.merge.recipe.Recipe.AdapterRef;
 import io.laem.engine.merge.recipe.Recipe.Output;
 import io.laem.engine.merge.recipe.RecipeYaml;
-import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.CancelledException;
 import io.laem.engine.progress.ProgressListener;
@@ -30,8 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,14 +107,7 @@ class GgufLoraStreamingTest {
     @Test
     void adaptersStoredInTheOutputDtypeOrAnotherSameBytes() throws Exception {
         Recipe r = mixedRecipe();
-        DType[] stored = {DType.BF16, DType.F16, DType.F64, DType.F32};
-        List<AdapterRef> refs = new ArrayList<>();
-        for (int i = 0; i < r.adapters().size(); i++) {
-            AdapterRef a = r.adapters().get(i);
-            DType d = stored[i % stored.length];
-            refs.add(new AdapterRef(a.name(), rewrite(a.path(), tmp.resolve("as-" + d).resolve(a.name()), (t, v) -> d)));
-        }
-        Recipe converted = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(), r.output(), null);
+        Recipe converted = Fixtures.storedAs(r, tmp.resolve("stored"), DType.BF16, DType.F16, DType.F64, DType.F32);
         for (DType d : List.of(DType.F32, DType.BF16, DType.F16)) {
             assertSameFiles(converted.withOutput(new Output(null, d)), "gguf-lora", "converted-" + d, 3);
         }
@@ -140,26 +125,18 @@ class GgufLoraStreamingTest {
 
     /** Adapter 0 of {@code r} stored as {@code stored} with one bad value: both paths refuse it with the same one-line error. */
     private void assertRefused(Recipe r, String tensor, int element, float value, DType stored, String name) throws Exception {
-        AdapterRef bad = r.adapters().getFirst();
-        Path broken = rewrite(bad.path(), tmp.resolve("broken-" + name), (t, v) -> {
-            if (t.name().equals(tensor)) {
-                v[element] = value;
-            }
-            return stored;
-        });
-        List<AdapterRef> refs = new ArrayList<>(r.adapters());
-        refs.set(0, new AdapterRef(bad.name(), broken));
-        Recipe withBad = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(),
-                name.endsWith("into-f32") ? r.output() : new Output(null, stored), null);
+        Path broken = tmp.resolve("broken-" + name);
+        Recipe withBad = Fixtures.withValue(r, 0, tensor, element, value, stored, broken);
+        Recipe bad = name.endsWith("into-f32") ? withBad : withBad.withOutput(new Output(null, stored));
         Path out = tmp.resolve(name + "-streamed");
         LaemException streamedError = assertThrows(LaemException.class, () -> ExportFormats.of("gguf-lora:groups=2")
-                .export(withBad, OutputTarget.folder(out), ProgressListener.NONE, CancellationToken.NONE));
+                .export(bad, OutputTarget.folder(out), ProgressListener.NONE, CancellationToken.NONE));
         assertEquals(broken.resolve(LoraAdapter.WEIGHTS) + ": tensor '" + tensor + "' contains " + value + " at element " + element,
                 streamedError.getMessage());
         try (var left = Files.list(tmp)) {
             assertTrue(left.noneMatch(p -> p.getFileName().toString().contains(name + "-streamed")), "no output, no temporary");
         }
-        LaemException loadError = assertThrows(LaemException.class, () -> inMemory(withBad, "gguf-lora:groups=2", name));
+        LaemException loadError = assertThrows(LaemException.class, () -> inMemory(bad, "gguf-lora:groups=2", name));
         assertEquals(loadError.getMessage(), streamedError.getMessage());
     }
 
@@ -182,31 +159,8 @@ class GgufLoraStreamingTest {
         assertEquals(List.of("notes.txt"), names(user));
     }
 
-    /** The six fixture adapters on a tiny llama (ranks 2 to 16 per module, rank and alpha patterns, rsLoRA), with weights of every kind. */
+    /** {@link Fixtures#mixedRecipe} on a tiny llama: ranks 2 to 16 per module, rank and alpha patterns, rsLoRA, weights of every kind. */
     private Recipe mixedRecipe() {
-        Path base = Fixtures.tinyLlama(tmp);
-        List<AdapterRef> refs = new ArrayList<>();
-        Fixtures.allAdapters(tmp.resolve("adapters"), base).forEach((n, p) -> refs.add(new AdapterRef(n, p)));
-        return Recipe.of(base, refs)
-                .withWeight("all-linear", Schedule.constant(0.7))
-                .withWeight("attention-qv", Schedule.constant(-0.4))
-                .withWeight("mlp-only", Schedule.gradient(0.2, 1.3))
-                .withWeight("rslora", Schedule.perGroup(Schedule.constant(0.5), Schedule.constant(-1.1)))
-                .withPerLayerWeights("patterned", new double[] {1.5, -0.25});
-    }
-
-    /** Copies an adapter folder, every tensor stored in the dtype {@code edit} returns after it has seen (and maybe changed) its values. */
-    private static Path rewrite(Path from, Path to, BiFunction<TensorInfo, float[], DType> edit) throws Exception {
-        Files.createDirectories(to);
-        Files.copy(from.resolve(LoraConfig.FILE), to.resolve(LoraConfig.FILE));
-        SafetensorsWriter w = new SafetensorsWriter().allowNonFinite().metadata(Map.of("format", "pt"));
-        try (SafetensorsFile f = SafetensorsFile.open(from.resolve(LoraAdapter.WEIGHTS))) {
-            for (TensorInfo t : f.tensors()) {
-                float[] v = f.floats(t.name());
-                w.add(t.name(), edit.apply(t, v), t.shape(), v);
-            }
-        }
-        w.write(to.resolve(LoraAdapter.WEIGHTS));
-        return to;
+        return Fixtures.mixedRecipe(tmp.resolve("adapters"), Fixtures.tinyLlama(tmp));
     }
 }
