@@ -164,6 +164,7 @@ public final class GgufLoraFormat implements ExportFormat {
         // the first non-empty module's rank: its B is written as it is
         double alpha = modules.values().stream().mapToInt(ConcatenatedModule::rank).filter(r -> r > 0).findFirst().orElse(1);
         GgufWriter w = new GgufWriter();
+        ConcatenatedModule.Scratch scratch = new ConcatenatedModule.Scratch();
         w.putString("general.architecture", arch.name());
         w.putString("general.type", "adapter");
         w.putString("general.name", generalName);
@@ -179,11 +180,11 @@ public final class GgufLoraFormat implements ExportFormat {
             w.addTensor(name + ".lora_a", type, new long[] {m.rank(), m.in()}, sink -> {
                 cancel.check();
                 progress.listener.progress(progress.done++, progress.total, "writing " + generalName + " " + m.key());
-                m.writeA(stored, sink);
+                m.writeA(stored, scratch, sink);
             });
             int headRows = heads > 0 ? m.out() / heads : 0;
             w.addTensor(name + ".lora_b", type, new long[] {m.out(), m.rank()},
-                    sink -> m.writeB(factor, headRows, r -> GgufArchitecture.sourceRow(r, headRows), sink));
+                    sink -> m.writeB(factor, headRows, r -> GgufArchitecture.sourceRow(r, headRows), scratch, sink));
         }
         return w;
     }

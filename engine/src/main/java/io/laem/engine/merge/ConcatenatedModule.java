@@ -97,8 +97,8 @@ public record ConcatenatedModule(ModuleKey key, int rank, int in, int out, doubl
      * Pushes A' to the sink, in order; a term's stretch stored as {@code stored} (null: none) is handed over
      * encoded, as it is, since decoding and encoding would give the same bytes.
      */
-    public void writeA(DType stored, SafetensorsWriter.FloatSink sink) throws IOException {
-        float[] buf = new float[CHUNK];
+    public void writeA(DType stored, Scratch scratch, SafetensorsWriter.FloatSink sink) throws IOException {
+        float[] buf = scratch.array(0, CHUNK);
         for (Term t : terms) {
             long count = (long) t.rank() * in;
             for (long from = 0; from < count; from += CHUNK) {
@@ -114,9 +114,9 @@ public record ConcatenatedModule(ModuleKey key, int rank, int in, int out, doubl
         }
     }
 
-    /** Pushes B' to the sink as it is: {@link #writeB(double, int, IntUnaryOperator, SafetensorsWriter.FloatSink)} with no factor or reordering. */
-    public void writeB(SafetensorsWriter.FloatSink sink) throws IOException {
-        writeB(1.0, 0, null, sink);
+    /** Pushes B' to the sink as it is: {@link #writeB(double, int, IntUnaryOperator, Scratch, SafetensorsWriter.FloatSink)} with no factor or reordering. */
+    public void writeB(Scratch scratch, SafetensorsWriter.FloatSink sink) throws IOException {
+        writeB(1.0, 0, null, scratch, sink);
     }
 
     /**
@@ -125,13 +125,14 @@ public record ConcatenatedModule(ModuleKey key, int rank, int in, int out, doubl
      * {@code sourceRow(r)}, which must lie in the same group of {@code groupRows} rows (e.g. llama.cpp's q/k
      * heads); blocks then hold whole groups.
      */
-    public void writeB(double factor, int groupRows, IntUnaryOperator sourceRow, SafetensorsWriter.FloatSink sink) throws IOException {
+    public void writeB(double factor, int groupRows, IntUnaryOperator sourceRow, Scratch scratch, SafetensorsWriter.FloatSink sink)
+            throws IOException {
         int rows = Math.max(1, CHUNK / rank);
         if (groupRows > 0) {
             rows = Math.max(1, rows / groupRows) * groupRows;
         }
-        float[] in = new float[rows * rank];
-        float[] block = new float[rows * rank];
+        float[] in = scratch.array(0, rows * rank);
+        float[] block = scratch.array(1, rows * rank);
         for (int o0 = 0; o0 < out; o0 += rows) {
             int n = Math.min(rows, out - o0);
             int off = 0;
@@ -147,6 +148,18 @@ public record ConcatenatedModule(ModuleKey key, int rank, int in, int out, doubl
             }
             scale(block, n * rank, factor);
             sink.accept(block, 0, n * rank);
+        }
+    }
+
+    /** Two float arrays reused from module to module by one writer (one thread), so that writing allocates next to nothing. */
+    public static final class Scratch {
+        private final float[][] arrays = new float[2][];
+
+        float[] array(int i, int n) {
+            if (arrays[i] == null || arrays[i].length < n) {
+                arrays[i] = new float[Math.max(n, CHUNK)];
+            }
+            return arrays[i];
         }
     }
 

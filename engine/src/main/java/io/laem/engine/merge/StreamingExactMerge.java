@@ -127,6 +127,7 @@ public final class StreamingExactMerge implements AutoCloseable {
             DType dtype = recipe.output().dtype();
             int total = merge.modules.size();
             int[] ranks = new int[total];
+            ConcatenatedModule.Scratch scratch = new ConcatenatedModule.Scratch();
             long done = 0;
             for (ConcatenatedModule m : merge.modules.values()) {
                 ranks[(int) done] = m.rank();
@@ -135,9 +136,9 @@ public final class StreamingExactMerge implements AutoCloseable {
                 weights.addProduced(AdapterWriter.keyA(name), dtype, new long[] {m.rank(), m.in()}, sink -> {
                     cancel.check();
                     progress.progress(index, total, "writing " + m.key());
-                    m.writeA(dtype, sink);
+                    m.writeA(dtype, scratch, sink);
                 });
-                weights.addProduced(AdapterWriter.keyB(name), dtype, new long[] {m.out(), m.rank()}, m::writeB);
+                weights.addProduced(AdapterWriter.keyB(name), dtype, new long[] {m.out(), m.rank()}, sink -> m.writeB(scratch, sink));
             }
             double[] scales = new double[ranks.length];
             Arrays.fill(scales, 1.0);
