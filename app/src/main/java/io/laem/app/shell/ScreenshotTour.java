@@ -80,7 +80,10 @@ public final class ScreenshotTour {
         // the starting weights: equal curves lie on each other, dashed and named in the legend
         step("weights equal", idle, () -> window.tabs().getSelectionModel().select(1));
         step("weights equal shot", idle, () -> shot("weights-equal.png"));
-        step("contribution", idle, () -> vm.layers().contribution());
+        step("contribution", idle, () -> {
+            window.tabs().getSelectionModel().select(0); // the map is drawn in the Layers view
+            vm.layers().contribution();
+        });
         step("contribution shot", () -> idle.getAsBoolean() && vm.layers().metricProperty().get() != null
                 && vm.layers().metricProperty().get().startsWith(io.laem.app.core.AnalysisData.CONTRIBUTION), () -> {
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
