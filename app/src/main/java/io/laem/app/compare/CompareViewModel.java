@@ -366,7 +366,8 @@ public final class CompareViewModel {
         v.note.set(cell.note());
         v.state.set(CellView.State.DONE);
         progress.set(result.filled() / (double) result.spec().cells());
-        status.set(summary());
+        // a cell the runner finished as Stop was pressed can arrive after the run ended: keep its "stopped:"
+        status.set(running.get() ? summary() : (result.complete() ? "done: " : "stopped: ") + summary());
     }
 
     /** "N of M cells", then each column's matches where rows have references. */

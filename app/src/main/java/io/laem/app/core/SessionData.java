@@ -72,4 +72,14 @@ public record SessionData(
     public Schedule schedule(int series) {
         return WeightTable.schedule(weightValues[Group.ATTN.ordinal()][series], weightValues[Group.MLP.ordinal()][series]);
     }
+
+    /** What the session reads, which no save or export may write over: the base, every adapter, the task data and tasks file. */
+    public List<Path> inputs() {
+        List<Path> in = new ArrayList<>();
+        in.add(base);
+        adapters.forEach(a -> in.add(a.dir()));
+        tasks.forEach(t -> in.add(t.file()));
+        in.add(tasksFile);
+        return in;
+    }
 }

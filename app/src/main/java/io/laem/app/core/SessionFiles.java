@@ -63,7 +63,7 @@ public final class SessionFiles {
         if (s.adapters().isEmpty()) {
             throw new LaemException(file + ": cannot save a session without adapters (a recipe needs at least one)");
         }
-        List<Path> inputs = inputs(s);
+        List<Path> inputs = s.inputs();
         OutputTarget.file(file).force(true).protecting(inputs).check(); // the save dialog asked before replacing
         Path tasks = s.tasksFile();
         if (tasks == null && !s.tasks().isEmpty()) {
@@ -78,16 +78,6 @@ public final class SessionFiles {
             views.put(a.name(), new Workbench.AdapterView(a.color(), a.enabled(), a.enabled() ? null : s.schedule(i)));
         }
         SessionFile.write(file, s.toRecipe(false, tasks), new Workbench(views, s.history()));
-    }
-
-    /** What a session names and saving must never write over: the base, the adapters, the task data and tasks file. */
-    private static List<Path> inputs(SessionData s) {
-        List<Path> in = new ArrayList<>();
-        in.add(s.base());
-        s.adapters().forEach(a -> in.add(a.dir()));
-        s.tasks().forEach(t -> in.add(t.file()));
-        in.add(s.tasksFile());
-        return in;
     }
 
     /** The validation file of every task in a tasks YAML ({@code tasks: {NAME: {validation: FILE, ...}}}). */

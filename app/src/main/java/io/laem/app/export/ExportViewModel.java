@@ -129,7 +129,7 @@ public final class ExportViewModel {
 
     /** As {@link #allowed(String, OutputTarget, SessionData)}, for the other views' exports (the comparison grid). */
     public static Optional<OutputTarget> allowed(DialogService dialogs, String title, OutputTarget chosen, SessionData s) {
-        OutputTarget t = chosen.protecting(inputs(s));
+        OutputTarget t = chosen.protecting(s.inputs());
         try {
             t.force(true).check();
             t.check();
@@ -143,16 +143,6 @@ public final class ExportViewModel {
             }
             return Optional.empty();
         }
-    }
-
-    /** What the session reads: the base, every adapter, the task files. */
-    private static List<Path> inputs(SessionData s) {
-        List<Path> in = new ArrayList<>();
-        in.add(s.base());
-        s.adapters().forEach(a -> in.add(a.dir()));
-        s.tasks().forEach(t -> in.add(t.file()));
-        in.add(s.tasksFile());
-        return in;
     }
 
     /** What the merge kept of the recipe's formula (plan and output), and the engine's warning when it lost more than 1%. */

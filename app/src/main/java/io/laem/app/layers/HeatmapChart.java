@@ -92,6 +92,7 @@ public final class HeatmapChart extends XYChart {
         zName = h.metric() + (h.unit().isEmpty() ? "" : " " + h.unit());
         nameZAxis();
         renderer.getDatasets().add(ds);
+        invalidate(); // ChartFX 11.3 can miss a dataset swapped while the chart was hidden (a Run > Analyze reset)
     }
 
     private void nameZAxis() {

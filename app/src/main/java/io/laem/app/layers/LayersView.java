@@ -48,6 +48,11 @@ public final class LayersView extends BorderPane {
         emptyBox.setMouseTransparent(true);
         emptyBox.visibleProperty().bind(vm.heatmapProperty().isNull());
         chart.visibleProperty().bind(vm.heatmapProperty().isNotNull()); // no stale cells behind "Analysis running…"
+        chart.visibleProperty().addListener((o, was, shown) -> {
+            if (shown) {
+                chart.invalidate(); // redrawn with the data set while it was hidden
+            }
+        });
         StackPane chartPane = new StackPane(chart, emptyBox);
         vm.heatmapProperty().addListener((o, a, h) -> {
             chart.show(h);

@@ -80,7 +80,10 @@ public final class ScreenshotTour {
         // the starting weights: equal curves lie on each other, dashed and named in the legend
         step("weights equal", idle, () -> window.tabs().getSelectionModel().select(1));
         step("weights equal shot", idle, () -> shot("weights-equal.png"));
-        step("contribution", idle, () -> vm.layers().contribution());
+        step("contribution", idle, () -> {
+            window.tabs().getSelectionModel().select(0); // the map is drawn in the Layers view
+            vm.layers().contribution();
+        });
         step("contribution shot", () -> idle.getAsBoolean() && vm.layers().metricProperty().get() != null
                 && vm.layers().metricProperty().get().startsWith(io.laem.app.core.AnalysisData.CONTRIBUTION), () -> {
             vm.layers().select(Math.min(2, vm.workspace().numLayers() - 1), 0);
@@ -142,7 +145,7 @@ public final class ScreenshotTour {
 
     /**
      * The tuning loop of docs/user-guide.md on the open session, each step's wall time printed: evaluate,
-     * drag, evaluate, compare in a grid, recall the first merge, export it as GGUF LoRA into DIR/loop-export.
+     * drag, evaluate, compare in a grid, recall the first merge, export it as GGUF LoRA into a new temporary folder (not DIR: it holds the PNGs, often docs/).
      */
     private void loop(BooleanSupplier opened, BooleanSupplier idle) {
         long[] t0 = {0};
@@ -187,7 +190,13 @@ public final class ScreenshotTour {
         step("export", idle, () -> {
             shot("loop-history.png");
             mark.run();
-            vm.export().exportAs("gguf-lora", dir.resolve("loop-export"), out -> took.accept("export gguf-lora to " + out));
+            Path out;
+            try {
+                out = Files.createTempDirectory("laem-loop-").resolve("export");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            vm.export().exportAs("gguf-lora", out, done -> took.accept("export gguf-lora to " + done));
         });
         finish(idle);
         timer.play();

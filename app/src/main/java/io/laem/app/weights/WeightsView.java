@@ -119,7 +119,7 @@ public final class WeightsView extends BorderPane {
 
         table.setId("weights-table");
         table.setEditable(true);
-        table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        table.setColumnResizePolicy(TableView.UNCONSTRAINED_RESIZE_POLICY); // value columns share the width (below)
 
         ComboBox<Group> group = new ComboBox<>();
         group.getItems().setAll(Group.ATTN, Group.MLP);
@@ -463,7 +463,9 @@ public final class WeightsView extends BorderPane {
             });
             col.setSortable(false);
             col.setEditable(true);
-            col.setPrefWidth(110);
+            col.setMinWidth(70);
+            // equal shares of what the layer column leaves (a constrained policy gave it all to the first)
+            col.prefWidthProperty().bind(table.widthProperty().subtract(at.widthProperty()).subtract(20).divide(series.size()));
             table.getColumns().add(col);
         }
     }

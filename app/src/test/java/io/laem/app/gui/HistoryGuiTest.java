@@ -5,66 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.laem.app.FakeDialogs;
-import io.laem.app.FixtureKit;
 import io.laem.app.Fx;
-import io.laem.app.core.AppPreferences;
-import io.laem.app.core.BackgroundTasks;
-import io.laem.app.core.EngineBackend;
 import io.laem.app.core.WeightTable;
-import io.laem.app.core.Workspace;
-import io.laem.app.shell.MainViewModel;
-import io.laem.app.shell.MainWindow;
 import io.laem.engine.session.HistoryEntry;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import javafx.scene.control.TableView;
-import javafx.stage.Stage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
-import org.testfx.api.FxRobot;
-import org.testfx.api.FxToolkit;
 
 /** The real window, headless: Run > Evaluate fills the History panel; Recall and Undo recall there move the weights. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class HistoryGuiTest {
-    @TempDir
-    static Path dir;
-    static FakeDialogs dialogs = new FakeDialogs();
-    static MainViewModel vm;
-    static MainWindow window;
-    final FxRobot robot = new FxRobot();
-
-    @BeforeAll
-    static void openWindow() throws Exception {
-        Path session = FixtureKit.write(dir.resolve("kit"));
-        Path prefsFile = dir.resolve("prefs.properties");
-        Files.writeString(prefsFile, "window.width=1280\nwindow.height=800\nwindow.x=0\nwindow.y=0\n");
-        Stage stage = FxToolkit.registerPrimaryStage();
-        Fx.run(() -> {
-            vm = new MainViewModel(new Workspace(), new EngineBackend(), new BackgroundTasks(), dialogs, new AppPreferences(prefsFile));
-            window = new MainWindow(stage, vm, uri -> {});
-            window.show();
-            vm.openSession(session, p -> {});
-        });
-        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3 && !vm.tasks().isBusy());
-    }
-
-    @AfterAll
-    static void close() {
-        Fx.run(() -> {
-            vm.workspace().markSaved(vm.workspace().fileProperty().get());
-            window.closing();
-            window.stage().hide();
-        });
-    }
-
+class HistoryGuiTest extends FixtureWindowTest {
     @Test
     @Order(1)
     void runEvaluateAddsTheScoredMergeToTheHistoryPanel() {

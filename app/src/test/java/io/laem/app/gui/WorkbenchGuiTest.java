@@ -6,16 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fair_acc.chartfx.XYChart;
 import io.fair_acc.chartfx.axes.Axis;
-import io.laem.app.FakeDialogs;
-import io.laem.app.FixtureKit;
 import io.laem.app.Fx;
-import io.laem.app.core.AppPreferences;
-import io.laem.app.core.BackgroundTasks;
-import io.laem.app.core.EngineBackend;
-import io.laem.app.core.Optimization;
-import io.laem.app.core.Workspace;
-import io.laem.app.shell.MainViewModel;
-import io.laem.app.shell.MainWindow;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.model.ModuleKind.Group;
 import java.nio.file.Files;
@@ -24,55 +15,17 @@ import javafx.geometry.Point2D;
 import javafx.scene.control.TableView;
 import javafx.scene.control.TextArea;
 import javafx.scene.input.MouseButton;
-import javafx.stage.Stage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
-import org.testfx.api.FxRobot;
-import org.testfx.api.FxToolkit;
 
 /**
  * The real window, headless (Monocle), on the fixture kit: drag a weight point, run a tiny
  * optimizer budget, generate in the playground, export an adapter through the menu.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class WorkbenchGuiTest {
-    @TempDir
-    static Path dir;
-    static FakeDialogs dialogs = new FakeDialogs();
-    static MainViewModel vm;
-    static MainWindow window;
-    static EngineBackend backend;
-    final FxRobot robot = new FxRobot();
-
-    @BeforeAll
-    static void openWindow() throws Exception {
-        Path session = FixtureKit.write(dir.resolve("kit"));
-        Path prefsFile = dir.resolve("prefs.properties");
-        Files.writeString(prefsFile, "window.width=1280\nwindow.height=800\nwindow.x=0\nwindow.y=0\n");
-        Stage stage = FxToolkit.registerPrimaryStage();
-        Fx.run(() -> {
-            backend = new EngineBackend();
-            vm = new MainViewModel(new Workspace(), backend, new BackgroundTasks(), dialogs, new AppPreferences(prefsFile));
-            window = new MainWindow(stage, vm, uri -> {});
-            window.show();
-            vm.openSession(session, p -> {});
-        });
-        Fx.waitUntil(30, () -> vm.workspace().adapters().size() == 3 && !vm.tasks().isBusy());
-    }
-
-    @AfterAll
-    static void close() {
-        Fx.run(() -> {
-            window.closing();
-            window.stage().hide();
-        });
-    }
-
+class WorkbenchGuiTest extends FixtureWindowTest {
     @Test
     @Order(1)
     void opensOnTheSession() {
@@ -213,12 +166,4 @@ class WorkbenchGuiTest {
         }
     }
 
-    /** Clicks through menus by their texts, only on nodes of windows that show (old popups keep their labels). */
-    private void menu(String... path) {
-        for (String text : path) {
-            javafx.scene.Node n = robot.lookup(text).match((javafx.scene.Node x) -> x.getScene() != null
-                    && x.getScene().getWindow() != null && x.getScene().getWindow().isShowing()).query();
-            robot.clickOn(n, org.testfx.robot.Motion.HORIZONTAL_FIRST);
-        }
-    }
 }

@@ -6,8 +6,11 @@ import io.laem.engine.io.DType;
 import io.laem.engine.io.GgmlType;
 import io.laem.engine.io.GgufWriter;
 import io.laem.engine.lora.LoraModule;
+import io.laem.engine.merge.ConcatenatedModule;
+import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
+import io.laem.engine.merge.StreamingExactMerge;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
@@ -16,6 +19,8 @@ import io.laem.engine.progress.ProgressListener;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The merged adapter as a GGUF LoRA for llama.cpp (and Ollama's ADAPTER, LM Studio), laid out as
@@ -67,16 +72,37 @@ public final class GgufLoraFormat implements ExportFormat {
                         + ") for llama-server's /lora-adapters re-weighting, with an Ollama Modelfile";
     }
 
+    /** An exact merge streams from the inputs to the files ({@link StreamingExactMerge}: the same bytes, no factor on the heap). */
+    @Override
+    public MergeSummary export(Recipe recipe, OutputTarget out, ProgressListener progress, CancellationToken cancel) {
+        if (!StreamingExactMerge.applies(recipe)) {
+            return ExportFormat.super.export(recipe, out, progress, cancel);
+        }
+        out.protecting(recipe.inputs()).check(); // refused before the work, not after it
+        try (StreamingExactMerge merge = StreamingExactMerge.open(recipe)) {
+            write(merge.modules(), merge.summary(), recipe, out, null, recipe.output().dtype(), progress, cancel);
+            return merge.summary();
+        }
+    }
+
     @Override
     public void write(MergedAdapter merged, Recipe recipe, OutputTarget out, String method, ProgressListener progress, CancellationToken cancel) {
+        write(concatenated(merged.modules()), merged.summary(), recipe, out, method, null, progress, cancel);
+    }
+
+    /** The files of a merge's modules; A stretches stored as {@code stored} (null: none) are copied as they are. */
+    private void write(SortedMap<ModuleKey, ConcatenatedModule> modules, MergeSummary summary, Recipe recipe, OutputTarget out, String method,
+                       DType stored, ProgressListener progress, CancellationToken cancel) {
         ModelConfig base = ModelConfig.read(recipe.baseModel().resolve("config.json"));
         GgmlType type = GgmlType.valueOf(ggufType(recipe.output().dtype()));
-        GgufWriter w = writer(merged.modules(), base, type, "laem-merge", cancel);
+        // the group files hold every module once more
+        Progress p = new Progress(progress, modules.size() * (groups == null ? 1L : 2L));
+        GgufWriter w = writer(modules, base, type, "laem-merge", stored, p, cancel);
         Map<String, GgufWriter> perGroup = new LinkedHashMap<>();
         if (groups != null) {
             for (LayerGroups.Range r : groups.ranges(base.numLayers())) {
-                Map<ModuleKey, LoraModule> part = new LinkedHashMap<>();
-                merged.modules().forEach((k, m) -> {
+                SortedMap<ModuleKey, ConcatenatedModule> part = new TreeMap<>();
+                modules.forEach((k, m) -> {
                     if (r.contains(k.layer())) {
                         part.put(k, m);
                     }
@@ -84,10 +110,10 @@ public final class GgufLoraFormat implements ExportFormat {
                 if (part.values().stream().allMatch(m -> m.rank() == 0)) {
                     throw new LaemException("groups=" + groups.spec() + ": layers " + r.first() + "-" + r.last() + " hold no module of the merge");
                 }
-                perGroup.put(groupFile(r), writer(part, base, type, "laem-merge " + r.label(), cancel));
+                perGroup.put(groupFile(r), writer(part, base, type, "laem-merge " + r.label(), stored, p, cancel));
             }
         }
-        String report = GgufModelFormat.report(merged, recipe, method);
+        String report = GgufModelFormat.report(summary, recipe, method);
         out.protecting(recipe.inputs()).write(tmp -> {
             w.writeInto(tmp.resolve(FILE));
             for (var g : perGroup.entrySet()) {
@@ -96,6 +122,7 @@ public final class GgufLoraFormat implements ExportFormat {
             Files.writeString(tmp.resolve(OllamaModelfile.FILE), OllamaModelfile.forAdapter(recipe.baseModel(), FILE));
             Files.writeString(tmp.resolve(MergeWriter.REPORT), report);
         });
+        progress.progress(p.total, p.total, "written");
     }
 
     /**
@@ -104,46 +131,60 @@ public final class GgufLoraFormat implements ExportFormat {
      * CancellationToken)} writes without the Modelfile and report (the benchmark's llama.cpp peer loads it).
      */
     public static void write(Map<ModuleKey, LoraModule> modules, ModelConfig base, GgmlType type, java.nio.file.Path file) {
-        GgufWriter w = writer(modules, base, type, "laem-adapter", CancellationToken.NONE);
+        GgufWriter w = writer(concatenated(modules), base, type, "laem-adapter", null, new Progress(ProgressListener.NONE, modules.size()),
+                CancellationToken.NONE);
         OutputTarget.file(file).write(w::writeInto);
     }
 
-    static GgufWriter writer(Map<ModuleKey, LoraModule> modules, ModelConfig base, GgmlType type, String generalName, CancellationToken cancel) {
+    /** Modules on the heap, each written as it is. */
+    private static SortedMap<ModuleKey, ConcatenatedModule> concatenated(Map<ModuleKey, LoraModule> modules) {
+        SortedMap<ModuleKey, ConcatenatedModule> out = new TreeMap<>();
+        modules.forEach((k, m) -> out.put(k, ConcatenatedModule.of(m)));
+        return out;
+    }
+
+    /** Modules written so far, of {@code total} over every file of the export. */
+    private static final class Progress {
+        final ProgressListener listener;
+        final long total;
+        long done;
+
+        Progress(ProgressListener listener, long total) {
+            this.listener = listener;
+            this.total = total;
+        }
+    }
+
+    static GgufWriter writer(SortedMap<ModuleKey, ConcatenatedModule> modules, ModelConfig base, GgmlType type, String generalName, DType stored,
+                             Progress progress, CancellationToken cancel) {
         if (modules.isEmpty()) {
             throw new LaemException("nothing to export: every module of the merge is empty");
         }
         GgufArchitecture arch = GgufArchitecture.of(base);
         // the first non-empty module's rank: its B is written as it is
-        double alpha = modules.values().stream().mapToInt(LoraModule::rank).filter(r -> r > 0).findFirst().orElse(1);
+        double alpha = modules.values().stream().mapToInt(ConcatenatedModule::rank).filter(r -> r > 0).findFirst().orElse(1);
         GgufWriter w = new GgufWriter();
+        ConcatenatedModule.Scratch scratch = new ConcatenatedModule.Scratch();
         w.putString("general.architecture", arch.name());
         w.putString("general.type", "adapter");
         w.putString("general.name", generalName);
         w.putString("adapter.type", "lora");
         w.putF32("adapter.lora.alpha", alpha);
-        for (LoraModule m : modules.values()) {
+        for (ConcatenatedModule m : modules.values()) {
             if (m.rank() == 0) {
                 continue;
             }
             String name = GgufArchitecture.tensorName(m.key()) + ".weight";
             int heads = arch.permutes(m.key().kind()) ? GgufArchitecture.heads(base, m.key().kind()) : 0;
             double factor = m.scale() * m.rank() / (float) alpha * arch.queryWeightFactor(base, m.key().kind());
-            int rank = m.rank();
-            w.addTensor(name + ".lora_a", type, new long[] {rank, m.in()}, sink -> {
+            w.addTensor(name + ".lora_a", type, new long[] {m.rank(), m.in()}, sink -> {
                 cancel.check();
-                sink.accept(m.a());
+                progress.listener.progress(progress.done++, progress.total, "writing " + generalName + " " + m.key());
+                m.writeA(stored, scratch, sink);
             });
-            w.addTensor(name + ".lora_b", type, new long[] {m.out(), rank}, sink -> {
-                float[] row = new float[rank];
-                int headRows = heads > 0 ? m.out() / heads : 0;
-                for (int r = 0; r < m.out(); r++) {
-                    int src = heads > 0 ? GgufArchitecture.sourceRow(r, headRows) : r;
-                    for (int j = 0; j < rank; j++) {
-                        row[j] = factor == 1.0 ? m.b()[src * rank + j] : (float) (factor * m.b()[src * rank + j]);
-                    }
-                    sink.accept(row);
-                }
-            });
+            int headRows = heads > 0 ? m.out() / heads : 0;
+            w.addTensor(name + ".lora_b", type, new long[] {m.out(), m.rank()},
+                    sink -> m.writeB(factor, headRows, r -> GgufArchitecture.sourceRow(r, headRows), scratch, sink));
         }
         return w;
     }

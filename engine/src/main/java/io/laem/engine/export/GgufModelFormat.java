@@ -3,6 +3,7 @@ package io.laem.engine.export;
 import io.laem.engine.io.OutputTarget;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.laem.engine.io.GgmlType;
+import io.laem.engine.merge.MergeSummary;
 import io.laem.engine.merge.MergeWriter;
 import io.laem.engine.merge.MergedAdapter;
 import io.laem.engine.merge.recipe.Recipe;
@@ -37,7 +38,7 @@ public final class GgufModelFormat implements ExportFormat {
 
     @Override
     public void write(MergedAdapter merged, Recipe recipe, OutputTarget out, String method, ProgressListener progress, CancellationToken cancel) {
-        String report = report(merged, recipe, method);
+        String report = report(merged.summary(), recipe, method);
         out.protecting(recipe.inputs()).write(tmp -> {
             GgufModelExport.writeInto(recipe.baseModel(), merged.modules(), tmp.resolve(FILE), type, progress, cancel);
             Files.writeString(tmp.resolve(OllamaModelfile.FILE), OllamaModelfile.forModel(FILE));
@@ -46,8 +47,8 @@ public final class GgufModelFormat implements ExportFormat {
     }
 
     /** merge-report.json's text, naming the baseline method when there is one. */
-    static String report(MergedAdapter merged, Recipe recipe, String method) {
-        ObjectNode r = MergeWriter.report(merged.summary(), recipe);
+    static String report(MergeSummary summary, Recipe recipe, String method) {
+        ObjectNode r = MergeWriter.report(summary, recipe);
         if (method != null) {
             r.put("method", method);
         }

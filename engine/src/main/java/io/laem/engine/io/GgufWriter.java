@@ -1,6 +1,7 @@
 package io.laem.engine.io;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -36,12 +37,19 @@ public final class GgufWriter {
         void write(Sink sink) throws IOException;
     }
 
-    /** Receives float values and encodes them in the tensor's type. */
-    public interface Sink {
-        void accept(float[] values, int from, int count) throws IOException;
-
+    /**
+     * Receives float values and encodes them in the tensor's type; the tensor's own sink also takes
+     * values already encoded in that type (little-endian, whole blocks), copied as they are.
+     */
+    public interface Sink extends SafetensorsWriter.FloatSink {
         default void accept(float[] values) throws IOException {
             accept(values, 0, values.length);
+        }
+
+        /** Only the tensor's own sink takes encoded values; one that changes the values on their way does not. */
+        @Override
+        default void acceptEncoded(MemorySegment bytes) throws IOException {
+            throw new UnsupportedOperationException("this sink takes float values only");
         }
     }
 
@@ -243,6 +251,20 @@ public final class GgufWriter {
             }
         }
 
+        @Override
+        public void acceptEncoded(MemorySegment bytes) throws IOException {
+            long blockBytes = tensor.type.bytes(tensor.type.blockSize());
+            long blocks = bytes.byteSize() / blockBytes;
+            if (pendingCount != 0 || blocks * blockBytes != bytes.byteSize()) {
+                throw new IllegalStateException(tensor.name + ": encoded values must be whole blocks, after whole blocks");
+            }
+            accepted += blocks * tensor.type.blockSize();
+            if (accepted > tensor.count) {
+                throw new IllegalStateException(tensor.name + ": more than " + tensor.count + " values produced");
+            }
+            out.copy(bytes);
+        }
+
         void finish() {
             if (accepted != tensor.count || pendingCount != 0) {
                 throw new IllegalStateException(tensor.name + ": produced " + accepted + " values, expected " + tensor.count);
@@ -316,6 +338,18 @@ public final class GgufWriter {
             room(bytes);
             type.encode(v, from, n, buf);
             written += bytes;
+        }
+
+        void copy(MemorySegment bytes) throws IOException {
+            for (long from = 0; from < bytes.byteSize(); ) {
+                if (!buf.hasRemaining()) {
+                    flush();
+                }
+                int n = (int) Math.min(buf.remaining(), bytes.byteSize() - from);
+                buf.put(bytes.asSlice(from, n).asByteBuffer());
+                from += n;
+                written += n;
+            }
         }
 
         void pad() throws IOException {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -168,6 +169,29 @@ class GgufWriterTest {
         for (int i = 0; i < 32; i++) {
             assertEquals(0, d.get(36 + i));
         }
+    }
+
+    @Test
+    void encodedValuesAreCopiedAsTheyAreBetweenFloatValuesAndOnlyAsWholeBlocks() throws IOException {
+        float[] x = {1.5f, -2, 0.25f, 3, -0.125f};
+        MemorySegment bf16 = MemorySegment.ofArray(new byte[2 * 3]);
+        FloatCodec.encode(DType.BF16, x, 1, 3, bf16);
+        Path f = tmp.resolve("e.gguf");
+        new GgufWriter().addTensor("e", GgmlType.BF16, new long[] {5}, sink -> {
+            sink.accept(x, 0, 1);
+            sink.acceptEncoded(bf16);
+            sink.accept(x, 4, 1);
+        }).write(f);
+        Path g = tmp.resolve("f.gguf");
+        new GgufWriter().addTensor("e", GgmlType.BF16, new long[] {5}, sink -> sink.accept(x)).write(g);
+        assertArrayEquals(Files.readAllBytes(g), Files.readAllBytes(f));
+        MemorySegment q8 = MemorySegment.ofArray(new byte[34]);
+        assertThrows(IllegalStateException.class, () -> new GgufWriter().addTensor("q", GgmlType.Q8_0, new long[] {64}, sink -> {
+            sink.accept(x, 0, 1);
+            sink.acceptEncoded(q8); // after a partial block
+        }).write(tmp.resolve("q.gguf")));
+        GgufWriter.Sink scaling = (v, from, n) -> {};
+        assertThrows(UnsupportedOperationException.class, () -> scaling.acceptEncoded(bf16), "a sink that changes values takes no bytes");
     }
 
     @Test

@@ -16,7 +16,6 @@ import io.laem.engine.lora.LoraModule;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.Recipe.AdapterRef;
 import io.laem.engine.merge.recipe.Recipe.Output;
-import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ArchitectureTemplate;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
@@ -42,23 +41,9 @@ class MergeContractTest {
     @TempDir
     Path tmp;
 
-    /** Adapters with different ranks, targets, rank/alpha patterns, rsLoRA, layer subsets. */
+    /** {@link Fixtures#mixedRecipe} under the test's folder. */
     Recipe mixedRecipe(Path base) {
-        return mixedRecipe(tmp.resolve("adapters"), base);
-    }
-
-    /** As above, with the adapters written under {@code dir}. */
-    static Recipe mixedRecipe(Path dir, Path base) {
-        Map<String, Path> all = Fixtures.allAdapters(dir, base);
-        List<AdapterRef> refs = new ArrayList<>();
-        all.forEach((n, p) -> refs.add(new AdapterRef(n, p)));
-        Recipe r = Recipe.of(base, refs);
-        r = r.withWeight("all-linear", Schedule.constant(0.7))
-                .withWeight("attention-qv", Schedule.constant(-0.4))
-                .withWeight("mlp-only", Schedule.gradient(0.2, 1.3))
-                .withWeight("rslora", Schedule.perGroup(Schedule.constant(0.5), Schedule.constant(-1.1)))
-                .withPerLayerWeights("patterned", new double[] {1.5, -0.25});
-        return r; // last-layer keeps the default weight 1
+        return Fixtures.mixedRecipe(tmp.resolve("adapters"), base);
     }
 
     /** sum_t w(l,t) s_t B_t A_t in double, straight from the loaded inputs. */

@@ -9,13 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.laem.engine.LaemException;
 import io.laem.engine.fixtures.Fixtures;
 import io.laem.engine.io.DType;
-import io.laem.engine.io.SafetensorsFile;
-import io.laem.engine.io.SafetensorsWriter;
-import io.laem.engine.io.TensorInfo;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.lora.LoraConfig;
 import io.laem.engine.merge.recipe.Recipe;
-import io.laem.engine.merge.recipe.Recipe.AdapterRef;
 import io.laem.engine.merge.recipe.Recipe.Output;
 import io.laem.engine.merge.recipe.Recipe.Redundancy;
 import io.laem.engine.merge.recipe.Recipe.Shared;
@@ -24,9 +20,7 @@ import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +63,7 @@ class StreamingExactMergeTest {
     @Test
     void sameBytesAsTheMaterializedMergeForEveryOutputDtype() throws Exception {
         Path base = Fixtures.tinyLlama(tmp);
-        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base);
+        Recipe r = Fixtures.mixedRecipe(tmp.resolve("adapters"), base);
         for (DType d : List.of(DType.F32, DType.BF16, DType.F16)) {
             assertSameFiles(r.withOutput(new Output(null, d)), "mixed-" + d);
         }
@@ -79,7 +73,7 @@ class StreamingExactMergeTest {
     void sameBytesWithASharedAdapterAndPerGroupLayerWeights() throws Exception {
         Path base = Fixtures.tinyLlama(tmp);
         Path sharedDir = Fixtures.adapter(tmp.resolve("mixed"), base, Fixtures.patterned(), 5);
-        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base)
+        Recipe r = Fixtures.mixedRecipe(tmp.resolve("adapters"), base)
                 .withShared(new Shared(Shared.Mode.ADAPTER, 8, sharedDir))
                 .withPerGroupWeights(Recipe.SHARED, new double[] {-0.5, 2.0}, new double[] {0.75, -3.0});
         assertSameFiles(r, "shared");
@@ -88,15 +82,8 @@ class StreamingExactMergeTest {
     @Test
     void sameBytesFromAdaptersStoredInOtherDtypes() throws Exception {
         Path base = Fixtures.tinyLlama(tmp);
-        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base);
-        List<AdapterRef> refs = new ArrayList<>();
-        DType[] stored = {DType.BF16, DType.F16, DType.F64};
-        for (int i = 0; i < r.adapters().size(); i++) {
-            AdapterRef a = r.adapters().get(i);
-            DType d = stored[i % stored.length];
-            refs.add(new AdapterRef(a.name(), rewrite(a.path(), tmp.resolve("as-" + d).resolve(a.name()), (t, v) -> d)));
-        }
-        Recipe converted = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(), r.output(), null);
+        Recipe r = Fixtures.mixedRecipe(tmp.resolve("adapters"), base);
+        Recipe converted = Fixtures.storedAs(r, tmp.resolve("stored"), DType.BF16, DType.F16, DType.F64);
         for (DType d : List.of(DType.F32, DType.BF16, DType.F16)) {
             assertSameFiles(converted.withOutput(new Output(null, d)), "converted-" + d);
         }
@@ -105,7 +92,7 @@ class StreamingExactMergeTest {
     @Test
     void aNonFiniteInputIsRefusedNamingFileTensorAndElementAndNothingIsWritten() throws Exception {
         Path base = Fixtures.tinyLlama(tmp);
-        Recipe r = MergeContractTest.mixedRecipe(tmp.resolve("adapters"), base);
+        Recipe r = Fixtures.mixedRecipe(tmp.resolve("adapters"), base);
         String layer1 = "base_model.model.model.layers.1.mlp.up_proj.";
         // lora_A is copied without decoding when the dtypes agree, lora_B is decoded and scaled
         assertRefused(r, layer1 + "lora_B.weight", 5, Float.NaN, DType.F32, "b-f32");
@@ -116,17 +103,8 @@ class StreamingExactMergeTest {
 
     /** Adapter 2 of {@code r} stored as {@code stored} with one bad value: both paths refuse it with the same one-line error. */
     private void assertRefused(Recipe r, String tensor, int element, float value, DType stored, String name) throws Exception {
-        AdapterRef bad = r.adapters().get(2);
-        Path broken = rewrite(bad.path(), tmp.resolve("broken-" + name), (t, v) -> {
-            if (t.name().equals(tensor)) {
-                v[element] = value;
-            }
-            return stored;
-        });
-        List<AdapterRef> refs = new ArrayList<>(r.adapters());
-        refs.set(2, new AdapterRef(bad.name(), broken));
-        Recipe withBad = new Recipe(r.baseModel(), refs, r.redundancy(), r.shared(), r.weights(), r.output().dtype() == stored
-                ? r.output() : new Output(null, stored), null);
+        Path broken = tmp.resolve("broken-" + name);
+        Recipe withBad = Fixtures.withValue(r, 2, tensor, element, value, stored, broken).withOutput(new Output(null, stored));
         LaemException streamedError = assertThrows(LaemException.class, () -> streamed(withBad, name));
         assertEquals(broken.resolve(LoraAdapter.WEIGHTS) + ": tensor '" + tensor + "' contains " + value + " at element " + element,
                 streamedError.getMessage());
@@ -145,23 +123,5 @@ class StreamingExactMergeTest {
         assertFalse(StreamingExactMerge.applies(r.withShared(new Shared(Shared.Mode.CONSENSUS, 2, null))));
         assertFalse(StreamingExactMerge.applies(r.withRedundancy(new Redundancy(Redundancy.Strategy.TIES, 0.5, 1, Redundancy.Sign.TOTAL, 0))));
         assertTrue(StreamingExactMerge.applies(r.withWeight("x", Schedule.constant(-1))));
-    }
-
-    /**
-     * Copies an adapter folder, every tensor stored in the dtype {@code edit} returns for it after
-     * it has seen (and possibly changed) the tensor's float32 values.
-     */
-    private static Path rewrite(Path from, Path to, BiFunction<TensorInfo, float[], DType> edit) throws Exception {
-        Files.createDirectories(to);
-        Files.copy(from.resolve(LoraConfig.FILE), to.resolve(LoraConfig.FILE));
-        SafetensorsWriter w = new SafetensorsWriter().allowNonFinite().metadata("format", "pt");
-        try (SafetensorsFile f = SafetensorsFile.open(from.resolve(LoraAdapter.WEIGHTS))) {
-            for (TensorInfo t : f.tensors()) {
-                float[] v = f.floats(t.name());
-                w.add(t.name(), edit.apply(t, v), t.shape(), v);
-            }
-        }
-        w.write(to.resolve(LoraAdapter.WEIGHTS));
-        return to;
     }
 }
