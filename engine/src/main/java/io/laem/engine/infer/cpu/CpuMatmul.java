@@ -294,14 +294,6 @@ public final class CpuMatmul {
         }
     }
 
-    /** An F32 and a BF16 module over the warm-up's weights [out, in], with a bias and a rank-8 LoRA update each. */
-    private static FewRowProjection.Module[] warmUpModules(MemorySegment w, int out, int in) {
-        float[] bias = new float[out];
-        FewRowProjection.Lora lora = new FewRowProjection.Lora(w, w, new float[8]);
-        return new FewRowProjection.Module[] {new FewRowProjection.Module(WeightView.f32(w, out, in), bias, lora, 0),
-                new FewRowProjection.Module(new WeightView(w, DType.BF16, out, in), bias, lora, out)};
-    }
-
     private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
     /** The warm-up thread until it has finished; null before it starts and after. */
     private static volatile Thread warmUp;
@@ -348,9 +340,8 @@ public final class CpuMatmul {
                 float[] xw = new float[x.length / in * out];
                 float[] heapPanel = new float[VectorKernel.PANEL_FLOATS];
                 float[] col = new float[VectorKernel.XT_ROWS];
-                FewRowProjection.Module[] modules = warmUpModules(w, out, in);
-                // the decode path's chunks split over two threads, the caller stealing at once half of the time
-                FewRowProjection.Tuning[] tunings = {new FewRowProjection.Tuning(1024, 0, 0, false), new FewRowProjection.Tuning(1024, 0, 1_000_000, false)};
+                // not FewRowProjection: warmed up here (split over two threads) it left the overall peak RSS of `laem bench
+                // score` 350 MB higher (decode b8), and its first calls at real sizes are not counted by its thread choice
                 for (int i = 0; i < 20_000; i++) {
                     int rows = 1 + i % MAX_ROWS;
                     int kind = i % 3;
@@ -368,9 +359,6 @@ public final class CpuMatmul {
                     VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, i % 3 == 0 ? null : mask, y, 0, 2,
                             new float[4]);
                     VectorKernel.rmsNormRow(x, 0, in, x, 1e-6f, y, 0);
-                    if (i % 2 == 0) {
-                        FewRowProjection.project(modules, x, rows, xw, 2 * out, false, 2, null, tunings[i / 2 % 2]);
-                    }
                 }
                 // the interpreted kernels boxed every vector: the GC grew the heap for that garbage and keeps what it grew
                 // (hundreds of MB, resident beside the weights); a full collection now, with nothing live, gives it back

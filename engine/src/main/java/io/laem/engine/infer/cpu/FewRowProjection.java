@@ -69,7 +69,7 @@ public final class FewRowProjection {
         project(modules, x, rows, y, stride, add, threads, op, Tuning.DEFAULT);
     }
 
-    /** {@link #project} with other chunk sizes and waits (tests and the kernels' warm-up split small matrices). */
+    /** {@link #project} with other chunk sizes and waits (tests split small matrices). */
     static void project(Module[] modules, float[] x, int rows, float[] y, int stride, boolean add, int threads, OpTimes.Op op,
                         Tuning tuning) {
         new Plan(modules, x, rows, y, stride, add, threads, op, tuning).execute();
@@ -193,7 +193,7 @@ public final class FewRowProjection {
         private final int parts;
         /** Bytes read (weights and LoRA factors) times the rows: the work {@link #CHOICE} measures time against. */
         private final long work;
-        /** Whether {@link #CHOICE} decides (the default tuning) or the call always splits (tests, the warm-up). */
+        /** Whether {@link #CHOICE} decides (the default tuning) or the call always splits (tests). */
         private final boolean adaptive;
         /** Whether workers compute into scratch (so the caller may steal their chunks): not when the call adds into y. */
         private boolean stealable;
