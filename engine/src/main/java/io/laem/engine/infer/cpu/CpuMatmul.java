@@ -404,6 +404,8 @@ public final class CpuMatmul {
                     VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, i % 3 == 0 ? null : mask, y, 0, 2,
                             new float[4]);
                     VectorKernel.rmsNormRow(x, 0, in, x, 1e-6f, y, 0);
+                    // scoring's log-sum-exp: one call of targetLogProbs runs it ~150,000 times, interpreted until C2 compiles it
+                    VectorKernel.sumExp(y, 0, out, VectorKernel.max(y, 0, out));
                 }
                 // the interpreted kernels boxed every vector: the GC grew the heap for that garbage and keeps what it grew
                 // (hundreds of MB, resident beside the weights); a full collection now, with nothing live, gives it back
