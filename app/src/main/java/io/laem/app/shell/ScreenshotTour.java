@@ -145,7 +145,7 @@ public final class ScreenshotTour {
 
     /**
      * The tuning loop of docs/user-guide.md on the open session, each step's wall time printed: evaluate,
-     * drag, evaluate, compare in a grid, recall the first merge, export it as GGUF LoRA into DIR/loop-export.
+     * drag, evaluate, compare in a grid, recall the first merge, export it as GGUF LoRA into a new temporary folder (not DIR: it holds the PNGs, often docs/).
      */
     private void loop(BooleanSupplier opened, BooleanSupplier idle) {
         long[] t0 = {0};
@@ -190,7 +190,13 @@ public final class ScreenshotTour {
         step("export", idle, () -> {
             shot("loop-history.png");
             mark.run();
-            vm.export().exportAs("gguf-lora", dir.resolve("loop-export"), out -> took.accept("export gguf-lora to " + out));
+            Path out;
+            try {
+                out = Files.createTempDirectory("laem-loop-").resolve("export");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            vm.export().exportAs("gguf-lora", out, done -> took.accept("export gguf-lora to " + done));
         });
         finish(idle);
         timer.play();
