@@ -279,12 +279,17 @@ final class CpuForward implements AutoCloseable {
         float[] y = CpuMatmul.multiply(lmHead, hidden, rows, threads);
         float cap = (float) config.finalSoftcap();
         if (cap > 0) {
-            // c tanh(y / c) in float32, as HF computes it on float32 logits
-            for (int i = 0; i < y.length; i++) {
-                y[i] = cap * (float) Math.tanh(y[i] / cap);
-            }
+            CpuMatmul.softcap(y, 0, y.length, cap);
         }
         return y;
+    }
+
+    /**
+     * Log-probabilities of {@code targets} (one per row) under the LM head's soft-capped logits of final hidden rows [rows,
+     * hidden]: the LM head read once for all the rows, no [rows, vocab] array ({@link CpuMatmul#targetLogProbs}).
+     */
+    float[] targetLogProbs(float[] hidden, int rows, int[] targets, int threads) {
+        return CpuMatmul.targetLogProbs(lmHead, hidden, rows, targets, (float) config.finalSoftcap(), threads);
     }
 
     /**

@@ -404,40 +404,42 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * Log-probabilities of {@code targets} (one per row) under the logits of final hidden rows [rows, hidden]:
-     * what scoring needs, without a [rows, vocab] tensor (on the CPU the logits of a few rows at a time, in Java).
+     * Log-probabilities of {@code targets} (one per row) under the logits of final hidden rows [rows, hidden]: what scoring
+     * needs, without a [rows, vocab] tensor (on the CPU one pass over the vocabulary for all the rows, in Java; in PyTorch the
+     * logits of a few rows at a time).
      */
     float[] targetLogProbs(NDArray hiddenRows, long[] targets) {
         requireOpen();
         int rows = targets.length;
         if (cpu == null) {
-            try (NDManager m = manager.newSubManager()) {
-                NDArray logp = logits(hiddenRows).toType(DataType.FLOAT32, false).logSoftmax(-1);
-                return logp.gather(m.create(targets, new Shape(rows, 1)), 1).toFloatArray();
-            }
-        }
-        float[] h = hiddenRows.toFloatArray();
-        int width = config.hiddenSize();
-        int vocab = config.vocabSize();
-        float[] out = new float[rows];
-        long t = OpTimes.start();
-        onCpu(threads -> {
-            for (int from = 0; from < rows; from += LOGIT_ROWS) {
-                int n = Math.min(LOGIT_ROWS, rows - from);
-                float[] logits = cpu.logits(Arrays.copyOfRange(h, from * width, (from + n) * width), n, threads);
-                for (int r = 0; r < n; r++) {
-                    out[from + r] = CpuMatmul.logSoftmaxAt(logits, r * vocab, vocab, Math.toIntExact(targets[from + r]));
+            float[] out = new float[rows];
+            int chunk = (int) Math.max(1, LOGIT_FLOATS / config.vocabSize());
+            for (int from = 0; from < rows; from += chunk) {
+                int to = Math.min(rows, from + chunk);
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray part = rows <= chunk ? hiddenRows : hiddenRows.get(from + ":" + to);
+                    NDArray logp = logits(part).toType(DataType.FLOAT32, false).logSoftmax(-1);
+                    NDArray picked = logp.gather(manager.create(Arrays.copyOfRange(targets, from, to), new Shape(to - from, 1)), 1);
+                    System.arraycopy(picked.toFloatArray(), 0, out, from, to - from);
                 }
             }
             return out;
-        });
-        OpTimes.since(OpTimes.Op.LM_HEAD, t);
-        OpTimes.since(OpTimes.Op.FORWARD, t);
+        }
+        float[] h = hiddenRows.toFloatArray();
+        int[] t = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            t[r] = Math.toIntExact(targets[r]);
+        }
+        long start = OpTimes.start();
+        float[] out = onCpu(threads -> cpu.targetLogProbs(h, rows, t, threads));
+        OpTimes.since(OpTimes.Op.LM_HEAD, start);
+        OpTimes.since(OpTimes.Op.FORWARD, start);
         return out;
     }
 
-    /** Rows of logits the CPU path computes at a time in {@link #targetLogProbs}: the LM head read once per this many rows. */
-    private static final int LOGIT_ROWS = 64;
+    /** Logits PyTorch's path of {@link #targetLogProbs} holds at a time (about 128 MB): [rows, vocab] of a whole batch could be gigabytes. */
+    private static final long LOGIT_FLOATS = 32L << 20;
 
     /**
      * Runs CPU-forward work with PyTorch's intra-op thread count as the kernels' thread count, PyTorch itself

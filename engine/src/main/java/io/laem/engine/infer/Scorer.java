@@ -29,8 +29,6 @@ public final class Scorer {
 
     private static final int MAX_BATCH = 16;
     private static final int TOKEN_BUDGET = 4096;
-    /** Logit rows per LM-head chunk, bounding the [rows, vocab] float32 buffer to about 128 MB. */
-    private static final long LOGIT_FLOATS = 32L << 20;
 
     private final Decoder decoder;
     private final HfTokenizer tokenizer;
@@ -217,7 +215,6 @@ public final class Scorer {
     /** Scores a prepared set with the bank's current coefficients. */
     public Result score(Prepared p) {
         double[] nll = new double[p.tokens.length];
-        long chunk = Math.max(1, LOGIT_FLOATS / decoder.config().vocabSize());
         for (Batch b : p.batches) {
             int rowsTotal = b.exampleOfRow().length;
             if (rowsTotal == 0) {
@@ -228,14 +225,9 @@ public final class Scorer {
                 NDArray h = decoder.hidden(b.ids(), b.mask(), null);
                 NDArray flat = h.reshape(-1, h.getShape().get(2));
                 NDArray sel = Embedding.embedding(b.rows(), flat, SparseFormat.DENSE).singletonOrThrow();
-                long[] targets = b.targets().toLongArray();
-                for (long from = 0; from < rowsTotal; from += chunk) {
-                    long to = Math.min(rowsTotal, from + chunk);
-                    NDArray part = rowsTotal <= chunk ? sel : sel.get(from + ":" + to);
-                    float[] picked = decoder.targetLogProbs(part, java.util.Arrays.copyOfRange(targets, (int) from, (int) to));
-                    for (int i = 0; i < picked.length; i++) {
-                        nll[b.exampleOfRow()[(int) from + i]] -= picked[i];
-                    }
+                float[] picked = decoder.targetLogProbs(sel, b.targets().toLongArray());
+                for (int i = 0; i < picked.length; i++) {
+                    nll[b.exampleOfRow()[i]] -= picked[i];
                 }
             }
         }

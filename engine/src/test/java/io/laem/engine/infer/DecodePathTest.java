@@ -200,6 +200,40 @@ class DecodePathTest {
         }
     }
 
+    /**
+     * Scoring's target log-probabilities over the same final hidden rows on both paths: the CPU's one pass over the
+     * vocabulary ({@code CpuMatmul.targetLogProbs}) equals PyTorch's log-softmax of the logits, Gemma 2's final soft-cap
+     * (0.2 in the fixture: every logit capped hard) included.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"qwen2", "gemma2"})
+    void targetLogProbsAgreeOnBothPaths(String family) {
+        try (HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve(family)); Decoder cpu = Decoder.load(hf);
+             Decoder torch = InferBenchmark.torchDecoder(hf); NDManager m = NDManager.newBaseManager()) {
+            assertEquals(Map.of(), cpu.parameters(), "the CPU forward over the mapping");
+            ModelConfig cfg = hf.config();
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+            int rows = 45;
+            float[] h = new float[rows * cfg.hiddenSize()];
+            for (int i = 0; i < h.length; i++) {
+                h[i] = (float) rnd.nextGaussian() * 4;
+            }
+            long[] targets = new long[rows];
+            for (int r = 0; r < rows; r++) {
+                targets[r] = rnd.nextInt(cfg.vocabSize());
+            }
+            NDArray hidden = m.create(h, new Shape(rows, cfg.hiddenSize()));
+            float[] want = torch.targetLogProbs(hidden, targets);
+            float[] got = cpu.targetLogProbs(hidden, targets);
+            assertArrayEquals(want, got, 1e-5f);
+            if (family.equals("gemma2")) { // logits in [-0.2, 0.2]: log p within 0.4 of a uniform distribution's
+                for (float g : got) {
+                    assertEquals(-Math.log(cfg.vocabSize()), g, 0.401, "soft-capped");
+                }
+            }
+        }
+    }
+
     /** After close the kernel's view of the weights is gone: a forward fails with an exception, not a crash. */
     @Test
     void aClosedDecoderRefusesToRun() {

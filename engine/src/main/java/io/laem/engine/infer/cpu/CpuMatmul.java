@@ -178,11 +178,98 @@ public final class CpuMatmul {
         VectorKernel.rmsNormRow(x, at, n, weight, eps, out, o);
     }
 
-    /** {@code log softmax(z[from..from + n))[target]}: one row's log-probability of its target token. */
-    public static float logSoftmaxAt(float[] z, int from, int n, int target) {
-        requireFit(from >= 0 && n > 0 && from + n <= z.length && target >= 0 && target < n,
-                () -> "row of " + n + " at " + from + " with target " + target + " in " + z.length + " logits");
-        return VectorKernel.logSoftmaxAt(z, from, n, target);
+    /** Vocabulary rows per chunk of {@link #targetLogProbs} at most: enough chunks to share among threads at few rows. */
+    private static final int VOCAB_CHUNK_MAX = 4096;
+    /** Floats of one chunk's logits [rows, chunk] in {@link #targetLogProbs}: 256 KB, in L2 from the product to its log-sum-exp. */
+    private static final int LOGIT_CHUNK_FLOATS = 1 << 16;
+    /** Each thread's logits of one vocabulary chunk (grown on demand). */
+    private static final ThreadLocal<float[]> LOGIT_CHUNK = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * {@code log softmax(z[r])[targets[r]]} for each row r of x [rows, in], where z = x W^T are the logits of an LM head W
+     * [vocab, in] in its stored dtype, soft-capped to {@code softcap tanh(z / softcap)} first when {@code softcap > 0}
+     * (Gemma 2), without a [rows, vocab] array: the vocabulary is walked once in chunks, W read and widened once for all the
+     * rows; each chunk's logits [rows, chunk] go into an L2-sized buffer and are folded into that chunk's max and sum of
+     * {@code exp(z - max)} per row (log-sum-exp as in an online softmax). The chunks are split over threads and combined
+     * in vocabulary order at the end, so the thread count does not change the arithmetic.
+     */
+    public static float[] targetLogProbs(WeightView w, float[] x, int rows, int[] targets, float softcap, int threads) {
+        int vocab = w.rows();
+        int in = w.cols();
+        requireFit(rows > 0 && x.length >= (long) rows * in && targets.length == rows
+                        && java.util.Arrays.stream(targets).allMatch(t -> t >= 0 && t < vocab),
+                () -> "x of " + x.length + " floats or " + targets.length + " targets in [0, " + vocab + ") do not fit " + rows
+                        + " rows of " + in);
+        int kind = kind(w.dtype());
+        MemorySegment bytes = w.bytes();
+        // many rows: transposed once for every chunk's broadcast kernel; fewer: each chunk as multiplyInto multiplies them
+        boolean broadcast = rows >= VectorKernel.XT_ROWS && in <= VectorKernel.PANEL_FLOATS / 4;
+        float[] xt = broadcast ? transposed(VectorKernel.transposedFloats(rows, in)) : null;
+        if (broadcast) {
+            VectorKernel.transposeRows(x, rows, in, xt);
+        }
+        int granule = VectorKernel.panelRows(in);
+        int chunk = Math.clamp((long) LOGIT_CHUNK_FLOATS / rows / granule * granule, granule, Math.max(granule, VOCAB_CHUNK_MAX));
+        int chunks = (vocab + chunk - 1) / chunk;
+        float[] max = new float[chunks * rows];
+        float[] sum = new float[chunks * rows];
+        float[] target = new float[rows];
+        split(chunks, 1, (long) vocab * in * rows, threads, (c0, c1) -> {
+            float[] z = logitChunk(rows * chunk);
+            float[] col = new float[VectorKernel.XT_ROWS];
+            for (int c = c0; c < c1; c++) {
+                int j0 = c * chunk;
+                int j1 = Math.min(vocab, j0 + chunk);
+                int n = j1 - j0;
+                if (broadcast) {
+                    VectorKernel.multiplyPanelsBroadcast(bytes, kind, in, xt, rows, new VectorKernel.Out(z, n, -j0, false), j0, j1,
+                            HEAP_PANEL.get(), col);
+                } else {
+                    multiplyInto(w.rows(j0, j1), x, rows, z, n, 0, false, 1);
+                }
+                for (int r = 0; r < rows; r++) {
+                    int at = r * n;
+                    if (softcap > 0) {
+                        softcap(z, at, n, softcap);
+                    }
+                    float m = VectorKernel.max(z, at, n);
+                    max[c * rows + r] = m;
+                    sum[c * rows + r] = VectorKernel.sumExp(z, at, n, m);
+                    if (targets[r] >= j0 && targets[r] < j1) {
+                        target[r] = z[at + targets[r] - j0];
+                    }
+                }
+            }
+        });
+        float[] out = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < chunks; c++) {
+                m = Math.max(m, max[c * rows + r]);
+            }
+            double s = 0;
+            for (int c = 0; c < chunks; c++) {
+                s += sum[c * rows + r] * Math.exp(max[c * rows + r] - m);
+            }
+            out[r] = (float) (target[r] - m - Math.log(s));
+        }
+        return out;
+    }
+
+    private static float[] logitChunk(int floats) {
+        float[] z = LOGIT_CHUNK.get();
+        if (z.length < floats) {
+            z = new float[floats];
+            LOGIT_CHUNK.set(z);
+        }
+        return z;
+    }
+
+    /** {@code y[i] = cap tanh(y[i] / cap)} for i in {@code [from, from + n)}, in float32 as HF computes it on float32 logits (Gemma 2). */
+    public static void softcap(float[] y, int from, int n, float cap) {
+        for (int i = from; i < from + n; i++) {
+            y[i] = cap * (float) Math.tanh(y[i] / cap);
+        }
     }
 
     /** Work on columns or rows {@code [from, to)}. */
@@ -359,6 +446,8 @@ public final class CpuMatmul {
                     VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, i % 3 == 0 ? null : mask, y, 0, 2,
                             new float[4]);
                     VectorKernel.rmsNormRow(x, 0, in, x, 1e-6f, y, 0);
+                    // scoring's log-sum-exp: one call of targetLogProbs runs it ~150,000 times, interpreted until C2 compiles it
+                    VectorKernel.sumExp(y, 0, out, VectorKernel.max(y, 0, out));
                 }
                 // the interpreted kernels boxed every vector: the GC grew the heap for that garbage and keeps what it grew
                 // (hundreds of MB, resident beside the weights); a full collection now, with nothing live, gives it back

@@ -551,8 +551,8 @@ final class VectorKernel {
         }
     }
 
-    /** {@code log softmax(row)[target]} of the logits {@code z[from..from + n)}. */
-    static float logSoftmaxAt(float[] z, int from, int n, int target) {
+    /** The largest of {@code z[from..from + n)} (n > 0). */
+    static float max(float[] z, int from, int n) {
         FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int bound = S.loopBound(n);
         int j = 0;
@@ -563,15 +563,22 @@ final class VectorKernel {
         for (; j < n; j++) {
             max = Math.max(max, z[from + j]);
         }
+        return max;
+    }
+
+    /** {@code sum exp(z[from + j] - max)} for j < n: a row's softmax denominator relative to its max. */
+    static float sumExp(float[] z, int from, int n, float max) {
         FloatVector acc = FloatVector.zero(S);
-        for (j = 0; j < bound; j += S.length()) {
+        int bound = S.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += S.length()) {
             acc = acc.add(FloatVector.fromArray(S, z, from + j).sub(max).lanewise(VectorOperators.EXP));
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; j < n; j++) {
-            sum += Math.exp(z[from + j] - max);
+            sum += (float) Math.exp(z[from + j] - max);
         }
-        return (float) (z[from + target] - max - Math.log(sum));
+        return sum;
     }
 
     /** {@code p[j] = exp(p[j] - max)} for j < n (exp(-inf) = 0), returning their sum. */

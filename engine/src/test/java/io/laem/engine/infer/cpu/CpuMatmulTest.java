@@ -268,24 +268,66 @@ class CpuMatmulTest {
         assertThrows(IllegalArgumentException.class, () -> CpuMatmul.geluTanhGate(new float[6], 2));
     }
 
-    @Test
-    void logSoftmaxAtIsTheTargetsLogProbability() {
-        SplittableRandom rnd = new SplittableRandom(2);
-        for (int n : new int[] {1, 7, 16, 1000}) {
-            float[] z = gaussian(rnd, n + 5);
-            for (int i = 0; i < z.length; i++) {
-                z[i] *= 8;
+    /**
+     * The one-pass target log-probability against a float64 log-softmax of float64 logits over the same stored weights, per
+     * dtype, with and without Gemma 2's final soft-cap: rows read in place (few), through native panels (< 32) and through
+     * the broadcast kernel (whole and partial blocks, rows that make chunks of one panel), over a vocabulary of several
+     * chunks and a partial last one. Tolerance: float32 rounding of the logits ({@code 5e-7} of the largest sum of |x w| of
+     * the row) and of the result ({@code 1e-6} relative, 1e-6 absolute); the largest error seen is about a fifth of it.
+     * The thread count must not change the arithmetic (the chunks are combined in vocabulary order).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void targetLogProbsEqualAFloat64LogSoftmax(DType dtype) {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int vocab = 5003;
+        int in = 64;
+        try (Arena arena = Arena.ofShared()) {
+            float[] wf = gaussian(rnd, vocab * in);
+            byte[] stored = FloatCodec.encode(dtype, wf);
+            MemorySegment w = arena.allocate(stored.length);
+            MemorySegment.copy(MemorySegment.ofArray(stored), 0, w, 0, stored.length);
+            float[] exact = new float[vocab * in];
+            FloatCodec.decode(dtype, w, exact, exact.length);
+            WeightView view = new WeightView(w, dtype, vocab, in);
+            for (float softcap : new float[] {0f, 30f}) {
+                for (int rows : new int[] {1, 5, 13, 32, 45, 300}) {
+                    float[] x = gaussian(rnd, rows * in);
+                    int[] targets = new int[rows];
+                    for (int r = 0; r < rows; r++) {
+                        targets[r] = r == 0 ? vocab - 1 : rnd.nextInt(vocab); // the last chunk's last row, then anywhere
+                    }
+                    float[] one = CpuMatmul.targetLogProbs(view, x, rows, targets, softcap, 1);
+                    float[] three = CpuMatmul.targetLogProbs(view, x, rows, targets, softcap, 3);
+                    for (int r = 0; r < rows; r++) {
+                        double[] z = new double[vocab];
+                        double maxScale = 0;
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < vocab; j++) {
+                            double scale = 0;
+                            for (int k = 0; k < in; k++) {
+                                z[j] += (double) x[r * in + k] * exact[j * in + k];
+                                scale += Math.abs((double) x[r * in + k] * exact[j * in + k]);
+                            }
+                            if (softcap > 0) {
+                                z[j] = softcap * Math.tanh(z[j] / softcap);
+                            }
+                            maxScale = Math.max(maxScale, scale);
+                            max = Math.max(max, z[j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j < vocab; j++) {
+                            sum += Math.exp(z[j] - max);
+                        }
+                        double want = z[targets[r]] - max - Math.log(sum);
+                        String at = dtype + " softcap " + softcap + " rows " + rows + " row " + r;
+                        assertEquals(want, one[r], 5e-7 * maxScale + 1e-6 * Math.abs(want) + 1e-6, at);
+                        // the same arithmetic but for the JIT: compiled, the vectors' exp is the CPU's intrinsic, interpreted Math.exp
+                        assertEquals(one[r], three[r], 4 * Math.ulp(one[r]), at + ": 3 threads");
+                    }
+                }
             }
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) {
-                max = Math.max(max, z[5 + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < n; j++) {
-                sum += Math.exp(z[5 + j] - max);
-            }
-            int target = n / 2;
-            assertEquals(z[5 + target] - max - Math.log(sum), CpuMatmul.logSoftmaxAt(z, 5, n, target), 1e-4, "n " + n);
+            assertThrows(IllegalArgumentException.class, () -> CpuMatmul.targetLogProbs(view, new float[in], 1, new int[] {vocab}, 0f, 1));
         }
     }
 
