@@ -42,11 +42,12 @@ public final class CpuMatmul {
         return WORKERS;
     }
 
-    private static float[] transposed(int floats) {
-        float[] t = TRANSPOSED.get();
+    /** This thread's array of {@code buffer}, grown to at least {@code floats} (reused across calls: no churn per call). */
+    private static float[] grown(ThreadLocal<float[]> buffer, int floats) {
+        float[] t = buffer.get();
         if (t.length < floats) {
             t = new float[floats];
-            TRANSPOSED.set(t);
+            buffer.set(t);
         }
         return t;
     }
@@ -93,7 +94,7 @@ public final class CpuMatmul {
             split(out, 4, (long) out * in * Math.max(1, rows / 4), threads,
                     (j0, j1) -> VectorKernel.multiply(bytes, in, x, rows, target, j0, j1));
         } else if (rows >= VectorKernel.XT_ROWS) {
-            float[] xt = transposed(VectorKernel.transposedFloats(rows, in));
+            float[] xt = grown(TRANSPOSED, VectorKernel.transposedFloats(rows, in));
             VectorKernel.transposeRows(x, rows, in, xt);
             split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
                     (j0, j1) -> VectorKernel.multiplyPanelsBroadcast(bytes, kind, in, xt, rows, target, j0, j1, HEAP_PANEL.get(),
@@ -204,7 +205,7 @@ public final class CpuMatmul {
         MemorySegment bytes = w.bytes();
         // many rows: transposed once for every chunk's broadcast kernel; fewer: each chunk as multiplyInto multiplies them
         boolean broadcast = rows >= VectorKernel.XT_ROWS && in <= VectorKernel.PANEL_FLOATS / 4;
-        float[] xt = broadcast ? transposed(VectorKernel.transposedFloats(rows, in)) : null;
+        float[] xt = broadcast ? grown(TRANSPOSED, VectorKernel.transposedFloats(rows, in)) : null;
         if (broadcast) {
             VectorKernel.transposeRows(x, rows, in, xt);
         }
@@ -215,7 +216,7 @@ public final class CpuMatmul {
         float[] sum = new float[chunks * rows];
         float[] target = new float[rows];
         split(chunks, 1, (long) vocab * in * rows, threads, (c0, c1) -> {
-            float[] z = logitChunk(rows * chunk);
+            float[] z = grown(LOGIT_CHUNK, rows * chunk);
             float[] col = new float[VectorKernel.XT_ROWS];
             for (int c = c0; c < c1; c++) {
                 int j0 = c * chunk;
@@ -254,15 +255,6 @@ public final class CpuMatmul {
             out[r] = (float) (target[r] - m - Math.log(s));
         }
         return out;
-    }
-
-    private static float[] logitChunk(int floats) {
-        float[] z = LOGIT_CHUNK.get();
-        if (z.length < floats) {
-            z = new float[floats];
-            LOGIT_CHUNK.set(z);
-        }
-        return z;
     }
 
     /** {@code y[i] = cap tanh(y[i] / cap)} for i in {@code [from, from + n)}, in float32 as HF computes it on float32 logits (Gemma 2). */
