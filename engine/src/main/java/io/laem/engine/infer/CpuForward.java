@@ -192,10 +192,10 @@ final class CpuForward implements AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             rmsNorm(x, rows, layer.inputNorm(), buf.normed);
-            project(layer, layer.attnIn(), bank, buf.normed, width, rows, buf.qkv, threads, Op.ATTENTION_PROJECTIONS, buf);
+            project(layer, layer.attnIn(), bank, buf.normed, rows, buf.qkv, threads, Op.ATTENTION_PROJECTIONS);
             headsOf(buf, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens);
             attend(l, layer, buf, cache, keyMask, batch, tokens, past, threads);
-            project(layer, layer.o(), bank, buf.attended, buf.attended.length / rows, rows, buf.normed, threads, Op.ATTENTION_PROJECTIONS, buf);
+            project(layer, layer.o(), bank, buf.attended, rows, buf.normed, threads, Op.ATTENTION_PROJECTIONS);
             addNormed(x, 0, buf.normed, rows, layer.postAttentionNorm());
             for (int from = 0; from < rows; from += MLP_ROWS) {
                 mlp(layer, bank, x, from, Math.min(rows, from + MLP_ROWS), threads, buf);
@@ -223,8 +223,6 @@ final class CpuForward implements AutoCloseable {
         final float[] gateUp;
         final float[] gated;
         final float[] mlpOut;
-        /** LoRA's x A^T for the widest rank seen so far (grown on demand: the bank can change between forwards, not during one). */
-        float[] lora = new float[0];
 
         Buffers(int rows) {
             int width = config.hiddenSize();
@@ -243,13 +241,6 @@ final class CpuForward implements AutoCloseable {
             gated = new float[block * gateUpWidth / 2];
             mlpOut = new float[block * width];
         }
-
-        float[] lora(int floats) {
-            if (lora.length < floats) {
-                lora = new float[floats];
-            }
-            return lora;
-        }
     }
 
     /**
@@ -264,13 +255,13 @@ final class CpuForward implements AutoCloseable {
         int width = config.hiddenSize();
         int n = to - from;
         rmsNorm(x, from * width, n, layer.preMlpNorm(), buf.mlpIn);
-        project(layer, layer.mlpIn(), bank, buf.mlpIn, width, n, buf.gateUp, threads, Op.MLP_PROJECTIONS, buf);
+        project(layer, layer.mlpIn(), bank, buf.mlpIn, n, buf.gateUp, threads, Op.MLP_PROJECTIONS);
         int intermediate = layer.mlpIn().width() / 2;
         switch (config.activation()) {
             case SILU -> CpuMatmul.siluGateInto(buf.gateUp, n, intermediate, buf.gated);
             case GELU_TANH -> CpuMatmul.geluTanhGateInto(buf.gateUp, n, intermediate, buf.gated);
         }
-        project(layer, layer.down(), bank, buf.gated, intermediate, n, buf.mlpOut, threads, Op.MLP_PROJECTIONS, buf);
+        project(layer, layer.down(), bank, buf.gated, n, buf.mlpOut, threads, Op.MLP_PROJECTIONS);
         addNormed(x, from * width, buf.mlpOut, n, layer.postMlpNorm());
     }
 
@@ -296,63 +287,16 @@ final class CpuForward implements AutoCloseable {
      * {@code x W^T (+ b)} of each module into its columns of y [rows, p.width()], plus each module's active LoRA
      * entries, {@code (coef * x A^T) B^T}; xs [rows, in] (buffers may be longer than their rows).
      */
-    private void project(Layer layer, Projection p, LoraBank bank, float[] xs, int in, int rows, float[] y, int threads, Op op,
-                         Buffers buf) {
-        int out = p.width();
-        if (fewRows(p, rows)) {
-            FewRowProjection.Module[] modules = new FewRowProjection.Module[p.kinds().length];
-            int offset = 0;
-            for (int i = 0; i < modules.length; i++) {
-                LoraBank.Packed lora = packed(layer, p, i, bank);
-                modules[i] = new FewRowProjection.Module(p.views()[i], p.biases()[i],
-                        lora == null ? null : new FewRowProjection.Lora(lora.aBytes(), lora.bTransposedBytes(), lora.coefs()), offset);
-                offset += p.views()[i].rows();
-            }
-            FewRowProjection.project(modules, xs, rows, y, out, false, threads, op);
-            return;
-        }
+    private void project(Layer layer, Projection p, LoraBank bank, float[] xs, int rows, float[] y, int threads, Op op) {
+        FewRowProjection.Module[] modules = new FewRowProjection.Module[p.kinds().length];
         int offset = 0;
-        for (int i = 0; i < p.kinds().length; i++) {
-            WeightView w = p.views()[i];
-            int moduleOut = w.rows();
-            long t = OpTimes.start();
-            CpuMatmul.multiplyInto(w, xs, rows, y, out, offset, false, threads);
-            OpTimes.since(op, t);
-            float[] b = p.biases()[i];
-            if (b != null) {
-                for (int r = 0; r < rows; r++) {
-                    for (int j = 0; j < moduleOut; j++) {
-                        y[r * out + offset + j] += b[j];
-                    }
-                }
-            }
+        for (int i = 0; i < modules.length; i++) {
             LoraBank.Packed lora = packed(layer, p, i, bank);
-            if (lora != null) {
-                t = OpTimes.start();
-                int rank = lora.rank();
-                float[] u = buf.lora(rows * rank);
-                CpuMatmul.multiplyInto(WeightView.f32(lora.aBytes(), rank, in), xs, rows, u, rank, 0, false, threads);
-                float[] c = lora.coefs();
-                for (int r = 0; r < rows; r++) {
-                    for (int q = 0; q < rank; q++) {
-                        u[r * rank + q] *= c[q];
-                    }
-                }
-                CpuMatmul.addProductInto(u, rows, rank, lora.bTransposedBytes(), moduleOut, y, out, offset, threads);
-                OpTimes.since(Op.LORA, t);
-            }
-            offset += moduleOut;
+            modules[i] = new FewRowProjection.Module(p.views()[i], p.biases()[i],
+                    lora == null ? null : new FewRowProjection.Lora(lora.aBytes(), lora.bTransposedBytes(), lora.coefs()), offset);
+            offset += p.views()[i].rows();
         }
-    }
-
-    /** Whether every module of p goes through {@link FewRowProjection} at this many rows (decode: one hand-off per projection). */
-    private static boolean fewRows(Projection p, int rows) {
-        for (WeightView w : p.views()) {
-            if (!FewRowProjection.fits(w, rows)) {
-                return false;
-            }
-        }
-        return true;
+        CpuMatmul.project(modules, xs, rows, y, p.width(), threads, op);
     }
 
     /** The bank's packed LoRA entries of module i of p, or null when none is active. */

@@ -105,6 +105,122 @@ public final class CpuMatmul {
         }
     }
 
+    /** Each thread's x A^T of a projection's LoRA updates (grown on demand). */
+    private static final ThreadLocal<float[]> LORA_ROWS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * The modules of one projection over the same rows x [rows, in] (q/k/v, o, gate/up, down) into their columns of y
+     * [rows, stride], replacing what is there: each module's {@code x W^T}, bias and LoRA update {@code (coef * x A^T) B^T}.
+     * Few rows go to {@link FewRowProjection} (one hand-off per projection); many rows ({@link VectorKernel#XT_ROWS} and
+     * more) are transposed once for all the modules, their LoRA A products run split over the rows, and each module's
+     * update is folded into its weight panels (see {@link VectorKernel.Tail}), so y is written in one pass per module.
+     * {@code op} is charged the products, {@link OpTimes.Op#LORA} the A products (the B products are inside the panels).
+     */
+    public static void project(FewRowProjection.Module[] modules, float[] x, int rows, float[] y, int stride, int threads, OpTimes.Op op) {
+        int in = modules[0].weights().cols();
+        boolean fewRows = true;
+        int widest = in;
+        for (FewRowProjection.Module m : modules) {
+            fewRows &= FewRowProjection.fits(m.weights(), rows);
+            widest = Math.max(widest, in + (m.lora() == null ? 0 : m.lora().rank()));
+        }
+        if (fewRows) {
+            FewRowProjection.project(modules, x, rows, y, stride, false, threads, op);
+        } else if (rows >= VectorKernel.XT_ROWS && widest <= VectorKernel.PANEL_FLOATS / 4) {
+            projectTransposed(modules, x, rows, in, y, stride, threads, op);
+        } else {
+            for (FewRowProjection.Module m : modules) {
+                long t = OpTimes.start();
+                multiplyInto(m.weights(), x, rows, y, stride, m.offset(), false, threads);
+                OpTimes.since(op, t);
+                addBias(m, rows, y, stride);
+                FewRowProjection.Lora lora = m.lora();
+                if (lora != null) {
+                    t = OpTimes.start();
+                    int rank = lora.rank();
+                    float[] u = grown(LORA_ROWS, rows * rank);
+                    multiplyInto(WeightView.f32(lora.a(), rank, in), x, rows, u, rank, 0, false, threads);
+                    float[] c = lora.coefs();
+                    for (int r = 0; r < rows; r++) {
+                        for (int q = 0; q < rank; q++) {
+                            u[r * rank + q] *= c[q];
+                        }
+                    }
+                    addProductInto(u, rows, rank, lora.bTransposed(), m.weights().rows(), y, stride, m.offset(), threads);
+                    OpTimes.since(OpTimes.Op.LORA, t);
+                }
+            }
+        }
+    }
+
+    /** {@link #project} for many rows: x transposed once, each block followed by the modules' scaled LoRA rows. */
+    private static void projectTransposed(FewRowProjection.Module[] modules, float[] x, int rows, int in, float[] y, int stride, int threads,
+                                          OpTimes.Op op) {
+        int[] tailAt = new int[modules.length];
+        int tails = 0;
+        for (int m = 0; m < modules.length; m++) {
+            tailAt[m] = in + tails;
+            tails += modules[m].lora() == null ? 0 : modules[m].lora().rank();
+        }
+        int blockStride = (in + tails) * VectorKernel.XT_ROWS;
+        int blocks = (rows + VectorKernel.XT_ROWS - 1) / VectorKernel.XT_ROWS;
+        float[] xt = grown(TRANSPOSED, blocks * blockStride);
+        long t = OpTimes.start();
+        split(blocks, 1, (long) rows * in * 4, threads, (b0, b1) -> VectorKernel.transposeRows(x, rows, in, xt, blockStride, b0, b1));
+        OpTimes.since(op, t);
+        if (tails > 0) {
+            t = OpTimes.start();
+            int width = tails;
+            split(blocks, 1, (long) rows * in * tails, threads, (b0, b1) -> {
+                float[] u = grown(LORA_ROWS, (b1 - b0) * VectorKernel.XT_ROWS * width);
+                float[] col = new float[VectorKernel.XT_ROWS];
+                VectorKernel.Out into = new VectorKernel.Out(u, width, 0, false);
+                for (int m = 0; m < modules.length; m++) {
+                    FewRowProjection.Lora lora = modules[m].lora();
+                    if (lora == null) {
+                        continue;
+                    }
+                    // rows of blocks [b0, b1) land at rows [0, ...) of u: the Out's offset moves them back by b0's first row
+                    VectorKernel.multiplyPanelsBroadcast(lora.a(), VectorKernel.F32, in, null, xt, blockStride, rows, b0, b1,
+                            new VectorKernel.Out(u, width, tailAt[m] - in - b0 * VectorKernel.XT_ROWS * width, false), 0, lora.rank(),
+                            HEAP_PANEL.get(), col);
+                }
+                for (int m = 0; m < modules.length; m++) {
+                    FewRowProjection.Lora lora = modules[m].lora();
+                    if (lora != null) {
+                        VectorKernel.putTail(u, width, tailAt[m] - in, lora.coefs(), rows, in, xt, blockStride, tailAt[m], b0, b1);
+                    }
+                }
+            });
+            OpTimes.since(OpTimes.Op.LORA, t);
+        }
+        t = OpTimes.start();
+        for (int m = 0; m < modules.length; m++) {
+            FewRowProjection.Module module = modules[m];
+            WeightView w = module.weights();
+            FewRowProjection.Lora lora = module.lora();
+            VectorKernel.Tail tail = lora == null ? null : new VectorKernel.Tail(lora.bTransposed(), lora.rank(), w.rows(), tailAt[m]);
+            int len = in + (lora == null ? 0 : lora.rank());
+            VectorKernel.Out target = new VectorKernel.Out(y, stride, module.offset(), false);
+            split(w.rows(), VectorKernel.panelRows(len), (long) w.rows() * len * rows, threads,
+                    (j0, j1) -> VectorKernel.multiplyPanelsBroadcast(w.bytes(), kind(w.dtype()), in, tail, xt, blockStride, rows, 0, blocks,
+                            target, j0, j1, HEAP_PANEL.get(), new float[VectorKernel.XT_ROWS]));
+            addBias(module, rows, y, stride);
+        }
+        OpTimes.since(op, t);
+    }
+
+    private static void addBias(FewRowProjection.Module m, int rows, float[] y, int stride) {
+        float[] b = m.bias();
+        if (b != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < b.length; j++) {
+                    y[r * stride + m.offset() + j] += b[j];
+                }
+            }
+        }
+    }
+
     private static int kind(DType dtype) {
         return switch (dtype) {
             case BF16 -> VectorKernel.BF16;
@@ -419,6 +535,8 @@ public final class CpuMatmul {
                 float[] xw = new float[x.length / in * out];
                 float[] heapPanel = new float[VectorKernel.PANEL_FLOATS];
                 float[] col = new float[VectorKernel.XT_ROWS];
+                float[] xtTail = new float[(in + 8) * VectorKernel.XT_ROWS];
+                float[] tailCoefs = {1, 0.5f, 0.25f, 1, 1, 1, 1, 2};
                 // not FewRowProjection: warmed up here (split over two threads) it left the overall peak RSS of `laem bench
                 // score` 350 MB higher (decode b8), and its first calls at real sizes are not counted by its thread choice
                 for (int i = 0; i < 20_000; i++) {
@@ -431,6 +549,11 @@ public final class CpuMatmul {
                         VectorKernel.transposeRows(x, x.length / in, in, xt);
                         VectorKernel.multiplyPanelsBroadcast(w, kind, in, xt, x.length / in, new VectorKernel.Out(xw, out, 0, i % 8 == 0), 0, out,
                                 heapPanel, col);
+                        // with a LoRA tail (projections with active adapters): its second loop compiled too
+                        VectorKernel.transposeRows(x, x.length / in, in, xtTail, (in + 8) * VectorKernel.XT_ROWS, 0, 1);
+                        VectorKernel.putTail(y, out, 0, tailCoefs, x.length / in, in, xtTail, (in + 8) * VectorKernel.XT_ROWS, in, 0, 1);
+                        VectorKernel.multiplyPanelsBroadcast(w, kind, in, new VectorKernel.Tail(w, 8, out, in), xtTail,
+                                (in + 8) * VectorKernel.XT_ROWS, x.length / in, 0, 1, new VectorKernel.Out(xw, out, 0, false), 0, out, heapPanel, col);
                     }
                     VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);

@@ -187,9 +187,16 @@ final class VectorKernel {
      * XT_ROWS + i) * in + k]}, zero past the last row. Once per call, read by every panel: a lane is a row.
      */
     static void transposeRows(float[] x, int rows, int in, float[] xt) {
-        int blocks = (rows + XT_ROWS - 1) / XT_ROWS;
-        for (int b = 0; b < blocks; b++) {
-            int base = b * in * XT_ROWS;
+        transposeRows(x, rows, in, xt, in * XT_ROWS, 0, (rows + XT_ROWS - 1) / XT_ROWS);
+    }
+
+    /**
+     * The same for blocks {@code [b0, b1)} into blocks of {@code stride} floats each ({@code stride >= in * XT_ROWS}: the
+     * room after a block's x holds LoRA rank rows, see {@link Tail}).
+     */
+    static void transposeRows(float[] x, int rows, int in, float[] xt, int stride, int b0, int b1) {
+        for (int b = b0; b < b1; b++) {
+            int base = b * stride;
             for (int i = 0; i < XT_ROWS; i++) {
                 int r = b * XT_ROWS + i;
                 if (r < rows) {
@@ -207,6 +214,31 @@ final class VectorKernel {
     }
 
     /**
+     * A LoRA update folded into the broadcast kernel's sums: B^T [rank, out] float32 little-endian, whose rank rows meet
+     * the rows' scaled {@code coef * x A^T}, held transposed in each block of x at k = {@code at} (after x's {@code in}).
+     * Each weight row of a panel is then {@code [W_j | B_j]}: one pass writes {@code x W^T + (coef * x A^T) B^T}.
+     */
+    record Tail(MemorySegment bt, int rank, int out, int at) {}
+
+    /**
+     * Writes a module's LoRA rows into the room after x in blocks {@code [b0, b1)}: {@code xt[b * stride + (at + q) *
+     * XT_ROWS + i] = coefs[q] * u[(row - b0's first row) * width + from + q]} for the block's rows, zero past the last
+     * row; u holds x A^T of those blocks' rows, the module's rank columns from column {@code from}.
+     */
+    static void putTail(float[] u, int width, int from, float[] coefs, int rows, int in, float[] xt, int stride, int at, int b0, int b1) {
+        for (int b = b0; b < b1; b++) {
+            int base = b * stride;
+            for (int i = 0; i < XT_ROWS; i++) {
+                int r = b * XT_ROWS + i;
+                int u0 = (r - b0 * XT_ROWS) * width + from;
+                for (int q = 0; q < coefs.length; q++) {
+                    xt[base + (at + q) * XT_ROWS + i] = r < rows ? coefs[q] * u[u0 + q] : 0;
+                }
+            }
+        }
+    }
+
+    /**
      * {@link #multiplyPanels} for many rows with a broadcast micro-kernel: each panel is widened into a heap array
      * {@code p}, and the rows come transposed ({@link #transposeRows}), so a vector holds one input element of
      * {@link #XT_ROWS} / 2 rows; each weight element is broadcast and multiplied into the accumulators of its output,
@@ -215,58 +247,88 @@ final class VectorKernel {
      */
     static void multiplyPanelsBroadcast(MemorySegment w, int kind, int in, float[] xt, int rows, Out y, int j0, int j1, float[] p,
                                         float[] col) {
-        int pr = panelRows(in);
-        int blocks = (rows + XT_ROWS - 1) / XT_ROWS;
+        multiplyPanelsBroadcast(w, kind, in, null, xt, in * XT_ROWS, rows, 0, (rows + XT_ROWS - 1) / XT_ROWS, y, j0, j1, p, col);
+    }
+
+    /**
+     * The same over blocks {@code [b0, b1)} of x transposed into blocks of {@code stride} floats, with a module's LoRA
+     * update folded in when {@code tail} is not null (its B rows gathered next to each widened weight row).
+     */
+    static void multiplyPanelsBroadcast(MemorySegment w, int kind, int in, Tail tail, float[] xt, int stride, int rows, int b0, int b1,
+                                        Out y, int j0, int j1, float[] p, float[] col) {
+        int rank = tail == null ? 0 : tail.rank();
+        int len = in + rank;
+        int shift = tail == null ? 0 : tail.at() - in;
+        int pr = panelRows(len);
         for (int p0 = j0; p0 < j1; p0 += pr) {
             int p1 = Math.min(j1, p0 + pr);
-            widen(w, kind, (long) p0 * in, (p1 - p0) * in, p);
-            for (int b = 0; b < blocks; b++) {
+            if (rank == 0) {
+                widen(w, kind, (long) p0 * in, (p1 - p0) * in, p, 0);
+            } else {
+                for (int j = p0; j < p1; j++) {
+                    widen(w, kind, (long) j * in, in, p, (j - p0) * len);
+                }
+                for (int q = 0; q < rank; q++) {
+                    long row = (long) q * tail.out();
+                    for (int j = p0; j < p1; j++) {
+                        p[(j - p0) * len + in + q] = tail.bt().get(F32_LE, (row + j) * Float.BYTES);
+                    }
+                }
+            }
+            for (int b = b0; b < b1; b++) {
                 int r0 = b * XT_ROWS;
                 int n = Math.min(XT_ROWS, rows - r0);
-                int base = b * in * XT_ROWS;
+                int base = b * stride;
                 int j = p0;
                 for (; j + 6 <= p1; j += 6) {
-                    tileBroadcast6(p, (j - p0) * in, in, xt, base, y, r0, n, j, col);
+                    tileBroadcast6(p, (j - p0) * len, in, rank, shift, xt, base, y, r0, n, j, col);
                 }
                 for (; j < p1; j++) {
-                    tileBroadcast1(p, (j - p0) * in, in, xt, base, y, r0, n, j, col);
+                    tileBroadcast1(p, (j - p0) * len, in, rank, shift, xt, base, y, r0, n, j, col);
                 }
             }
         }
     }
 
-    /** Six outputs (weight rows from p[e0], one after the other) for the rows of one transposed block. Named accumulators, see {@link #tile4x4}. */
-    private static void tileBroadcast6(float[] p, int e0, int in, float[] xt, int base, Out y, int r0, int n, int j, float[] col) {
-        int e1 = e0 + in;
-        int e2 = e1 + in;
-        int e3 = e2 + in;
-        int e4 = e3 + in;
-        int e5 = e4 + in;
+    /**
+     * Six outputs (weight rows of {@code in + rank} floats from p[e0], one after the other) for the rows of one transposed
+     * block: k over x's {@code in} elements, then over the rank rows {@code shift} further on in the block. Named
+     * accumulators, see {@link #tile4x4}.
+     */
+    private static void tileBroadcast6(float[] p, int e0, int in, int rank, int shift, float[] xt, int base, Out y, int r0, int n, int j,
+                                       float[] col) {
+        int len = in + rank;
+        int e1 = e0 + len;
+        int e2 = e1 + len;
+        int e3 = e2 + len;
+        int e4 = e3 + len;
+        int e5 = e4 + len;
         int half = S.length();
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0;
-        for (int k = 0; k < in; k++) {
-            int at = base + k * XT_ROWS;
-            FloatVector u = FloatVector.fromArray(S, xt, at);
-            FloatVector v = FloatVector.fromArray(S, xt, at + half);
-            FloatVector c = FloatVector.broadcast(S, p[e0 + k]);
-            a0 = u.fma(c, a0);
-            b0 = v.fma(c, b0);
-            c = FloatVector.broadcast(S, p[e1 + k]);
-            a1 = u.fma(c, a1);
-            b1 = v.fma(c, b1);
-            c = FloatVector.broadcast(S, p[e2 + k]);
-            a2 = u.fma(c, a2);
-            b2 = v.fma(c, b2);
-            c = FloatVector.broadcast(S, p[e3 + k]);
-            a3 = u.fma(c, a3);
-            b3 = v.fma(c, b3);
-            c = FloatVector.broadcast(S, p[e4 + k]);
-            a4 = u.fma(c, a4);
-            b4 = v.fma(c, b4);
-            c = FloatVector.broadcast(S, p[e5 + k]);
-            a5 = u.fma(c, a5);
-            b5 = v.fma(c, b5);
+        for (int k = 0, end = in, at = base; k < len; end = len, at = base + (in + shift) * XT_ROWS) {
+            for (; k < end; k++, at += XT_ROWS) {
+                FloatVector u = FloatVector.fromArray(S, xt, at);
+                FloatVector v = FloatVector.fromArray(S, xt, at + half);
+                FloatVector c = FloatVector.broadcast(S, p[e0 + k]);
+                a0 = u.fma(c, a0);
+                b0 = v.fma(c, b0);
+                c = FloatVector.broadcast(S, p[e1 + k]);
+                a1 = u.fma(c, a1);
+                b1 = v.fma(c, b1);
+                c = FloatVector.broadcast(S, p[e2 + k]);
+                a2 = u.fma(c, a2);
+                b2 = v.fma(c, b2);
+                c = FloatVector.broadcast(S, p[e3 + k]);
+                a3 = u.fma(c, a3);
+                b3 = v.fma(c, b3);
+                c = FloatVector.broadcast(S, p[e4 + k]);
+                a4 = u.fma(c, a4);
+                b4 = v.fma(c, b4);
+                c = FloatVector.broadcast(S, p[e5 + k]);
+                a5 = u.fma(c, a5);
+                b5 = v.fma(c, b5);
+            }
         }
         storeColumn(y, r0, n, j, a0, b0, col);
         storeColumn(y, r0, n, j + 1, a1, b1, col);
@@ -276,14 +338,17 @@ final class VectorKernel {
         storeColumn(y, r0, n, j + 5, a5, b5, col);
     }
 
-    private static void tileBroadcast1(float[] p, int e0, int in, float[] xt, int base, Out y, int r0, int n, int j, float[] col) {
+    private static void tileBroadcast1(float[] p, int e0, int in, int rank, int shift, float[] xt, int base, Out y, int r0, int n, int j,
+                                       float[] col) {
         int half = S.length();
+        int len = in + rank;
         FloatVector a = FloatVector.zero(S), b = a;
-        for (int k = 0; k < in; k++) {
-            int at = base + k * XT_ROWS;
-            FloatVector c = FloatVector.broadcast(S, p[e0 + k]);
-            a = FloatVector.fromArray(S, xt, at).fma(c, a);
-            b = FloatVector.fromArray(S, xt, at + half).fma(c, b);
+        for (int k = 0, end = in, at = base; k < len; end = len, at = base + (in + shift) * XT_ROWS) {
+            for (; k < end; k++, at += XT_ROWS) {
+                FloatVector c = FloatVector.broadcast(S, p[e0 + k]);
+                a = FloatVector.fromArray(S, xt, at).fma(c, a);
+                b = FloatVector.fromArray(S, xt, at + half).fma(c, b);
+            }
         }
         storeColumn(y, r0, n, j, a, b, col);
     }
@@ -297,28 +362,28 @@ final class VectorKernel {
         }
     }
 
-    /** {@link #widen} into a heap array (the broadcast kernel's panel). */
-    static void widen(MemorySegment w, int kind, long from, int n, float[] out) {
+    /** {@link #widen} into a heap array (the broadcast kernel's panel) from {@code out[at]} on. */
+    static void widen(MemorySegment w, int kind, long from, int n, float[] out, int at) {
         switch (kind) {
-            case F32 -> MemorySegment.copy(w, F32_LE, from * Float.BYTES, out, 0, n);
-            case BF16 -> widenBf16(w, from, n, out);
-            default -> widenF16(w, from, n, out);
+            case F32 -> MemorySegment.copy(w, F32_LE, from * Float.BYTES, out, at, n);
+            case BF16 -> widenBf16(w, from, n, out, at);
+            default -> widenF16(w, from, n, out, at);
         }
     }
 
-    private static void widenBf16(MemorySegment w, long from, int n, float[] out) {
+    private static void widenBf16(MemorySegment w, long from, int n, float[] out, int at) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += S.length()) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, (from + i) * 2, LE).convertShape(VectorOperators.S2I, I, 0);
-            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+            h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, at + i);
         }
         for (; i < n; i++) {
-            out[i] = Float.intBitsToFloat((w.get(I16_LE, (from + i) * 2) & 0xffff) << 16);
+            out[at + i] = Float.intBitsToFloat((w.get(I16_LE, (from + i) * 2) & 0xffff) << 16);
         }
     }
 
-    private static void widenF16(MemorySegment w, long from, int n, float[] out) {
+    private static void widenF16(MemorySegment w, long from, int n, float[] out, int at) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += S.length()) {
@@ -327,10 +392,10 @@ final class VectorKernel {
             IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
             IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                     .blend(shifted.or(0x7f800000), magnitude.compare(VectorOperators.GE, 0x7c00));
-            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, i);
+            bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(out, at + i);
         }
         for (; i < n; i++) {
-            out[i] = Float.float16ToFloat(w.get(I16_LE, (from + i) * 2));
+            out[at + i] = Float.float16ToFloat(w.get(I16_LE, (from + i) * 2));
         }
     }
 

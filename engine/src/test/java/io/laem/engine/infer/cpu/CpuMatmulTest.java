@@ -331,6 +331,97 @@ class CpuMatmulTest {
         }
     }
 
+    /**
+     * A projection's modules over the same x (as q/k/v or gate/up): each module's x W^T, bias and LoRA update (coef * x A^T)
+     * B^T into its columns, replacing what y held, against float64 over the same stored weights; at every row count's path
+     * (few rows, 4 x 4 tiles, the transposed rows with the LoRA rows folded into the panels: ranks differ per module, one
+     * module has none, panels split over threads, a partial last block).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void projectEqualsEachModulesProductBiasAndLoraUpdate(DType dtype) {
+        SplittableRandom rnd = new SplittableRandom(13);
+        int[][] shapes = {{45, 37, 64, 13}, {300, 260, 7, 130}}; // in, then each module's out
+        int[] ranks = {3, 0, 8};
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] shape : shapes) {
+                int in = shape[0];
+                int modulesCount = shape.length - 1;
+                FewRowProjection.Module[] modules = new FewRowProjection.Module[modulesCount];
+                float[][] w = new float[modulesCount][];
+                float[][] a = new float[modulesCount][];
+                float[][] bt = new float[modulesCount][];
+                int width = 0;
+                for (int m = 0; m < modulesCount; m++) {
+                    int out = shape[m + 1];
+                    byte[] stored = FloatCodec.encode(dtype, gaussian(rnd, out * in));
+                    MemorySegment seg = arena.allocate(stored.length);
+                    MemorySegment.copy(MemorySegment.ofArray(stored), 0, seg, 0, stored.length);
+                    w[m] = new float[out * in];
+                    FloatCodec.decode(dtype, seg, w[m], w[m].length);
+                    float[] bias = m == 1 ? null : gaussian(rnd, out);
+                    FewRowProjection.Lora lora = null;
+                    if (ranks[m] > 0) {
+                        a[m] = gaussian(rnd, ranks[m] * in);
+                        bt[m] = gaussian(rnd, ranks[m] * out);
+                        float[] coefs = new float[ranks[m]];
+                        for (int q = 0; q < coefs.length; q++) {
+                            coefs[q] = (float) rnd.nextDouble(-1, 1);
+                        }
+                        lora = new FewRowProjection.Lora(f32(arena, a[m]), f32(arena, bt[m]), coefs);
+                    }
+                    modules[m] = new FewRowProjection.Module(new WeightView(seg, dtype, out, in), bias, lora, width);
+                    width += out;
+                }
+                for (int rows : new int[] {1, 5, 9, 13, 32, 45, 70}) {
+                    float[] x = gaussian(rnd, rows * in);
+                    for (int threads = 1; threads <= 3; threads += 2) {
+                        float[] y = gaussian(rnd, rows * width); // replaced, not added to
+                        CpuMatmul.project(modules, x, rows, y, width, threads, OpTimes.Op.ATTENTION_PROJECTIONS);
+                        for (int m = 0; m < modulesCount; m++) {
+                            FewRowProjection.Module mod = modules[m];
+                            int out = shape[m + 1];
+                            for (int r = 0; r < rows; r++) {
+                                double[] u = new double[ranks[m]];
+                                double[] uScale = new double[ranks[m]];
+                                for (int q = 0; q < ranks[m]; q++) {
+                                    for (int k = 0; k < in; k++) {
+                                        u[q] += (double) x[r * in + k] * a[m][q * in + k];
+                                        uScale[q] += Math.abs((double) x[r * in + k] * a[m][q * in + k]);
+                                    }
+                                    u[q] *= mod.lora().coefs()[q];
+                                    uScale[q] *= Math.abs(mod.lora().coefs()[q]);
+                                }
+                                for (int j = 0; j < out; j++) {
+                                    double want = mod.bias() == null ? 0 : mod.bias()[j];
+                                    double scale = Math.abs(want);
+                                    for (int k = 0; k < in; k++) {
+                                        want += (double) x[r * in + k] * w[m][j * in + k];
+                                        scale += Math.abs((double) x[r * in + k] * w[m][j * in + k]);
+                                    }
+                                    for (int q = 0; q < ranks[m]; q++) {
+                                        want += u[q] * bt[m][q * out + j];
+                                        scale += uScale[q] * Math.abs(bt[m][q * out + j]);
+                                    }
+                                    String at = dtype + " in " + in + " module " + m + " rows " + rows + " threads " + threads + " y[" + r + "," + j + "]";
+                                    assertEquals(want, y[r * width + mod.offset() + j], 1e-6 * scale + 1e-30, at);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static MemorySegment f32(Arena arena, float[] values) {
+        MemorySegment seg = arena.allocate((long) values.length * Float.BYTES);
+        for (int i = 0; i < values.length; i++) {
+            seg.setAtIndex(F32_LE, i, values[i]);
+        }
+        return seg;
+    }
+
     private static float[] gaussian(SplittableRandom rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
