@@ -13,7 +13,8 @@ import java.nio.file.Path;
  * The one check that every tensor of an output is finite, in the dtype it is stored in (a float32
  * value beyond the F16 range becomes infinity there), run on the encoded bytes as they are written,
  * so before the output is moved into place. {@link SafetensorsWriter} runs it on every float tensor;
- * another output format calls {@link #require} on its encoded bytes.
+ * another output format calls {@link #require} on its encoded bytes, or (GGUF, {@link GgmlType#storesFinite}) checks
+ * each value as it is encoded and throws {@link #notFinite}.
  */
 public final class FiniteOutput {
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -25,7 +26,12 @@ public final class FiniteOutput {
         if (!dtype.isFloat() || allFinite(dtype, encoded)) {
             return;
         }
-        throw new LaemException(file + ": tensor '" + tensor + "' would hold NaN or infinity (stored as " + dtype
+        throw notFinite(file, tensor, dtype);
+    }
+
+    /** The one-line error of a tensor that would hold NaN or infinity as stored ({@code storedAs}: its dtype or GGML type). */
+    public static LaemException notFinite(Path file, String tensor, Object storedAs) {
+        return new LaemException(file + ": tensor '" + tensor + "' would hold NaN or infinity (stored as " + storedAs
                 + "); nothing was written");
     }
 

@@ -80,6 +80,20 @@ public enum GgmlType {
         }
     }
 
+    /**
+     * Whether {@code v} is stored as a finite value: float32 as it is; F16 and BF16 after rounding (a finite float32
+     * beyond F16's 65504 becomes infinity); Q8_0 when its block's float16 scale {@code max|x| / 127} stays finite,
+     * which holds for the block when it holds for each value's {@code |v| / 127}.
+     */
+    public boolean storesFinite(float v) {
+        return switch (this) {
+            case F32 -> Float.isFinite(v);
+            case F16 -> Float.isFinite(Float.float16ToFloat(Float.floatToFloat16(v)));
+            case BF16 -> Float.isFinite(FloatCodec.bf16ToFloat(FloatCodec.floatToBf16(v)));
+            case Q8_0 -> Float.isFinite(v) && Float.isFinite(Float.float16ToFloat(Float.floatToFloat16(Math.abs(v) / 127f)));
+        };
+    }
+
     /** C's roundf: halves away from zero. */
     private static int roundHalfAway(float x) {
         return (int) (x < 0 ? -Math.floor(-x + 0.5f) : Math.floor(x + 0.5f));

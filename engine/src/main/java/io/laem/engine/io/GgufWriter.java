@@ -150,7 +150,7 @@ public final class GgufWriter {
             out.pad();
             for (Tensor t : tensors) {
                 long start = out.written;
-                TensorSink sink = new TensorSink(out, t);
+                TensorSink sink = new TensorSink(out, t, file);
                 t.body.write(sink);
                 sink.finish();
                 if (out.written - start != t.bytes) {
@@ -211,13 +211,15 @@ public final class GgufWriter {
     private static final class TensorSink implements Sink {
         private final Out out;
         private final Tensor tensor;
+        private final Path file;
         private final float[] pending;
         private int pendingCount;
         private long accepted;
 
-        TensorSink(Out out, Tensor tensor) {
+        TensorSink(Out out, Tensor tensor, Path file) {
             this.out = out;
             this.tensor = tensor;
+            this.file = file;
             this.pending = new float[tensor.type.blockSize()];
         }
 
@@ -226,6 +228,13 @@ public final class GgufWriter {
             accepted += count;
             if (accepted > tensor.count) {
                 throw new IllegalStateException(tensor.name + ": more than " + tensor.count + " values produced");
+            }
+            // values are scaled on their way (rank / alpha, Gemma's query factor) and rounded to the type: checked here,
+            // so a finite input that overflows is refused before the file is moved into place
+            for (int i = from; i < from + count; i++) {
+                if (!tensor.type.storesFinite(v[i])) {
+                    throw FiniteOutput.notFinite(file, tensor.name, tensor.type);
+                }
             }
             int bs = pending.length;
             while (count > 0 && (pendingCount > 0 || count < bs)) {

@@ -123,6 +123,31 @@ class GgufLoraStreamingTest {
         assertRefused(r, layer0 + "lora_A.weight", 3, Float.NEGATIVE_INFINITY, DType.F16, "a-f16-into-f32");
     }
 
+    /**
+     * A finite input that the output type cannot hold (1e9 in a float32 B, written as F16: infinity) is refused by
+     * both paths with a one-line error naming the output file and tensor, and nothing is left behind.
+     */
+    @Test
+    void aFiniteInputThatOverflowsTheOutputTypeIsRefusedAndNothingIsWritten() throws Exception {
+        String tensor = "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight";
+        Recipe bad = Fixtures.withValue(mixedRecipe(), 0, tensor, 7, 1e9f, DType.F32, tmp.resolve("huge"))
+                .withOutput(new Output(null, DType.F16));
+        Path out = tmp.resolve("huge-streamed");
+        LaemException streamed = assertThrows(LaemException.class, () -> ExportFormats.of("gguf-lora")
+                .export(bad, OutputTarget.folder(out), ProgressListener.NONE, CancellationToken.NONE));
+        assertTrue(streamed.getMessage().startsWith(out.toString()), streamed.getMessage());
+        assertTrue(streamed.getMessage().endsWith(": tensor 'blk.0.attn_q.weight.lora_b' would hold NaN or infinity (stored as F16); "
+                + "nothing was written"), streamed.getMessage());
+        try (var left = Files.list(tmp)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains("huge-streamed")), "no output, no temporary");
+        }
+        LaemException inMemory = assertThrows(LaemException.class, () -> inMemory(bad, "gguf-lora", "huge"));
+        assertTrue(inMemory.getMessage().endsWith(streamed.getMessage().substring(out.toString().length())), inMemory.getMessage());
+        try (var left = Files.list(tmp)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains("huge-in-memory")), "no output, no temporary");
+        }
+    }
+
     /** Adapter 0 of {@code r} stored as {@code stored} with one bad value: both paths refuse it with the same one-line error. */
     private void assertRefused(Recipe r, String tensor, int element, float value, DType stored, String name) throws Exception {
         Path broken = tmp.resolve("broken-" + name);
