@@ -191,18 +191,18 @@ final class CpuForward implements AutoCloseable {
         Buffers buf = new Buffers(rows);
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
-            rmsNorm(x, rows, layer.inputNorm(), buf.normed);
+            rmsNorm(x, 0, rows, layer.inputNorm(), buf.normed, threads);
             project(layer, layer.attnIn(), bank, buf.normed, rows, buf.qkv, threads, Op.ATTENTION_PROJECTIONS);
-            headsOf(buf, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens);
+            headsOf(buf, layer, layer.sliding() ? slidingTables : fullTables, positions, batch, tokens, threads);
             attend(l, layer, buf, cache, keyMask, batch, tokens, past, threads);
             project(layer, layer.o(), bank, buf.attended, rows, buf.normed, threads, Op.ATTENTION_PROJECTIONS);
-            addNormed(x, 0, buf.normed, rows, layer.postAttentionNorm());
+            addNormed(x, 0, buf.normed, rows, layer.postAttentionNorm(), threads);
             for (int from = 0; from < rows; from += MLP_ROWS) {
                 mlp(layer, bank, x, from, Math.min(rows, from + MLP_ROWS), threads, buf);
             }
         }
         float[] out = new float[rows * width];
-        rmsNorm(x, rows, finalNorm, out);
+        rmsNorm(x, 0, rows, finalNorm, out, threads);
         OpTimes.since(Op.FORWARD, forward);
         return out;
     }
@@ -254,7 +254,7 @@ final class CpuForward implements AutoCloseable {
     private void mlp(Layer layer, LoraBank bank, float[] x, int from, int to, int threads, Buffers buf) {
         int width = config.hiddenSize();
         int n = to - from;
-        rmsNorm(x, from * width, n, layer.preMlpNorm(), buf.mlpIn);
+        rmsNorm(x, from * width, n, layer.preMlpNorm(), buf.mlpIn, threads);
         project(layer, layer.mlpIn(), bank, buf.mlpIn, n, buf.gateUp, threads, Op.MLP_PROJECTIONS);
         int intermediate = layer.mlpIn().width() / 2;
         switch (config.activation()) {
@@ -262,7 +262,7 @@ final class CpuForward implements AutoCloseable {
             case GELU_TANH -> CpuMatmul.geluTanhGateInto(buf.gateUp, n, intermediate, buf.gated);
         }
         project(layer, layer.down(), bank, buf.gated, n, buf.mlpOut, threads, Op.MLP_PROJECTIONS);
-        addNormed(x, from * width, buf.mlpOut, n, layer.postMlpNorm());
+        addNormed(x, from * width, buf.mlpOut, n, layer.postMlpNorm(), threads);
     }
 
     /** The LM head over final hidden rows [rows, hidden]: logits [rows, vocab], soft-capped where the family says so. */
@@ -312,16 +312,17 @@ final class CpuForward implements AutoCloseable {
      * q [B, heads, T, D], k and v [B, kvHeads, T, D] (into the buffers) from fused q/k/v rows [B * T, (heads + 2
      * kvHeads) D]: q/k RMSNorm per head where the model has it, then rotate-half RoPE on q and k at each row's position.
      */
-    private void headsOf(Buffers buf, Layer layer, float[][] tables, int[] positions, int batch, int tokens) {
+    private void headsOf(Buffers buf, Layer layer, float[][] tables, int[] positions, int batch, int tokens, int threads) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         int width = (heads + 2 * kvHeads) * d;
         float[] qkv = buf.qkv;
-        float[] head = buf.head;
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < tokens; t++) {
-                int row = b * tokens + t;
+        CpuMatmul.forRows(batch * tokens, width, threads, (from, to) -> {
+            float[] head = new float[d];
+            for (int row = from; row < to; row++) {
+                int b = row / tokens;
+                int t = row % tokens;
                 int angles = positions[row] * d;
                 for (int h = 0; h < heads + 2 * kvHeads; h++) {
                     boolean isQ = h < heads;
@@ -335,7 +336,7 @@ final class CpuForward implements AutoCloseable {
                         if (norm == null) {
                             System.arraycopy(qkv, row * width + h * d, head, 0, d);
                         } else {
-                            rmsNorm(qkv, row * width + h * d, 1, norm, head);
+                            CpuMatmul.rmsNormRow(qkv, row * width + h * d, d, norm, (float) config.rmsNormEps(), head, 0);
                         }
                         rotateHalf(head, tables[0], tables[1], angles, target, at);
                     } else {
@@ -343,7 +344,7 @@ final class CpuForward implements AutoCloseable {
                     }
                 }
             }
-        }
+        });
     }
 
     /** Attention rows [B * T, heads * D] (into the buffers) of this step's q/k/v over what the cache holds (extending it) or over themselves. */
@@ -375,26 +376,30 @@ final class CpuForward implements AutoCloseable {
     }
 
     /** {@code x[at..] += y} of rows [rows, hidden], y RMS-normed first where the family has this norm (weight non-null; y is then overwritten). */
-    private void addNormed(float[] x, int at, float[] y, int rows, float[] weight) {
-        if (weight != null) {
-            rmsNorm(y, rows, weight, y);
-        }
-        int n = rows * config.hiddenSize();
-        for (int i = 0; i < n; i++) {
-            x[at + i] += y[i];
-        }
+    private void addNormed(float[] x, int at, float[] y, int rows, float[] weight, int threads) {
+        int n = config.hiddenSize();
+        CpuMatmul.forRows(rows, n, threads, (from, to) -> {
+            if (weight != null) {
+                normRows(y, from * n, to - from, weight, y, from * n);
+            }
+            for (int i = from * n; i < to * n; i++) {
+                x[at + i] += y[i];
+            }
+        });
     }
 
-    private void rmsNorm(float[] x, int rows, float[] weight, float[] out) {
-        rmsNorm(x, 0, rows, weight, out);
+    /** RMSNorm of rows [0, rows) of x from element {@code at} into out from 0, split over threads by rows. */
+    private void rmsNorm(float[] x, int at, int rows, float[] weight, float[] out, int threads) {
+        int n = weight.length;
+        CpuMatmul.forRows(rows, n, threads, (from, to) -> normRows(x, at + from * n, to - from, weight, out, from * n));
     }
 
-    /** HF's RMSNorm of each row of x [rows, n] from {@code x[at]} (float32, as the PyTorch path) times the weight as it multiplies, into out [rows, n] (may be x when at is 0). */
-    private void rmsNorm(float[] x, int at, int rows, float[] weight, float[] out) {
+    /** RMSNorm of {@code rows} rows of x from element {@code at} into out from element {@code outAt}, on this thread. */
+    private void normRows(float[] x, int at, int rows, float[] weight, float[] out, int outAt) {
         int n = weight.length;
         float eps = (float) config.rmsNormEps();
         for (int r = 0; r < rows; r++) {
-            CpuMatmul.rmsNormRow(x, at + r * n, n, weight, eps, out, r * n);
+            CpuMatmul.rmsNormRow(x, at + r * n, n, weight, eps, out, outAt + r * n);
         }
     }
 

@@ -33,7 +33,9 @@ public final class CpuMatmul {
             () -> java.lang.foreign.Arena.ofAuto().allocate((long) (VectorKernel.PANEL_FLOATS + 4096) * Float.BYTES, 64));
 
     /** Each thread's widened panel for the broadcast kernel (many rows). */
-    private static final ThreadLocal<float[]> HEAP_PANEL = ThreadLocal.withInitial(() -> new float[VectorKernel.PANEL_FLOATS + 4096]);
+    private static final ThreadLocal<float[]> HEAP_PANEL = ThreadLocal.withInitial(() -> new float[VectorKernel.BROADCAST_PANEL_FLOATS]);
+    /** Each thread's outputs scratch for the broadcast kernel. */
+    private static final ThreadLocal<float[]> OUT_TILE = ThreadLocal.withInitial(() -> new float[VectorKernel.BROADCAST_OUT_FLOATS]);
     /** The calling thread's transposed rows of x (grown on demand; up to a few MB while scoring). */
     private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -96,9 +98,9 @@ public final class CpuMatmul {
         } else if (rows >= VectorKernel.XT_ROWS) {
             float[] xt = grown(TRANSPOSED, VectorKernel.transposedFloats(rows, in));
             VectorKernel.transposeRows(x, rows, in, xt);
-            split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
+            split(out, VectorKernel.broadcastPanelRows(in), (long) out * in * rows, threads,
                     (j0, j1) -> VectorKernel.multiplyPanelsBroadcast(bytes, kind, in, xt, rows, target, j0, j1, HEAP_PANEL.get(),
-                            new float[VectorKernel.XT_ROWS]));
+                            OUT_TILE.get()));
         } else {
             split(out, VectorKernel.panelRows(in), (long) out * in * rows, threads,
                     (j0, j1) -> VectorKernel.multiplyPanels(bytes, kind, in, x, rows, target, j0, j1, PANEL.get()));
@@ -173,7 +175,7 @@ public final class CpuMatmul {
             int width = tails;
             split(blocks, 1, (long) rows * in * tails, threads, (b0, b1) -> {
                 float[] u = grown(LORA_ROWS, (b1 - b0) * VectorKernel.XT_ROWS * width);
-                float[] col = new float[VectorKernel.XT_ROWS];
+                float[] acc = OUT_TILE.get();
                 VectorKernel.Out into = new VectorKernel.Out(u, width, 0, false);
                 for (int m = 0; m < modules.length; m++) {
                     FewRowProjection.Lora lora = modules[m].lora();
@@ -183,7 +185,7 @@ public final class CpuMatmul {
                     // rows of blocks [b0, b1) land at rows [0, ...) of u: the Out's offset moves them back by b0's first row
                     VectorKernel.multiplyPanelsBroadcast(lora.a(), VectorKernel.F32, in, null, xt, blockStride, rows, b0, b1,
                             new VectorKernel.Out(u, width, tailAt[m] - in - b0 * VectorKernel.XT_ROWS * width, false), 0, lora.rank(),
-                            HEAP_PANEL.get(), col);
+                            HEAP_PANEL.get(), acc);
                 }
                 for (int m = 0; m < modules.length; m++) {
                     FewRowProjection.Lora lora = modules[m].lora();
@@ -202,9 +204,9 @@ public final class CpuMatmul {
             VectorKernel.Tail tail = lora == null ? null : new VectorKernel.Tail(lora.bTransposed(), lora.rank(), w.rows(), tailAt[m]);
             int len = in + (lora == null ? 0 : lora.rank());
             VectorKernel.Out target = new VectorKernel.Out(y, stride, module.offset(), false);
-            split(w.rows(), VectorKernel.panelRows(len), (long) w.rows() * len * rows, threads,
+            split(w.rows(), VectorKernel.broadcastPanelRows(len), (long) w.rows() * len * rows, threads,
                     (j0, j1) -> VectorKernel.multiplyPanelsBroadcast(w.bytes(), kind(w.dtype()), in, tail, xt, blockStride, rows, 0, blocks,
-                            target, j0, j1, HEAP_PANEL.get(), new float[VectorKernel.XT_ROWS]));
+                            target, j0, j1, HEAP_PANEL.get(), OUT_TILE.get()));
             addBias(module, rows, y, stride);
         }
         OpTimes.since(op, t);
@@ -325,7 +327,7 @@ public final class CpuMatmul {
         if (broadcast) {
             VectorKernel.transposeRows(x, rows, in, xt);
         }
-        int granule = VectorKernel.panelRows(in);
+        int granule = broadcast ? VectorKernel.broadcastPanelRows(in) : VectorKernel.panelRows(in);
         int chunk = Math.clamp((long) LOGIT_CHUNK_FLOATS / rows / granule * granule, granule, Math.max(granule, VOCAB_CHUNK_MAX));
         int chunks = (vocab + chunk - 1) / chunk;
         float[] max = new float[chunks * rows];
@@ -333,14 +335,13 @@ public final class CpuMatmul {
         float[] target = new float[rows];
         split(chunks, 1, (long) vocab * in * rows, threads, (c0, c1) -> {
             float[] z = grown(LOGIT_CHUNK, rows * chunk);
-            float[] col = new float[VectorKernel.XT_ROWS];
             for (int c = c0; c < c1; c++) {
                 int j0 = c * chunk;
                 int j1 = Math.min(vocab, j0 + chunk);
                 int n = j1 - j0;
                 if (broadcast) {
                     VectorKernel.multiplyPanelsBroadcast(bytes, kind, in, xt, rows, new VectorKernel.Out(z, n, -j0, false), j0, j1,
-                            HEAP_PANEL.get(), col);
+                            HEAP_PANEL.get(), OUT_TILE.get());
                 } else {
                     multiplyInto(w.rows(j0, j1), x, rows, z, n, 0, false, 1);
                 }
@@ -380,8 +381,18 @@ public final class CpuMatmul {
         }
     }
 
+    /**
+     * {@code body} over rows {@code [0, rows)} of {@code elementsPerRow} elements each, split over threads as the kernels
+     * split (on this thread below {@link #SPLIT_ELEMENTS}): for the forward's row-wise steps (norms, RoPE, residual adds),
+     * which on one thread were a tenth of scoring's wall time with two.
+     */
+    public static void forRows(int rows, long elementsPerRow, int threads, Range body) {
+        requireFit(rows >= 0, () -> rows + " rows");
+        split(rows, 1, rows * elementsPerRow, threads, body);
+    }
+
     /** Work on columns or rows {@code [from, to)}. */
-    private interface Range {
+    public interface Range {
         void run(int from, int to);
     }
 
@@ -533,8 +544,8 @@ public final class CpuMatmul {
                 float[] mask = {1, 0, 1, 1};
                 float[] xt = new float[VectorKernel.transposedFloats(x.length / in, in)];
                 float[] xw = new float[x.length / in * out];
-                float[] heapPanel = new float[VectorKernel.PANEL_FLOATS];
-                float[] col = new float[VectorKernel.XT_ROWS];
+                float[] heapPanel = new float[VectorKernel.BROADCAST_PANEL_FLOATS];
+                float[] col = new float[VectorKernel.BROADCAST_OUT_FLOATS];
                 float[] xtTail = new float[(in + 8) * VectorKernel.XT_ROWS];
                 float[] tailCoefs = {1, 0.5f, 0.25f, 1, 1, 1, 1, 2};
                 // not FewRowProjection: warmed up here (split over two threads) it left the overall peak RSS of `laem bench

@@ -140,6 +140,24 @@ final class VectorKernel {
         return Math.max(4, PANEL_FLOATS / in / 4 * 4);
     }
 
+    /** Most weight rows in a panel of the broadcast kernel (short rows), so that its outputs' scratch stays small. */
+    private static final int BROADCAST_MAX_ROWS = 516;
+
+    /**
+     * Weight rows per panel of the broadcast kernel for rows of {@code len} floats: a multiple of its 6-output tile (a
+     * leftover output runs the 1-output tile at about a third of the rate: with 64-row panels, 4 of every 64 outputs
+     * took a fifth of the kernel's time), at least 6 (rows up to {@code PANEL_FLOATS / 4} floats: see
+     * {@link #BROADCAST_PANEL_FLOATS}).
+     */
+    static int broadcastPanelRows(int len) {
+        return Math.clamp(PANEL_FLOATS / len / 6 * 6, 6, BROADCAST_MAX_ROWS);
+    }
+
+    /** Floats of the broadcast kernel's widened panel: six rows of the longest it takes, {@code PANEL_FLOATS / 4}. */
+    static final int BROADCAST_PANEL_FLOATS = 6 * (PANEL_FLOATS / 4);
+    /** Floats of the broadcast kernel's outputs scratch (a panel's outputs for one block of rows). */
+    static final int BROADCAST_OUT_FLOATS = BROADCAST_MAX_ROWS * 2 * S.length();
+
     /**
      * Weight rows {@code [j0, j1)} in any stored dtype, or float32 for many rows of x (prefill, scoring): each panel of {@link #panelRows} weight rows is
      * widened to float32 once into {@code panel} (the caller's native segment, at least {@code panelRows(in) * in} floats:
@@ -243,11 +261,12 @@ final class VectorKernel {
      * {@code p}, and the rows come transposed ({@link #transposeRows}), so a vector holds one input element of
      * {@link #XT_ROWS} / 2 rows; each weight element is broadcast and multiplied into the accumulators of its output,
      * 6 outputs x 2 vectors of rows in registers, and the sums are complete in every lane: no horizontal sums (the 4 x 4
-     * tile of {@link #multiplyPanels} spends 16 of them per tile). {@code col} is scratch of {@link #XT_ROWS} floats.
+     * tile of {@link #multiplyPanels} spends 16 of them per tile). {@code p} holds {@link #BROADCAST_PANEL_FLOATS}
+     * floats, {@code acc} {@link #BROADCAST_OUT_FLOATS}.
      */
     static void multiplyPanelsBroadcast(MemorySegment w, int kind, int in, float[] xt, int rows, Out y, int j0, int j1, float[] p,
-                                        float[] col) {
-        multiplyPanelsBroadcast(w, kind, in, null, xt, in * XT_ROWS, rows, 0, (rows + XT_ROWS - 1) / XT_ROWS, y, j0, j1, p, col);
+                                        float[] acc) {
+        multiplyPanelsBroadcast(w, kind, in, null, xt, in * XT_ROWS, rows, 0, (rows + XT_ROWS - 1) / XT_ROWS, y, j0, j1, p, acc);
     }
 
     /**
@@ -255,11 +274,11 @@ final class VectorKernel {
      * update folded in when {@code tail} is not null (its B rows gathered next to each widened weight row).
      */
     static void multiplyPanelsBroadcast(MemorySegment w, int kind, int in, Tail tail, float[] xt, int stride, int rows, int b0, int b1,
-                                        Out y, int j0, int j1, float[] p, float[] col) {
+                                        Out y, int j0, int j1, float[] p, float[] acc) {
         int rank = tail == null ? 0 : tail.rank();
         int len = in + rank;
         int shift = tail == null ? 0 : tail.at() - in;
-        int pr = panelRows(len);
+        int pr = broadcastPanelRows(len);
         for (int p0 = j0; p0 < j1; p0 += pr) {
             int p1 = Math.min(j1, p0 + pr);
             if (rank == 0) {
@@ -276,16 +295,28 @@ final class VectorKernel {
                 }
             }
             for (int b = b0; b < b1; b++) {
-                int r0 = b * XT_ROWS;
-                int n = Math.min(XT_ROWS, rows - r0);
                 int base = b * stride;
                 int j = p0;
                 for (; j + 6 <= p1; j += 6) {
-                    tileBroadcast6(p, (j - p0) * len, in, rank, shift, xt, base, y, r0, n, j, col);
+                    tileBroadcast6(p, (j - p0) * len, in, rank, shift, xt, base, acc, (j - p0) * XT_ROWS);
                 }
                 for (; j < p1; j++) {
-                    tileBroadcast1(p, (j - p0) * len, in, rank, shift, xt, base, y, r0, n, j, col);
+                    tileBroadcast1(p, (j - p0) * len, in, rank, shift, xt, base, acc, (j - p0) * XT_ROWS);
                 }
+                putOutputs(acc, y, b * XT_ROWS, Math.min(XT_ROWS, rows - b * XT_ROWS), p0, p1);
+            }
+        }
+    }
+
+    /**
+     * A panel's outputs for one block of rows from the scratch ({@code acc[(j - p0) * XT_ROWS + i]}: each output's
+     * lanes as its tile stored them) into y, row by row: the tiles store whole vectors and these loads come a panel
+     * later (reading each lane back right after its vector store, per output column, stalled on store forwarding).
+     */
+    private static void putOutputs(float[] acc, Out y, int r0, int n, int p0, int p1) {
+        for (int i = 0; i < n; i++) {
+            for (int j = p0; j < p1; j++) {
+                y.put(r0 + i, j, acc[(j - p0) * XT_ROWS + i]);
             }
         }
     }
@@ -295,8 +326,7 @@ final class VectorKernel {
      * block: k over x's {@code in} elements, then over the rank rows {@code shift} further on in the block. Named
      * accumulators, see {@link #tile4x4}.
      */
-    private static void tileBroadcast6(float[] p, int e0, int in, int rank, int shift, float[] xt, int base, Out y, int r0, int n, int j,
-                                       float[] col) {
+    private static void tileBroadcast6(float[] p, int e0, int in, int rank, int shift, float[] xt, int base, float[] acc, int at0) {
         int len = in + rank;
         int e1 = e0 + len;
         int e2 = e1 + len;
@@ -330,16 +360,21 @@ final class VectorKernel {
                 b5 = v.fma(c, b5);
             }
         }
-        storeColumn(y, r0, n, j, a0, b0, col);
-        storeColumn(y, r0, n, j + 1, a1, b1, col);
-        storeColumn(y, r0, n, j + 2, a2, b2, col);
-        storeColumn(y, r0, n, j + 3, a3, b3, col);
-        storeColumn(y, r0, n, j + 4, a4, b4, col);
-        storeColumn(y, r0, n, j + 5, a5, b5, col);
+        a0.intoArray(acc, at0);
+        b0.intoArray(acc, at0 + half);
+        a1.intoArray(acc, at0 + XT_ROWS);
+        b1.intoArray(acc, at0 + XT_ROWS + half);
+        a2.intoArray(acc, at0 + 2 * XT_ROWS);
+        b2.intoArray(acc, at0 + 2 * XT_ROWS + half);
+        a3.intoArray(acc, at0 + 3 * XT_ROWS);
+        b3.intoArray(acc, at0 + 3 * XT_ROWS + half);
+        a4.intoArray(acc, at0 + 4 * XT_ROWS);
+        b4.intoArray(acc, at0 + 4 * XT_ROWS + half);
+        a5.intoArray(acc, at0 + 5 * XT_ROWS);
+        b5.intoArray(acc, at0 + 5 * XT_ROWS + half);
     }
 
-    private static void tileBroadcast1(float[] p, int e0, int in, int rank, int shift, float[] xt, int base, Out y, int r0, int n, int j,
-                                       float[] col) {
+    private static void tileBroadcast1(float[] p, int e0, int in, int rank, int shift, float[] xt, int base, float[] acc, int at0) {
         int half = S.length();
         int len = in + rank;
         FloatVector a = FloatVector.zero(S), b = a;
@@ -350,17 +385,10 @@ final class VectorKernel {
                 b = FloatVector.fromArray(S, xt, at + half).fma(c, b);
             }
         }
-        storeColumn(y, r0, n, j, a, b, col);
+        a.intoArray(acc, at0);
+        b.intoArray(acc, at0 + half);
     }
 
-    /** Output j of rows r0..r0 + n from the lanes of a (first half of the block's rows) and b (second half). */
-    private static void storeColumn(Out y, int r0, int n, int j, FloatVector a, FloatVector b, float[] col) {
-        a.intoArray(col, 0);
-        b.intoArray(col, S.length());
-        for (int i = 0; i < n; i++) {
-            y.put(r0 + i, j, col[i]);
-        }
-    }
 
     /** {@link #widen} into a heap array (the broadcast kernel's panel) from {@code out[at]} on. */
     static void widen(MemorySegment w, int kind, long from, int n, float[] out, int at) {

@@ -414,6 +414,26 @@ class CpuMatmulTest {
         }
     }
 
+    /** The forward's row-wise split: every row exactly once, whether the work is split or not (which thread takes a chunk is the scheduler's). */
+    @Test
+    void forRowsCoversEveryRowOnce() {
+        for (int rows : new int[] {0, 1, 7, 300, 1000}) {
+            for (long perRow : new long[] {1, 4096}) {
+                for (int threads = 1; threads <= 3; threads++) {
+                    java.util.concurrent.atomic.AtomicIntegerArray seen = new java.util.concurrent.atomic.AtomicIntegerArray(rows);
+                    CpuMatmul.forRows(rows, perRow, threads, (from, to) -> {
+                        for (int r = from; r < to; r++) {
+                            seen.incrementAndGet(r);
+                        }
+                    });
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(1, seen.get(r), rows + " rows x " + perRow + ", " + threads + " threads: row " + r);
+                    }
+                }
+            }
+        }
+    }
+
     private static MemorySegment f32(Arena arena, float[] values) {
         MemorySegment seg = arena.allocate((long) values.length * Float.BYTES);
         for (int i = 0; i < values.length; i++) {
