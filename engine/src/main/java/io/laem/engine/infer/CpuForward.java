@@ -2,7 +2,7 @@ package io.laem.engine.infer;
 
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.CpuMatmul;
-import io.laem.engine.infer.cpu.FewRowProjection;
+import io.laem.engine.infer.cpu.ProjectionModule;
 import io.laem.engine.infer.cpu.OpTimes;
 import io.laem.engine.infer.cpu.OpTimes.Op;
 import io.laem.engine.infer.cpu.WeightView;
@@ -288,12 +288,12 @@ final class CpuForward implements AutoCloseable {
      * entries, {@code (coef * x A^T) B^T}; xs [rows, in] (buffers may be longer than their rows).
      */
     private void project(Layer layer, Projection p, LoraBank bank, float[] xs, int rows, float[] y, int threads, Op op) {
-        FewRowProjection.Module[] modules = new FewRowProjection.Module[p.kinds().length];
+        ProjectionModule[] modules = new ProjectionModule[p.kinds().length];
         int offset = 0;
         for (int i = 0; i < modules.length; i++) {
             LoraBank.Packed lora = packed(layer, p, i, bank);
-            modules[i] = new FewRowProjection.Module(p.views()[i], p.biases()[i],
-                    lora == null ? null : new FewRowProjection.Lora(lora.aBytes(), lora.bTransposedBytes(), lora.coefs()), offset);
+            modules[i] = new ProjectionModule(p.views()[i], p.biases()[i],
+                    lora == null ? null : new ProjectionModule.Lora(lora.aBytes(), lora.bTransposedBytes(), lora.coefs()), offset);
             offset += p.views()[i].rows();
         }
         CpuMatmul.project(modules, xs, rows, y, p.width(), threads, op);

@@ -87,7 +87,7 @@ public final class CpuMatmul {
         int kind = kind(w.dtype());
         MemorySegment bytes = w.bytes();
         if (FewRowProjection.fits(w, rows)) {
-            FewRowProjection.project(new FewRowProjection.Module[] {new FewRowProjection.Module(w, null, null, offset)}, x, rows, y, stride, add,
+            FewRowProjection.project(new ProjectionModule[] {new ProjectionModule(w, null, null, offset)}, x, rows, y, stride, add,
                     threads, null);
         } else if (kind == VectorKernel.F32 && rows <= MAX_ROWS || in > VectorKernel.PANEL_FLOATS / 4) {
             if (kind != VectorKernel.F32) {
@@ -118,11 +118,11 @@ public final class CpuMatmul {
      * update is folded into its weight panels (see {@link VectorKernel.Tail}), so y is written in one pass per module.
      * {@code op} is charged the products, {@link OpTimes.Op#LORA} the A products (the B products are inside the panels).
      */
-    public static void project(FewRowProjection.Module[] modules, float[] x, int rows, float[] y, int stride, int threads, OpTimes.Op op) {
+    public static void project(ProjectionModule[] modules, float[] x, int rows, float[] y, int stride, int threads, OpTimes.Op op) {
         int in = modules[0].weights().cols();
         boolean fewRows = true;
         int widest = in;
-        for (FewRowProjection.Module m : modules) {
+        for (ProjectionModule m : modules) {
             fewRows &= FewRowProjection.fits(m.weights(), rows);
             widest = Math.max(widest, in + (m.lora() == null ? 0 : m.lora().rank()));
         }
@@ -131,12 +131,12 @@ public final class CpuMatmul {
         } else if (rows >= VectorKernel.XT_ROWS && widest <= VectorKernel.PANEL_FLOATS / 4) {
             projectTransposed(modules, x, rows, in, y, stride, threads, op);
         } else {
-            for (FewRowProjection.Module m : modules) {
+            for (ProjectionModule m : modules) {
                 long t = OpTimes.start();
                 multiplyInto(m.weights(), x, rows, y, stride, m.offset(), false, threads);
                 OpTimes.since(op, t);
                 addBias(m, rows, y, stride);
-                FewRowProjection.Lora lora = m.lora();
+                ProjectionModule.Lora lora = m.lora();
                 if (lora != null) {
                     t = OpTimes.start();
                     int rank = lora.rank();
@@ -156,7 +156,7 @@ public final class CpuMatmul {
     }
 
     /** {@link #project} for many rows: x transposed once, each block followed by the modules' scaled LoRA rows. */
-    private static void projectTransposed(FewRowProjection.Module[] modules, float[] x, int rows, int in, float[] y, int stride, int threads,
+    private static void projectTransposed(ProjectionModule[] modules, float[] x, int rows, int in, float[] y, int stride, int threads,
                                           OpTimes.Op op) {
         int[] tailAt = new int[modules.length];
         int tails = 0;
@@ -178,7 +178,7 @@ public final class CpuMatmul {
                 float[] acc = OUT_TILE.get();
                 VectorKernel.Out into = new VectorKernel.Out(u, width, 0, false);
                 for (int m = 0; m < modules.length; m++) {
-                    FewRowProjection.Lora lora = modules[m].lora();
+                    ProjectionModule.Lora lora = modules[m].lora();
                     if (lora == null) {
                         continue;
                     }
@@ -188,7 +188,7 @@ public final class CpuMatmul {
                             HEAP_PANEL.get(), acc);
                 }
                 for (int m = 0; m < modules.length; m++) {
-                    FewRowProjection.Lora lora = modules[m].lora();
+                    ProjectionModule.Lora lora = modules[m].lora();
                     if (lora != null) {
                         VectorKernel.putTail(u, width, tailAt[m] - in, lora.coefs(), rows, in, xt, blockStride, tailAt[m], b0, b1);
                     }
@@ -198,9 +198,9 @@ public final class CpuMatmul {
         }
         t = OpTimes.start();
         for (int m = 0; m < modules.length; m++) {
-            FewRowProjection.Module module = modules[m];
+            ProjectionModule module = modules[m];
             WeightView w = module.weights();
-            FewRowProjection.Lora lora = module.lora();
+            ProjectionModule.Lora lora = module.lora();
             VectorKernel.Tail tail = lora == null ? null : new VectorKernel.Tail(lora.bTransposed(), lora.rank(), w.rows(), tailAt[m]);
             int len = in + (lora == null ? 0 : lora.rank());
             VectorKernel.Out target = new VectorKernel.Out(y, stride, module.offset(), false);
@@ -212,7 +212,7 @@ public final class CpuMatmul {
         OpTimes.since(op, t);
     }
 
-    private static void addBias(FewRowProjection.Module m, int rows, float[] y, int stride) {
+    private static void addBias(ProjectionModule m, int rows, float[] y, int stride) {
         float[] b = m.bias();
         if (b != null) {
             for (int r = 0; r < rows; r++) {

@@ -29,16 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * differ between any two calls of a kernel: the order of its lane sums, which the JIT may choose).
  */
 public final class FewRowProjection {
-    /** A LoRA update of a module: A [rank, in] and B^T [rank, out] float32 little-endian, {@code coefs[q]} scaling rank row q. */
-    public record Lora(MemorySegment a, MemorySegment bTransposed, float[] coefs) {
-        int rank() {
-            return coefs.length;
-        }
-    }
-
-    /** One module: its weights [out, in], bias [out] or null, LoRA update or null, and its first column in the output. */
-    public record Module(WeightView weights, float[] bias, Lora lora, int offset) {}
-
     /**
      * Weight bytes a chunk covers (20-30 us of one thread's bandwidth): small enough that a late worker's chunk costs the
      * caller little, large enough that taking and committing chunks costs little (128 KB decoded ~10% slower).
@@ -65,12 +55,12 @@ public final class FewRowProjection {
      * what y holds instead of replacing it. While {@link OpTimes} counts, the call's wall time goes to {@code op}, less
      * the LoRA updates' share of the threads' time, which goes to {@link OpTimes.Op#LORA}.
      */
-    public static void project(Module[] modules, float[] x, int rows, float[] y, int stride, boolean add, int threads, OpTimes.Op op) {
+    public static void project(ProjectionModule[] modules, float[] x, int rows, float[] y, int stride, boolean add, int threads, OpTimes.Op op) {
         project(modules, x, rows, y, stride, add, threads, op, Tuning.DEFAULT);
     }
 
     /** {@link #project} with other chunk sizes and waits (tests split small matrices). */
-    static void project(Module[] modules, float[] x, int rows, float[] y, int stride, boolean add, int threads, OpTimes.Op op,
+    static void project(ProjectionModule[] modules, float[] x, int rows, float[] y, int stride, boolean add, int threads, OpTimes.Op op,
                         Tuning tuning) {
         new Plan(modules, x, rows, y, stride, add, threads, op, tuning).execute();
     }
@@ -168,7 +158,7 @@ public final class FewRowProjection {
         private static final int COMMITTING = 3;
         private static final int DONE = 4;
 
-        private final Module[] modules;
+        private final ProjectionModule[] modules;
         private final float[] x;
         private final int rows;
         private final int in;
@@ -204,7 +194,7 @@ public final class FewRowProjection {
         private final AtomicLong loraNanos = new AtomicLong();
         private final AtomicLong allNanos = new AtomicLong();
 
-        Plan(Module[] modules, float[] x, int rows, float[] y, int stride, boolean add, int threads, OpTimes.Op op, Tuning tuning) {
+        Plan(ProjectionModule[] modules, float[] x, int rows, float[] y, int stride, boolean add, int threads, OpTimes.Op op, Tuning tuning) {
             this.stealAfterNanos = tuning.stealAfterNanos();
             this.adaptive = tuning.adaptive();
             this.op = op;
@@ -221,14 +211,14 @@ public final class FewRowProjection {
             this.aFirst = new int[modules.length];
             this.aEnd = new int[modules.length];
             long bytes = 0;
-            for (Module m : modules) {
+            for (ProjectionModule m : modules) {
                 bytes += check(m);
             }
             int wanted = bytes * rows < tuning.splitBytes() ? 1 : Math.max(1, threads);
             // chunks: each module's A product by rank rows, then every module's columns, about CHUNK_BYTES each
             java.util.List<int[]> list = new java.util.ArrayList<>();
             for (int i = 0; i < modules.length; i++) {
-                Lora l = modules[i].lora();
+                ProjectionModule.Lora l = modules[i].lora();
                 aFirst[i] = list.size();
                 if (l != null) {
                     u[i] = new float[rows * l.rank()];
@@ -238,7 +228,7 @@ public final class FewRowProjection {
             }
             for (int i = 0; i < modules.length; i++) {
                 WeightView w = modules[i].weights();
-                Lora l = modules[i].lora();
+                ProjectionModule.Lora l = modules[i].lora();
                 long columnBytes = (long) in * w.dtype().bytes() + (l == null ? 0 : (long) l.rank() * Float.BYTES);
                 addChunks(list, COLUMNS, i, w.rows(), granule(), columnBytes, bytes, wanted, tuning.chunkBytes());
             }
@@ -253,7 +243,7 @@ public final class FewRowProjection {
         }
 
         /** Checks a module against x, y and the first module; its bytes read (weights and LoRA factors). */
-        private long check(Module m) {
+        private long check(ProjectionModule m) {
             WeightView w = m.weights();
             if (!fits(w, rows) || w.cols() != in) {
                 throw new IllegalArgumentException("FewRowProjection: [" + w.rows() + ", " + w.cols() + "] " + w.dtype() + " at " + rows
@@ -266,7 +256,7 @@ public final class FewRowProjection {
             if (m.bias() != null && m.bias().length < w.rows()) {
                 throw new IllegalArgumentException("FewRowProjection: a bias of " + m.bias().length + " for " + w.rows() + " outputs");
             }
-            Lora l = m.lora();
+            ProjectionModule.Lora l = m.lora();
             if (l == null) {
                 return w.byteSize();
             }
@@ -352,10 +342,10 @@ public final class FewRowProjection {
             boolean loraA = chunks[at] == LORA_A;
             try {
                 if (loraA) {
-                    Lora l = modules[module].lora();
+                    ProjectionModule.Lora l = modules[module].lora();
                     loraA(module, from, to, u[module], l.rank(), 0);
                 } else {
-                    Module m = modules[module];
+                    ProjectionModule m = modules[module];
                     columns(module, from, to, new VectorKernel.Out(y, stride, m.offset(), add), -1);
                 }
             } catch (Throwable t) {
@@ -428,7 +418,7 @@ public final class FewRowProjection {
         /** Rank rows {@code [q0, q1)} of a module's {@code coef * x A^T} into {@code out[r * stride + offset + q]}. */
         private void loraA(int module, int q0, int q1, float[] out, int stride, int offset) {
             long t = timed ? System.nanoTime() : 0;
-            Lora l = modules[module].lora();
+            ProjectionModule.Lora l = modules[module].lora();
             VectorKernel.multiply(l.a(), in, x, rows, new VectorKernel.Out(out, stride, offset, false), q0, q1);
             float[] c = l.coefs();
             for (int r = 0; r < rows; r++) {
@@ -449,7 +439,7 @@ public final class FewRowProjection {
          */
         private boolean columns(int module, int j0, int j1, VectorKernel.Out target, int c) {
             long t = timed ? System.nanoTime() : 0;
-            Module m = modules[module];
+            ProjectionModule m = modules[module];
             WeightView w = m.weights();
             if (w.dtype() == DType.BF16) {
                 VectorKernel.multiplyBf16(w.bytes(), in, x, rows, target, j0, j1);
@@ -466,7 +456,7 @@ public final class FewRowProjection {
                     }
                 }
             }
-            Lora l = m.lora();
+            ProjectionModule.Lora l = m.lora();
             if (l != null) {
                 long tl = timed ? System.nanoTime() : 0;
                 if (!awaitA(module, c)) {

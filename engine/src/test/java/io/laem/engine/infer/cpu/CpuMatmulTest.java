@@ -347,7 +347,7 @@ class CpuMatmulTest {
             for (int[] shape : shapes) {
                 int in = shape[0];
                 int modulesCount = shape.length - 1;
-                FewRowProjection.Module[] modules = new FewRowProjection.Module[modulesCount];
+                ProjectionModule[] modules = new ProjectionModule[modulesCount];
                 float[][] w = new float[modulesCount][];
                 float[][] a = new float[modulesCount][];
                 float[][] bt = new float[modulesCount][];
@@ -360,7 +360,7 @@ class CpuMatmulTest {
                     w[m] = new float[out * in];
                     FloatCodec.decode(dtype, seg, w[m], w[m].length);
                     float[] bias = m == 1 ? null : gaussian(rnd, out);
-                    FewRowProjection.Lora lora = null;
+                    ProjectionModule.Lora lora = null;
                     if (ranks[m] > 0) {
                         a[m] = gaussian(rnd, ranks[m] * in);
                         bt[m] = gaussian(rnd, ranks[m] * out);
@@ -368,9 +368,9 @@ class CpuMatmulTest {
                         for (int q = 0; q < coefs.length; q++) {
                             coefs[q] = (float) rnd.nextDouble(-1, 1);
                         }
-                        lora = new FewRowProjection.Lora(f32(arena, a[m]), f32(arena, bt[m]), coefs);
+                        lora = new ProjectionModule.Lora(f32(arena, a[m]), f32(arena, bt[m]), coefs);
                     }
-                    modules[m] = new FewRowProjection.Module(new WeightView(seg, dtype, out, in), bias, lora, width);
+                    modules[m] = new ProjectionModule(new WeightView(seg, dtype, out, in), bias, lora, width);
                     width += out;
                 }
                 for (int rows : new int[] {1, 5, 9, 13, 32, 45, 70}) {
@@ -379,7 +379,7 @@ class CpuMatmulTest {
                         float[] y = gaussian(rnd, rows * width); // replaced, not added to
                         CpuMatmul.project(modules, x, rows, y, width, threads, OpTimes.Op.ATTENTION_PROJECTIONS);
                         for (int m = 0; m < modulesCount; m++) {
-                            FewRowProjection.Module mod = modules[m];
+                            ProjectionModule mod = modules[m];
                             int out = shape[m + 1];
                             for (int r = 0; r < rows; r++) {
                                 double[] u = new double[ranks[m]];

@@ -32,7 +32,7 @@ class FewRowProjectionTest {
     private static final FewRowProjection.Tuning STEAL_AT_ONCE = new FewRowProjection.Tuning(1024, 0, 0, false);
 
     /** The modules' operands; y [rows, sum of outs]. */
-    private record Case(FewRowProjection.Module[] modules, float[][] a, float[][] bt, int width) {}
+    private record Case(ProjectionModule[] modules, float[][] a, float[][] bt, int width) {}
 
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16"})
@@ -146,26 +146,26 @@ class FewRowProjectionTest {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = arena.allocate(8L * 8 * Float.BYTES);
             WeightView view = WeightView.f32(w, 8, 8);
-            FewRowProjection.Module m = new FewRowProjection.Module(view, null, null, 0);
+            ProjectionModule m = new ProjectionModule(view, null, null, 0);
             // y too short for the module's columns
             assertThrows(IllegalArgumentException.class,
-                    () -> FewRowProjection.project(new FewRowProjection.Module[] {m}, new float[8], 1, new float[4], 4, false, 2, null));
+                    () -> FewRowProjection.project(new ProjectionModule[] {m}, new float[8], 1, new float[4], 4, false, 2, null));
             // modules of different widths
-            FewRowProjection.Module other = new FewRowProjection.Module(WeightView.f32(w, 4, 16), null, null, 8);
+            ProjectionModule other = new ProjectionModule(WeightView.f32(w, 4, 16), null, null, 8);
             assertThrows(IllegalArgumentException.class,
-                    () -> FewRowProjection.project(new FewRowProjection.Module[] {m, other}, new float[16], 1, new float[12], 12, false, 2, null));
+                    () -> FewRowProjection.project(new ProjectionModule[] {m, other}, new float[16], 1, new float[12], 12, false, 2, null));
             // LoRA factors smaller than their rank
-            FewRowProjection.Lora lora = new FewRowProjection.Lora(arena.allocate(4), arena.allocate(4), new float[4]);
+            ProjectionModule.Lora lora = new ProjectionModule.Lora(arena.allocate(4), arena.allocate(4), new float[4]);
             assertThrows(IllegalArgumentException.class, () -> FewRowProjection.project(
-                    new FewRowProjection.Module[] {new FewRowProjection.Module(view, null, lora, 0)}, new float[8], 1, new float[8], 8, false, 2, null));
+                    new ProjectionModule[] {new ProjectionModule(view, null, lora, 0)}, new float[8], 1, new float[8], 8, false, 2, null));
             // more rows than the in-place kernels take
-            assertThrows(IllegalArgumentException.class, () -> FewRowProjection.project(new FewRowProjection.Module[] {m},
+            assertThrows(IllegalArgumentException.class, () -> FewRowProjection.project(new ProjectionModule[] {m},
                     new float[8 * 9], 9, new float[8 * 9], 8, false, 2, null));
         }
     }
 
     private static Case newCase(Arena arena, DType dtype, SplittableRandom rnd) {
-        FewRowProjection.Module[] modules = new FewRowProjection.Module[OUTS.length];
+        ProjectionModule[] modules = new ProjectionModule[OUTS.length];
         float[][] a = new float[OUTS.length][];
         float[][] bt = new float[OUTS.length][];
         int offset = 0;
@@ -175,14 +175,14 @@ class FewRowProjectionTest {
             MemorySegment w = arena.allocate(stored.length);
             MemorySegment.copy(MemorySegment.ofArray(stored), 0, w, 0, stored.length);
             float[] bias = i % 2 == 0 ? gaussian(rnd, out) : null;
-            FewRowProjection.Lora lora = null;
+            ProjectionModule.Lora lora = null;
             if (RANKS[i] > 0) {
                 a[i] = gaussian(rnd, RANKS[i] * IN);
                 bt[i] = gaussian(rnd, RANKS[i] * out);
                 float[] coefs = gaussian(rnd, RANKS[i]);
-                lora = new FewRowProjection.Lora(f32(arena, a[i]), f32(arena, bt[i]), coefs);
+                lora = new ProjectionModule.Lora(f32(arena, a[i]), f32(arena, bt[i]), coefs);
             }
-            modules[i] = new FewRowProjection.Module(new WeightView(w, dtype, out, IN), bias, lora, offset);
+            modules[i] = new ProjectionModule(new WeightView(w, dtype, out, IN), bias, lora, offset);
             offset += out;
         }
         return new Case(modules, a, bt, offset);
@@ -191,7 +191,7 @@ class FewRowProjectionTest {
     /** What the CPU forward computed per module before the split: the same kernels over whole modules, one thread. */
     private static float[] sequential(Case c, float[] x, int rows) {
         float[] y = new float[rows * c.width()];
-        for (FewRowProjection.Module m : c.modules()) {
+        for (ProjectionModule m : c.modules()) {
             WeightView w = m.weights();
             int out = w.rows();
             VectorKernel.Out target = new VectorKernel.Out(y, c.width(), m.offset(), false);
@@ -207,7 +207,7 @@ class FewRowProjectionTest {
                     }
                 }
             }
-            FewRowProjection.Lora l = m.lora();
+            ProjectionModule.Lora l = m.lora();
             if (l != null) {
                 int rank = l.rank();
                 float[] u = new float[rows * rank];
@@ -237,7 +237,7 @@ class FewRowProjectionTest {
     private static float[] assertNearFloat64(Case c, float[] x, int rows, float[] got, DType dtype) {
         float[] scales = new float[got.length];
         for (int i = 0; i < c.modules().length; i++) {
-            FewRowProjection.Module m = c.modules()[i];
+            ProjectionModule m = c.modules()[i];
             WeightView w = m.weights();
             float[] exact = new float[w.rows() * IN];
             FloatCodec.decode(dtype, w.bytes(), exact, exact.length);
