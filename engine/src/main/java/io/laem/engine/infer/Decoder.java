@@ -359,6 +359,10 @@ public final class Decoder implements AutoCloseable {
                 parts.close();
             }
             a.setName(name);
+            if (all.isMapped()) {
+                // read once: its pages leave this process's resident set (the file stays in the page cache)
+                all.unload();
+            }
             return a;
         } catch (RuntimeException e) {
             parts.close();
