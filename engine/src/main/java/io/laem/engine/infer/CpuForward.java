@@ -95,6 +95,11 @@ final class CpuForward implements AutoCloseable {
         }
     }
 
+    /** The mapped weights this forward reads (closed with it). */
+    WeightStore store() {
+        return store;
+    }
+
     /** A 2-D weight [rows, cols] as it lies in the file, its shape checked as the PyTorch path checks it. */
     private WeightView view(String name, long rows, long cols) {
         TensorInfo info = store.info(name);

@@ -16,7 +16,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.CpuMatmul;
 import io.laem.engine.infer.cpu.OpTimes;
-import io.laem.engine.io.DType;
 import io.laem.engine.io.FloatCodec;
 import io.laem.engine.io.TensorInfo;
 import io.laem.engine.model.ArchitectureTemplate;
@@ -28,7 +27,6 @@ import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.WeightStore;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -278,28 +276,47 @@ public final class Decoder implements AutoCloseable {
             // BFLOAT16 arrays abort the JVM in DJL 0.35.1's PyTorch JNI: refuse before touching them
             throw new LaemException(model.dir() + ": cannot run in " + dataType + " (supported: float32, float16)");
         }
+        return loadArrays(model.config(), model.weights(), device, dataType);
+    }
+
+    /**
+     * This mapped decoder's weights as float32 arrays on the CPU for PyTorch, read from its own mapping (no second
+     * mapping of the file): the decoder PyTorch's autograd runs next to the mapped forward. About 4 bytes per parameter,
+     * in PyTorch's memory, given back when the copy is closed.
+     */
+    public Decoder floatArrays() {
+        if (cpu == null) {
+            throw new IllegalStateException("the decoder's weights are arrays already");
+        }
+        return loadArrays(config, cpu.store(), Device.cpu(), DataType.FLOAT32);
+    }
+
+    private static Decoder loadArrays(ModelConfig config, WeightStore w, Device device, DataType dataType) {
         NDManager manager = Djl.newManager(device);
         try {
             Map<String, NDArray> params = new LinkedHashMap<>();
-            WeightStore w = model.weights();
             for (String name : w.names()) {
                 params.put(name, read(manager, w, name, dataType));
             }
-            return new Decoder(model.config(), manager, params, true);
+            return new Decoder(config, manager, params, true);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
     }
 
-    /** Rows of a tensor copied per chunk: bounds the staging buffers and allows tensors over 2 GB. */
-    private static final long CHUNK_BYTES = 256L << 20;
+    /** Rows of a tensor per array: a tensor over this is read in pieces and joined (a Java buffer addresses under 2 GB). */
+    private static final long CHUNK_BYTES = 1L << 30;
 
     static NDArray read(NDManager manager, WeightStore w, String name, DataType dataType) {
         return read(manager, w, name, dataType, CHUNK_BYTES);
     }
 
-    /** One tensor onto the manager's device, converted per chunk of rows (F32 without a heap copy). */
+    /**
+     * One tensor onto the manager's device: per chunk of rows, an uninitialized float32 CPU array that the stored
+     * values are widened into in place (its own memory, PyTorch's: no heap array, no staging buffer, freed when the
+     * array closes), then moved to the device and cast to {@code dataType} where those differ.
+     */
     static NDArray read(NDManager manager, WeightStore w, String name, DataType dataType, long chunkBytes) {
         TensorInfo info = w.info(name);
         Shape shape = new Shape(info.shape());
@@ -308,22 +325,27 @@ public final class Decoder implements AutoCloseable {
         long chunkRows = Math.max(1, chunkBytes / Math.max(4, rowElems * 4));
         int elemBytes = info.dtype().bytes();
         MemorySegment all = w.bytes(name);
+        boolean onCpu = Device.Type.CPU.equals(manager.getDevice().getDeviceType());
         NDList parts = new NDList();
-        try {
+        try (NDManager host = onCpu ? null : manager.newSubManager(Device.cpu())) {
             for (long r = 0; r < rows; r += chunkRows) {
                 long n = Math.min(chunkRows, rows - r);
-                int count = Math.toIntExact(n * rowElems);
-                MemorySegment src = all.asSlice(r * rowElems * elemBytes, (long) count * elemBytes);
+                long count = n * rowElems;
+                MemorySegment src = all.asSlice(r * rowElems * elemBytes, count * elemBytes);
                 Shape partShape = info.rank() == 0 ? shape : new Shape(n).addAll(shape.slice(1));
-                NDArray part;
-                if (info.dtype() == DType.F32) {
-                    ByteBuffer buf = manager.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
-                    MemorySegment.ofBuffer(buf).copyFrom(src);
-                    part = manager.create(buf, partShape, DataType.FLOAT32);
-                } else {
-                    float[] f = new float[count];
-                    FloatCodec.decode(info.dtype(), src, f, count);
-                    part = manager.create(f, partShape);
+                NDArray part = (onCpu ? manager : host).create(partShape, DataType.FLOAT32);
+                // a dense new CPU array: PyTorch hands out a view of its memory
+                ByteBuffer own = part.toByteBuffer(true);
+                if (!own.isDirect() || own.capacity() != count * 4) {
+                    part.close();
+                    throw new IllegalStateException("PyTorch gave no view of the memory of array " + partShape);
+                }
+                FloatCodec.decode(info.dtype(), src, MemorySegment.ofBuffer(own), count);
+                if (!onCpu) {
+                    NDArray d = part.toDevice(manager.getDevice(), false);
+                    d.attach(manager);
+                    part.close();
+                    part = d;
                 }
                 if (part.getDataType() != dataType) {
                     NDArray c = part.toType(dataType, false);
@@ -337,6 +359,10 @@ public final class Decoder implements AutoCloseable {
                 parts.close();
             }
             a.setName(name);
+            if (all.isMapped()) {
+                // read once: its pages leave this process's resident set (the file stays in the page cache)
+                all.unload();
+            }
             return a;
         } catch (RuntimeException e) {
             parts.close();

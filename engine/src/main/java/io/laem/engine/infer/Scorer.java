@@ -32,13 +32,56 @@ public final class Scorer {
 
     private final Decoder decoder;
     private final HfTokenizer tokenizer;
+    private final long backwardBytes;
+    private int backwardPasses;
 
     public Scorer(Decoder decoder, HfTokenizer tokenizer) {
-        this.decoder = decoder;
-        this.tokenizer = tokenizer;
+        this(decoder, tokenizer, BACKWARD_BYTES);
     }
 
-    private record Batch(NDArray ids, NDArray mask, NDArray rows, NDArray targets, int[] exampleOfRow) {}
+    /** With another bound on a backward pass's activations (tests). */
+    Scorer(Decoder decoder, HfTokenizer tokenizer, long backwardBytes) {
+        this.decoder = decoder;
+        this.tokenizer = tokenizer;
+        this.backwardBytes = backwardBytes;
+    }
+
+    /** Backward passes run so far (tests). */
+    int backwardPasses() {
+        return backwardPasses;
+    }
+
+    /**
+     * Examples padded to one length: ids and mask [B, T], the flat positions {@code rows} whose next token is a completion
+     * token {@code targets}, each row's example, and where each example's rows start ({@code firstRow}, B + 1 entries).
+     */
+    private record Batch(NDArray ids, NDArray mask, NDArray rows, NDArray targets, int[] exampleOfRow, int[] firstRow) {
+        int size() {
+            return firstRow.length - 1;
+        }
+
+        /** Examples {@code [from, to)} as views of this batch's arrays (rows renumbered), in the current NDScope. */
+        Batch slice(int from, int to) {
+            long len = ids.getShape().get(1);
+            int r0 = firstRow[from];
+            int r1 = firstRow[to];
+            int[] first = new int[to - from + 1];
+            for (int i = 0; i <= to - from; i++) {
+                first[i] = firstRow[from + i] - r0;
+            }
+            String ex = from + ":" + to;
+            String rs = r0 + ":" + r1;
+            return new Batch(ids.get(ex), mask == null ? null : mask.get(ex), rows.get(rs).sub(from * len), targets.get(rs),
+                    Arrays.copyOfRange(exampleOfRow, r0, r1), first);
+        }
+    }
+
+    /**
+     * Activations one backward pass may hold (about): a batch whose forward would keep more is differentiated in slices of
+     * examples. Every intermediate of the PyTorch forward stays alive until its backward pass: about 24 floats per token,
+     * layer and unit of {@code hidden + intermediate} size (measured: 7 GB for 640 tokens of a Qwen3-0.6B shape).
+     */
+    private static final long BACKWARD_BYTES = 2L << 30;
 
     /** Tokenized, batched examples held as device tensors; close when done. */
     public static final class Prepared implements AutoCloseable {
@@ -137,7 +180,9 @@ public final class Scorer {
         List<Long> rows = new ArrayList<>();
         List<Long> targets = new ArrayList<>();
         List<Integer> owner = new ArrayList<>();
+        int[] firstRow = new int[b + 1];
         for (int r = 0; r < b; r++) {
+            firstRow[r] = rows.size();
             long[] seq = full[members[r]];
             padded |= seq.length != maxLen;
             for (int t = 0; t < seq.length; t++) {
@@ -151,6 +196,7 @@ public final class Scorer {
                 owner.add(members[r]);
             }
         }
+        firstRow[b] = rows.size();
         NDArray idArr = m.create(ids, new Shape(b, maxLen));
         NDArray maskArr = padded ? m.create(mask, new Shape(b, maxLen)) : null;
         NDArray rowArr = m.create(rows.stream().mapToLong(Long::longValue).toArray());
@@ -159,7 +205,7 @@ public final class Scorer {
         if (maskArr != null) {
             NDScope.unregister(maskArr);
         }
-        return new Batch(idArr, maskArr, rowArr, tgtArr, owner.stream().mapToInt(Integer::intValue).toArray());
+        return new Batch(idArr, maskArr, rowArr, tgtArr, owner.stream().mapToInt(Integer::intValue).toArray(), firstRow);
     }
 
     /** What {@link #meanTerm} averages over completion positions. */
@@ -179,7 +225,8 @@ public final class Scorer {
      * The mean of {@code term} per completion position (per example for {@link Term#SEQUENCE}) of a prepared set, with the bank's current
      * coefficients. With a gradient collector (the forward then runs in PyTorch with autograd),
      * {@code scale} times the mean's gradient is accumulated into every array that requires one
-     * (e.g. LoRA factors), one backward pass per batch.
+     * (e.g. LoRA factors), one backward pass per batch (per slice of its examples where a batch's activations would
+     * pass {@link #BACKWARD_BYTES}).
      */
     public double meanTerm(Prepared p, Term term, double scale, ai.djl.training.GradientCollector gc) {
         long total = 0;
@@ -190,26 +237,49 @@ public final class Scorer {
             return 0;
         }
         double sum = 0;
-        for (Batch b : p.batches) {
-            if (b.exampleOfRow().length == 0) {
+        for (Batch whole : p.batches) {
+            if (whole.exampleOfRow().length == 0) {
                 continue;
             }
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray h = decoder.hidden(b.ids(), b.mask(), null);
-                NDArray sel = Embedding.embedding(b.rows(), h.reshape(-1, h.getShape().get(2)), SparseFormat.DENSE).singletonOrThrow();
-                NDArray logp = decoder.logits(sel).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).logSoftmax(-1);
-                NDArray loss = switch (term) {
-                    case NLL, SEQUENCE -> logp.gather(b.targets(), 1).sum().neg();
-                    case ENTROPY -> logp.exp().mul(logp).sum().neg();
-                };
-                sum += loss.getFloat();
-                if (gc != null) {
-                    gc.backward(loss.mul(scale / total));
+            int per = gc == null ? whole.size() : examplesPerBackward(whole);
+            for (int from = 0; from < whole.size(); from += per) {
+                int to = Math.min(whole.size(), from + per);
+                if (whole.firstRow()[from] == whole.firstRow()[to]) {
+                    continue;
+                }
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    Batch b = from == 0 && to == whole.size() ? whole : whole.slice(from, to);
+                    sum += meanTermOf(b, term, scale / total, gc);
                 }
             }
         }
         return sum / total;
+    }
+
+    /** How many of a batch's examples one backward pass takes ({@link #BACKWARD_BYTES}). */
+    private int examplesPerBackward(Batch b) {
+        var c = decoder.config();
+        long perToken = 24L * 4 * c.numLayers() * (c.hiddenSize() + c.intermediateSize());
+        long tokens = Math.max(1, backwardBytes / perToken);
+        return (int) Math.max(1, Math.min(b.size(), tokens / b.ids().getShape().get(1)));
+    }
+
+    /** The summed term of one batch's completion positions; with a collector, {@code scale} times its gradient is accumulated. */
+    private double meanTermOf(Batch b, Term term, double scale, ai.djl.training.GradientCollector gc) {
+        NDArray h = decoder.hidden(b.ids(), b.mask(), null);
+        NDArray sel = Embedding.embedding(b.rows(), h.reshape(-1, h.getShape().get(2)), SparseFormat.DENSE).singletonOrThrow();
+        NDArray logp = decoder.logits(sel).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).logSoftmax(-1);
+        NDArray loss = switch (term) {
+            case NLL, SEQUENCE -> logp.gather(b.targets(), 1).sum().neg();
+            case ENTROPY -> logp.exp().mul(logp).sum().neg();
+        };
+        double value = loss.getFloat();
+        if (gc != null) {
+            gc.backward(loss.mul(scale));
+            backwardPasses++;
+        }
+        return value;
     }
 
     /** Scores a prepared set with the bank's current coefficients. */

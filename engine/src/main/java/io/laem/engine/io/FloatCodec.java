@@ -33,21 +33,33 @@ public final class FloatCodec {
 
     /** Decodes {@code count} elements from byte offset 0 of {@code seg} into {@code out[from..from+count)}. */
     public static void decode(DType dtype, MemorySegment seg, float[] out, int from, int count) {
+        decode(dtype, seg, MemorySegment.ofArray(out).asSlice(4L * from), count);
+    }
+
+    private static final ValueLayout.OfFloat NATIVE_F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfInt NATIVE_I32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    /**
+     * Decodes {@code count} elements from byte offset 0 of {@code seg} into {@code out} as float32 in the platform's
+     * byte order (native memory such as an array's own buffer: no heap array in between).
+     */
+    public static void decode(DType dtype, MemorySegment seg, MemorySegment out, long count) {
         switch (dtype) {
-            case F32 -> MemorySegment.copy(seg, F32, 0, out, from, count);
+            case F32 -> MemorySegment.copy(seg, F32, 0, out, NATIVE_F32, 0, count);
             case F16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[from + i] = Float.float16ToFloat(seg.get(I16, 2L * i));
+                for (long i = 0; i < count; i++) {
+                    out.set(NATIVE_F32, 4 * i, Float.float16ToFloat(seg.get(I16, 2 * i)));
                 }
             }
+            // float32's high half, as bf16ToFloat
             case BF16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[from + i] = bf16ToFloat(seg.get(I16, 2L * i));
+                for (long i = 0; i < count; i++) {
+                    out.set(NATIVE_I32, 4 * i, (seg.get(I16, 2 * i) & 0xffff) << 16);
                 }
             }
             case F64 -> {
-                for (int i = 0; i < count; i++) {
-                    out[from + i] = (float) seg.get(F64, 8L * i);
+                for (long i = 0; i < count; i++) {
+                    out.set(NATIVE_F32, 4 * i, (float) seg.get(F64, 8 * i));
                 }
             }
             default -> throw new IllegalArgumentException("not a float dtype: " + dtype);

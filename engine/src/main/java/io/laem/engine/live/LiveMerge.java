@@ -71,10 +71,12 @@ public final class LiveMerge implements AutoCloseable {
     private volatile boolean freed;
     /**
      * The decoder gradients go through: the model's own when PyTorch runs its forward (arrays), else a float32 copy of
-     * the weights for PyTorch, made on the first gradient and kept until the model is freed (the mapped CPU forward
-     * has no autograd).
+     * the weights for PyTorch (the mapped CPU forward has no autograd), made on the first gradient of a use and freed
+     * when that use ends ({@link #releaseGradientCopy()}).
      */
     private Decoder gradientDecoder;
+    /** Float32 copies made so far (each use that needs one makes it again). */
+    private int gradientCopies;
 
     private record Loaded(String prefix, MergePlan plan, List<String> entries) {}
 
@@ -233,6 +235,9 @@ public final class LiveMerge implements AutoCloseable {
             holder = previousHolder;
             boolean last = lock.getHoldCount() == 1;
             try {
+                if (last) {
+                    releaseGradientCopy();
+                }
                 if (last && closing && !closed) {
                     free();
                 }
@@ -470,7 +475,9 @@ public final class LiveMerge implements AutoCloseable {
 
     /**
      * The decoder PyTorch's autograd can run: the model's own over arrays, or (mapped CPU forward) a float32 copy of the
-     * weights made now and kept until the model is freed; its bank holds only differentiable entries.
+     * weights read from the model's mapping ({@link Decoder#floatArrays()}), made now and kept until the outermost use
+     * ends, so that a run (which holds one use throughout) keeps it and an idle session does not; its bank holds only
+     * differentiable entries.
      */
     private Decoder gradientDecoder() {
         requireUse();
@@ -479,12 +486,29 @@ public final class LiveMerge implements AutoCloseable {
             if (!own.parameters().isEmpty()) {
                 gradientDecoder = own;
             } else {
-                try (io.laem.engine.model.HfModel hf = io.laem.engine.model.HfModel.open(model.baseDir())) {
-                    gradientDecoder = Decoder.loadArrays(hf, Device.cpu(), ai.djl.ndarray.types.DataType.FLOAT32);
-                }
+                gradientDecoder = own.floatArrays();
+                gradientCopies++;
             }
         }
         return gradientDecoder;
+    }
+
+    /** Frees the float32 copy (about 4 bytes per parameter) when there is one; the next gradient makes it again. */
+    private void releaseGradientCopy() {
+        if (gradientDecoder != null && gradientDecoder != model.decoder()) {
+            gradientDecoder.close();
+        }
+        gradientDecoder = null;
+    }
+
+    /** Whether a float32 copy of the weights is held now (tests). */
+    boolean holdsGradientCopy() {
+        return gradientDecoder != null && gradientDecoder != model.decoder();
+    }
+
+    /** How many float32 copies were made so far (tests). */
+    int gradientCopiesMade() {
+        return gradientCopies;
     }
 
     /** Differentiable weights in the bank; see {@link #differentiable(Recipe, MergeWeights)}. */
@@ -558,10 +582,13 @@ public final class LiveMerge implements AutoCloseable {
 
         @Override
         public void close() {
-            LoraBank bank = decoder.bank();
-            for (String e : plan.entries()) {
-                if (bank.contains(PREFIX + e)) {
-                    bank.remove(PREFIX + e);
+            // a float32 copy freed with its use took these entries with it
+            if (decoder == model.decoder() || decoder == gradientDecoder) {
+                LoraBank bank = decoder.bank();
+                for (String e : plan.entries()) {
+                    if (bank.contains(PREFIX + e)) {
+                        bank.remove(PREFIX + e);
+                    }
                 }
             }
             manager.close();
@@ -655,10 +682,7 @@ public final class LiveMerge implements AutoCloseable {
         shown = null;
         weights = null;
         inputs = null;
-        if (gradientDecoder != null && gradientDecoder != model.decoder()) {
-            gradientDecoder.close();
-        }
-        gradientDecoder = null;
+        releaseGradientCopy();
         model.close();
         freed = true;
     }

@@ -2,6 +2,7 @@ package io.laem.engine.infer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -29,6 +30,25 @@ class WeightLoadingTest {
                         NDArray a = Decoder.read(nd, hf.weights(), name, DataType.FLOAT32, chunk);
                         assertEquals(new Shape(hf.weights().info(name).shape()), a.getShape(), name);
                         assertArrayEquals(expected, a.toFloatArray(), 0f, dt + " " + name);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theFloat32CopyOfAMappedDecoderHoldsTheFilesValues(@TempDir Path dir) {
+        for (DType dt : new DType[] {DType.BF16, DType.F16}) {
+            Path m = dir.resolve(dt.name());
+            SyntheticModels.writeModel(m, ModelSpec.tiny("qwen2").withDtype(dt), 7);
+            try (HfModel hf = HfModel.open(m); Decoder mapped = Decoder.load(hf)) {
+                assertTrue(mapped.parameters().isEmpty(), "the mapped CPU forward");
+                try (Decoder copy = mapped.floatArrays()) {
+                    assertEquals(java.util.Set.copyOf(hf.weights().names()), copy.parameters().keySet());
+                    for (String name : hf.weights().names()) {
+                        NDArray a = copy.parameters().get(name);
+                        assertEquals(DataType.FLOAT32, a.getDataType(), name);
+                        assertArrayEquals(hf.weights().floats(name), a.toFloatArray(), 0f, dt + " " + name);
                     }
                 }
             }

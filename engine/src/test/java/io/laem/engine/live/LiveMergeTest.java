@@ -167,6 +167,52 @@ class LiveMergeTest {
         }
     }
 
+    /** The loss and gradient of one example through the differentiable weights {@code w} of the recipe's plan. */
+    private static MergeWeights gradient(LiveMerge live, LiveMerge.Use u, MergeWeights w, double[] loss) {
+        Scorer scorer = new Scorer(u.decoder(), u.tokenizer());
+        try (Scorer.Prepared p = scorer.prepare(List.of(new Scorer.Example("ab", "cd")));
+                LiveMerge.Differentiable d = live.differentiable(recipe(), w)) {
+            try (ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                loss[0] = d.scorer().meanTerm(p, Scorer.Term.NLL, 1.0, gc);
+            }
+            return d.gradient();
+        }
+    }
+
+    @Test
+    void theFloat32CopyLivesAsLongAsTheUseThatMadeItAndComesBackTheSame() {
+        try (LiveMerge live = LiveMerge.open(FIXTURE, Device.cpu())) {
+            MergeWeights w;
+            MergeWeights first;
+            double[] firstLoss = new double[1];
+            try (LiveMerge.Use u = live.use("a run")) {
+                assertTrue(u.decoder().parameters().isEmpty(), "the fixture runs on the mapped CPU forward: gradients need the copy");
+                List<String> entries = LiveMerge.entries(live.plan(recipe(), ProgressListener.NONE, CancellationToken.NONE));
+                w = MergeWeights.of(entries, live.numLayers(), (e, l, g) -> 0.3 + 0.2 * e + 0.1 * l + 0.05 * g.ordinal());
+                first = gradient(live, u, w, firstLoss);
+                assertTrue(live.holdsGradientCopy());
+                try (LiveMerge.Use nested = live.use("nested")) {
+                    assertTrue(live.holdsGradientCopy());
+                }
+                assertTrue(live.holdsGradientCopy(), "a nested use's end keeps the run's copy");
+                double[] again = new double[1];
+                assertEquals(0, first.maxAbsDifference(gradient(live, u, w, again)));
+                assertEquals(1, live.gradientCopiesMade(), "one copy for the whole use");
+            }
+            assertFalse(live.holdsGradientCopy(), "freed when the use that made it ends");
+            assertEquals(1, live.gradientCopiesMade());
+            try (LiveMerge.Use u = live.use("the next run")) {
+                double[] loss = new double[1];
+                MergeWeights next = gradient(live, u, w, loss);
+                assertEquals(2, live.gradientCopiesMade(), "made again for the next use");
+                assertEquals(firstLoss[0], loss[0]);
+                assertEquals(0, first.maxAbsDifference(next), "the same gradient from the new copy");
+                assertTrue(first.maxAbsDifference(MergeWeights.constant(w.entries(), live.numLayers(), 0.0)) > 0, "a gradient that is not zero");
+            }
+            assertFalse(live.holdsGradientCopy());
+        }
+    }
+
     @Test
     void closingWhileInUseFreesOnlyWhenTheUseEnds() throws Exception {
         LiveMerge live = LiveMerge.open(FIXTURE, Device.cpu());
