@@ -223,7 +223,6 @@ final class CpuForward implements AutoCloseable {
         final float[] k;
         final float[] v;
         final float[] attended;
-        final float[] head;
         final float[] mlpIn;
         final float[] gateUp;
         final float[] gated;
@@ -238,7 +237,6 @@ final class CpuForward implements AutoCloseable {
             k = new float[rows * config.numKvHeads() * d];
             v = new float[rows * config.numKvHeads() * d];
             attended = new float[rows * config.numHeads() * d];
-            head = new float[d];
             int block = Math.min(rows, MLP_ROWS);
             mlpIn = new float[block * width];
             int gateUpWidth = java.util.Arrays.stream(layers).mapToInt(l -> l.mlpIn().width()).max().orElseThrow();
@@ -341,7 +339,7 @@ final class CpuForward implements AutoCloseable {
                         if (norm == null) {
                             System.arraycopy(qkv, row * width + h * d, head, 0, d);
                         } else {
-                            CpuMatmul.rmsNormRow(qkv, row * width + h * d, d, norm, (float) config.rmsNormEps(), head, 0);
+                            normRows(qkv, row * width + h * d, 1, norm, head, 0);
                         }
                         rotateHalf(head, tables[0], tables[1], angles, target, at);
                     } else {

@@ -495,7 +495,7 @@ public final class LiveMerge implements AutoCloseable {
 
     /** Frees the float32 copy (about 4 bytes per parameter) when there is one; the next gradient makes it again. */
     private void releaseGradientCopy() {
-        if (gradientDecoder != null && gradientDecoder != model.decoder()) {
+        if (holdsGradientCopy()) {
             gradientDecoder.close();
         }
         gradientDecoder = null;

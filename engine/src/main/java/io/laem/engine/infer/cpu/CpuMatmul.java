@@ -168,6 +168,7 @@ public final class CpuMatmul {
         int blocks = (rows + VectorKernel.XT_ROWS - 1) / VectorKernel.XT_ROWS;
         float[] xt = grown(TRANSPOSED, blocks * blockStride);
         long t = OpTimes.start();
+        // counted as 4 elements per element (strided stores): a 128-row MLP block's transposition is split too
         split(blocks, 1, (long) rows * in * 4, threads, (b0, b1) -> VectorKernel.transposeRows(x, rows, in, xt, blockStride, b0, b1));
         OpTimes.since(op, t);
         if (tails > 0) {
@@ -176,7 +177,6 @@ public final class CpuMatmul {
             split(blocks, 1, (long) rows * in * tails, threads, (b0, b1) -> {
                 float[] u = grown(LORA_ROWS, (b1 - b0) * VectorKernel.XT_ROWS * width);
                 float[] acc = OUT_TILE.get();
-                VectorKernel.Out into = new VectorKernel.Out(u, width, 0, false);
                 for (int m = 0; m < modules.length; m++) {
                     ProjectionModule.Lora lora = modules[m].lora();
                     if (lora == null) {
@@ -190,7 +190,7 @@ public final class CpuMatmul {
                 for (int m = 0; m < modules.length; m++) {
                     ProjectionModule.Lora lora = modules[m].lora();
                     if (lora != null) {
-                        VectorKernel.putTail(u, width, tailAt[m] - in, lora.coefs(), rows, in, xt, blockStride, tailAt[m], b0, b1);
+                        VectorKernel.putTail(u, width, tailAt[m] - in, lora.coefs(), rows, xt, blockStride, tailAt[m], b0, b1);
                     }
                 }
             });
@@ -562,7 +562,7 @@ public final class CpuMatmul {
                                 heapPanel, col);
                         // with a LoRA tail (projections with active adapters): its second loop compiled too
                         VectorKernel.transposeRows(x, x.length / in, in, xtTail, (in + 8) * VectorKernel.XT_ROWS, 0, 1);
-                        VectorKernel.putTail(y, out, 0, tailCoefs, x.length / in, in, xtTail, (in + 8) * VectorKernel.XT_ROWS, in, 0, 1);
+                        VectorKernel.putTail(y, out, 0, tailCoefs, x.length / in, xtTail, (in + 8) * VectorKernel.XT_ROWS, in, 0, 1);
                         VectorKernel.multiplyPanelsBroadcast(w, kind, in, new VectorKernel.Tail(w, 8, out, in), xtTail,
                                 (in + 8) * VectorKernel.XT_ROWS, x.length / in, 0, 1, new VectorKernel.Out(xw, out, 0, false), 0, out, heapPanel, col);
                     }

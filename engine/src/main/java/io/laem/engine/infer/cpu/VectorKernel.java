@@ -282,7 +282,7 @@ final class VectorKernel {
      * XT_ROWS + i] = coefs[q] * u[(row - b0's first row) * width + from + q]} for the block's rows, zero past the last
      * row; u holds x A^T of those blocks' rows, the module's rank columns from column {@code from}.
      */
-    static void putTail(float[] u, int width, int from, float[] coefs, int rows, int in, float[] xt, int stride, int at, int b0, int b1) {
+    static void putTail(float[] u, int width, int from, float[] coefs, int rows, float[] xt, int stride, int at, int b0, int b1) {
         for (int b = b0; b < b1; b++) {
             int base = b * stride;
             for (int i = 0; i < XT_ROWS; i++) {
@@ -427,7 +427,6 @@ final class VectorKernel {
         a.intoArray(acc, at0);
         b.intoArray(acc, at0 + half);
     }
-
 
     /** {@link #widen} into a heap array (the broadcast kernel's panel) from {@code out[at]} on. */
     static void widen(MemorySegment w, int kind, long from, int n, float[] out, int at) {
