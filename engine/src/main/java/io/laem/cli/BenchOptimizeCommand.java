@@ -30,16 +30,16 @@ final class BenchOptimizeCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", paramLabel = "TYPE", description = "bf16, f16 or f32 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--validation", defaultValue = "48", paramLabel = "N", description = "Validation examples per task (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--validation", defaultValue = "" + OptimizeBenchKit.DEFAULT_VALIDATION, paramLabel = "N", description = "Validation examples per task (default: ${DEFAULT-VALUE}).")
     int validation;
 
-    @Option(names = "--test", defaultValue = "8", paramLabel = "N", description = "Test examples per task (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--test", defaultValue = "" + OptimizeBenchKit.DEFAULT_TEST, paramLabel = "N", description = "Test examples per task (default: ${DEFAULT-VALUE}).")
     int test;
 
     @Option(names = "--cache", paramLabel = "DIR", description = "Where the benchmark models are kept (default: $LAEM_BENCH_CACHE or ~/.cache/laem/bench).")
     Path cache;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "laem optimize's output folder, replaced (default: <cache>/<model>-<dtype>/optimize/out).")
+    @Option(names = "--out", paramLabel = "DIR", description = "laem optimize's output folder, replaced (default: out/ in the kit's folder, <cache>/<model>-<dtype>/optimize/ at the default sizes).")
     Path out;
 
     @Option(names = "--write-only", description = "Write the recipe and tasks, print the laem optimize command, run nothing.")

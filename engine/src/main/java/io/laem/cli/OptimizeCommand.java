@@ -46,7 +46,7 @@ final class OptimizeCommand implements Callable<Integer> {
     int budget = new OptimizeSettings().budget();
 
     @Option(names = "--param", paramLabel = "P",
-            description = "per-task | curve:K | per-layer | per-layer-kind (default: ${DEFAULT-VALUE}).")
+            description = "per-task | curve:K | per-layer | per-layer-kind | per-layer-module (default: ${DEFAULT-VALUE}).")
     String param = new OptimizeSettings().param().toString();
 
     @Option(names = "--seed", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")

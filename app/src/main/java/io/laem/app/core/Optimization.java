@@ -10,8 +10,9 @@ public final class Optimization {
     private Optimization() {}
 
     /**
-     * The search space ({@code per-task}, {@code curve:K}, {@code per-layer}, {@code per-layer-kind}), budget, seed, L1 pull,
-     * and the task balance: each task's weight in the objective's mean (tasks not named weigh 1).
+     * The search space ({@code per-task}, {@code curve:K}, {@code per-layer}, {@code per-layer-kind},
+     * {@code per-layer-module}), budget, seed, L1 pull, and the task balance: each task's weight in the objective's
+     * mean (tasks not named weigh 1).
      */
     public record Settings(Parameterization.Spec parameterization, int budget, long seed, double l1, Map<String, Double> taskWeights) {
         public Settings {

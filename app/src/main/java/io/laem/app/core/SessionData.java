@@ -70,6 +70,9 @@ public record SessionData(
 
     /** The schedule of series {@code series} (an adapter's index, or the adapters' count for the shared module). */
     public Schedule schedule(int series) {
+        if (weights != null && weights.layout() == MergeWeights.Layout.MODULES) { // held per-module weights (WeightTable)
+            return Schedule.perModule(weights.numLayers(), (l, k) -> weights.get(series, l, k));
+        }
         return WeightTable.schedule(weightValues[Group.ATTN.ordinal()][series], weightValues[Group.MLP.ordinal()][series]);
     }
 

@@ -10,6 +10,7 @@ import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.merge.recipe.Schedule;
 import io.laem.engine.model.ModelConfig;
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.ModuleKind.Group;
 import io.laem.engine.session.SessionFile;
@@ -51,7 +52,7 @@ public final class SessionFiles {
         series.add(Recipe.SHARED);
         List<SessionData.TaskRef> tasks = r.tasks() == null ? List.of() : readTasks(r.tasks());
         Table w = table(weights, series, layers);
-        return new SessionData(r.baseModel(), adapters, tasks, r.tasks(), w.mode, w.values, null,
+        return new SessionData(r.baseModel(), adapters, tasks, r.tasks(), w.mode, w.values, w.modules,
                 new MergeSettings.Values(r.redundancy(), r.shared(), r.output()), r.redundancy().seed(), wb.history());
     }
 
@@ -120,7 +121,15 @@ public final class SessionFiles {
     }
 
     /** The weight table's mode and control points [group][series][point]. */
-    public record Table(WeightTable.Mode mode, double[][][] values) {}
+    /**
+     * The weight table's mode, control points [group][series][point], and the weights per module when a schedule is
+     * per module (else null).
+     */
+    public record Table(WeightTable.Mode mode, double[][][] values, MergeWeights modules) {
+        public Table(WeightTable.Mode mode, double[][][] values) {
+            this(mode, values, null);
+        }
+    }
 
     /**
      * The table for schedules of the series (a series without one has the recipe's default weight):
@@ -135,7 +144,7 @@ public final class SessionFiles {
             if (sc instanceof Schedule.Gradient g) {
                 common &= n < 0 || n == g.points().length;
                 n = g.points().length;
-            } else if (sc instanceof Schedule.PerGroup) {
+            } else if (sc instanceof Schedule.PerGroup || sc instanceof Schedule.PerModule) {
                 common = false;
             }
         }
@@ -161,17 +170,24 @@ public final class SessionFiles {
             }
             return new Table(WeightTable.Mode.CONTROL_POINTS, v);
         }
+        boolean perModule = false;
         for (int s = 0; s < series.size(); s++) {
+            Schedule sc = weights.get(series.get(s));
+            perModule |= sc instanceof Schedule.PerModule;
             for (Group g : Group.values()) {
-                ModuleKind kind = g == Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
                 double[] p = new double[layers];
                 for (int l = 0; l < layers; l++) {
-                    p[l] = weights.containsKey(series.get(s)) ? weights.get(series.get(s)).at(l, layers, kind) : Recipe.DEFAULT_WEIGHT;
+                    // per module: the group's mean over its modules, as the table shows per-module weights
+                    p[l] = sc == null ? Recipe.DEFAULT_WEIGHT
+                            : sc instanceof Schedule.PerModule pm ? pm.groupMean(l, layers, g) : sc.at(l, layers, g.first());
                 }
                 v[g.ordinal()][s] = p;
             }
         }
-        return new Table(WeightTable.Mode.PER_LAYER, v);
+        return new Table(WeightTable.Mode.PER_LAYER, v, !perModule ? null : MergeWeights.ofModules(series, layers, (e, l, k) -> {
+            Schedule sc = weights.get(series.get(e));
+            return sc == null ? Recipe.DEFAULT_WEIGHT : sc.at(l, layers, k);
+        }));
     }
 
     private static double[] constant(int n, double v) {

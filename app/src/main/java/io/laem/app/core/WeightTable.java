@@ -19,7 +19,9 @@ import javafx.beans.property.ReadOnlyIntegerWrapper;
  * the layers (mergekit's "gradient" semantics, {@link Schedule.Gradient}) or one value per layer;
  * optionally separate for attention and MLP modules ({@link Schedule.PerGroup}). The engine gets
  * {@link #snapshot()} ({@link MergeWeights}) and gives the optimizer's weights back through
- * {@link #show}. Every change bumps {@link #revisionProperty()} and can be undone.
+ * {@link #show}. Weights per module (an optimizer run with {@code per-layer-module}) are held as they are and
+ * applied until a curve changes; the curves show each group's mean over its modules meanwhile
+ * ({@link #modulesProperty()}). Every change bumps {@link #revisionProperty()} and can be undone.
  *
  * <p>Used on the FX thread only.
  */
@@ -45,7 +47,7 @@ public final class WeightTable {
     }
 
     /** Everything an undo step restores. */
-    private record State(Mode mode, boolean split, double[][][] values) {}
+    private record State(Mode mode, boolean split, double[][][] values, MergeWeights modules) {}
 
     private List<String> series = List.of(SHARED);
     private int numLayers = 1;
@@ -58,6 +60,9 @@ public final class WeightTable {
     private final ReadOnlyIntegerWrapper revision = new ReadOnlyIntegerWrapper(this, "revision");
     private final ReadOnlyBooleanWrapper canUndo = new ReadOnlyBooleanWrapper(this, "canUndo");
     private final ReadOnlyBooleanWrapper canRedo = new ReadOnlyBooleanWrapper(this, "canRedo");
+    /** Weights per module (entries: the series) applied as they are until a curve changes; null: none. */
+    private MergeWeights modules;
+    private final ReadOnlyBooleanWrapper holdsModules = new ReadOnlyBooleanWrapper(this, "holdsModules");
 
     /** Starts over for these adapters and layers with uniform weights and no history. */
     public void reset(List<String> adapters, int layers) {
@@ -70,6 +75,7 @@ public final class WeightTable {
         undo.clear();
         redo.clear();
         lastCoalesceKey = null;
+        setModules(null);
         changed();
     }
 
@@ -220,13 +226,30 @@ public final class WeightTable {
     }
 
     /**
+     * Whether the table holds weights per module (an optimizer run with {@code per-layer-module}, a recalled or
+     * opened per-module recipe): {@link #snapshot()} is those weights, and the curves, one per group, show each
+     * group's mean over its modules. The first change of a curve (or of the mode, split, preset) replaces them
+     * with the curves; undo brings them back.
+     */
+    public ReadOnlyBooleanProperty modulesProperty() {
+        return holdsModules.getReadOnlyProperty();
+    }
+
+    private void setModules(MergeWeights m) {
+        modules = m;
+        holdsModules.set(m != null);
+    }
+
+    /**
      * Shows merge weights (the optimizer's best so far) as per-layer values: series the weights have
-     * take theirs, the others keep their curves. One undo step per call unless {@code coalesce}.
+     * take theirs, the others keep their curves. Weights per module are held as they are and show as each
+     * group's mean over its modules ({@link #modulesProperty()}). One undo step per call unless {@code coalesce}.
      */
     public void show(MergeWeights w, boolean coalesce) {
         if (w.numLayers() != numLayers) {
             throw new IllegalArgumentException("weights for " + w.numLayers() + " layers, the table has " + numLayers);
         }
+        MergeWeights before = snapshot();
         if (!(coalesce && "all".equals(lastCoalesceKey))) {
             remember();
         }
@@ -235,11 +258,15 @@ public final class WeightTable {
         for (Group g : Group.values()) {
             for (int s = 0; s < series.size(); s++) {
                 int e = w.entries().indexOf(series.get(s));
-                next[g.ordinal()][s] = e < 0 ? layerCurve(g, s) : w.layerWeights(e, g);
+                next[g.ordinal()][s] = e < 0 ? layerCurve(g, s) : w.groupMeans(e, g);
             }
         }
         mode = Mode.PER_LAYER;
         values = next;
+        setModules(w.layout() != MergeWeights.Layout.MODULES ? null : MergeWeights.ofModules(series, numLayers, (s, l, k) -> {
+            int e = w.entries().indexOf(series.get(s));
+            return e < 0 ? before.get(s, l, k) : w.get(e, l, k);
+        }));
         split = !java.util.Arrays.deepEquals(values[0], values[1]);
         changed();
     }
@@ -249,6 +276,17 @@ public final class WeightTable {
      * group, per series, the control points (or one value per layer in per-layer mode). One undo step.
      */
     public void load(Mode m, double[][][] v) {
+        load(m, v, null);
+    }
+
+    /**
+     * {@link #load(Mode, double[][][])} with weights per module to hold ({@link #modulesProperty()}; entries: the
+     * series; null: none), the curves being their group means.
+     */
+    public void load(Mode m, double[][][] v, MergeWeights perModule) {
+        if (perModule != null && (!perModule.entries().equals(series) || perModule.numLayers() != numLayers)) {
+            throw new IllegalArgumentException("per-module weights for " + perModule.entries() + ", the table has " + series);
+        }
         if (v.length != 2 || v[0].length != series.size()) {
             throw new IllegalArgumentException("weights for " + v[0].length + " series, the table has " + series.size());
         }
@@ -257,6 +295,7 @@ public final class WeightTable {
         values = deepCopy(v);
         split = !java.util.Arrays.deepEquals(values[0], values[1]);
         lastCoalesceKey = null;
+        setModules(perModule);
         changed();
     }
 
@@ -274,8 +313,11 @@ public final class WeightTable {
         return deepCopy(values);
     }
 
-    /** The weights at every layer, as the engine takes them (entries: the series). */
+    /** The weights at every layer, as the engine takes them (entries: the series): the per-module ones when held. */
     public MergeWeights snapshot() {
+        if (modules != null) {
+            return modules;
+        }
         List<Schedule> schedules = java.util.stream.IntStream.range(0, series.size()).mapToObj(this::schedule).toList();
         return MergeWeights.of(series, numLayers, (e, l, g) -> schedules.get(e).at(l, numLayers, kindOf(g)));
     }
@@ -334,11 +376,13 @@ public final class WeightTable {
     }
 
     private State state() {
-        return new State(mode, split, deepCopy(values));
+        return new State(mode, split, deepCopy(values), modules);
     }
 
+    /** Before every change: an undo step, and the held per-module weights give way to the curves. */
     private void remember() {
         undo.push(state());
+        setModules(null);
         redo.clear();
         if (undo.size() > 200) {
             undo.removeLast();
@@ -349,6 +393,7 @@ public final class WeightTable {
         mode = s.mode();
         split = s.split();
         values = s.values();
+        setModules(s.modules());
         lastCoalesceKey = null;
         changed();
     }

@@ -1,5 +1,6 @@
 package io.laem.app.core;
 
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.eval.TaskScore;
 import io.laem.engine.session.HistoryEntry;
 import java.nio.file.Path;
@@ -193,6 +194,11 @@ public final class Workspace {
                 if (weights.points() == pts) {
                     weights.setAll(v, false);
                 }
+            }
+            MergeWeights perModule = s.weights();
+            if (perModule != null && perModule.layout() == MergeWeights.Layout.MODULES && perModule.entries().equals(weights.series())
+                    && perModule.numLayers() == weights.numLayers()) {
+                weights.load(weights.mode(), weights.values(), perModule); // a per-module recipe: held as it is
             }
             settings.set(s.settings());
             seed.set(s.seed());

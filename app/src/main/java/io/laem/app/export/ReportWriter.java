@@ -30,9 +30,10 @@ public final class ReportWriter {
                     .append(", density ").append(st.redundancy().density()).append(", shared module ").append(st.shared().mode().key())
                     .append(", output rank ").append(st.output().exact() ? "exact" : st.output().rank()).append("</p>\n");
             h.append("<h2>Per-layer weights</h2>\n");
-            for (ModuleKind.Group g : ModuleKind.Group.values()) {
-                ModuleKind kind = g == ModuleKind.Group.ATTN ? ModuleKind.Q_PROJ : ModuleKind.GATE_PROJ;
-                h.append("<h3>").append(g == ModuleKind.Group.ATTN ? "attention" : "MLP").append("</h3><table><tr><th>layer</th>");
+            boolean perModule = s.weights().layout() == io.laem.engine.merge.MergeWeights.Layout.MODULES;
+            for (ModuleKind kind : perModule ? ModuleKind.unfused() : java.util.List.of(ModuleKind.Q_PROJ, ModuleKind.GATE_PROJ)) {
+                String title = perModule ? kind.peftName() : kind.group() == ModuleKind.Group.ATTN ? "attention" : "MLP";
+                h.append("<h3>").append(title).append("</h3><table><tr><th>layer</th>");
                 for (String name : s.weights().entries()) {
                     h.append("<th>").append(esc(name)).append("</th>");
                 }
@@ -40,7 +41,7 @@ public final class ReportWriter {
                 for (int l = 0; l < s.weights().numLayers(); l++) {
                     h.append("<tr><td>").append(l).append("</td>");
                     for (int t = 0; t < s.weights().entries().size(); t++) {
-                        h.append(String.format(Locale.ROOT, "<td>%.3f</td>", s.weights().get(t, l, kind.group())));
+                        h.append(String.format(Locale.ROOT, "<td>%.3f</td>", s.weights().get(t, l, kind)));
                     }
                     h.append("</tr>\n");
                 }

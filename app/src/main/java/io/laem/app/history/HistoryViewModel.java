@@ -54,7 +54,8 @@ public final class HistoryViewModel {
     private Consumer<String> errorHandler = m -> {};
 
     /** What a recall replaced: undo puts it back. */
-    private record Before(MergeSettings.Values settings, long seed, List<Boolean> enabled, WeightTable.Mode mode, double[][][] values) {}
+    private record Before(MergeSettings.Values settings, long seed, List<Boolean> enabled, WeightTable.Mode mode, double[][][] values,
+                          io.laem.engine.merge.MergeWeights modules) {}
 
     private Before before;
 
@@ -191,7 +192,7 @@ public final class HistoryViewModel {
         WeightTable table = workspace.weights();
         SessionData now = workspace.snapshot();
         Before b = new Before(now.settings(), now.seed(), as.stream().map(AdapterEntry::isEnabled).toList(), table.mode(),
-                table.values());
+                table.values(), table.modulesProperty().get() ? table.snapshot() : null);
         Map<String, Schedule> w = new LinkedHashMap<>();
         List<String> series = table.series();
         for (int s = 0; s < series.size(); s++) {
@@ -205,7 +206,7 @@ public final class HistoryViewModel {
         for (AdapterEntry a : as) {
             a.enabledProperty().set(r.adapterNames().contains(a.name()));
         }
-        table.load(t.mode(), t.values());
+        table.load(t.mode(), t.values(), t.modules());
         before = b;
         canUndoRecall.set(true);
         status.set("Recalled #" + e.number() + (e.label().isEmpty() ? "" : " (" + e.label() + ")") + " into the Weights view.");
@@ -224,7 +225,7 @@ public final class HistoryViewModel {
         for (int i = 0; i < as.size() && i < b.enabled().size(); i++) {
             as.get(i).enabledProperty().set(b.enabled().get(i));
         }
-        workspace.weights().load(b.mode(), b.values());
+        workspace.weights().load(b.mode(), b.values(), b.modules());
         status.set("Recall undone.");
     }
 

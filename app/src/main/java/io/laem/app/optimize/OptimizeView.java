@@ -33,7 +33,7 @@ public final class OptimizeView extends BorderPane {
     /** How the search spaces read in the chooser. */
     static final Map<Parameterization.Kind, String> LABELS = Map.of(Parameterization.Kind.PER_TASK, "per task",
             Parameterization.Kind.CURVE, "control points", Parameterization.Kind.PER_LAYER, "per layer",
-            Parameterization.Kind.PER_LAYER_KIND, "per layer and kind");
+            Parameterization.Kind.PER_LAYER_KIND, "per layer and kind", Parameterization.Kind.PER_LAYER_MODULE, "per layer and module");
     private static final String[] TASK_COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
     private final XYChart chart;
     private final DoubleDataSet best = new DoubleDataSet("best objective");

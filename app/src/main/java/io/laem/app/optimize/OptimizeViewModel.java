@@ -29,13 +29,15 @@ import javafx.concurrent.Task;
  * whose best weights so far animate in the weights view; the comparison table at the end.
  */
 public final class OptimizeViewModel {
+    private static final io.laem.engine.optimize.OptimizeSettings DEFAULTS = new io.laem.engine.optimize.OptimizeSettings();
     private final Workspace workspace;
     private final Backend backend;
     private final BackgroundTasks tasks;
+    /** The search space and budget start as {@code laem optimize}'s (what won on the demo kit, docs/optimizer.md). */
     private final ObjectProperty<Parameterization.Kind> parameterization =
-            new SimpleObjectProperty<>(this, "parameterization", Parameterization.Kind.CURVE);
+            new SimpleObjectProperty<>(this, "parameterization", DEFAULTS.param().kind());
     private final IntegerProperty controlPoints = new SimpleIntegerProperty(this, "controlPoints", 2);
-    private final IntegerProperty budget = new SimpleIntegerProperty(this, "budget", 300);
+    private final IntegerProperty budget = new SimpleIntegerProperty(this, "budget", DEFAULTS.budget());
     private final LongProperty seed = new SimpleLongProperty(this, "seed", 42);
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
     private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper(this, "summary", "Not run yet.");

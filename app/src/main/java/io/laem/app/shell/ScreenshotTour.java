@@ -93,7 +93,7 @@ public final class ScreenshotTour {
             window.tabs().getSelectionModel().select(2);
             vm.optimize().budgetProperty().set(Integer.getInteger("laem.screenshots.budget", 80));
             vm.optimize().parameterizationProperty().set(io.laem.engine.optimize.Parameterization.Kind.valueOf(
-                    System.getProperty("laem.screenshots.param", "CURVE")));
+                    System.getProperty("laem.screenshots.param", vm.optimize().parameterizationProperty().get().name())));
             vm.optimize().start();
         });
         // the Playground asked during the run: it waits for the one model, and says so

@@ -161,8 +161,17 @@ public final class WeightsView extends BorderPane {
         points.getValueFactory().valueProperty().addListener((o, a, b) -> vm.controlPointsProperty().set(b));
         vm.controlPointsProperty().addListener((o, a, b) -> points.getValueFactory().setValue(b.intValue()));
         points.disableProperty().bind(vm.modeProperty().isEqualTo(WeightTable.Mode.PER_LAYER));
-        HBox top = new HBox(8, new Label("Curves"), mode, new Label("points"), points, split, group);
-        top.setAlignment(Pos.CENTER_LEFT);
+        // the table has one curve per group: weights per module (per-layer-module) show as each group's mean
+        Label perModule = new Label("Per-module weights: the merge uses one weight per module; the curves show each"
+                + " group's mean. Editing a curve replaces them with the curves (Undo brings them back).");
+        perModule.setId("per-module-note");
+        perModule.setWrapText(true);
+        perModule.visibleProperty().bind(vm.table().modulesProperty());
+        perModule.managedProperty().bind(perModule.visibleProperty());
+        HBox controls = new HBox(8, new Label("Curves"), mode, new Label("points"), points, split, group);
+        controls.setAlignment(Pos.CENTER_LEFT);
+        // the note on a line of its own: beside the controls it squeezed their labels to "..."
+        VBox top = new VBox(4, controls, perModule);
         top.setPadding(new Insets(6));
         setTop(top);
 

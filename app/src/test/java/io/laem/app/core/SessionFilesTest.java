@@ -2,6 +2,7 @@ package io.laem.app.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.laem.app.FixtureKit;
 import io.laem.engine.LaemException;
 import io.laem.engine.io.DType;
+import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
 import io.laem.engine.merge.recipe.Schedule;
@@ -75,6 +77,48 @@ class SessionFilesTest {
         assertArrayEquals(new double[] {0.5, 0.6, 0.7}, back.weightValues()[0][2]);
         assertEquals("#ff0000", back.adapters().get(0).color()); // colors are saved
         assertNull(back.adapters().get(2).color());
+    }
+
+    @Test
+    void perModuleSchedulesMakeAPerLayerTableOfGroupMeansAndKeepTheModules() {
+        java.util.Map<io.laem.engine.model.ModuleKind, io.laem.engine.merge.recipe.Schedule> m = new java.util.EnumMap<>(io.laem.engine.model.ModuleKind.class);
+        for (io.laem.engine.model.ModuleKind k : io.laem.engine.model.ModuleKind.unfused()) {
+            m.put(k, io.laem.engine.merge.recipe.Schedule.gradient(k.ordinal(), 2 * k.ordinal()));
+        }
+        SessionFiles.Table t = SessionFiles.table(java.util.Map.of("a", io.laem.engine.merge.recipe.Schedule.perModule(m)), List.of("a", "shared"), 2);
+        assertEquals(WeightTable.Mode.PER_LAYER, t.mode());
+        assertEquals(2.0, t.modules().get(0, 1, io.laem.engine.model.ModuleKind.K_PROJ), 1e-12); // k_proj's own: [1, 2] at layer 1
+        assertEquals(1.0, t.modules().get(1, 1, io.laem.engine.model.ModuleKind.K_PROJ), 1e-12);
+        assertArrayEquals(new double[] {1.5, 3}, t.values()[0][0], 1e-12); // q, k, v, o: 0..3 at layer 0, doubled at layer 1
+        assertArrayEquals(new double[] {5, 10}, t.values()[1][0], 1e-12); // gate, up, down: 4..6
+        assertArrayEquals(new double[] {1, 1}, t.values()[0][1], 1e-12); // no schedule: the default weight
+        assertFalse(SessionFiles.table(java.util.Map.of("a", io.laem.engine.merge.recipe.Schedule.constant(0.5)), List.of("a", "shared"), 2).modules() != null);
+    }
+
+    @Test
+    void heldPerModuleWeightsAreSavedPerModuleAndComeBack() throws Exception {
+        FixtureKit.write(dir.resolve("kit"));
+        int layers = 6;
+        MergeWeights modules = MergeWeights.ofModules(List.of("a", "b", "c", "shared"), layers, (e, l, k) -> 0.1 * e + 0.01 * l + 0.001 * k.ordinal());
+        double[][][] groups = new double[2][4][];
+        for (io.laem.engine.model.ModuleKind.Group g : io.laem.engine.model.ModuleKind.Group.values()) {
+            for (int s = 0; s < 4; s++) {
+                groups[g.ordinal()][s] = modules.groupMeans(s, g);
+            }
+        }
+        SessionData s = session(groups, WeightTable.Mode.PER_LAYER, null);
+        s = new SessionData(s.base(), s.adapters(), s.tasks(), s.tasksFile(), s.weightMode(), s.weightValues(), modules, s.settings(), s.seed(), s.history());
+        Path f = dir.resolve("kit/m.yaml");
+        SessionFiles.write(f, s);
+        Recipe r = RecipeYaml.read(f);
+        assertTrue(r.weights().get("c") instanceof Schedule.PerModule, r.weights().toString());
+        assertEquals(modules.get(2, 3, io.laem.engine.model.ModuleKind.K_PROJ), r.weight("c", 3, layers, io.laem.engine.model.ModuleKind.K_PROJ), 1e-12);
+        SessionData back = SessionFiles.read(f);
+        for (int e : new int[] {0, 2, 3}) { // b is disabled: saved at 0
+            for (io.laem.engine.model.ModuleKind k : io.laem.engine.model.ModuleKind.unfused()) {
+                assertEquals(modules.get(e, 4, k), back.weights().get(e, 4, k), 1e-12, e + " " + k);
+            }
+        }
     }
 
     @Test

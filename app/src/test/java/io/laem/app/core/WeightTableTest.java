@@ -97,4 +97,37 @@ class WeightTableTest {
         t.undo();
         assertFalse(t.isSplit());
     }
+
+    @Test
+    void perModuleWeightsAreHeldAndShowAsEachGroupsMeanUntilACurveChanges() {
+        WeightTable t = table(1, 2);
+        MergeWeights w = MergeWeights.ofModules(List.of("t0"), 2, (e, l, k) -> switch (k) {
+            case Q_PROJ, QKV_PROJ -> 0.1 + l;
+            case K_PROJ -> 0.2;
+            case V_PROJ -> 0.3;
+            case O_PROJ -> 0.4;
+            default -> 0.9;
+        });
+        t.show(w, false);
+        assertTrue(t.modulesProperty().get());
+        assertArrayEquals(new double[] {0.25, 0.5}, t.layerCurve(Group.ATTN, 0), EPS);
+        assertArrayEquals(new double[] {0.9, 0.9}, t.layerCurve(Group.MLP, 0), EPS);
+        MergeWeights held = t.snapshot();
+        assertEquals(List.of("t0", WeightTable.SHARED), held.entries());
+        assertEquals(0.2, held.get("t0", 1, ModuleKind.K_PROJ), EPS, "what the table applies: the module's own weight");
+        assertEquals(1.1, held.get("t0", 1, ModuleKind.Q_PROJ), EPS);
+        assertEquals(1.0, held.get(WeightTable.SHARED, 1, ModuleKind.V_PROJ), EPS, "a series the weights lack keeps its curve");
+        t.set(Group.ATTN, 0, 1, 0.7, false);
+        assertFalse(t.modulesProperty().get(), "a changed curve replaces the per-module weights");
+        assertEquals(0.7, t.snapshot().get("t0", 1, ModuleKind.K_PROJ), EPS);
+        t.undo();
+        assertTrue(t.modulesProperty().get(), "undo brings them back");
+        assertEquals(0.2, t.snapshot().get("t0", 1, ModuleKind.K_PROJ), EPS);
+        t.undo();
+        assertFalse(t.modulesProperty().get());
+        t.redo();
+        assertTrue(t.modulesProperty().get());
+        t.show(MergeWeights.constant(List.of("t0"), 2, 0.5), false);
+        assertFalse(t.modulesProperty().get());
+    }
 }

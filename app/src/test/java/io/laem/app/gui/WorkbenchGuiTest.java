@@ -55,6 +55,17 @@ class WorkbenchGuiTest extends FixtureWindowTest {
         assertTrue(vm.workspace().weights().canUndoProperty().get());
         menu("Edit", "Undo");
         assertEquals(before, vm.workspace().weights().get(Group.ATTN, 0, 1), 1e-9);
+        // per-module weights (an optimizer run with per-layer-module) show as group means, and the view says so
+        javafx.scene.control.Label note = robot.lookup("#per-module-note").queryAs(javafx.scene.control.Label.class);
+        assertFalse(note.isVisible());
+        var table = vm.workspace().weights();
+        Fx.run(() -> table.show(io.laem.engine.merge.MergeWeights.ofModules(table.series(), table.numLayers(),
+                (e, l, k) -> k == io.laem.engine.model.ModuleKind.K_PROJ ? 0.9 : 0.1), false));
+        Fx.waitUntil(5, note::isVisible);
+        assertEquals(0.3, table.get(Group.ATTN, 0, 1), 1e-9); // q, k, v, o: (0.1 + 0.9 + 0.1 + 0.1) / 4
+        menu("Edit", "Undo");
+        Fx.waitUntil(5, () -> !note.isVisible());
+        assertEquals(before, vm.workspace().weights().get(Group.ATTN, 0, 1), 1e-9);
     }
 
     private static Point2D screenPoint(XYChart chart, double x, double y) {

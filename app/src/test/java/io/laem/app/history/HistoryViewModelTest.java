@@ -161,6 +161,37 @@ class HistoryViewModelTest extends FixtureSessionTest {
     }
 
     @Test
+    void perModuleWeightsAreKeptRecalledAndPutBackByUndoRecall() {
+        WeightTable t = w().weights();
+        io.laem.engine.model.ModuleKind k = io.laem.engine.model.ModuleKind.K_PROJ;
+        io.laem.engine.merge.MergeWeights pm = io.laem.engine.merge.MergeWeights.ofModules(t.series(), t.numLayers(),
+                (e, l, m) -> 0.1 + 0.1 * e + 0.05 * m.ordinal());
+        io.laem.engine.merge.MergeWeights pm2 = io.laem.engine.merge.MergeWeights.ofModules(t.series(), t.numLayers(),
+                (e, l, m) -> 0.2 + 0.01 * l + 0.03 * m.ordinal());
+        HistoryEntry[] kept = new HistoryEntry[2];
+        Fx.run(() -> {
+            t.show(pm, false);
+            h().keepCurrent();
+            kept[0] = w().history().getLast();
+            t.applyPreset(WeightTable.Preset.UNIFORM);
+            h().keepCurrent();
+            kept[1] = w().history().getLast();
+            t.show(pm2, false);
+        });
+        assertTrue(kept[0].recipe().weights().values().stream().anyMatch(sc -> sc instanceof io.laem.engine.merge.recipe.Schedule.PerModule),
+                kept[0].recipe().weights().toString());
+        Fx.run(() -> h().recall(kept[1]));
+        assertFalse(t.modulesProperty().get());
+        Fx.run(() -> h().undoRecall());
+        assertTrue(t.modulesProperty().get(), "undoing the recall puts the held per-module weights back");
+        assertEquals(pm2.get(0, 2, k), t.snapshot().get(0, 2, k), 1e-12);
+        Fx.run(() -> h().recall(kept[0]));
+        assertTrue(t.modulesProperty().get());
+        assertEquals(pm.get(0, 2, k), t.snapshot().get(0, 2, k), 1e-12);
+        assertEquals(pm.get(0, 2, io.laem.engine.model.ModuleKind.DOWN_PROJ), t.snapshot().get(0, 2, io.laem.engine.model.ModuleKind.DOWN_PROJ), 1e-12);
+    }
+
+    @Test
     void aDisabledAdapterKeepsItsCurveThroughARecall() {
         Fx.run(() -> {
             w().adapters().get(2).enabledProperty().set(false);

@@ -42,6 +42,16 @@ class OptimizeViewModelTest {
         Fx.run(vm::close);
     }
 
+    /** A run started without changing anything searches what laem optimize searches by default, with its budget. */
+    @Test
+    void theSearchSpaceAndBudgetStartAsTheCommandLinesDefaults() {
+        OptimizeViewModel o = vm.optimize();
+        io.laem.engine.optimize.OptimizeSettings cli = new io.laem.engine.optimize.OptimizeSettings();
+        assertEquals(io.laem.engine.optimize.Parameterization.Kind.PER_LAYER_MODULE, o.parameterizationProperty().get());
+        assertEquals(cli.param().kind(), o.parameterizationProperty().get());
+        assertEquals(cli.budget(), o.budgetProperty().get());
+    }
+
     @Test
     void bestWeightsAnimateAndStopKeepsThem() {
         OptimizeViewModel o = vm.optimize();

@@ -103,6 +103,13 @@ public record Sweep(String entry, int fromLayer, int toLayer, ModuleKind.Group g
                 r = r.withWeight(e, Schedule.constant(value));
                 continue;
             }
+            if (r.weights().get(e) instanceof Schedule.PerModule) { // keep the other modules' own weights
+                Recipe before = r;
+                r = r.withWeight(e, Schedule.perModule(numLayers, (l, k) ->
+                        (fromLayer < 0 || l >= fromLayer && l <= toLayer) && (group == null || k.group() == group)
+                                ? value : before.weight(e, l, numLayers, k)));
+                continue;
+            }
             double[] attn = new double[numLayers];
             double[] mlp = new double[numLayers];
             for (int l = 0; l < numLayers; l++) {

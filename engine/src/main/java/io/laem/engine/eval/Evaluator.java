@@ -110,7 +110,7 @@ public final class Evaluator {
                             ? decoder.hidden(nd.create(ids, new Shape(b, t)), nd.create(mask, new Shape(b, t)), cache)
                             : decoder.hidden(next, null, cache);
                     NDArray last = h.get(":, -1, :");
-                    chosen = decoder.logits(last).argMax(-1).toLongArray();
+                    chosen = decoder.greedyNext(last);
                 }
                 boolean all = true;
                 for (int i = 0; i < b; i++) {

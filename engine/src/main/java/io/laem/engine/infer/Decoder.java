@@ -279,6 +279,18 @@ public final class Decoder implements AutoCloseable {
         return loadArrays(model.config(), model.weights(), device, dataType);
     }
 
+    /** Bytes {@link #floatArrays} allocates (4 per stored weight); 0 when the weights are arrays already. */
+    public long floatArraysBytes() {
+        if (cpu == null) {
+            return 0;
+        }
+        long n = 0;
+        for (String name : cpu.store().names()) {
+            n += cpu.store().info(name).elementCount();
+        }
+        return Math.multiplyExact(n, Float.BYTES);
+    }
+
     /**
      * This mapped decoder's weights as float32 arrays on the CPU for PyTorch, read from its own mapping (no second
      * mapping of the file): the decoder PyTorch's autograd runs next to the mapped forward. About 4 bytes per parameter,
@@ -421,12 +433,44 @@ public final class Decoder implements AutoCloseable {
             return cap > 0 ? y.div(cap).tanh().mul(cap) : y;
         }
         Shape s = hidden.getShape();
-        int rows = Math.toIntExact(s.size() / config.hiddenSize());
+        return manager.create(cpuLogits(hidden), s.slice(0, s.dimension() - 1).add(config.vocabSize()));
+    }
+
+    /** The CPU forward's logits [rows * vocab] of final hidden states [..., H]. */
+    private float[] cpuLogits(NDArray hidden) {
+        int rows = Math.toIntExact(hidden.getShape().size() / config.hiddenSize());
         long t = OpTimes.start();
         float[] y = onCpu(threads -> cpu.logits(hidden.toFloatArray(), rows, threads));
         OpTimes.since(OpTimes.Op.LM_HEAD, t);
         OpTimes.since(OpTimes.Op.FORWARD, t);
-        return manager.create(y, s.slice(0, s.dimension() - 1).add(config.vocabSize()));
+        return y;
+    }
+
+    /**
+     * {@link #logits} as float32 values, row after row: on the CPU forward its own array (a batch's logits are not put
+     * into a tensor to be read back: 4.9 MB per step at batch 8 of a 152k vocabulary).
+     */
+    public float[] logitsFloats(NDArray hidden) {
+        requireOpen();
+        if (cpu == null) {
+            return logits(hidden).toType(DataType.FLOAT32, false).toFloatArray();
+        }
+        return cpuLogits(hidden);
+    }
+
+    /**
+     * The greedy next token of each row of final hidden states ([B, 1, H] or [B, H]): its logits' first largest entry,
+     * found in Java (PyTorch's argMax on the CPU forward's logits took 5-7 ms per batch-8 step next to the kernels'
+     * spinning threads).
+     */
+    public long[] greedyNext(NDArray hidden) {
+        float[] y = logitsFloats(hidden);
+        int v = config.vocabSize();
+        long[] next = new long[y.length / v];
+        for (int r = 0; r < next.length; r++) {
+            next[r] = Sampler.argmax(y, r * v, v);
+        }
+        return next;
     }
 
     /**

@@ -98,7 +98,7 @@ public final class Generator {
                     scope.suppressNotUsedWarning();
                     NDArray ids = decoder.manager().create(input, new Shape(1, input.length));
                     NDArray h = decoder.hidden(ids, null, cache).get(":, -1:, :");
-                    logits = decoder.logits(h).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                    logits = decoder.logitsFloats(h);
                 }
                 if (out.isEmpty()) {
                     t1 = System.nanoTime();

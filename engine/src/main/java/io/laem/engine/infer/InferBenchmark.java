@@ -238,7 +238,7 @@ public final class InferBenchmark {
             try (NDScope s = new NDScope()) {
                 s.suppressNotUsedWarning();
                 NDArray ids = d.manager().create(prompt, new Shape(batch, prompt.length / batch));
-                next = d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
+                next = d.greedyNext(d.hidden(ids, null, cache).get(":, -1:, :"));
             }
             t[0] = (System.nanoTime() - t0) / 1e9;
             t[1] = (cpuNanos() - c0) / 1e9;
@@ -249,7 +249,7 @@ public final class InferBenchmark {
                 try (NDScope s = new NDScope()) {
                     s.suppressNotUsedWarning();
                     NDArray ids = d.manager().create(next, new Shape(batch, 1));
-                    next = d.logits(d.hidden(ids, null, cache)).argMax(-1).toLongArray();
+                    next = d.greedyNext(d.hidden(ids, null, cache));
                 }
                 t[2 + 2 * step] = (System.nanoTime() - a) / 1e9;
                 t[3 + 2 * step] = (cpuNanos() - ca) / 1e9;
@@ -269,8 +269,7 @@ public final class InferBenchmark {
         // one untimed warm-up step (allocations, packing the bank)
         try (KvCache warm = d.newCache(); NDScope s = new NDScope()) {
             s.suppressNotUsedWarning();
-            d.logits(d.hidden(d.manager().create(new long[batch * 4], new Shape(batch, 4)), null, warm).get(":, -1:, :")).argMax(-1)
-                    .toLongArray();
+            d.greedyNext(d.hidden(d.manager().create(new long[batch * 4], new Shape(batch, 4)), null, warm).get(":, -1:, :"));
         }
         double[] t = prefillThenDecode(d, prompt, batch, steps);
         out.prefillWall.add(t[0]);

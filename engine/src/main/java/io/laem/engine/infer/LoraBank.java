@@ -171,10 +171,32 @@ public final class LoraBank implements AutoCloseable {
     public void setCoefficient(String name, ModuleKey key, double c) {
         entry(name);
         double[][] cs = coefficients.get(name);
-        if (cs[key.layer()][key.kind().ordinal()] != c) {
+        double old = cs[key.layer()][key.kind().ordinal()];
+        if (old != c) {
             cs[key.layer()][key.kind().ordinal()] = c;
-            invalidate(List.of(key));
+            if (old == 0 || c == 0 || !refreshCoefficients(key)) {
+                invalidate(List.of(key));
+            }
         }
+    }
+
+    /**
+     * Rewrites a CPU pack's coefficients in place when only their values changed (the same entries active): a new
+     * weight for a module costs its rank floats, not a repack of its factors (a 0.6B model's four rank-16 adapters are
+     * 154 MB of factors; the optimizer, the router and the Weights view change weights between forward calls). False
+     * when the module's pack is one that must be rebuilt (PyTorch's arrays hold the coefficients too).
+     */
+    private boolean refreshCoefficients(ModuleKey key) {
+        Packed p = packed.get(key);
+        if (p == null) {
+            return true;
+        }
+        if (p.a() != null) {
+            return false;
+        }
+        float[] cv = active(key).coefs();
+        System.arraycopy(cv, 0, p.coefs(), 0, cv.length);
+        return true;
     }
 
     /** Sets the coefficient of every module of one layer. */
@@ -235,32 +257,15 @@ public final class LoraBank implements AutoCloseable {
         if (p != null) {
             return p;
         }
-        List<NDArray> as = new ArrayList<>();
-        List<NDArray> bs = new ArrayList<>();
-        List<Float> coef = new ArrayList<>();
-        boolean trainable = false;
-        for (Map.Entry<String, Map<ModuleKey, Factors>> e : entries.entrySet()) {
-            Factors f = e.getValue().get(key);
-            double c = coefficients.get(e.getKey())[key.layer()][key.kind().ordinal()];
-            if (f == null || c == 0) {
-                continue;
-            }
-            trainable |= f.a().hasGradient() || f.b().hasGradient();
-            as.add(f.a());
-            bs.add(f.b());
-            long r = f.a().getShape().get(0);
-            for (long i = 0; i < r; i++) {
-                coef.add((float) (c * f.scale()));
-            }
-        }
+        Active active = active(key);
+        List<NDArray> as = active.as();
+        List<NDArray> bs = active.bs();
+        boolean trainable = active.trainable();
         if (as.isEmpty()) {
             empty.put(key, true);
             return null;
         }
-        float[] cv = new float[coef.size()];
-        for (int i = 0; i < cv.length; i++) {
-            cv[i] = coef.get(i);
-        }
+        float[] cv = active.coefs();
         if (hostOnly && !trainable) {
             p = hostPack(as, bs, cv);
             if (p != null) {
@@ -291,6 +296,35 @@ public final class LoraBank implements AutoCloseable {
         p = new Packed(a, b, c, true, aBytes, bBytes, aBytes == null ? null : cv);
         packed.put(key, p);
         return p;
+    }
+
+    /** A module's entries with a non-zero coefficient, in pack order: factors and {@code c * scale} per rank row. */
+    private record Active(List<NDArray> as, List<NDArray> bs, float[] coefs, boolean trainable) {}
+
+    private Active active(ModuleKey key) {
+        List<NDArray> as = new ArrayList<>();
+        List<NDArray> bs = new ArrayList<>();
+        List<Float> coef = new ArrayList<>();
+        boolean trainable = false;
+        for (Map.Entry<String, Map<ModuleKey, Factors>> e : entries.entrySet()) {
+            Factors f = e.getValue().get(key);
+            double c = coefficients.get(e.getKey())[key.layer()][key.kind().ordinal()];
+            if (f == null || c == 0) {
+                continue;
+            }
+            trainable |= f.a().hasGradient() || f.b().hasGradient();
+            as.add(f.a());
+            bs.add(f.b());
+            long r = f.a().getShape().get(0);
+            for (long i = 0; i < r; i++) {
+                coef.add((float) (c * f.scale()));
+            }
+        }
+        float[] cv = new float[coef.size()];
+        for (int i = 0; i < cv.length; i++) {
+            cv[i] = coef.get(i);
+        }
+        return new Active(as, bs, cv, trainable);
     }
 
     /**

@@ -36,9 +36,14 @@ public final class Sampler {
     }
 
     public static int argmax(float[] logits) {
+        return argmax(logits, 0, logits.length);
+    }
+
+    /** The index, within {@code [from, from + n)} counted from {@code from}, of the first largest of those logits. */
+    public static int argmax(float[] logits, int from, int n) {
         int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+        for (int i = 1; i < n; i++) {
+            if (logits[from + i] > logits[from + best]) {
                 best = i;
             }
         }

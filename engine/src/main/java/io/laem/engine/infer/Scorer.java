@@ -81,7 +81,7 @@ public final class Scorer {
      * examples. Every intermediate of the PyTorch forward stays alive until its backward pass: about 24 floats per token,
      * layer and unit of {@code hidden + intermediate} size (measured: 7 GB for 640 tokens of a Qwen3-0.6B shape).
      */
-    private static final long BACKWARD_BYTES = 2L << 30;
+    public static final long BACKWARD_BYTES = 2L << 30;
 
     /** Tokenized, batched examples held as device tensors; close when done. */
     public static final class Prepared implements AutoCloseable {

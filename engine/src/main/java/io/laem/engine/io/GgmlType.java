@@ -86,13 +86,22 @@ public enum GgmlType {
      * which holds for the block when it holds for each value's {@code |v| / 127}.
      */
     public boolean storesFinite(float v) {
+        // by the rounding's threshold instead of rounding each value twice (here and in the encoder): a magnitude at or
+        // above the midpoint between the type's largest finite value and infinity rounds to infinity (ties go to the
+        // even neighbour, infinity, as both largest finite values are odd); NaN fails every comparison
+        float a = Math.abs(v);
         return switch (this) {
             case F32 -> Float.isFinite(v);
-            case F16 -> Float.isFinite(Float.float16ToFloat(Float.floatToFloat16(v)));
-            case BF16 -> Float.isFinite(FloatCodec.bf16ToFloat(FloatCodec.floatToBf16(v)));
-            case Q8_0 -> Float.isFinite(v) && Float.isFinite(Float.float16ToFloat(Float.floatToFloat16(Math.abs(v) / 127f)));
+            case F16 -> a < F16_OVERFLOW;
+            case BF16 -> a < BF16_OVERFLOW;
+            case Q8_0 -> a / 127f < F16_OVERFLOW;
         };
     }
+
+    /** Float32 magnitudes from which F16 rounds to infinity: halfway between 65504 and 65536. */
+    static final float F16_OVERFLOW = 65520f;
+    /** The same for BF16: halfway between its largest finite value (0x7f7f) and infinity (0x7f80). */
+    static final float BF16_OVERFLOW = Float.intBitsToFloat(0x7f7f8000);
 
     /** C's roundf: halves away from zero. */
     private static int roundHalfAway(float x) {

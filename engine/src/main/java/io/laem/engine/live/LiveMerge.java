@@ -8,6 +8,8 @@ import io.laem.engine.infer.Djl;
 import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.infer.InferenceModel;
 import io.laem.engine.infer.LoraBank;
+import io.laem.engine.infer.MemoryAvailable;
+import io.laem.engine.infer.Scorer;
 import io.laem.engine.infer.TorchThreads;
 import io.laem.engine.lora.LoraModule;
 import io.laem.engine.merge.MergeInputs;
@@ -437,7 +439,7 @@ public final class LiveMerge implements AutoCloseable {
             String name = l.prefix() + "/" + l.entries().get(e);
             for (int layer = 0; layer < numLayers(); layer++) {
                 for (ModuleKind k : ModuleKind.values()) {
-                    bank.setCoefficient(name, new ModuleKey(layer, k), w.get(e, layer, k.group()));
+                    bank.setCoefficient(name, new ModuleKey(layer, k), w.get(e, layer, k));
                 }
             }
         }
@@ -447,11 +449,11 @@ public final class LiveMerge implements AutoCloseable {
 
     /**
      * The weights {@code w} on the plan of {@code planOf}'s setting, differentiable: until the returned
-     * object is closed, the bank applies each entry with factors {@code A_e} and {@code w[e, l, g] B_e}
+     * object is closed, the bank applies each entry with factors {@code A_e} and {@code w[e, l, m] B_e}
      * (a new leaf array that requires a gradient) at coefficient 1, and every plan's own entries are
      * off. After a backward pass (in a {@code GradientCollector}), {@link Differentiable#gradient()} is
-     * the gradient with respect to every weight: {@code dL/dw[e, l, g] = sum over the group's modules of
-     * <dL/d(w B_e), B_e>}. Closing it removes those entries; show weights again to score normally.
+     * the gradient with respect to every weight, in the layout of {@code w}: {@code dL/dw[e, l, s] = sum over the
+     * slot's modules (a group's, or one module) of <dL/d(w B_e), B_e>}. Closing it removes those entries; show weights again to score normally.
      * The backward pass needs PyTorch's forward: score through {@link Differentiable#scorer()}, whose decoder is the
      * model's own when it runs in PyTorch, and otherwise a float32 copy of the weights for PyTorch
      * ({@link #gradientDecoder()}).
@@ -486,11 +488,32 @@ public final class LiveMerge implements AutoCloseable {
             if (!own.parameters().isEmpty()) {
                 gradientDecoder = own;
             } else {
+                requireGradientFits("gradients", "");
                 gradientDecoder = own.floatArrays();
                 gradientCopies++;
             }
         }
         return gradientDecoder;
+    }
+
+    /**
+     * Refuses, before any work, what needs gradients when the float32 copy they go through ({@link #gradientDecoder})
+     * and a backward pass's activations would not fit the memory available now (an 8B model's copy is 32 GB: made on a
+     * 24 GB machine it ends in the OOM killer, after the baselines' minutes): "{@code what}: PyTorch's autograd needs a
+     * float32 copy ...; {@code instead}". Nothing to check when the model's own weights are arrays or a copy is held.
+     */
+    public void requireGradientFits(String what, String instead) {
+        long copy = gradientDecoder != null ? 0 : model.decoder().floatArraysBytes();
+        if (copy == 0) {
+            return;
+        }
+        long need = copy + Scorer.BACKWARD_BYTES;
+        long available = MemoryAvailable.bytes();
+        if (need > available) {
+            throw new LaemException(what + ": PyTorch's autograd needs a float32 copy of the model's weights ("
+                    + MemoryAvailable.gb(copy) + ", and up to " + MemoryAvailable.gb(Scorer.BACKWARD_BYTES) + " of activations), but "
+                    + MemoryAvailable.gb(available) + " of memory is available" + (instead.isEmpty() ? "" : "; " + instead));
+        }
     }
 
     /** Frees the float32 copy (about 4 bytes per parameter) when there is one; the next gradient makes it again. */
@@ -533,7 +556,7 @@ public final class LiveMerge implements AutoCloseable {
                     Map<ModuleKey, ai.djl.ndarray.NDArray[]> mine = new LinkedHashMap<>();
                     for (var f : factors.entrySet()) {
                         ModuleKey k = f.getKey();
-                        ai.djl.ndarray.NDArray leaf = f.getValue().b().mul(weights.get(e, k.layer(), k.kind().group()));
+                        ai.djl.ndarray.NDArray leaf = f.getValue().b().mul(weights.get(e, k.layer(), k.kind()));
                         ai.djl.ndarray.NDScope.unregister(leaf);
                         leaf.attach(manager);
                         leaf.setRequiresGradient(gradient);
@@ -553,7 +576,8 @@ public final class LiveMerge implements AutoCloseable {
 
         /** The gradient with respect to every weight, from the gradients the last backward pass left on the leaves. */
         public MergeWeights gradient() {
-            double[][][] g = new double[plan.entries().size()][numLayers()][MergeWeights.GROUPS];
+            MergeWeights.Layout layout = weights.layout();
+            double[][][] g = new double[plan.entries().size()][numLayers()][layout.slots()];
             for (int e = 0; e < leaves.size(); e++) {
                 for (var m : leaves.get(e).entrySet()) {
                     ai.djl.ndarray.NDArray[] lb = m.getValue();
@@ -563,11 +587,11 @@ public final class LiveMerge implements AutoCloseable {
                         ai.djl.ndarray.NDArray dot = grad.toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
                                 .mul(lb[1].toType(ai.djl.ndarray.types.DataType.FLOAT32, false)).sum();
                         dot.attach(tmp);
-                        g[e][m.getKey().layer()][m.getKey().kind().group().ordinal()] += dot.getFloat();
+                        g[e][m.getKey().layer()][layout.slot(m.getKey().kind())] += dot.getFloat();
                     }
                 }
             }
-            return MergeWeights.of(weights.entries(), numLayers(), (e, l, grp) -> g[e][l][grp.ordinal()]);
+            return MergeWeights.ofSlots(layout, weights.entries(), numLayers(), (e, l, s) -> g[e][l][s]);
         }
 
         /** The decoder that applies these weights (PyTorch's: the model's own, or the float32 copy). */

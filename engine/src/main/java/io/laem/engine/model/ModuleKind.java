@@ -21,6 +21,16 @@ public enum ModuleKind {
         public String key() {
             return name().toLowerCase();
         }
+
+        /** The group's first module (q_proj, gate_proj): whose weight stands for the group's where one number is shown. */
+        public ModuleKind first() {
+            return this == ATTN ? Q_PROJ : GATE_PROJ;
+        }
+
+        /** The group's unfused modules (q/k/v/o_proj, gate/up/down_proj): what a group's mean is taken over. */
+        public java.util.List<ModuleKind> modules() {
+            return unfused().stream().filter(k -> k.group == this).toList();
+        }
     }
 
     private final String peftName;
@@ -37,6 +47,28 @@ public enum ModuleKind {
 
     public Group group() {
         return group;
+    }
+
+    /** Whether this is a fused module (qkv_proj, gate_up_proj). */
+    public boolean fused() {
+        return this == QKV_PROJ || this == GATE_UP_PROJ;
+    }
+
+    /**
+     * The unfused module whose weight a fused one takes where weights are per module (qkv_proj: q_proj's,
+     * gate_up_proj: gate_proj's); the module itself otherwise.
+     */
+    public ModuleKind leading() {
+        return switch (this) {
+            case QKV_PROJ -> Q_PROJ;
+            case GATE_UP_PROJ -> GATE_PROJ;
+            default -> this;
+        };
+    }
+
+    /** The seven unfused modules, in order: the keys of a per-module weight map. */
+    public static java.util.List<ModuleKind> unfused() {
+        return Arrays.stream(values()).filter(k -> !k.fused()).toList();
     }
 
     public static Optional<ModuleKind> ofPeftName(String name) {

@@ -51,8 +51,8 @@ public record ContributionMap(List<String> tasks, List<String> entries, int numL
                     progress.progress(done++, total, "contribution of " + entries.get(e) + " in layer " + l);
                     int layer = l;
                     int entry = e;
-                    live.show(recipe, MergeWeights.of(entries, layers,
-                            (ee, ll, g) -> ee == entry && ll == layer ? 0 : w.get(ee, ll, g)));
+                    live.show(recipe, MergeWeights.ofSlots(w.layout(), entries, layers,
+                            (ee, ll, s) -> ee == entry && ll == layer ? 0 : w.getSlot(ee, ll, s)));
                     Map<String, Double> ablated = losses(scorer, prepared, cancel);
                     for (int t = 0; t < tasks.size(); t++) {
                         rise[t][l][e] = ablated.get(tasks.get(t)) - ref.get(tasks.get(t));
@@ -75,6 +75,7 @@ public record ContributionMap(List<String> tasks, List<String> entries, int numL
      */
     public static ContributionMap firstOrder(LiveMerge live, Recipe recipe, Map<String, List<Scorer.Example>> validation,
             Scorer scorer, ProgressListener progress, CancellationToken cancel) {
+        live.requireGradientFits("--first-order", "leave it out: exact ablation runs on the weights as stored");
         List<String> entries = LiveMerge.entries(live.plan(recipe, progress, cancel));
         int layers = live.numLayers();
         MergeWeights w = MergeWeights.fromRecipe(recipe, entries, layers);
@@ -95,8 +96,8 @@ public record ContributionMap(List<String> tasks, List<String> entries, int numL
             for (int l = 0; l < layers; l++) {
                 for (int e = 0; e < entries.size(); e++) {
                     double r = 0;
-                    for (io.laem.engine.model.ModuleKind.Group grp : io.laem.engine.model.ModuleKind.Group.values()) {
-                        r -= g.get(e, l, grp) * w.get(e, l, grp);
+                    for (int s = 0; s < w.layout().slots(); s++) {
+                        r -= g.getSlot(e, l, s) * w.getSlot(e, l, s);
                     }
                     rise[t][l][e] = r;
                 }

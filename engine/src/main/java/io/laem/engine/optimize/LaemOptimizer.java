@@ -386,13 +386,13 @@ public final class LaemOptimizer implements AutoCloseable {
         if (shared < 0 || from.weights().containsKey(Recipe.SHARED)) {
             return w;
         }
-        return MergeWeights.of(entries, numLayers, (e, l, g) -> {
+        return MergeWeights.ofSlots(w.layout(), entries, numLayers, (e, l, s) -> {
             if (e != shared) {
-                return w.get(e, l, g);
+                return w.getSlot(e, l, s);
             }
             double sum = 0;
             for (int t = 0; t < entries.size(); t++) {
-                sum += t == shared ? 0 : w.get(t, l, g);
+                sum += t == shared ? 0 : w.getSlot(t, l, s);
             }
             return sum / (entries.size() - 1);
         });
@@ -474,6 +474,11 @@ public final class LaemOptimizer implements AutoCloseable {
 
     /** Tunes the baselines on validation, then searches the plans' weights with the configured budget. */
     public Search search(RunListener listener) {
+        if (settings.method() == SearchMethod.GRADIENT) {
+            // before the baselines: on a model whose copy cannot fit they would be minutes spent for nothing
+            live.requireGradientFits("the gradient method (--method gradient, the default)",
+                    "use --method racing or --method cma-es, which run on the weights as stored");
+        }
         Tuned tuned = tuneBaselines();
         Map<String, PlanOption> byLabel = new LinkedHashMap<>();
         searched.forEach(p -> byLabel.put(p.label(), p));

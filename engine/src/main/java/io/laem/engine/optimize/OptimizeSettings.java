@@ -38,7 +38,7 @@ public final class OptimizeSettings implements Cloneable {
     private int minibatch = 0;
     /** Training examples per task added to the objective's data after the validation examples (0: none). */
     private int trainExamples = 0;
-    private Parameterization.Spec param = Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_KIND);
+    private Parameterization.Spec param = Parameterization.Spec.of(Parameterization.Kind.PER_LAYER_MODULE);
     private SearchMethod method = SearchMethod.GRADIENT;
     private int budget = 150;
     private long seed = 0;
@@ -107,7 +107,7 @@ public final class OptimizeSettings implements Cloneable {
         return this;
     }
 
-    /** {@code per-task | curve:K | per-layer | per-layer-kind}. */
+    /** {@code per-task | curve:K | per-layer | per-layer-kind | per-layer-module}. */
     public OptimizeSettings param(String p) {
         return param(Parameterization.Spec.parse(p));
     }

@@ -16,21 +16,25 @@ import org.hipparchus.linear.SingularValueDecomposition;
 /**
  * Maps a search vector to merge weights. Every parameterization here is linear and acts on each
  * entry (adapter or shared module) alone: the entry's block of {@code perEntry()} numbers is mapped
- * by a fixed basis to its (layer, group) weights. Dimension grows down the list:
+ * by a fixed basis to its (layer, slot) weights, a slot being a module group or, for
+ * {@code per-layer-module}, a module. Dimension grows down the list:
  * <ul>
  *   <li>{@code per-task}: one number per entry (T);
  *   <li>{@code curve:K}: K control points per entry, interpolated across layers with mergekit's
  *       "gradient" semantics (K*T);
  *   <li>{@code per-layer}: one number per layer (L*T);
- *   <li>{@code per-layer-kind}: one number per layer and module group, attention or MLP (2*L*T).
+ *   <li>{@code per-layer-kind}: one number per layer and module group, attention or MLP (2*L*T);
+ *   <li>{@code per-layer-module}: one number per layer and module, q/k/v/o/gate/up/down_proj (7*L*T;
+ *       a fused module takes its leading module's number: qkv_proj q_proj's, gate_up_proj gate_proj's).
  * </ul>
  * {@link #encode} maps existing weights back (least squares through the basis, clipped to the
  * bounds) for a warm start; it inverts {@link #decode} on the parameterization's own range.
  */
 public final class Parameterization {
-    /** The four families. */
+    /** The families. */
     public enum Kind {
-        PER_TASK("per-task"), CURVE("curve"), PER_LAYER("per-layer"), PER_LAYER_KIND("per-layer-kind");
+        PER_TASK("per-task"), CURVE("curve"), PER_LAYER("per-layer"), PER_LAYER_KIND("per-layer-kind"),
+        PER_LAYER_MODULE("per-layer-module");
 
         private final String spec;
 
@@ -43,6 +47,9 @@ public final class Parameterization {
         }
     }
 
+    /** The modules that have numbers of their own in {@code per-layer-module}. */
+    private static final List<ModuleKind> MODULES = ModuleKind.unfused();
+
     public static final double DEFAULT_LOWER = -0.5;
     public static final double DEFAULT_UPPER = 2.0;
 
@@ -50,8 +57,9 @@ public final class Parameterization {
     private final int points; // control points (curve), else per-entry count
     private final List<String> entries;
     private final int numLayers;
-    private final double[][] basis; // [layer*GROUPS + group][param]
-    private final double[][] pseudoInverse; // [param][layer*GROUPS + group]
+    private final MergeWeights.Layout layout;
+    private final double[][] basis; // [layer*slots + slot][param]
+    private final double[][] pseudoInverse; // [param][layer*slots + slot]
     private final double lower;
     private final double upper;
 
@@ -67,6 +75,7 @@ public final class Parameterization {
         this.numLayers = numLayers;
         this.lower = lower;
         this.upper = upper;
+        this.layout = layoutOf(kind);
         this.basis = basis(kind, points, numLayers);
         this.points = basis[0].length;
         RealMatrix b = MatrixUtils.createRealMatrix(basis);
@@ -90,9 +99,18 @@ public final class Parameterization {
                 DEFAULT_LOWER, DEFAULT_UPPER);
     }
 
+    public static Parameterization perLayerModule(List<String> entries, int numLayers) {
+        return new Parameterization(Kind.PER_LAYER_MODULE, numLayers * MODULES.size(), entries, numLayers,
+                DEFAULT_LOWER, DEFAULT_UPPER);
+    }
+
+    private static MergeWeights.Layout layoutOf(Kind kind) {
+        return kind == Kind.PER_LAYER_MODULE ? MergeWeights.Layout.MODULES : MergeWeights.Layout.GROUPS;
+    }
+
     /**
      * Which parameterization, independent of entries and layers: a kind and, for a curve, its K
-     * control points. Written {@code per-task | curve:K | per-layer | per-layer-kind}.
+     * control points. Written {@code per-task | curve:K | per-layer | per-layer-kind | per-layer-module}.
      */
     public record Spec(Kind kind, int points) {
         public Spec {
@@ -135,11 +153,12 @@ public final class Parameterization {
         return switch (spec.kind()) {
             case PER_TASK -> perTask(entries, numLayers);
             case PER_LAYER -> perLayer(entries, numLayers);
+            case PER_LAYER_MODULE -> perLayerModule(entries, numLayers);
             default -> perLayerKind(entries, numLayers);
         };
     }
 
-    /** Parses {@code per-task | curve:K | per-layer | per-layer-kind}; a curve needs 1 <= K <= layers. */
+    /** Parses {@code per-task | curve:K | per-layer | per-layer-kind | per-layer-module}; a curve needs 1 <= K <= layers. */
     public static Parameterization parse(String spec, List<String> entries, int numLayers) {
         return of(Spec.parse(spec), entries, numLayers);
     }
@@ -158,8 +177,9 @@ public final class Parameterization {
             case "per-task", "per-adapter" -> Kind.PER_TASK;
             case "per-layer" -> Kind.PER_LAYER;
             case "per-layer-kind" -> Kind.PER_LAYER_KIND;
+            case "per-layer-module" -> Kind.PER_LAYER_MODULE;
             default -> throw new LaemException("--param " + spec
-                    + ": expected per-task, curve:K, per-layer or per-layer-kind");
+                    + ": expected per-task, curve:K, per-layer, per-layer-kind or per-layer-module");
         };
     }
 
@@ -185,13 +205,18 @@ public final class Parameterization {
         return kind;
     }
 
-    /** {@code per-task}, {@code curve:K}, {@code per-layer} or {@code per-layer-kind}. */
+    /** {@code per-task}, {@code curve:K}, {@code per-layer}, {@code per-layer-kind} or {@code per-layer-module}. */
     public String spec() {
         return kind == Kind.CURVE ? Spec.curve(points).toString() : kind.spec();
     }
 
     public List<String> entries() {
         return entries;
+    }
+
+    /** Whether {@link #decode} gives weights per module group or per module. */
+    public MergeWeights.Layout layout() {
+        return layout;
     }
 
     public int numLayers() {
@@ -238,6 +263,7 @@ public final class Parameterization {
                     case PER_LAYER -> e + "@L" + p;
                     case PER_LAYER_KIND -> e + "@L" + (p / MergeWeights.GROUPS) + "."
                             + ModuleKind.Group.values()[p % MergeWeights.GROUPS].key();
+                    case PER_LAYER_MODULE -> e + "@L" + (p / MODULES.size()) + "." + MODULES.get(p % MODULES.size()).peftName();
                 });
             }
         }
@@ -247,8 +273,9 @@ public final class Parameterization {
     /** The weights a search vector stands for. */
     public MergeWeights decode(double[] x) {
         checkDimension(x);
-        return MergeWeights.of(entries, numLayers, (e, l, g) -> {
-            double[] row = basis[l * MergeWeights.GROUPS + g.ordinal()];
+        int slots = layout.slots();
+        return MergeWeights.ofSlots(layout, entries, numLayers, (e, l, slot) -> {
+            double[] row = basis[l * slots + slot];
             double s = 0;
             for (int p = 0; p < points; p++) {
                 s += row[p] * x[e * points + p];
@@ -262,13 +289,14 @@ public final class Parameterization {
      * weights is {@code g} (the chain rule through {@link #decode}, which is linear: {@code B^T g}).
      */
     public double[] pullBack(MergeWeights g) {
-        if (!g.entries().equals(entries) || g.numLayers() != numLayers) {
-            throw new IllegalArgumentException("gradient for other entries or layers");
+        if (!g.entries().equals(entries) || g.numLayers() != numLayers || g.layout() != layout) {
+            throw new IllegalArgumentException("gradient for other entries, layers or slots");
         }
+        int slots = layout.slots();
         double[] out = new double[dimension()];
         for (int e = 0; e < entries.size(); e++) {
-            for (int r = 0; r < numLayers * MergeWeights.GROUPS; r++) {
-                double gr = g.get(e, r / MergeWeights.GROUPS, ModuleKind.Group.values()[r % MergeWeights.GROUPS]);
+            for (int r = 0; r < numLayers * slots; r++) {
+                double gr = g.getSlot(e, r / slots, r % slots);
                 for (int p = 0; p < points; p++) {
                     out[e * points + p] += basis[r][p] * gr;
                 }
@@ -278,13 +306,14 @@ public final class Parameterization {
     }
 
     /**
-     * The search vector closest (least squares over layers and groups) to the given weights, clipped
+     * The search vector closest (least squares over layers and slots) to the given weights, clipped
      * to the bounds: a warm start from the current weights. Entries missing from {@code w} start at
      * {@code fallback}.
      */
     public double[] encode(MergeWeights w, double fallback) {
         double[] x = new double[dimension()];
-        int rows = numLayers * MergeWeights.GROUPS;
+        int slots = layout.slots();
+        int rows = numLayers * slots;
         for (int e = 0; e < entries.size(); e++) {
             int src = w.entries().indexOf(entries.get(e));
             for (int p = 0; p < points; p++) {
@@ -297,8 +326,7 @@ public final class Parameterization {
                                 + " layers, expected " + numLayers);
                     }
                     for (int r = 0; r < rows; r++) {
-                        s += pseudoInverse[p][r] * w.get(src, r / MergeWeights.GROUPS,
-                                ModuleKind.Group.values()[r % MergeWeights.GROUPS]);
+                        s += pseudoInverse[p][r] * w.get(src, r / slots, layout.kind(r % slots));
                     }
                 }
                 x[e * points + p] = Math.clamp(s, lower, upper);
@@ -313,7 +341,7 @@ public final class Parameterization {
 
     /**
      * The recipe schedule of each entry for a search vector: a number (per-task), a list of control
-     * points (curve, per-layer) or one list per module group (per-layer-kind).
+     * points (curve, per-layer), one list per module group (per-layer-kind) or per module (per-layer-module).
      */
     public Map<String, Schedule> schedules(double[] x) {
         checkDimension(x);
@@ -326,6 +354,7 @@ public final class Parameterization {
                 case PER_LAYER_KIND -> Schedule.perGroup(
                         Schedule.perLayer(strided(x, off + ModuleKind.Group.ATTN.ordinal(), numLayers)),
                         Schedule.perLayer(strided(x, off + ModuleKind.Group.MLP.ordinal(), numLayers)));
+                case PER_LAYER_MODULE -> Schedule.perModule(numLayers, (l, k) -> x[off + l * MODULES.size() + MODULES.indexOf(k)]);
             });
         }
         return out;
@@ -347,12 +376,14 @@ public final class Parameterization {
     }
 
     private static double[][] basis(Kind kind, int points, int numLayers) {
-        int groups = MergeWeights.GROUPS;
+        MergeWeights.Layout layout = layoutOf(kind);
+        int groups = layout.slots();
         int cols = switch (kind) {
             case PER_TASK -> 1;
             case CURVE -> points;
             case PER_LAYER -> numLayers;
             case PER_LAYER_KIND -> numLayers * groups;
+            case PER_LAYER_MODULE -> numLayers * MODULES.size();
         };
         if (cols < 1) {
             throw new LaemException("a curve needs at least one control point");
@@ -366,6 +397,7 @@ public final class Parameterization {
                     case CURVE -> gradientRow(l, numLayers, row);
                     case PER_LAYER -> row[l] = 1;
                     case PER_LAYER_KIND -> row[l * groups + g] = 1;
+                    case PER_LAYER_MODULE -> row[l * MODULES.size() + MODULES.indexOf(layout.kind(g).leading())] = 1;
                 }
             }
         }

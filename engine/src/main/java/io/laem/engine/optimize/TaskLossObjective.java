@@ -89,10 +89,12 @@ public final class TaskLossObjective implements Objective {
         if (l1 <= 0) {
             return lossGradient;
         }
-        MergeWeights p = prior != null ? prior : MergeWeights.constant(weights.entries(), weights.numLayers(), 0);
-        double n = weights.entries().size() * weights.numLayers() * MergeWeights.GROUPS;
-        return MergeWeights.of(weights.entries(), weights.numLayers(),
-                (e, l, g) -> lossGradient.get(e, l, g) + l1 * Math.signum(weights.get(e, l, g) - p.get(e, l, g)) / n);
+        MergeWeights.Layout layout = weights.layout();
+        MergeWeights p = (prior != null ? prior : MergeWeights.constant(weights.entries(), weights.numLayers(), 0)).in(layout);
+        MergeWeights g = lossGradient.in(layout);
+        double n = weights.entries().size() * weights.numLayers() * layout.slots();
+        return MergeWeights.ofSlots(layout, weights.entries(), weights.numLayers(),
+                (e, l, s) -> g.getSlot(e, l, s) + l1 * Math.signum(weights.getSlot(e, l, s) - p.getSlot(e, l, s)) / n);
     }
 
     @Override

@@ -16,7 +16,8 @@ import javax.imageio.ImageIO;
 
 /**
  * Draws merge weights per layer as a PNG (plain Java2D, headless): one line per entry across the
- * layers, solid for attention modules and dashed for MLP modules where the two differ.
+ * layers, solid for attention modules and dashed for MLP modules where the two differ. Weights per
+ * module are drawn as each group's mean over its (unfused) modules, and the legend says so.
  */
 public final class WeightPlot {
     private static final Color[] PALETTE = {
@@ -44,7 +45,7 @@ public final class WeightPlot {
         double hi = 1;
         for (int e = 0; e < w.entries().size(); e++) {
             for (Group grp : Group.values()) {
-                double[] v = w.layerWeights(e, grp);
+                double[] v = w.groupMeans(e, grp);
                 lo = Math.min(lo, Arrays.stream(v).min().orElse(0));
                 hi = Math.max(hi, Arrays.stream(v).max().orElse(1));
             }
@@ -94,8 +95,8 @@ public final class WeightPlot {
         boolean anySplit = false;
         for (int e = 0; e < w.entries().size(); e++) {
             Color c = PALETTE[e % PALETTE.length];
-            double[] attn = w.layerWeights(e, Group.ATTN);
-            double[] mlp = w.layerWeights(e, Group.MLP);
+            double[] attn = w.groupMeans(e, Group.ATTN);
+            double[] mlp = w.groupMeans(e, Group.MLP);
             boolean split = !Arrays.equals(attn, mlp);
             g.setColor(c);
             g.setStroke(solid);
@@ -118,6 +119,11 @@ public final class WeightPlot {
             g.setColor(Color.DARK_GRAY);
             g.drawString("solid: attention", left + pw + 12, legendY + 10);
             g.drawString("dashed: MLP", left + pw + 12, legendY + 28);
+        }
+        if (w.layout() == MergeWeights.Layout.MODULES) {
+            g.setColor(Color.DARK_GRAY);
+            g.drawString("per module: each", left + pw + 12, legendY + 52);
+            g.drawString("group's mean", left + pw + 12, legendY + 70);
         }
         g.dispose();
         return img;

@@ -1,6 +1,7 @@
 package io.laem.engine.session;
 
 import io.laem.engine.merge.MergeWeights;
+import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.ModuleKind.Group;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -10,7 +11,8 @@ import java.util.Set;
 
 /**
  * Per-layer weight differences between two merges ({@code to - from}): one row per entry and module
- * group ({@code "math attn"}, {@code "math mlp"}), one column per layer. An entry one of them does not
+ * group ({@code "math attn"}, {@code "math mlp"}), or per entry and module ({@code "math k_proj"}) when either
+ * merge has weights per module; one column per layer. An entry one of them does not
  * merge (a disabled adapter, no shared module) counts as weight 0 there.
  */
 public record WeightDiff(List<String> rows, double[][] values) {
@@ -26,15 +28,17 @@ public record WeightDiff(List<String> rows, double[][] values) {
         names.addAll(to.entries());
         List<String> rows = new ArrayList<>();
         List<double[]> values = new ArrayList<>();
+        boolean perModule = from.layout() == MergeWeights.Layout.MODULES || to.layout() == MergeWeights.Layout.MODULES;
+        List<ModuleKind> kinds = perModule ? ModuleKind.unfused() : List.of(Group.ATTN.first(), Group.MLP.first());
         for (String n : names) {
-            for (Group g : Group.values()) {
-                double[] a = layer(from, n, g);
-                double[] b = layer(to, n, g);
+            for (ModuleKind k : kinds) {
+                double[] a = layer(from, n, k);
+                double[] b = layer(to, n, k);
                 double[] d = new double[a.length];
                 for (int l = 0; l < d.length; l++) {
                     d[l] = b[l] - a[l];
                 }
-                rows.add(n + " " + g.name().toLowerCase(Locale.ROOT));
+                rows.add(n + " " + (perModule ? k.peftName() : k.group().name().toLowerCase(Locale.ROOT)));
                 values.add(d);
             }
         }
@@ -52,7 +56,7 @@ public record WeightDiff(List<String> rows, double[][] values) {
         return m;
     }
 
-    private static double[] layer(MergeWeights w, String entry, Group g) {
-        return w.entries().contains(entry) ? w.layerWeights(w.indexOf(entry), g) : new double[w.numLayers()];
+    private static double[] layer(MergeWeights w, String entry, ModuleKind k) {
+        return w.entries().contains(entry) ? w.layerWeights(w.indexOf(entry), k) : new double[w.numLayers()];
     }
 }

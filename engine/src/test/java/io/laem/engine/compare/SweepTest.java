@@ -54,4 +54,20 @@ class SweepTest {
         assertThrows(LaemException.class, () -> Sweep.parse("a@4=1").apply(R, 1, layers), "past the last layer");
         assertThrows(LaemException.class, () -> Sweep.parse("shared=1").apply(R, 1, layers), "no shared module");
     }
+
+    @Test
+    void aPerModuleScheduleKeepsEveryOtherModulesWeight() {
+        int layers = 2;
+        java.util.Map<ModuleKind, Schedule> m = new java.util.EnumMap<>(ModuleKind.class);
+        for (ModuleKind k : ModuleKind.unfused()) {
+            m.put(k, Schedule.gradient(k.ordinal(), 10 + k.ordinal()));
+        }
+        Recipe perModule = R.withWeight("a", Schedule.perModule(m));
+        Recipe part = Sweep.parse("a@1:attn=-1").apply(perModule, -1, layers);
+        assertTrue(part.weights().get("a") instanceof Schedule.PerModule);
+        for (ModuleKind k : ModuleKind.unfused()) {
+            assertEquals(k.ordinal(), part.weight("a", 0, layers, k), 1e-12, k + " at layer 0: not swept");
+            assertEquals(k.group() == ModuleKind.Group.ATTN ? -1 : 10 + k.ordinal(), part.weight("a", 1, layers, k), 1e-12, k + " at layer 1");
+        }
+    }
 }

@@ -235,6 +235,30 @@ class DecodePathTest {
     }
 
     /** After close the kernel's view of the weights is gone: a forward fails with an exception, not a crash. */
+    /** The greedy next tokens and the logits as floats are {@code logits}'s, on the CPU forward and on PyTorch. */
+    @Test
+    void greedyNextIsEachRowsArgmaxOnBothPaths() {
+        try (HfModel hf = HfModel.open(GoldenSupport.FIXTURES.resolve("qwen3")); Decoder cpu = Decoder.load(hf);
+             Decoder torch = InferBenchmark.torchDecoder(hf); NDManager m = NDManager.newBaseManager()) {
+            long[] one = GoldenSupport.ids();
+            long[] ids = new long[3 * 4];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = one[(7 * i) % one.length];
+            }
+            for (Decoder d : List.of(cpu, torch)) {
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray h = d.hidden(m.create(ids, new Shape(3, 4)), null, null).get(":, -1:, :");
+                    NDArray logits = d.logits(h);
+                    assertArrayEquals(logits.toFloatArray(), d.logitsFloats(h));
+                    long[] expected = logits.argMax(-1).toLongArray();
+                    assertEquals(3, expected.length);
+                    assertArrayEquals(expected, d.greedyNext(h));
+                }
+            }
+        }
+    }
+
     @Test
     void aClosedDecoderRefusesToRun() {
         Decoder d = DecoderGoldenTest.open("qwen2");

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import io.laem.engine.LaemException;
 import io.laem.engine.fixtures.CliRun;
 import io.laem.engine.infer.Scorer;
 import io.laem.engine.merge.MergeWeights;
@@ -54,7 +55,8 @@ class LiveMergeTest {
         try (LiveMerge live = LiveMerge.open(FIXTURE, Device.cpu()); LiveMerge.Use u = live.use("test")) {
             for (Recipe plan : List.of(recipe(), tiesConsensus())) {
                 List<String> entries = LiveMerge.entries(live.plan(plan, ProgressListener.NONE, CancellationToken.NONE));
-                for (String spec : List.of("per-task", "curve:2", "per-layer", "per-layer-kind")) {
+                for (Parameterization.Kind kind : Parameterization.Kind.values()) {
+                    String spec = Parameterization.Spec.of(kind).toString();
                     Parameterization p = Parameterization.parse(spec, entries, live.numLayers());
                     double[] x = rnd.doubles(p.dimension(), -0.5, 2).toArray();
                     Recipe r = plan.withWeights(p.schedules(x));
@@ -179,6 +181,35 @@ class LiveMergeTest {
         }
     }
 
+    /** Per-module weights get a gradient per module; at group-equal weights, a group's modules' gradients sum to the group's. */
+    @Test
+    void perModuleGradientSumsToThePerGroupGradient() {
+        try (LiveMerge live = LiveMerge.open(FIXTURE, Device.cpu()); LiveMerge.Use u = live.use("test")) {
+            List<String> entries = LiveMerge.entries(live.plan(recipe(), ProgressListener.NONE, CancellationToken.NONE));
+            MergeWeights groups = MergeWeights.of(entries, live.numLayers(), (e, l, g) -> 0.3 + 0.2 * e + 0.1 * l + 0.05 * g.ordinal());
+            double[] lossGroups = new double[1];
+            double[] lossModules = new double[1];
+            MergeWeights gg = gradient(live, u, groups, lossGroups);
+            MergeWeights gm = gradient(live, u, groups.in(MergeWeights.Layout.MODULES), lossModules);
+            assertEquals(MergeWeights.Layout.MODULES, gm.layout());
+            assertEquals(lossGroups[0], lossModules[0], 1e-6, "the same merge");
+            boolean differ = false;
+            for (int e = 0; e < entries.size(); e++) {
+                for (int l = 0; l < live.numLayers(); l++) {
+                    for (io.laem.engine.model.ModuleKind.Group g : io.laem.engine.model.ModuleKind.Group.values()) {
+                        double sum = 0;
+                        for (io.laem.engine.model.ModuleKind k : io.laem.engine.model.ModuleKind.values()) {
+                            sum += k.group() == g ? gm.get(e, l, k) : 0;
+                        }
+                        assertEquals(gg.get(e, l, g), sum, 1e-5 * (1 + Math.abs(sum)), entries.get(e) + " layer " + l + " " + g);
+                    }
+                    differ |= gm.get(e, l, io.laem.engine.model.ModuleKind.Q_PROJ) != gm.get(e, l, io.laem.engine.model.ModuleKind.V_PROJ);
+                }
+            }
+            assertTrue(differ, "modules of one group get gradients of their own");
+        }
+    }
+
     @Test
     void theFloat32CopyLivesAsLongAsTheUseThatMadeItAndComesBackTheSame() {
         try (LiveMerge live = LiveMerge.open(FIXTURE, Device.cpu())) {
@@ -210,6 +241,31 @@ class LiveMergeTest {
                 assertTrue(first.maxAbsDifference(MergeWeights.constant(w.entries(), live.numLayers(), 0.0)) > 0, "a gradient that is not zero");
             }
             assertFalse(live.holdsGradientCopy());
+        }
+    }
+
+    /** A float32 copy that would not fit the memory available is refused before it is made, with what it needs. */
+    @Test
+    void gradientsWhoseFloat32CopyCannotFitAreRefusedBeforeAnyCopy() {
+        try (LiveMerge live = LiveMerge.open(FIXTURE, Device.cpu())) {
+            java.util.function.LongSupplier old = io.laem.engine.infer.MemoryAvailable.use(() -> 1_000_000L);
+            try (LiveMerge.Use u = live.use("a run")) {
+                List<String> entries = LiveMerge.entries(live.plan(recipe(), ProgressListener.NONE, CancellationToken.NONE));
+                MergeWeights w = MergeWeights.constant(entries, live.numLayers(), 0.5);
+                LaemException e = assertThrows(LaemException.class, () -> live.differentiable(recipe(), w).close());
+                assertTrue(e.getMessage().startsWith("gradients: PyTorch's autograd needs a float32 copy of the model's weights ("), e.getMessage());
+                assertTrue(e.getMessage().contains("but 0.0 GB of memory is available"), e.getMessage());
+                assertFalse(live.holdsGradientCopy());
+                assertEquals(0, live.gradientCopiesMade(), "refused before the copy was made");
+                LaemException early = assertThrows(LaemException.class, () -> live.requireGradientFits("the gradient method", "try racing"));
+                assertTrue(early.getMessage().endsWith("; try racing"), early.getMessage());
+            } finally {
+                io.laem.engine.infer.MemoryAvailable.use(old);
+            }
+            // with the machine's own figure the fixture's copy fits
+            try (LiveMerge.Use u = live.use("a run")) {
+                live.requireGradientFits("the gradient method", "");
+            }
         }
     }
 

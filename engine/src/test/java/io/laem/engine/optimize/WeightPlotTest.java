@@ -1,6 +1,7 @@
 package io.laem.engine.optimize;
 
 import io.laem.engine.merge.MergeWeights;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -29,5 +30,19 @@ class WeightPlotTest {
         }
         assertEquals(true, blue);
         assertNotEquals(0xffffff, img.getRGB(60, 40) & 0xffffff); // the frame
+    }
+
+    @Test
+    void perModuleWeightsAreDrawnAsEachGroupsMean() {
+        MergeWeights w = MergeWeights.ofModules(List.of("a"), 2, (e, l, k) -> switch (k) {
+            case Q_PROJ, QKV_PROJ -> 1.0 + l;
+            case K_PROJ -> 2.0;
+            case V_PROJ -> 3.0;
+            case O_PROJ -> 4.0;
+            default -> -1.0;
+        });
+        assertArrayEquals(new double[] {2.5, 2.75}, w.groupMeans(0, io.laem.engine.model.ModuleKind.Group.ATTN), 1e-12);
+        assertArrayEquals(new double[] {-1, -1}, w.groupMeans(0, io.laem.engine.model.ModuleKind.Group.MLP), 1e-12);
+        assertEquals(820, WeightPlot.render(w, "weights", 820, 420).getWidth());
     }
 }

@@ -101,4 +101,16 @@ class SessionFileTest {
         assertEquals(-0.8, d.values()[2][0], 1e-12); // no shared module in b
         assertEquals(0.8, d.maxAbs(), 1e-12);
     }
+
+    @Test
+    void theDiffOfAPerModuleMergeHasARowPerModule() {
+        java.util.List<String> entries = List.of("a");
+        io.laem.engine.merge.MergeWeights groups = io.laem.engine.merge.MergeWeights.constant(entries, 2, 0.5);
+        io.laem.engine.merge.MergeWeights modules = io.laem.engine.merge.MergeWeights.ofModules(entries, 2,
+                (e, l, k) -> k == io.laem.engine.model.ModuleKind.V_PROJ ? 0.75 : 0.5);
+        WeightDiff d = WeightDiff.of(groups, modules);
+        assertEquals(List.of("a q_proj", "a k_proj", "a v_proj", "a o_proj", "a gate_proj", "a up_proj", "a down_proj"), d.rows());
+        assertEquals(0.25, d.values()[2][1], 1e-12);
+        assertEquals(0.25, d.maxAbs(), 1e-12);
+    }
 }

@@ -29,10 +29,18 @@ public final class OptimizeBenchKit {
 
     private OptimizeBenchKit() {}
 
-    /** Writes (again) {@code <cache>/<model>-<dtype>/optimize/}: recipe.yaml, tasks.yaml and tasks/TASK/{validation,test}.jsonl. */
+    /** Examples per task of the default kit, the one written to {@code optimize/}. */
+    public static final int DEFAULT_VALIDATION = 48;
+    public static final int DEFAULT_TEST = 8;
+
+    /**
+     * Writes (again) {@code <cache>/<model>-<dtype>/optimize/} (other sizes: {@code optimize-vV-tT/}): recipe.yaml,
+     * tasks.yaml and tasks/TASK/{validation,test}.jsonl. A folder per size, so a run with other sizes leaves the default
+     * kit (and a run of it in progress) as it was; the same size writes the same bytes.
+     */
     public static Files ensure(String model, DType dtype, Path cache, int validation, int test, Consumer<String> log) {
         BenchModels.Files m = BenchModels.ensure(model, dtype, cache, false, log);
-        Path dir = m.model().getParent().resolve("optimize");
+        Path dir = m.model().getParent().resolve(folder(validation, test));
         SplittableRandom rnd = new SplittableRandom(15);
         StringBuilder tasks = new StringBuilder("tasks:\n");
         StringBuilder adapters = new StringBuilder();
@@ -63,6 +71,10 @@ public final class OptimizeBenchKit {
         AtomicFiles.writeString(dir.resolve("recipe.yaml"), recipe);
         log.accept("wrote " + TASKS.size() + " tasks x " + validation + " validation + " + test + " test examples and a recipe to " + dir);
         return new Files(dir.resolve("recipe.yaml"), dir.resolve("tasks.yaml"), m);
+    }
+
+    static String folder(int validation, int test) {
+        return validation == DEFAULT_VALIDATION && test == DEFAULT_TEST ? "optimize" : "optimize-v" + validation + "-t" + test;
     }
 
     /** {@code n} examples of a task: "TASK the word WORD as" -> " MAPPED" (about 40 tokens with BOS). */

@@ -149,7 +149,7 @@ public final class ScoreBenchmark {
         try (KvCache cache = d.newCache(); NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray ids = d.manager().create(prompt, new Shape(1, prompt.length));
-            d.logits(d.hidden(ids, null, cache).get(":, -1:, :")).argMax(-1).toLongArray();
+            d.greedyNext(d.hidden(ids, null, cache).get(":, -1:, :"));
         }
         return (System.nanoTime() - t0) / 1e9;
     }

@@ -421,7 +421,6 @@ public final class CpuMatmul {
                 () -> "q of " + q.length + ", k of " + k.length + " and v of " + v.length + " floats are not " + batch + " x " + heads + "/"
                         + kvHeads + " heads x " + tokens + " new of " + seen + " positions (capacity " + capacity + ") x " + d);
         requireFit(out.length >= batch * tokens * heads * d, () -> "out of " + out.length + " floats is short");
-        java.util.Arrays.fill(out, 0, batch * tokens * heads * d, 0f);
         long work = (long) batch * heads * tokens * seen * d;
         split(batch * heads, 1, work, threads,
                 (bh0, bh1) -> VectorKernel.attend(q, k, v, capacity, heads, kvHeads, tokens, past, d, scale, softcap, window, keyMask, out,

@@ -678,32 +678,113 @@ final class VectorKernel {
                 int total = past + i + 1;
                 int first = window > 0 ? Math.max(0, total - window) : 0;
                 int n = total - first;
+                int j = 0;
+                for (; j + 4 <= n; j += 4) {
+                    dot4(q, q0, k, kv0 + (first + j) * d, d, p, j);
+                }
+                for (; j < n; j++) {
+                    p[j] = dot(q, q0, k, kv0 + (first + j) * d, d);
+                }
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = first; j < total; j++) {
+                for (j = 0; j < n; j++) {
                     float s;
-                    if (keyMask != null && keyMask[b * seen + j] == 0) {
+                    if (keyMask != null && keyMask[b * seen + first + j] == 0) {
                         s = Float.NEGATIVE_INFINITY;
                     } else {
-                        s = dot(q, q0, k, kv0 + j * d, d) * scale;
+                        s = p[j] * scale;
                         if (softcap > 0) {
                             s = softcap * (float) Math.tanh(s / softcap);
                         }
                     }
-                    p[j - first] = s;
+                    p[j] = s;
                     max = Math.max(max, s);
                 }
+                int o0 = (b * tokens + i) * heads * d + h * d;
                 if (max == Float.NEGATIVE_INFINITY) {
+                    java.util.Arrays.fill(out, o0, o0 + d, 0f); // every key masked (a padding query)
                     continue;
                 }
                 float sum = expMinus(p, n, max);
-                int o0 = (b * tokens + i) * heads * d + h * d;
-                float inv = 1 / sum;
-                for (int j = 0; j < n; j++) {
-                    if (p[j] != 0) {
-                        axpy(p[j] * inv, v, kv0 + (first + j) * d, out, o0, d);
-                    }
+                weightedSum(p, n, 1 / sum, v, kv0 + first * d, d, out, o0);
+            }
+        }
+    }
+
+    /**
+     * Scores of one query against four consecutive keys (rows of d at k0): four independent FMA chains over one load of
+     * each query vector (one key at a time was one chain, its FMAs waiting on each other).
+     */
+    private static void dot4(float[] q, int q0, float[] k, int k0, int d, float[] p, int at) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        int k1 = k0 + d;
+        int k2 = k1 + d;
+        int k3 = k2 + d;
+        int bound = S.loopBound(d);
+        int i = 0;
+        for (; i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, q, q0 + i);
+            a0 = FloatVector.fromArray(S, k, k0 + i).fma(x, a0);
+            a1 = FloatVector.fromArray(S, k, k1 + i).fma(x, a1);
+            a2 = FloatVector.fromArray(S, k, k2 + i).fma(x, a2);
+            a3 = FloatVector.fromArray(S, k, k3 + i).fma(x, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < d; i++) {
+            s0 += q[q0 + i] * k[k0 + i];
+            s1 += q[q0 + i] * k[k1 + i];
+            s2 += q[q0 + i] * k[k2 + i];
+            s3 += q[q0 + i] * k[k3 + i];
+        }
+        p[at] = s0;
+        p[at + 1] = s1;
+        p[at + 2] = s2;
+        p[at + 3] = s3;
+    }
+
+    /**
+     * {@code out[o0 + c] = scale * sum_j w[j] v[v0 + j * d + c]} over n value rows (w[j] == 0 skipped: masked keys):
+     * four vectors of the output summed in registers across all the rows, then stored once (adding each row into out
+     * read and wrote it back per key).
+     */
+    private static void weightedSum(float[] w, int n, float scale, float[] v, int v0, int d, float[] out, int o0) {
+        int lanes = S.length();
+        int c = 0;
+        for (; c + 4 * lanes <= d; c += 4 * lanes) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < n; j++) {
+                if (w[j] == 0) {
+                    continue;
+                }
+                FloatVector x = FloatVector.broadcast(S, w[j]);
+                int at = v0 + j * d + c;
+                a0 = FloatVector.fromArray(S, v, at).fma(x, a0);
+                a1 = FloatVector.fromArray(S, v, at + lanes).fma(x, a1);
+                a2 = FloatVector.fromArray(S, v, at + 2 * lanes).fma(x, a2);
+                a3 = FloatVector.fromArray(S, v, at + 3 * lanes).fma(x, a3);
+            }
+            a0.mul(scale).intoArray(out, o0 + c);
+            a1.mul(scale).intoArray(out, o0 + c + lanes);
+            a2.mul(scale).intoArray(out, o0 + c + 2 * lanes);
+            a3.mul(scale).intoArray(out, o0 + c + 3 * lanes);
+        }
+        for (; c + lanes <= d; c += lanes) {
+            FloatVector a = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                if (w[j] != 0) {
+                    a = FloatVector.fromArray(S, v, v0 + j * d + c).fma(FloatVector.broadcast(S, w[j]), a);
                 }
             }
+            a.mul(scale).intoArray(out, o0 + c);
+        }
+        for (; c < d; c++) {
+            float a = 0;
+            for (int j = 0; j < n; j++) {
+                a += w[j] * v[v0 + j * d + c];
+            }
+            out[o0 + c] = a * scale;
         }
     }
 
@@ -789,19 +870,6 @@ final class VectorKernel {
             sum += a[a0 + i] * b[b0 + i];
         }
         return sum;
-    }
-
-    /** {@code y[y0..y0+n) += alpha x[x0..x0+n)}. */
-    private static void axpy(float alpha, float[] x, int x0, float[] y, int y0, int n) {
-        FloatVector a = FloatVector.broadcast(S, alpha);
-        int bound = S.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += S.length()) {
-            FloatVector.fromArray(S, x, x0 + i).fma(a, FloatVector.fromArray(S, y, y0 + i)).intoArray(y, y0 + i);
-        }
-        for (; i < n; i++) {
-            y[y0 + i] += alpha * x[x0 + i];
-        }
     }
 
     /** Where results go: row r, weight row j at {@code y[r * stride + offset + j]}, replacing or adding. */

@@ -8,12 +8,15 @@ import io.laem.engine.LaemException;
 import io.laem.engine.io.AtomicFiles;
 import io.laem.engine.io.DType;
 import io.laem.engine.io.Json;
+import io.laem.engine.model.ModuleKind;
 import io.laem.engine.merge.recipe.Recipe.AdapterRef;
 import io.laem.engine.merge.recipe.Recipe.Output;
 import io.laem.engine.merge.recipe.Recipe.Redundancy;
 import io.laem.engine.merge.recipe.Recipe.Shared;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -21,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Reads and writes {@link Recipe} YAML. Every unknown key and bad value is a one-line error naming
@@ -37,6 +41,7 @@ public final class RecipeYaml {
     private static final Set<String> SHARED = Set.of("mode", "rank", "path");
     private static final Set<String> OUTPUT = Set.of("rank", "dtype");
     private static final Set<String> GROUPS = Set.of("attn", "mlp");
+    private static final Set<String> MODULES = Arrays.stream(ModuleKind.values()).map(ModuleKind::peftName).collect(Collectors.toSet());
 
     private RecipeYaml() {}
 
@@ -244,6 +249,11 @@ public final class RecipeYaml {
                 o.set("mlp", scheduleNode(p.mlp()));
                 yield o;
             }
+            case Schedule.PerModule p -> {
+                ObjectNode o = Json.YAML.createObjectNode();
+                p.modules().forEach((k, v) -> o.set(k.peftName(), scheduleNode(v)));
+                yield o;
+            }
         };
     }
 
@@ -349,14 +359,27 @@ public final class RecipeYaml {
                 }
                 return Schedule.gradient(v);
             }
-            if (n.isObject() && groupsAllowed) {
+            if (n.isObject() && groupsAllowed && (n.has("attn") || n.has("mlp"))) {
                 object(n, key, GROUPS);
                 if (!n.has("attn") || !n.has("mlp")) {
                     throw new LaemException(file + ": key '" + key + "' needs both 'attn' and 'mlp'");
                 }
                 return Schedule.perGroup(schedule(n.get("attn"), key + ".attn", false), schedule(n.get("mlp"), key + ".mlp", false));
             }
-            throw bad(key, groupsAllowed ? "must be a number, a list of numbers, or {attn: ..., mlp: ...}"
+            if (n.isObject() && groupsAllowed) {
+                object(n, key, MODULES);
+                Map<ModuleKind, Schedule> modules = new EnumMap<>(ModuleKind.class);
+                for (ModuleKind k : ModuleKind.values()) {
+                    if (n.has(k.peftName())) {
+                        modules.put(k, schedule(n.get(k.peftName()), key + "." + k.peftName(), false));
+                    } else if (!k.fused()) {
+                        throw new LaemException(file + ": key '" + key + "' names modules but not '" + k.peftName()
+                                + "' (a module map needs every one of " + String.join(", ", ModuleKind.unfused().stream().map(ModuleKind::peftName).toList()) + ")");
+                    }
+                }
+                return Schedule.perModule(modules);
+            }
+            throw bad(key, groupsAllowed ? "must be a number, a list of numbers, {attn: ..., mlp: ...} or {q_proj: ..., ..., down_proj: ...}"
                     : "must be a number or a list of numbers", n);
         }
 

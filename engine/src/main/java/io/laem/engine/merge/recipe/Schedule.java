@@ -2,12 +2,13 @@ package io.laem.engine.merge.recipe;
 
 import io.laem.engine.model.ModuleKind;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A layer-weight schedule: one number; a list of control points interpolated across layers with
  * mergekit's "gradient" semantics (layer l of L sits at t = l/(L-1); with n points, position
  * t(n-1) is interpolated linearly between its neighbours, so a list of L points is one value per
- * layer); or one schedule for attention and one for MLP modules.
+ * layer); one schedule for attention and one for MLP modules; or one schedule per module.
  */
 public sealed interface Schedule {
     /** The weight at layer {@code layer} of {@code numLayers} for a module of the given kind. */
@@ -29,6 +30,30 @@ public sealed interface Schedule {
 
     static Schedule perGroup(Schedule attn, Schedule mlp) {
         return new PerGroup(attn, mlp);
+    }
+
+    /** One schedule per module: every unfused module named (see {@link PerModule}). */
+    static Schedule perModule(java.util.Map<ModuleKind, Schedule> modules) {
+        return new PerModule(modules);
+    }
+
+    /** One weight per layer and unfused module, {@code weight.at(layer, module)}. */
+    static Schedule perModule(int numLayers, LayerModuleWeight weight) {
+        java.util.Map<ModuleKind, Schedule> modules = new java.util.EnumMap<>(ModuleKind.class);
+        for (ModuleKind k : ModuleKind.unfused()) {
+            double[] v = new double[numLayers];
+            for (int l = 0; l < numLayers; l++) {
+                v[l] = weight.at(l, k);
+            }
+            modules.put(k, perLayer(v));
+        }
+        return new PerModule(modules);
+    }
+
+    /** A weight by (layer, module). */
+    @FunctionalInterface
+    interface LayerModuleWeight {
+        double at(int layer, ModuleKind kind);
     }
 
     /** A single number. */
@@ -107,7 +132,7 @@ public sealed interface Schedule {
     /** Separate schedules for attention (q/k/v/o) and MLP (gate/up/down) modules. */
     record PerGroup(Schedule attn, Schedule mlp) implements Schedule {
         public PerGroup {
-            if (attn instanceof PerGroup || mlp instanceof PerGroup) {
+            if (attn instanceof PerGroup || mlp instanceof PerGroup || attn instanceof PerModule || mlp instanceof PerModule) {
                 throw new IllegalArgumentException("attn/mlp schedules cannot be nested");
             }
         }
@@ -115,6 +140,45 @@ public sealed interface Schedule {
         @Override
         public double at(int layer, int numLayers, ModuleKind kind) {
             return (kind.group() == ModuleKind.Group.ATTN ? attn : mlp).at(layer, numLayers, kind);
+        }
+    }
+
+    /**
+     * A schedule per module: every one of the seven unfused modules (q/k/v/o/gate/up/down_proj) has
+     * its own; a fused module takes its own when given, else its leading module's (qkv_proj: q_proj's,
+     * gate_up_proj: gate_proj's).
+     */
+    record PerModule(java.util.Map<ModuleKind, Schedule> modules) implements Schedule {
+        public PerModule {
+            java.util.EnumMap<ModuleKind, Schedule> m = new java.util.EnumMap<>(ModuleKind.class);
+            m.putAll(modules);
+            for (ModuleKind k : ModuleKind.unfused()) {
+                if (!m.containsKey(k)) {
+                    throw new IllegalArgumentException("a per-module schedule needs every module; " + k.peftName() + " is missing");
+                }
+            }
+            for (Schedule s : m.values()) {
+                if (s instanceof PerGroup || s instanceof PerModule) {
+                    throw new IllegalArgumentException("per-module schedules cannot be nested");
+                }
+            }
+            modules = java.util.Collections.unmodifiableMap(m);
+        }
+
+        /** The mean over a group's unfused modules at a layer (how a view with one curve per group shows it). */
+        public double groupMean(int layer, int numLayers, ModuleKind.Group group) {
+            List<ModuleKind> kinds = group.modules();
+            double s = 0;
+            for (ModuleKind k : kinds) {
+                s += at(layer, numLayers, k);
+            }
+            return s / kinds.size();
+        }
+
+        @Override
+        public double at(int layer, int numLayers, ModuleKind kind) {
+            Schedule s = modules.get(kind);
+            return (s != null ? s : modules.get(kind.leading())).at(layer, numLayers, kind);
         }
     }
 }

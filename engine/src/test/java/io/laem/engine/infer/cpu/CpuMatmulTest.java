@@ -1,5 +1,6 @@
 package io.laem.engine.infer.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -199,8 +200,10 @@ class CpuMatmulTest {
         int batch = 2;
         int heads = 4;
         int kvHeads = 2;
-        for (int d : new int[] {5, 16, 40}) {
-            for (int[] pt : new int[][] {{0, 1}, {0, 6}, {2, 1}, {3, 4}, {9, 1}}) {
+        // d: under a vector, whole vectors, vectors and a tail, four vectors of the output at a time and more; keys in
+        // blocks of four and a remainder
+        for (int d : new int[] {5, 16, 40, 85, 128}) {
+            for (int[] pt : new int[][] {{0, 1}, {0, 6}, {2, 1}, {3, 4}, {9, 1}, {7, 6}}) {
                 int past = pt[0];
                 int tokens = pt[1];
                 int seen = past + tokens;
@@ -219,6 +222,12 @@ class CpuMatmulTest {
                     for (int threads : new int[] {1, 3}) {
                         float[] got = CpuMatmul.attend(q, k, v, capacity, batch, heads, kvHeads, tokens, past, d, scale, softcap, window,
                                 mask, threads);
+                        // into a reused buffer: every element written, a fully masked query's too
+                        float[] reused = new float[got.length];
+                        java.util.Arrays.fill(reused, Float.NaN);
+                        CpuMatmul.attendInto(q, k, v, capacity, batch, heads, kvHeads, tokens, past, d, scale, softcap, window, mask,
+                                reused, threads);
+                        assertArrayEquals(got, reused);
                         for (int b = 0; b < batch; b++) {
                             for (int h = 0; h < heads; h++) {
                                 int g = h / (heads / kvHeads);

@@ -105,6 +105,28 @@ class RecipeYamlTest {
     }
 
     @Test
+    void moduleKeysGiveEachModuleItsOwnScheduleAndRoundTrip() throws Exception {
+        String yaml = "base_model: b\nadapters: [{name: a, path: a}]\nweights:\n  a: {q_proj: [0, 1], k_proj: 2, v_proj: 3, o_proj: 4,"
+                + " gate_proj: [5, 7], up_proj: 6, down_proj: -1}\n";
+        Recipe r = RecipeYaml.parse("recipe.yaml", yaml, tmp);
+        assertTrue(r.weights().get("a") instanceof Schedule.PerModule, r.weights().toString());
+        assertEquals(1.0, r.weight("a", 1, 2, ModuleKind.Q_PROJ));
+        assertEquals(2.0, r.weight("a", 0, 2, ModuleKind.K_PROJ));
+        assertEquals(4.0, r.weight("a", 0, 2, ModuleKind.O_PROJ));
+        assertEquals(-1.0, r.weight("a", 1, 2, ModuleKind.DOWN_PROJ));
+        // fused modules not named take their leading module's schedule
+        assertEquals(1.0, r.weight("a", 1, 2, ModuleKind.QKV_PROJ));
+        assertEquals(7.0, r.weight("a", 1, 2, ModuleKind.GATE_UP_PROJ));
+        Path file = tmp.resolve("modules.yaml");
+        RecipeYaml.write(r, file);
+        assertTrue(Files.readString(file).contains("k_proj: 2.0"), Files.readString(file));
+        assertEquals(r, RecipeYaml.read(file));
+        // attn/mlp keys load as before: one schedule per group
+        Recipe grouped = RecipeYaml.parse("recipe.yaml", "base_model: b\nadapters: [{name: a, path: a}]\nweights: {a: {attn: 1, mlp: 2}}\n", tmp);
+        assertEquals(Schedule.perGroup(Schedule.constant(1), Schedule.constant(2)), grouped.weights().get("a"));
+    }
+
+    @Test
     void roundTripKeepsEverythingAndWritesRelativePaths() throws Exception {
         Path dir = tmp.resolve("r");
         Recipe r = RecipeYaml.parse("recipe.yaml", FULL, dir)
@@ -138,6 +160,9 @@ class RecipeYamlTest {
         assertError("key 'weights.a[1]' must be a number", "weights: {a: [1, x]}");
         assertError("unknown key 'weights.a.embed'", "weights: {a: {attn: 1, mlp: 2, embed: 3}}");
         assertError("key 'weights.a' needs both 'attn' and 'mlp'", "weights: {a: {attn: 1}}");
+        assertError("key 'weights.a' names modules but not 'k_proj'", "weights: {a: {q_proj: 1, v_proj: 1, o_proj: 1, gate_proj: 1, up_proj: 1, down_proj: 1}}");
+        assertError("unknown key 'weights.a.q_proj'", "weights: {a: {attn: 1, mlp: 2, q_proj: 3}}");
+        assertError("unknown key 'weights.a.embed'", "weights: {a: {q_proj: 1, embed: 3}}");
         assertError("key 'shared.path' is required", "shared: {mode: adapter}");
         assertError("key 'shared.rank' must be a positive integer", "shared: {mode: consensus, rank: -2}");
         assertError("key 'base_model' is missing", null, "adapters: [{name: a, path: a}]");
