@@ -13,6 +13,9 @@ import io.laem.engine.infer.HfTokenizer;
 import io.laem.engine.lora.LoraAdapter;
 import io.laem.engine.merge.recipe.Recipe;
 import io.laem.engine.merge.recipe.RecipeYaml;
+import io.laem.engine.merge.recipe.Schedule;
+import io.laem.engine.model.ModuleKey;
+import io.laem.engine.model.ModuleKind;
 import io.laem.engine.model.HfModel;
 import io.laem.engine.progress.CancellationToken;
 import io.laem.engine.progress.ProgressListener;
@@ -34,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * kit's test prompts of all four tasks, llama.cpp's greedy completions equal the engine's and the
  * per-token log-probabilities of the reference completions agree to 1e-3 (F32 weights and K/V cache),
  * for the base, each adapter alone, a LAEM merge with per-layer weights (GGUF LoRA at scale 1) and the
- * same merge as a full GGUF model. Q8_0's greedy agreement is printed. Skipped, with a message, where
+ * same merge as a full GGUF model, and a merge with a weight per layer and module (GGUF LoRA). Q8_0's greedy agreement is printed. Skipped, with a message, where
  * node or the package is missing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -141,6 +144,33 @@ class LlamaCppInteropTest {
         List<long[][]> all = allCases();
         assertAgree("LAEM merge, GGUF LoRA", baseGguf, List.of(lora.resolve(GgufLoraFormat.FILE)), all);
         assertAgree("LAEM merge, GGUF model", model.resolve(GgufModelFormat.FILE), List.of(), all);
+    }
+
+    /**
+     * Per-layer-module weights (what {@code laem optimize} finds by default on small models): the export bakes each
+     * module's own weight into its factors, so llama.cpp at scale 1 runs the same merge as the bank with a coefficient
+     * per module.
+     */
+    @Test
+    void laemMergeWithPerModuleWeightsAgreesAsGgufLora() {
+        Recipe r = RecipeYaml.read(KIT.resolve("recipe.yaml"));
+        for (String t : TASKS) {
+            r = r.withWeight(t, Schedule.perModule(LAYER_WEIGHTS.get(t).length, (layer, kind) -> moduleWeight(t, layer, kind)));
+        }
+        Path lora = tmp.resolve("merged-per-module");
+        ExportFormats.of("gguf-lora").export(r, OutputTarget.folder(lora), ProgressListener.NONE, CancellationToken.NONE);
+        for (String t : TASKS) {
+            ensureInBank(t);
+            for (ModuleKey key : decoder.bank().factors(t).keySet()) {
+                decoder.bank().setCoefficient(t, key, moduleWeight(t, key.layer(), key.kind()));
+            }
+        }
+        assertAgree("LAEM merge with per-module weights, GGUF LoRA", baseGguf, List.of(lora.resolve(GgufLoraFormat.FILE)), allCases());
+    }
+
+    /** A weight per (task, layer, module): the per-layer weight scaled by a factor that differs per module. */
+    static double moduleWeight(String task, int layer, ModuleKind kind) {
+        return LAYER_WEIGHTS.get(task)[layer] * (0.4 + 0.15 * kind.ordinal());
     }
 
     @Test
