@@ -160,6 +160,8 @@ public final class FewRowProjection {
 
         private final ProjectionModule[] modules;
         private final float[] x;
+        /** x in {@link VectorKernel#pairOrder} for BF16 modules at one row (else null): made once for every chunk. */
+        private final float[] xPairs;
         private final int rows;
         private final int in;
         private final float[] y;
@@ -211,8 +213,16 @@ public final class FewRowProjection {
             this.aFirst = new int[modules.length];
             this.aEnd = new int[modules.length];
             long bytes = 0;
+            boolean bf16 = false;
             for (ProjectionModule m : modules) {
                 bytes += check(m);
+                bf16 |= m.weights().dtype() == DType.BF16;
+            }
+            if (bf16 && rows == 1) {
+                xPairs = new float[in];
+                VectorKernel.pairOrder(x, 1, in, xPairs);
+            } else {
+                xPairs = null;
             }
             int wanted = bytes * rows < tuning.splitBytes() ? 1 : Math.max(1, threads);
             // chunks: each module's A product by rank rows, then every module's columns, about CHUNK_BYTES each
@@ -442,7 +452,7 @@ public final class FewRowProjection {
             ProjectionModule m = modules[module];
             WeightView w = m.weights();
             if (w.dtype() == DType.BF16) {
-                VectorKernel.multiplyBf16(w.bytes(), in, x, rows, target, j0, j1);
+                VectorKernel.multiplyBf16(w.bytes(), in, x, xPairs, rows, target, j0, j1);
             } else {
                 VectorKernel.multiply(w.bytes(), in, x, rows, target, j0, j1);
             }
