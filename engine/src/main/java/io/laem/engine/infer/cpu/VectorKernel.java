@@ -111,7 +111,7 @@ final class VectorKernel {
      * place (no lane-crossing conversion); the even values meet x's even values and the odd ones x's odd values. Half
      * the instructions per weight byte, which on a Zen 4 core (512-bit ops split in two) is what lets the loads of the
      * next weights start early: with the next tile's lines touched as a tile runs (the hardware prefetcher follows
-     * four 2 KB rows poorly) a core read 1.6-1.8x the bytes per second of the short-vector tiles on weights cold from
+     * four 2 KB rows poorly) a core read 1.3-1.8x (noisy) the bytes per second of the short-vector tiles on weights cold from
      * memory (docs/benchmarks.md).
      */
     static void multiplyBf16(MemorySegment w, int in, float[] x, float[] xp, int rows, Out y, int j0, int j1) {
