@@ -170,24 +170,20 @@ public final class SessionFiles {
             }
             return new Table(WeightTable.Mode.CONTROL_POINTS, v);
         }
-        boolean perModule = false;
-        for (int s = 0; s < series.size(); s++) {
-            Schedule sc = weights.get(series.get(s));
-            perModule |= sc instanceof Schedule.PerModule;
-            for (Group g : Group.values()) {
-                double[] p = new double[layers];
-                for (int l = 0; l < layers; l++) {
-                    // per module: the group's mean over its modules, as the table shows per-module weights
-                    p[l] = sc == null ? Recipe.DEFAULT_WEIGHT
-                            : sc instanceof Schedule.PerModule pm ? pm.groupMean(l, layers, g) : sc.at(l, layers, g.first());
-                }
-                v[g.ordinal()][s] = p;
-            }
-        }
-        return new Table(WeightTable.Mode.PER_LAYER, v, !perModule ? null : MergeWeights.ofModules(series, layers, (e, l, k) -> {
+        MergeWeights modules = MergeWeights.ofModules(series, layers, (e, l, k) -> {
             Schedule sc = weights.get(series.get(e));
             return sc == null ? Recipe.DEFAULT_WEIGHT : sc.at(l, layers, k);
-        }));
+        });
+        boolean perModule = false;
+        for (int s = 0; s < series.size(); s++) {
+            boolean own = weights.get(series.get(s)) instanceof Schedule.PerModule;
+            perModule |= own;
+            for (Group g : Group.values()) {
+                // per module: the group's mean over its modules, as the table shows per-module weights
+                v[g.ordinal()][s] = own ? modules.groupMeans(s, g) : modules.layerWeights(s, g);
+            }
+        }
+        return new Table(WeightTable.Mode.PER_LAYER, v, perModule ? modules : null);
     }
 
     private static double[] constant(int n, double v) {

@@ -31,7 +31,7 @@ public final class ReportWriter {
                     .append(", output rank ").append(st.output().exact() ? "exact" : st.output().rank()).append("</p>\n");
             h.append("<h2>Per-layer weights</h2>\n");
             boolean perModule = s.weights().layout() == io.laem.engine.merge.MergeWeights.Layout.MODULES;
-            for (ModuleKind kind : perModule ? ModuleKind.unfused() : java.util.List.of(ModuleKind.Q_PROJ, ModuleKind.GATE_PROJ)) {
+            for (ModuleKind kind : s.weights().layout().distinctModules()) {
                 String title = perModule ? kind.peftName() : kind.group() == ModuleKind.Group.ATTN ? "attention" : "MLP";
                 h.append("<h3>").append(title).append("</h3><table><tr><th>layer</th>");
                 for (String name : s.weights().entries()) {

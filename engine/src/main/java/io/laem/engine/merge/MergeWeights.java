@@ -37,6 +37,19 @@ public final class MergeWeights {
             return this == GROUPS ? ModuleKind.Group.values()[slot].first() : ModuleKind.values()[slot];
         }
 
+        /**
+         * One module per distinct weight a layer has in this layout, in order: each group's first module (q_proj,
+         * gate_proj), or the seven unfused modules (a fused module's weight is its leading module's).
+         */
+        public List<ModuleKind> distinctModules() {
+            return this == GROUPS ? List.of(ModuleKind.Group.ATTN.first(), ModuleKind.Group.MLP.first()) : ModuleKind.unfused();
+        }
+
+        /** The layout that holds both: per module when either is. */
+        public Layout finer(Layout other) {
+            return this == MODULES || other == MODULES ? MODULES : GROUPS;
+        }
+
         /** A slot's name: {@code attn}, {@code mlp}, or the module's PEFT name. */
         public String slotName(int slot) {
             return this == GROUPS ? ModuleKind.Group.values()[slot].key() : ModuleKind.values()[slot].peftName();
@@ -99,9 +112,8 @@ public final class MergeWeights {
      * most per group).
      */
     public static MergeWeights fromRecipe(Recipe recipe, List<String> entries, int numLayers) {
-        boolean perModule = recipe.weights().values().stream().anyMatch(s -> s instanceof Schedule.PerModule);
-        return ofSlots(perModule ? Layout.MODULES : Layout.GROUPS, entries, numLayers, (e, l, s) -> recipe.weight(entries.get(e), l,
-                numLayers, (perModule ? Layout.MODULES : Layout.GROUPS).kind(s)));
+        Layout layout = recipe.weights().values().stream().anyMatch(s -> s instanceof Schedule.PerModule) ? Layout.MODULES : Layout.GROUPS;
+        return ofSlots(layout, entries, numLayers, (e, l, s) -> recipe.weight(entries.get(e), l, numLayers, layout.kind(s)));
     }
 
     /** A weight as a function of (entry index, layer, group). */
@@ -228,7 +240,7 @@ public final class MergeWeights {
         if (!other.entries.equals(entries) || other.numLayers != numLayers) {
             return Double.POSITIVE_INFINITY;
         }
-        Layout finer = layout == Layout.MODULES || other.layout == Layout.MODULES ? Layout.MODULES : Layout.GROUPS;
+        Layout finer = layout.finer(other.layout);
         double[] a = in(finer).values;
         double[] b = other.in(finer).values;
         double m = 0;

@@ -2,7 +2,6 @@ package io.laem.engine.session;
 
 import io.laem.engine.merge.MergeWeights;
 import io.laem.engine.model.ModuleKind;
-import io.laem.engine.model.ModuleKind.Group;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,10 +27,10 @@ public record WeightDiff(List<String> rows, double[][] values) {
         names.addAll(to.entries());
         List<String> rows = new ArrayList<>();
         List<double[]> values = new ArrayList<>();
-        boolean perModule = from.layout() == MergeWeights.Layout.MODULES || to.layout() == MergeWeights.Layout.MODULES;
-        List<ModuleKind> kinds = perModule ? ModuleKind.unfused() : List.of(Group.ATTN.first(), Group.MLP.first());
+        MergeWeights.Layout layout = from.layout().finer(to.layout());
+        boolean perModule = layout == MergeWeights.Layout.MODULES;
         for (String n : names) {
-            for (ModuleKind k : kinds) {
+            for (ModuleKind k : layout.distinctModules()) {
                 double[] a = layer(from, n, k);
                 double[] b = layer(to, n, k);
                 double[] d = new double[a.length];

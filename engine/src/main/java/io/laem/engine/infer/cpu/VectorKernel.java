@@ -26,6 +26,7 @@ final class VectorKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final java.lang.foreign.ValueLayout.OfFloat F32_LE = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final java.lang.foreign.ValueLayout.OfShort I16_LE = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final java.lang.foreign.ValueLayout.OfByte BYTE = java.lang.foreign.ValueLayout.JAVA_BYTE;
     /** 16-bit lanes as many as S has: half its width. */
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
@@ -145,8 +146,7 @@ final class VectorKernel {
      */
     private static int touch(MemorySegment w, long at) {
         int step = 4 * pairBlock() * 2;
-        return w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at) + w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + step / 4)
-                + w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + step / 2) + w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 3 * step / 4);
+        return w.get(BYTE, at) + w.get(BYTE, at + step / 4) + w.get(BYTE, at + step / 2) + w.get(BYTE, at + 3 * step / 4);
     }
 
     /** S.length() BF16 values from element {@code e} widened to float32. */

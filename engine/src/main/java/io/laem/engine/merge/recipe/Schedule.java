@@ -2,7 +2,6 @@ package io.laem.engine.merge.recipe;
 
 import io.laem.engine.model.ModuleKind;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * A layer-weight schedule: one number; a list of control points interpolated across layers with
@@ -163,16 +162,6 @@ public sealed interface Schedule {
                 }
             }
             modules = java.util.Collections.unmodifiableMap(m);
-        }
-
-        /** The mean over a group's unfused modules at a layer (how a view with one curve per group shows it). */
-        public double groupMean(int layer, int numLayers, ModuleKind.Group group) {
-            List<ModuleKind> kinds = group.modules();
-            double s = 0;
-            for (ModuleKind k : kinds) {
-                s += at(layer, numLayers, k);
-            }
-            return s / kinds.size();
         }
 
         @Override
