@@ -296,7 +296,7 @@ final class CpuForward implements AutoCloseable {
         for (int i = 0; i < modules.length; i++) {
             LoraBank.Packed lora = packed(layer, p, i, bank);
             modules[i] = new ProjectionModule(p.views()[i], p.biases()[i],
-                    lora == null ? null : new ProjectionModule.Lora(lora.aBytes(), lora.bTransposedBytes(), lora.coefs()), offset);
+                    lora == null ? null : new ProjectionModule.Lora(lora.aBytes(), lora.bBytes(), lora.coefs()), offset);
             offset += p.views()[i].rows();
         }
         CpuMatmul.project(modules, xs, rows, y, p.width(), threads, op);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.laem.engine.LaemException;
 import io.laem.engine.infer.cpu.CpuMatmul;
+import io.laem.engine.infer.cpu.ProjectionModule;
 import io.laem.engine.lora.LoraModule;
 import io.laem.engine.model.ModelConfig;
 import io.laem.engine.model.ModuleKey;
@@ -37,13 +38,12 @@ public final class LoraBank implements AutoCloseable {
     /** One module's factors: {@code a} [r, in], {@code b} [out, r], {@code scale} alpha/r (or rsLoRA). */
     public record Factors(NDArray a, NDArray b, double scale) {}
 
-    /** The packed active entries of one module. */
     /**
      * The active entries of one module stacked: a [R, in], b [out, R], one coefficient per rank row.
-     * Cached packs also carry copies of a and of b transposed ([R, out]) and the coefficients for the
-     * decode kernel (null when it cannot read them, and for packs rebuilt per call for training).
+     * Cached packs also carry float32 copies of a and b in that layout and the coefficients for the
+     * CPU kernels (null when they cannot read them, and for packs rebuilt per call for training).
      */
-    record Packed(NDArray a, NDArray b, NDArray coef, boolean owned, MemorySegment aBytes, MemorySegment bTransposedBytes, float[] coefs) {
+    record Packed(NDArray a, NDArray b, NDArray coef, boolean owned, MemorySegment aBytes, MemorySegment bBytes, float[] coefs) {
         int rank() {
             return coefs != null ? coefs.length : Math.toIntExact(a.getShape().get(0));
         }
@@ -288,11 +288,8 @@ public final class LoraBank implements AutoCloseable {
         c.attach(manager);
         // small (rank rows or columns): copied once per pack, so their layout is known whatever the factors' strides
         MemorySegment aBytes = TensorMemory.copyOf(a);
-        MemorySegment bBytes;
-        try (NDArray bt = b.transpose()) {
-            bBytes = TensorMemory.copyOf(bt);
-        }
-        // both null or neither: TensorMemory refuses a and b on the same grounds (module, type, device)
+        // a's type and device are b's: both readable or neither
+        MemorySegment bBytes = aBytes == null ? null : blockedB(bs);
         p = new Packed(a, b, c, true, aBytes, bBytes, aBytes == null ? null : cv);
         packed.put(key, p);
         return p;
@@ -328,9 +325,10 @@ public final class LoraBank implements AutoCloseable {
     }
 
     /**
-     * The CPU kernels' pack of a module's active factors, written straight from each factor (no concatenated or
-     * transposed arrays: a bank of four rank-16 adapters on a 0.6B model would hold 160 MB more): A's rows one
-     * after the other [R, in], B's columns as rows [R, out]. Null when the kernels cannot read the factors.
+     * The CPU kernels' pack of a module's active factors, written straight from each factor (no concatenated
+     * arrays: a bank of four rank-16 adapters on a 0.6B model would hold 160 MB more): A's rows one after the
+     * other [R, in], B [out, R] (each output's row the entries' rows side by side) in the kernels' blocked
+     * layout. Null when the kernels cannot read the factors.
      */
     private static Packed hostPack(List<NDArray> as, List<NDArray> bs, float[] coefs) {
         for (int i = 0; i < as.size(); i++) {
@@ -341,27 +339,33 @@ public final class LoraBank implements AutoCloseable {
             }
         }
         int in = Math.toIntExact(as.getFirst().getShape().get(1));
-        int out = Math.toIntExact(bs.getFirst().getShape().get(0));
         int rank = coefs.length;
         ValueLayout.OfFloat le = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
         MemorySegment a = Arena.ofAuto().allocate((long) rank * in * Float.BYTES, 64);
-        MemorySegment bt = Arena.ofAuto().allocate((long) rank * out * Float.BYTES, 64);
         int q0 = 0;
-        for (int i = 0; i < as.size(); i++) {
-            float[] av = as.get(i).toFloatArray();
-            int r = av.length / in;
+        for (NDArray f : as) {
+            float[] av = f.toFloatArray();
             MemorySegment.copy(av, 0, a, le, (long) q0 * in * Float.BYTES, av.length);
-            float[] bv = bs.get(i).toFloatArray();
-            float[] row = new float[out];
-            for (int q = 0; q < r; q++) {
-                for (int j = 0; j < out; j++) {
-                    row[j] = bv[j * r + q];
-                }
-                MemorySegment.copy(row, 0, bt, le, (long) (q0 + q) * out * Float.BYTES, out);
-            }
+            q0 += av.length / in;
+        }
+        return new Packed(null, null, null, true, a, blockedB(bs), coefs);
+    }
+
+    /** The entries' B factors [out, r_e] side by side as one [out, sum r_e] in the CPU kernels' blocked layout. */
+    private static MemorySegment blockedB(List<NDArray> bs) {
+        int out = Math.toIntExact(bs.getFirst().getShape().get(0));
+        int rank = 0;
+        for (NDArray b : bs) {
+            rank += Math.toIntExact(b.getShape().get(1));
+        }
+        MemorySegment blocked = Arena.ofAuto().allocate(ProjectionModule.Lora.bBytes(out, rank), 64);
+        int q0 = 0;
+        for (NDArray b : bs) {
+            int r = Math.toIntExact(b.getShape().get(1));
+            ProjectionModule.Lora.putB(blocked, rank, q0, b.toFloatArray(), out, r);
             q0 += r;
         }
-        return new Packed(null, null, null, true, a, bt, coefs);
+        return blocked;
     }
 
     public int size() {

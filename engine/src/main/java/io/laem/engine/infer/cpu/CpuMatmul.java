@@ -148,7 +148,10 @@ public final class CpuMatmul {
                             u[r * rank + q] *= c[q];
                         }
                     }
-                    addProductInto(u, rows, rank, lora.bTransposed(), m.weights().rows(), y, stride, m.offset(), threads);
+                    int out = m.weights().rows();
+                    VectorKernel.Out target = new VectorKernel.Out(y, stride, m.offset(), true);
+                    split(out, VectorKernel.B_BLOCK, (long) rank * out * rows, threads,
+                            (j0, j1) -> VectorKernel.addProduct(u, rows, rank, lora.b(), target, j0, j1));
                     OpTimes.since(OpTimes.Op.LORA, t);
                 }
             }
@@ -201,7 +204,7 @@ public final class CpuMatmul {
             ProjectionModule module = modules[m];
             WeightView w = module.weights();
             ProjectionModule.Lora lora = module.lora();
-            VectorKernel.Tail tail = lora == null ? null : new VectorKernel.Tail(lora.bTransposed(), lora.rank(), w.rows(), tailAt[m]);
+            VectorKernel.Tail tail = lora == null ? null : new VectorKernel.Tail(lora.b(), lora.rank(), tailAt[m]);
             int len = in + (lora == null ? 0 : lora.rank());
             VectorKernel.Out target = new VectorKernel.Out(y, stride, module.offset(), false);
             split(w.rows(), VectorKernel.broadcastPanelRows(len), (long) w.rows() * len * rows, threads,
@@ -229,22 +232,6 @@ public final class CpuMatmul {
             case F16 -> VectorKernel.F16;
             default -> VectorKernel.F32;
         };
-    }
-
-    /**
-     * {@code y[r, offset + j] += sum_q u[r, q] bt[q, j]} for j < out: u [rows, rank], bt float32 [rank, out]
-     * little-endian (a LoRA B stored transposed), y [rows, stride]. A rank-R update vectorised along the
-     * output, split over threads by output columns.
-     */
-    public static void addProductInto(float[] u, int rows, int rank, MemorySegment bt, int out, float[] y, int stride, int offset,
-                                      int threads) {
-        requireFit(bt.byteSize() >= (long) rank * out * Float.BYTES && u.length >= (long) rows * rank && offset >= 0
-                && offset + out <= stride && y.length >= (long) rows * stride, () -> "bt of " + bt.byteSize() + " bytes, u of " + u.length
-                + " floats or y of " + y.length + " floats do not fit [" + rank + ", " + out + "] x " + rows + " rows at columns " + offset
-                + " of " + stride);
-        VectorKernel.Out target = new VectorKernel.Out(y, stride, offset, true);
-        split(out, VectorKernel.lanes(), (long) rank * out * rows, threads,
-                (j0, j1) -> VectorKernel.addProduct(u, rows, rank, bt, out, target, j0, j1));
     }
 
     /** SwiGLU of a fused gate/up output [rows, 2n] (gate first): {@code silu(gate) * up}, [rows, n]. */
@@ -562,10 +549,10 @@ public final class CpuMatmul {
                         // with a LoRA tail (projections with active adapters): its second loop compiled too
                         VectorKernel.transposeRows(x, x.length / in, in, xtTail, (in + 8) * VectorKernel.XT_ROWS, 0, 1);
                         VectorKernel.putTail(y, out, 0, tailCoefs, x.length / in, xtTail, (in + 8) * VectorKernel.XT_ROWS, in, 0, 1);
-                        VectorKernel.multiplyPanelsBroadcast(w, kind, in, new VectorKernel.Tail(w, 8, out, in), xtTail,
+                        VectorKernel.multiplyPanelsBroadcast(w, kind, in, new VectorKernel.Tail(w, 8, in), xtTail,
                                 (in + 8) * VectorKernel.XT_ROWS, x.length / in, 0, 1, new VectorKernel.Out(xw, out, 0, false), 0, out, heapPanel, col);
                     }
-                    VectorKernel.addProduct(x, rows, 8, w, out, new VectorKernel.Out(y, out, 0, true), 0, out);
+                    VectorKernel.addProduct(x, rows, 8, w, new VectorKernel.Out(y, out, 0, true), 0, out);
                     VectorKernel.siluGate(y, rows, out / 2, x);
                     // with and without a key mask: decode steps over a cache pass one, so a kernel compiled without would deoptimise
                     VectorKernel.attend(x, kv, kv, 4, 2, 1, 1, 3, in / 2, 0.1f, i % 2 == 0 ? 0 : 50f, i % 4, i % 3 == 0 ? null : mask, y, 0, 2,

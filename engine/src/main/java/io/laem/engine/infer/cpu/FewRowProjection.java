@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link ThreadChoice}): on a busy machine one thread can be faster.
  *
  * <p>Each output is computed by the same kernel calls in the same order as {@link CpuMatmul#multiplyInto}, the bias
- * loop and {@link CpuMatmul#addProductInto} on one thread (chunks start at multiples of {@link #granule}, so the
+ * loop and the LoRA products on one thread (chunks start at multiples of {@link #granule}, so the
  * tiles and vector tails fall where they fall without a split), so the split changes no result (beyond what can
  * differ between any two calls of a kernel: the order of its lane sums, which the JIT may choose).
  */
@@ -270,8 +270,8 @@ public final class FewRowProjection {
             if (l == null) {
                 return w.byteSize();
             }
-            if (l.a().byteSize() < (long) l.rank() * in * Float.BYTES || l.bTransposed().byteSize() < (long) l.rank() * w.rows() * Float.BYTES) {
-                throw new IllegalArgumentException("FewRowProjection: LoRA factors of " + l.a().byteSize() + " and " + l.bTransposed().byteSize()
+            if (l.a().byteSize() < (long) l.rank() * in * Float.BYTES || l.b().byteSize() < ProjectionModule.Lora.bBytes(w.rows(), l.rank())) {
+                throw new IllegalArgumentException("FewRowProjection: LoRA factors of " + l.a().byteSize() + " and " + l.b().byteSize()
                         + " bytes do not fit rank " + l.rank() + " of [" + w.rows() + ", " + in + "]");
             }
             return w.byteSize() + (long) l.rank() * (in + w.rows()) * Float.BYTES;
@@ -472,8 +472,7 @@ public final class FewRowProjection {
                 if (!awaitA(module, c)) {
                     return false;
                 }
-                VectorKernel.addProduct(u[module], rows, l.rank(), l.bTransposed(), w.rows(),
-                        new VectorKernel.Out(ya, target.stride(), target.offset(), true), j0, j1);
+                VectorKernel.addProduct(u[module], rows, l.rank(), l.b(), new VectorKernel.Out(ya, target.stride(), target.offset(), true), j0, j1);
                 if (timed) {
                     loraNanos.addAndGet(System.nanoTime() - tl);
                 }

@@ -7,10 +7,34 @@ import java.lang.foreign.MemorySegment;
  * stored dtype, bias [out] or null, LoRA update or null, and its first column in the projection's output.
  */
 public record ProjectionModule(WeightView weights, float[] bias, Lora lora, int offset) {
-    /** A LoRA update of a module: A [rank, in] and B^T [rank, out] float32 little-endian, {@code coefs[q]} scaling rank row q. */
-    public record Lora(MemorySegment a, MemorySegment bTransposed, float[] coefs) {
+    /**
+     * A LoRA update of a module: A [rank, in] float32 little-endian, B [out, rank] float32 little-endian in the
+     * kernels' blocked layout ({@link #putB}), {@code coefs[q]} scaling rank row q.
+     */
+    public record Lora(MemorySegment a, MemorySegment b, float[] coefs) {
         int rank() {
             return coefs.length;
         }
+
+        /** Bytes of a blocked B of {@code out} outputs and rank {@code rank}. */
+        public static long bBytes(int out, int rank) {
+            return VectorKernel.blockedFloats(out, rank) * Float.BYTES;
+        }
+
+        /**
+         * Writes {@code part} (a B [out, r] row-major, as PEFT stores it) into rank columns {@code [q0, q0 + r)} of a
+         * blocked B of rank {@code rank} (zeroed, {@link #bBytes} long): blocks of {@code 16} outputs, each block's rank
+         * rows of 16 floats one after the other, so a run of outputs is one contiguous run of B.
+         */
+        public static void putB(MemorySegment b, int rank, int q0, float[] part, int out, int r) {
+            for (int j = 0; j < out; j++) {
+                for (int q = 0; q < r; q++) {
+                    b.set(F32_LE, VectorKernel.blockedIndex(j, q0 + q, rank) * Float.BYTES, part[j * r + q]);
+                }
+            }
+        }
     }
+
+    private static final java.lang.foreign.ValueLayout.OfFloat F32_LE =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 }

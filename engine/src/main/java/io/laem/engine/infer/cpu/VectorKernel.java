@@ -384,11 +384,11 @@ final class VectorKernel {
     }
 
     /**
-     * A LoRA update folded into the broadcast kernel's sums: B^T [rank, out] float32 little-endian, whose rank rows meet
+     * A LoRA update folded into the broadcast kernel's sums: B [out, rank] float32 in the blocked layout, whose rank columns meet
      * the rows' scaled {@code coef * x A^T}, held transposed in each block of x at k = {@code at} (after x's {@code in}).
      * Each weight row of a panel is then {@code [W_j | B_j]}: one pass writes {@code x W^T + (coef * x A^T) B^T}.
      */
-    record Tail(MemorySegment bt, int rank, int out, int at) {}
+    record Tail(MemorySegment b, int rank, int at) {}
 
     /**
      * Writes a module's LoRA rows into the room after x in blocks {@code [b0, b1)}: {@code xt[b * stride + (at + q) *
@@ -439,10 +439,9 @@ final class VectorKernel {
                 for (int j = p0; j < p1; j++) {
                     widen(w, kind, (long) j * in, in, p, (j - p0) * len);
                 }
-                for (int q = 0; q < rank; q++) {
-                    long row = (long) q * tail.out();
-                    for (int j = p0; j < p1; j++) {
-                        p[(j - p0) * len + in + q] = tail.bt().get(F32_LE, (row + j) * Float.BYTES);
+                for (int j = p0; j < p1; j++) {
+                    for (int q = 0; q < rank; q++) {
+                        p[(j - p0) * len + in + q] = tail.b().get(F32_LE, blockedIndex(j, q, rank) * Float.BYTES);
                     }
                 }
             }
@@ -624,125 +623,69 @@ final class VectorKernel {
     }
 
     /**
-     * Columns {@code [j0, j1)}: {@code y[r * stride + offset + j] += sum_q u[r, q] bt[q, j]}, bt float32
-     * [rank, out] row-major (a LoRA B transposed). Vectorised along j, so no horizontal sums; four rows
-     * at a time keep four FMA chains in flight over one load of bt.
+     * Output columns per block of a LoRA B in the kernels' blocked layout ({@link ProjectionModule.Lora}): a multiple of
+     * every vector width (4, 8, 16 floats).
      */
-    static void addProduct(float[] u, int rows, int rank, MemorySegment bt, int out, Out y, int j0, int j1) {
-        if (rows < FEW_ROWS) {
-            addProductByRank(u, rows, rank, bt, out, y, j0, j1);
-            return;
-        }
-        int j = j0;
-        int half = S.length();
-        // two vectors of columns per pass: each broadcast of u feeds two FMAs (four rows x one vector: one each)
-        for (; j + 2 * half <= j1; j += 2 * half) {
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) {
-                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-                int u0 = r * rank;
-                for (int q = 0; q < rank; q++) {
-                    long at = ((long) q * out + j) * Float.BYTES;
-                    FloatVector b = FloatVector.fromMemorySegment(S, bt, at, LE);
-                    FloatVector d = FloatVector.fromMemorySegment(S, bt, at + (long) half * Float.BYTES, LE);
-                    FloatVector e = FloatVector.broadcast(S, u[u0 + q]);
-                    a0 = b.fma(e, a0);
-                    c0 = d.fma(e, c0);
-                    e = FloatVector.broadcast(S, u[u0 + rank + q]);
-                    a1 = b.fma(e, a1);
-                    c1 = d.fma(e, c1);
-                    e = FloatVector.broadcast(S, u[u0 + 2 * rank + q]);
-                    a2 = b.fma(e, a2);
-                    c2 = d.fma(e, c2);
-                    e = FloatVector.broadcast(S, u[u0 + 3 * rank + q]);
-                    a3 = b.fma(e, a3);
-                    c3 = d.fma(e, c3);
-                }
-                y.addLanes(r, j, a0);
-                y.addLanes(r, j + half, c0);
-                y.addLanes(r + 1, j, a1);
-                y.addLanes(r + 1, j + half, c1);
-                y.addLanes(r + 2, j, a2);
-                y.addLanes(r + 2, j + half, c2);
-                y.addLanes(r + 3, j, a3);
-                y.addLanes(r + 3, j + half, c3);
-            }
-            for (; r < rows; r++) {
-                FloatVector a = FloatVector.zero(S);
-                FloatVector c = a;
-                for (int q = 0; q < rank; q++) {
-                    long at = ((long) q * out + j) * Float.BYTES;
-                    FloatVector ur = FloatVector.broadcast(S, u[r * rank + q]);
-                    a = FloatVector.fromMemorySegment(S, bt, at, LE).fma(ur, a);
-                    c = FloatVector.fromMemorySegment(S, bt, at + (long) half * Float.BYTES, LE).fma(ur, c);
-                }
-                y.addLanes(r, j, a);
-                y.addLanes(r, j + half, c);
-            }
-        }
-        for (; j + S.length() <= j1; j += S.length()) {
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) {
-                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                int u0 = r * rank;
-                for (int q = 0; q < rank; q++) {
-                    FloatVector b = FloatVector.fromMemorySegment(S, bt, ((long) q * out + j) * Float.BYTES, LE);
-                    a0 = b.fma(FloatVector.broadcast(S, u[u0 + q]), a0);
-                    a1 = b.fma(FloatVector.broadcast(S, u[u0 + rank + q]), a1);
-                    a2 = b.fma(FloatVector.broadcast(S, u[u0 + 2 * rank + q]), a2);
-                    a3 = b.fma(FloatVector.broadcast(S, u[u0 + 3 * rank + q]), a3);
-                }
-                y.addLanes(r, j, a0);
-                y.addLanes(r + 1, j, a1);
-                y.addLanes(r + 2, j, a2);
-                y.addLanes(r + 3, j, a3);
-            }
-            for (; r < rows; r++) {
-                FloatVector a = FloatVector.zero(S);
-                for (int q = 0; q < rank; q++) {
-                    a = FloatVector.fromMemorySegment(S, bt, ((long) q * out + j) * Float.BYTES, LE).fma(FloatVector.broadcast(S, u[r * rank + q]), a);
-                }
-                y.addLanes(r, j, a);
-            }
-        }
-        for (; j < j1; j++) {
-            for (int r = 0; r < rows; r++) {
-                float sum = 0;
-                for (int q = 0; q < rank; q++) {
-                    sum += u[r * rank + q] * bt.get(F32_LE, ((long) q * out + j) * Float.BYTES);
-                }
-                int i = y.stride() * r + y.offset() + j;
-                y.y()[i] += sum;
-            }
-        }
+    static final int B_BLOCK = 16;
+
+    /** Floats of a blocked B of {@code out} outputs and rank {@code rank}: the last block padded with zeros. */
+    static long blockedFloats(int out, int rank) {
+        return (long) ((out + B_BLOCK - 1) / B_BLOCK) * B_BLOCK * rank;
     }
 
-    /** Below this many rows {@link #addProduct} streams bt row by row ({@link #addProductByRank}). */
-    static final int FEW_ROWS = 8;
+    /** Where B[j, q] lies in a blocked B of rank {@code rank}: {@code [out / B_BLOCK][rank][B_BLOCK]}. */
+    static long blockedIndex(int j, int q, int rank) {
+        return ((long) (j / B_BLOCK) * rank + q) * B_BLOCK + j % B_BLOCK;
+    }
 
     /**
-     * {@link #addProduct} for a few rows (decode): one rank row of bt at a time, read once from memory and applied to
-     * every row of y from L1. Going along the output with the rank inside, as for many rows, touches the rank's rows
-     * [rank, out] at once with a stride of {@code out} floats: 64 concurrent streams, which the prefetchers do not follow,
-     * so at one row the update ran at a quarter of the memory's bandwidth.
+     * Columns {@code [j0, j1)}: {@code y[r * stride + offset + j] += sum_q u[r, q] B[j, q]}, B float32 in the blocked
+     * layout. A block's rank rows of {@link #B_BLOCK} columns lie one after the other, so a run of columns reads one
+     * contiguous run of B (prefetched as a stream), and each B vector meets the broadcast u of up to four rows with no
+     * horizontal sums. (Row-major B needs a horizontal sum per output; B transposed [rank, out] gave each chunk of
+     * columns rank short runs at a stride of {@code out}, which the prefetchers do not follow.)
      */
-    private static void addProductByRank(float[] u, int rows, int rank, MemorySegment bt, int out, Out y, int j0, int j1) {
-        float[] ya = y.y();
-        int bound = j0 + (j1 - j0) / S.length() * S.length();
-        for (int q = 0; q < rank; q++) {
-            long b0 = (long) q * out;
-            for (int r = 0; r < rows; r++) {
-                float c = u[r * rank + q];
-                FloatVector cv = FloatVector.broadcast(S, c);
-                int y0 = r * y.stride() + y.offset();
-                int j = j0;
-                for (; j < bound; j += S.length()) {
-                    FloatVector.fromMemorySegment(S, bt, (b0 + j) * Float.BYTES, LE).fma(cv, FloatVector.fromArray(S, ya, y0 + j))
-                            .intoArray(ya, y0 + j);
+    static void addProduct(float[] u, int rows, int rank, MemorySegment b, Out y, int j0, int j1) {
+        int lanes = S.length();
+        for (int j = j0; j < j1; ) {
+            int blockEnd = (j / B_BLOCK + 1) * B_BLOCK;
+            if (j % lanes != 0 || j + lanes > j1) {
+                for (int r = 0; r < rows; r++) {
+                    float sum = 0;
+                    for (int q = 0; q < rank; q++) {
+                        sum += u[r * rank + q] * b.get(F32_LE, blockedIndex(j, q, rank) * Float.BYTES);
+                    }
+                    y.y()[r * y.stride() + y.offset() + j] += sum;
                 }
-                for (; j < j1; j++) {
-                    ya[y0 + j] += c * bt.get(F32_LE, (b0 + j) * Float.BYTES);
+                j++;
+                continue;
+            }
+            for (; j + lanes <= Math.min(j1, blockEnd); j += lanes) {
+                long at = blockedIndex(j, 0, rank) * Float.BYTES;
+                long step = (long) B_BLOCK * Float.BYTES;
+                int r = 0;
+                for (; r + 4 <= rows; r += 4) {
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                    int u0 = r * rank;
+                    for (int q = 0; q < rank; q++) {
+                        FloatVector v = FloatVector.fromMemorySegment(S, b, at + q * step, LE);
+                        a0 = v.fma(FloatVector.broadcast(S, u[u0 + q]), a0);
+                        a1 = v.fma(FloatVector.broadcast(S, u[u0 + rank + q]), a1);
+                        a2 = v.fma(FloatVector.broadcast(S, u[u0 + 2 * rank + q]), a2);
+                        a3 = v.fma(FloatVector.broadcast(S, u[u0 + 3 * rank + q]), a3);
+                    }
+                    y.addLanes(r, j, a0);
+                    y.addLanes(r + 1, j, a1);
+                    y.addLanes(r + 2, j, a2);
+                    y.addLanes(r + 3, j, a3);
+                }
+                for (; r < rows; r++) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    int u0 = r * rank;
+                    for (int q = 0; q < rank; q++) {
+                        a0 = FloatVector.fromMemorySegment(S, b, at + q * step, LE).fma(FloatVector.broadcast(S, u[u0 + q]), a0);
+                    }
+                    y.addLanes(r, j, a0);
                 }
             }
         }

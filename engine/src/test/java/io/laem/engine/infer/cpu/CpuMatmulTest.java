@@ -119,53 +119,6 @@ class CpuMatmulTest {
     }
 
     @Test
-    void addsARankUpdateOntoItsColumns() {
-        SplittableRandom rnd = new SplittableRandom(9);
-        // out: below one vector, a vector + tail, split over threads (>= 256 columns per share); rank 1 and 24
-        int[][] shapes = {{5, 1}, {37, 24}, {600, 24}, {1100, 3}};
-        try (Arena arena = Arena.ofShared()) {
-            for (int[] shape : shapes) {
-                int out = shape[0];
-                int rank = shape[1];
-                MemorySegment bt = arena.allocate((long) rank * out * Float.BYTES);
-                float[] btf = new float[rank * out];
-                for (int i = 0; i < btf.length; i++) {
-                    btf[i] = (float) rnd.nextGaussian();
-                    bt.setAtIndex(F32_LE, i, btf[i]);
-                }
-                int stride = out + 7;
-                int offset = 3;
-                for (int rows : new int[] {1, 2, 3, 4, 5, 8, 13, 40}) {
-                    float[] u = new float[rows * rank];
-                    for (int i = 0; i < u.length; i++) {
-                        u[i] = (float) rnd.nextGaussian();
-                    }
-                    for (int threads = 1; threads <= 3; threads++) {
-                        float[] y = new float[rows * stride];
-                        java.util.Arrays.fill(y, 2f);
-                        CpuMatmul.addProductInto(u, rows, rank, bt, out, y, stride, offset, threads);
-                        for (int r = 0; r < rows; r++) {
-                            for (int c = 0; c < stride; c++) {
-                                int j = c - offset;
-                                double want = 2;
-                                double scale = 2;
-                                if (j >= 0 && j < out) {
-                                    for (int q = 0; q < rank; q++) {
-                                        want += (double) u[r * rank + q] * btf[q * out + j];
-                                        scale += Math.abs((double) u[r * rank + q] * btf[q * out + j]);
-                                    }
-                                }
-                                assertEquals(want, y[r * stride + c], 1e-6 * scale,
-                                        "[" + rank + "x" + out + "] rows " + rows + " threads " + threads + " y[" + r + "," + c + "]");
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    @Test
     void siluGateIsSwiGlu() {
         SplittableRandom rnd = new SplittableRandom(3);
         for (int n : new int[] {1, 15, 16, 37, 100}) {
@@ -359,7 +312,7 @@ class CpuMatmulTest {
                 ProjectionModule[] modules = new ProjectionModule[modulesCount];
                 float[][] w = new float[modulesCount][];
                 float[][] a = new float[modulesCount][];
-                float[][] bt = new float[modulesCount][];
+                float[][] b = new float[modulesCount][];
                 int width = 0;
                 for (int m = 0; m < modulesCount; m++) {
                     int out = shape[m + 1];
@@ -372,12 +325,12 @@ class CpuMatmulTest {
                     ProjectionModule.Lora lora = null;
                     if (ranks[m] > 0) {
                         a[m] = gaussian(rnd, ranks[m] * in);
-                        bt[m] = gaussian(rnd, ranks[m] * out);
+                        b[m] = gaussian(rnd, out * ranks[m]);
                         float[] coefs = new float[ranks[m]];
                         for (int q = 0; q < coefs.length; q++) {
                             coefs[q] = (float) rnd.nextDouble(-1, 1);
                         }
-                        lora = new ProjectionModule.Lora(f32(arena, a[m]), f32(arena, bt[m]), coefs);
+                        lora = new ProjectionModule.Lora(f32(arena, a[m]), blocked(arena, b[m], out, ranks[m]), coefs);
                     }
                     modules[m] = new ProjectionModule(new WeightView(seg, dtype, out, in), bias, lora, width);
                     width += out;
@@ -409,8 +362,8 @@ class CpuMatmulTest {
                                         scale += Math.abs((double) x[r * in + k] * w[m][j * in + k]);
                                     }
                                     for (int q = 0; q < ranks[m]; q++) {
-                                        want += u[q] * bt[m][q * out + j];
-                                        scale += uScale[q] * Math.abs(bt[m][q * out + j]);
+                                        want += u[q] * b[m][j * ranks[m] + q];
+                                        scale += uScale[q] * Math.abs(b[m][j * ranks[m] + q]);
                                     }
                                     String at = dtype + " in " + in + " module " + m + " rows " + rows + " threads " + threads + " y[" + r + "," + j + "]";
                                     assertEquals(want, y[r * width + mod.offset() + j], 1e-6 * scale + 1e-30, at);
@@ -441,6 +394,13 @@ class CpuMatmulTest {
                 }
             }
         }
+    }
+
+    /** B [out, rank] row-major in the kernels' blocked layout. */
+    private static MemorySegment blocked(Arena arena, float[] b, int out, int rank) {
+        MemorySegment s = arena.allocate(ProjectionModule.Lora.bBytes(out, rank));
+        ProjectionModule.Lora.putB(s, rank, 0, b, out, rank);
+        return s;
     }
 
     private static MemorySegment f32(Arena arena, float[] values) {

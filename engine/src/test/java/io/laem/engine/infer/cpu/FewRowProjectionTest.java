@@ -32,7 +32,7 @@ class FewRowProjectionTest {
     private static final FewRowProjection.Tuning STEAL_AT_ONCE = new FewRowProjection.Tuning(1024, 0, 0, false);
 
     /** The modules' operands; y [rows, sum of outs]. */
-    private record Case(ProjectionModule[] modules, float[][] a, float[][] bt, int width) {}
+    private record Case(ProjectionModule[] modules, float[][] a, float[][] b, int width) {}
 
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16"})
@@ -167,7 +167,7 @@ class FewRowProjectionTest {
     private static Case newCase(Arena arena, DType dtype, SplittableRandom rnd) {
         ProjectionModule[] modules = new ProjectionModule[OUTS.length];
         float[][] a = new float[OUTS.length][];
-        float[][] bt = new float[OUTS.length][];
+        float[][] b = new float[OUTS.length][];
         int offset = 0;
         for (int i = 0; i < OUTS.length; i++) {
             int out = OUTS[i];
@@ -178,14 +178,14 @@ class FewRowProjectionTest {
             ProjectionModule.Lora lora = null;
             if (RANKS[i] > 0) {
                 a[i] = gaussian(rnd, RANKS[i] * IN);
-                bt[i] = gaussian(rnd, RANKS[i] * out);
+                b[i] = gaussian(rnd, out * RANKS[i]);
                 float[] coefs = gaussian(rnd, RANKS[i]);
-                lora = new ProjectionModule.Lora(f32(arena, a[i]), f32(arena, bt[i]), coefs);
+                lora = new ProjectionModule.Lora(f32(arena, a[i]), blocked(arena, b[i], out, RANKS[i]), coefs);
             }
             modules[i] = new ProjectionModule(new WeightView(w, dtype, out, IN), bias, lora, offset);
             offset += out;
         }
-        return new Case(modules, a, bt, offset);
+        return new Case(modules, a, b, offset);
     }
 
     /** What the CPU forward computed per module before the split: the same kernels over whole modules, one thread. */
@@ -217,7 +217,7 @@ class FewRowProjectionTest {
                         u[r * rank + q] *= l.coefs()[q];
                     }
                 }
-                VectorKernel.addProduct(u, rows, rank, l.bTransposed(), out, new VectorKernel.Out(y, c.width(), m.offset(), true), 0, out);
+                VectorKernel.addProduct(u, rows, rank, l.b(), new VectorKernel.Out(y, c.width(), m.offset(), true), 0, out);
             }
         }
         return y;
@@ -257,8 +257,8 @@ class FewRowProjectionTest {
                         scale += Math.abs((double) x[r * IN + k] * exact[j * IN + k]);
                     }
                     for (int q = 0; q < RANKS[i]; q++) {
-                        want += u[q] * c.bt()[i][q * w.rows() + j];
-                        scale += Math.abs(u[q] * c.bt()[i][q * w.rows() + j]);
+                        want += u[q] * c.b()[i][j * RANKS[i] + q];
+                        scale += Math.abs(u[q] * c.b()[i][j * RANKS[i] + q]);
                     }
                     assertEquals(want, got[r * c.width() + m.offset() + j], 1e-5 * scale + 1e-30, "module " + i + " y[" + r + "," + j + "]");
                     scales[r * c.width() + m.offset() + j] = (float) scale;
@@ -266,6 +266,13 @@ class FewRowProjectionTest {
             }
         }
         return scales;
+    }
+
+    /** B [out, rank] row-major in the kernels' blocked layout. */
+    private static MemorySegment blocked(Arena arena, float[] b, int out, int rank) {
+        MemorySegment s = arena.allocate(ProjectionModule.Lora.bBytes(out, rank));
+        ProjectionModule.Lora.putB(s, rank, 0, b, out, rank);
+        return s;
     }
 
     private static MemorySegment f32(Arena arena, float[] v) {
