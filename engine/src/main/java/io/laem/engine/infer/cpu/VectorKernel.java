@@ -26,7 +26,6 @@ final class VectorKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final java.lang.foreign.ValueLayout.OfFloat F32_LE = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final java.lang.foreign.ValueLayout.OfShort I16_LE = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    private static final java.lang.foreign.ValueLayout.OfByte BYTE = java.lang.foreign.ValueLayout.JAVA_BYTE;
     /** 16-bit lanes as many as S has: half its width. */
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
@@ -107,24 +106,22 @@ final class VectorKernel {
 
     /**
      * {@link #multiplyBf16(MemorySegment, int, float[], int, Out, int, int)} with x, at one row, also given in
-     * {@link #pairOrder} ({@code xp}, made once per projection; null at more rows). Why pairs at one row: an int vector
-     * load holds twice as many BF16 values as a short vector, and a shift and a mask widen its even and odd values in
-     * place (no lane-crossing conversion); the even values meet x's even values and the odd ones x's odd values. Half
-     * the instructions per weight byte, which on a Zen 4 core (512-bit ops split in two) is what lets the loads of the
-     * next weights start early: with the next tile's lines touched as a tile runs (the hardware prefetcher follows
-     * four 2 KB rows poorly) a core read 1.3-1.8x (noisy) the bytes per second of the short-vector tiles on weights cold from
-     * memory (docs/benchmarks.md).
+     * {@link #pairOrder} ({@code xp}, made once per projection; null at more rows). At one row each weight row is read
+     * on its own, front to back ({@link #rowPairsBf16}): one sequential stream per thread, which the hardware prefetcher
+     * follows without help (a 4-row tile read four rows a few KB apart at once and needed the next tile's lines touched
+     * ahead by hand; the row kernel matched it with two threads and read 1.2x the bytes per second with one, on a Zen 4
+     * in alternating runs: docs/benchmarks.md).
      */
     static void multiplyBf16(MemorySegment w, int in, float[] x, float[] xp, int rows, Out y, int j0, int j1) {
+        if (rows == 1) {
+            for (int j = j0; j < j1; j++) {
+                y.put(0, j, rowPairsBf16(w, (long) j * in, in, xp));
+            }
+            return;
+        }
         int j = j0;
-        long tileBytes = 8L * in;
         for (; j + 4 <= j1; j += 4) {
             long e0 = (long) j * in;
-            if (rows == 1) {
-                // the next tile of this call's rows, read ahead while this one runs (its own start where none follows)
-                tilePairsBf16x4x1(w, e0, in, xp, y, j, j + 8 <= j1 ? 2 * e0 + tileBytes : 2 * e0);
-                continue;
-            }
             int r = 0;
             for (; r + 2 <= rows; r += 2) {
                 tileBf16x4x2(w, e0, in, x, r, y, j);
@@ -141,12 +138,35 @@ final class VectorKernel {
     }
 
     /**
-     * Reads one byte of each line of a tile's worth of weights ahead ({@code 4 * pairBlock() * 2} bytes per step of
-     * the tiles' loops, from {@code at}); the sum only keeps the loads from being dropped.
+     * One BF16 weight row (from element {@code e0}) against x in pair order. Why pairs: an int vector load holds twice
+     * as many BF16 values as a short vector, and a shift and a mask widen its even and odd values in place (no
+     * lane-crossing conversion); the even values meet x's even values and the odd ones x's odd values. Half the
+     * instructions per weight byte, which on a Zen 4 core (512-bit ops split in two) lets the next loads start early.
+     * Two int vectors per step into four accumulators, so no FMA waits on the one before it.
      */
-    private static int touch(MemorySegment w, long at) {
-        int step = 4 * pairBlock() * 2;
-        return w.get(BYTE, at) + w.get(BYTE, at + step / 4) + w.get(BYTE, at + step / 2) + w.get(BYTE, at + 3 * step / 4);
+    private static float rowPairsBf16(MemorySegment w, long e0, int in, float[] xp) {
+        long b = 2 * e0;
+        int half = I.length();
+        int block = 2 * half;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, c0 = a0, c1 = a0;
+        int bound = in - in % (2 * block);
+        int k = 0;
+        for (; k < bound; k += 2 * block) {
+            long at = b + 2L * k;
+            IntVector p0 = IntVector.fromMemorySegment(I, w, at, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, at + 2L * block, LE);
+            a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, xp, k), a0);
+            c0 = p0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, xp, k + half), c0);
+            a1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, xp, k + block), a1);
+            c1 = p1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, xp, k + block + half), c1);
+        }
+        if (k + block <= in - in % block) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, b + 2L * k, LE);
+            a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, xp, k), a0);
+            c0 = p0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(S, xp, k + half), c0);
+            k += block;
+        }
+        return a0.add(c0).add(a1.add(c1)).reduceLanes(VectorOperators.ADD) + tailBf16(w, e0, xp, 0, in, k);
     }
 
     /** S.length() BF16 values from element {@code e} widened to float32. */
@@ -211,58 +231,6 @@ final class VectorKernel {
         }
         storeBf16(y, r, j, a0, a1, a2, a3, w, e0, x, x0, in, k);
         storeBf16(y, r + 1, j, b0, b1, b2, b3, w, e0, x, x1, in, k);
-    }
-
-    /**
-     * Four BF16 weight rows against the one x row of a decode step (in pair order), the next tile's lines touched from
-     * {@code touchFrom}. At 2-8 rows the short-vector tiles stay: there a step is compute-bound, and a pair tile's
-     * second x vector per weight vector cost more than the conversion it saved (on Zen 4 at 8 rows, weights cold: 33-41
-     * GFLOPS against 26-30 for a 4 x 2 pair tile, 23 for passes of this one).
-     */
-    private static void tilePairsBf16x4x1(MemorySegment w, long e0, int in, float[] xp, Out y, int j, long touchFrom) {
-        long b0 = 2 * e0;
-        long b1 = b0 + 2L * in;
-        long b2 = b1 + 2L * in;
-        long b3 = b2 + 2L * in;
-        int half = I.length();
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        int block = pairBlock();
-        int bound = in - in % block;
-        long t = touchFrom;
-        int touched = 0;
-        int k = 0;
-        for (; k < bound; k += block) {
-            touched += touch(w, t);
-            t += 4 * block * 2;
-            FloatVector u = FloatVector.fromArray(S, xp, k);
-            FloatVector v = FloatVector.fromArray(S, xp, k + half);
-            IntVector p0 = IntVector.fromMemorySegment(I, w, b0 + 2L * k, LE);
-            a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(u, a0);
-            c0 = p0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(v, c0);
-            IntVector p1 = IntVector.fromMemorySegment(I, w, b1 + 2L * k, LE);
-            a1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(u, a1);
-            c1 = p1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(v, c1);
-            IntVector p2 = IntVector.fromMemorySegment(I, w, b2 + 2L * k, LE);
-            a2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(u, a2);
-            c2 = p2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(v, c2);
-            IntVector p3 = IntVector.fromMemorySegment(I, w, b3 + 2L * k, LE);
-            a3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(u, a3);
-            c3 = p3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(v, c3);
-        }
-        storePairs(y, j, a0.add(c0), a1.add(c1), a2.add(c2), a3.add(c3), w, e0, xp, in, k, touched);
-    }
-
-    /**
-     * The pair tile's four sums plus their scalar tails ({@code [k0, in)}, where x in pair order holds x's own values).
-     * A touched sum of {@code Integer.MIN_VALUE} cannot happen (it sums bytes); the test keeps the touching loads alive.
-     */
-    private static void storePairs(Out y, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
-                                   long e0, float[] xp, int in, int k0, int touched) {
-        if (touched == Integer.MIN_VALUE) {
-            throw new AssertionError();
-        }
-        storeBf16(y, 0, j, a0, a1, a2, a3, w, e0, xp, 0, in, k0);
     }
 
     private static void storeBf16(Out y, int r, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
