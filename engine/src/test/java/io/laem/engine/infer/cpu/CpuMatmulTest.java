@@ -118,6 +118,49 @@ class CpuMatmulTest {
         }
     }
 
+    /**
+     * A LoRA B product from the blocked layout ({@link ProjectionModule.Lora#putB}) added onto any run of columns
+     * {@code [j0, j1)}, aligned or not to the vector width and the 16-output blocks, against float64.
+     */
+    @Test
+    void addsARankUpdateFromTheBlockedLayout() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int[][] shapes = {{5, 1}, {37, 24}, {600, 24}, {1100, 3}}; // out, rank
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] shape : shapes) {
+                int out = shape[0];
+                int rank = shape[1];
+                float[] b = gaussian(rnd, out * rank);
+                MemorySegment blocked = blocked(arena, b, out, rank);
+                int stride = out + 7;
+                int offset = 3;
+                for (int rows : new int[] {1, 3, 4, 5, 8, 13}) {
+                    float[] u = gaussian(rnd, rows * rank);
+                    for (int[] range : new int[][] {{0, out}, {out / 3, out}, {1, Math.max(1, out - 2)}, {out / 2, out / 2 + 1}}) {
+                        float[] y = new float[rows * stride];
+                        java.util.Arrays.fill(y, 2f);
+                        VectorKernel.addProduct(u, rows, rank, blocked, new VectorKernel.Out(y, stride, offset, true), range[0], range[1]);
+                        for (int r = 0; r < rows; r++) {
+                            for (int c = 0; c < stride; c++) {
+                                int j = c - offset;
+                                double want = 2;
+                                double scale = 2;
+                                if (j >= range[0] && j < range[1]) {
+                                    for (int q = 0; q < rank; q++) {
+                                        want += (double) u[r * rank + q] * b[j * rank + q];
+                                        scale += Math.abs((double) u[r * rank + q] * b[j * rank + q]);
+                                    }
+                                }
+                                assertEquals(want, y[r * stride + c], 1e-6 * scale,
+                                        "[" + out + "x" + rank + "] rows " + rows + " columns " + range[0] + ".." + range[1] + " y[" + r + "," + c + "]");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void siluGateIsSwiGlu() {
         SplittableRandom rnd = new SplittableRandom(3);
