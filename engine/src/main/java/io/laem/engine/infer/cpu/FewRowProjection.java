@@ -160,7 +160,7 @@ public final class FewRowProjection {
 
         private final ProjectionModule[] modules;
         private final float[] x;
-        /** x in {@link VectorKernel#pairOrder} for BF16 modules at one row (else null): made once for every chunk. */
+        /** x in {@link VectorKernel#pairOrder} for BF16 modules at one row and at 4-8 (else null): made once for every chunk. */
         private final float[] xPairs;
         private final int rows;
         private final int in;
@@ -218,9 +218,9 @@ public final class FewRowProjection {
                 bytes += check(m);
                 bf16 |= m.weights().dtype() == DType.BF16;
             }
-            if (bf16 && rows == 1) {
-                xPairs = new float[in];
-                VectorKernel.pairOrder(x, 1, in, xPairs);
+            if (bf16 && (rows == 1 || rows >= 4)) {
+                xPairs = new float[rows * in];
+                VectorKernel.pairOrder(x, rows, in, xPairs);
             } else {
                 xPairs = null;
             }

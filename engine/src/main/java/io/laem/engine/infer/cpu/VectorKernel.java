@@ -71,9 +71,9 @@ final class VectorKernel {
      */
     static void multiplyBf16(MemorySegment w, int in, float[] x, int rows, Out y, int j0, int j1) {
         float[] xp = null;
-        if (rows == 1) {
-            xp = new float[in];
-            pairOrder(x, 1, in, xp);
+        if (rows == 1 || rows >= 4) {
+            xp = new float[rows * in];
+            pairOrder(x, rows, in, xp);
         }
         multiplyBf16(w, in, x, xp, rows, y, j0, j1);
     }
@@ -105,12 +105,12 @@ final class VectorKernel {
     }
 
     /**
-     * {@link #multiplyBf16(MemorySegment, int, float[], int, Out, int, int)} with x, at one row, also given in
-     * {@link #pairOrder} ({@code xp}, made once per projection; null at more rows). At one row each weight row is read
-     * on its own, front to back ({@link #rowPairsBf16}): one sequential stream per thread, which the hardware prefetcher
-     * follows without help (a 4-row tile read four rows a few KB apart at once and needed the next tile's lines touched
-     * ahead by hand; the row kernel matched it with two threads and read 1.2x the bytes per second with one, on a Zen 4
-     * in alternating runs: docs/benchmarks.md).
+     * {@link #multiplyBf16(MemorySegment, int, float[], int, Out, int, int)} with x also given in {@link #pairOrder}
+     * ({@code xp}, made once per projection at one row and at 4-8 rows; null: the short-vector tiles). At one row each
+     * weight row is read on its own, front to back ({@link #rowPairsBf16}): one sequential stream per thread, which the
+     * hardware prefetcher follows without help (a 4-row tile read four rows a few KB apart at once and needed the next
+     * tile's lines touched ahead by hand; decode b1 1.3x with the row kernel on a Zen 4, docs/benchmarks.md). At 4-8
+     * rows, groups of four rows take {@link #tilePairsBf16x4x4}; other rows the 4 x 2 and 4 x 1 short-vector tiles.
      */
     static void multiplyBf16(MemorySegment w, int in, float[] x, float[] xp, int rows, Out y, int j0, int j1) {
         if (rows == 1) {
@@ -123,6 +123,11 @@ final class VectorKernel {
         for (; j + 4 <= j1; j += 4) {
             long e0 = (long) j * in;
             int r = 0;
+            if (xp != null) {
+                for (; r + 4 <= rows; r += 4) {
+                    tilePairsBf16x4x4(w, e0, in, xp, r, y, j);
+                }
+            }
             for (; r + 2 <= rows; r += 2) {
                 tileBf16x4x2(w, e0, in, x, r, y, j);
             }
@@ -231,6 +236,103 @@ final class VectorKernel {
         }
         storeBf16(y, r, j, a0, a1, a2, a3, w, e0, x, x0, in, k);
         storeBf16(y, r + 1, j, b0, b1, b2, b3, w, e0, x, x1, in, k);
+    }
+
+    /**
+     * Four BF16 weight rows against four x rows in pair order (4-8 rows: a batch's decode step): each int vector of
+     * weight pairs, widened by a shift and a mask, feeds four FMAs per half, where the short-vector tile's lane-crossing
+     * conversion fed two. The sums are reduced here, not handed to {@link #storeBf16}: with 16 accumulators passed to a
+     * call the JIT did not inline, it kept every vector of the loop boxed on the heap (JFR: {@code Float512Vector}
+     * allocated by each {@code fma}) and decode b8 ran 3.5x slower. On a Zen 4, 8 rows of the 112 decode projections
+     * (a harness, weights cold): 1.35x the 4 x 2 short-vector tile's throughput.
+     */
+    private static void tilePairsBf16x4x4(MemorySegment w, long e0, int in, float[] xp, int r, Out y, int j) {
+        long b0 = 2 * e0;
+        long b1 = b0 + 2L * in;
+        long b2 = b1 + 2L * in;
+        long b3 = b2 + 2L * in;
+        int x0 = r * in;
+        int x1 = x0 + in;
+        int x2 = x1 + in;
+        int x3 = x2 + in;
+        int half = I.length();
+        int block = 2 * half;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int bound = in - in % block;
+        int k = 0;
+        for (; k < bound; k += block) {
+            IntVector p0 = IntVector.fromMemorySegment(I, w, b0 + 2L * k, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, w, b1 + 2L * k, LE);
+            IntVector p2 = IntVector.fromMemorySegment(I, w, b2 + 2L * k, LE);
+            IntVector p3 = IntVector.fromMemorySegment(I, w, b3 + 2L * k, LE);
+            FloatVector u0 = FloatVector.fromArray(S, xp, x0 + k);
+            FloatVector u1 = FloatVector.fromArray(S, xp, x1 + k);
+            FloatVector u2 = FloatVector.fromArray(S, xp, x2 + k);
+            FloatVector u3 = FloatVector.fromArray(S, xp, x3 + k);
+            FloatVector v0e = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a00 = v0e.fma(u0, a00);
+            a01 = v0e.fma(u1, a01);
+            a02 = v0e.fma(u2, a02);
+            a03 = v0e.fma(u3, a03);
+            FloatVector v1e = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a10 = v1e.fma(u0, a10);
+            a11 = v1e.fma(u1, a11);
+            a12 = v1e.fma(u2, a12);
+            a13 = v1e.fma(u3, a13);
+            FloatVector v2e = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a20 = v2e.fma(u0, a20);
+            a21 = v2e.fma(u1, a21);
+            a22 = v2e.fma(u2, a22);
+            a23 = v2e.fma(u3, a23);
+            FloatVector v3e = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a30 = v3e.fma(u0, a30);
+            a31 = v3e.fma(u1, a31);
+            a32 = v3e.fma(u2, a32);
+            a33 = v3e.fma(u3, a33);
+            u0 = FloatVector.fromArray(S, xp, x0 + k + half);
+            u1 = FloatVector.fromArray(S, xp, x1 + k + half);
+            u2 = FloatVector.fromArray(S, xp, x2 + k + half);
+            u3 = FloatVector.fromArray(S, xp, x3 + k + half);
+            FloatVector v0o = p0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+            a00 = v0o.fma(u0, a00);
+            a01 = v0o.fma(u1, a01);
+            a02 = v0o.fma(u2, a02);
+            a03 = v0o.fma(u3, a03);
+            FloatVector v1o = p1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+            a10 = v1o.fma(u0, a10);
+            a11 = v1o.fma(u1, a11);
+            a12 = v1o.fma(u2, a12);
+            a13 = v1o.fma(u3, a13);
+            FloatVector v2o = p2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+            a20 = v2o.fma(u0, a20);
+            a21 = v2o.fma(u1, a21);
+            a22 = v2o.fma(u2, a22);
+            a23 = v2o.fma(u3, a23);
+            FloatVector v3o = p3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats();
+            a30 = v3o.fma(u0, a30);
+            a31 = v3o.fma(u1, a31);
+            a32 = v3o.fma(u2, a32);
+            a33 = v3o.fma(u3, a33);
+        }
+        y.put(r + 0, j + 0, a00.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x0, in, k));
+        y.put(r + 0, j + 1, a10.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x0, in, k));
+        y.put(r + 0, j + 2, a20.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x0, in, k));
+        y.put(r + 0, j + 3, a30.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x0, in, k));
+        y.put(r + 1, j + 0, a01.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x1, in, k));
+        y.put(r + 1, j + 1, a11.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x1, in, k));
+        y.put(r + 1, j + 2, a21.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x1, in, k));
+        y.put(r + 1, j + 3, a31.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x1, in, k));
+        y.put(r + 2, j + 0, a02.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x2, in, k));
+        y.put(r + 2, j + 1, a12.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x2, in, k));
+        y.put(r + 2, j + 2, a22.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x2, in, k));
+        y.put(r + 2, j + 3, a32.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x2, in, k));
+        y.put(r + 3, j + 0, a03.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x3, in, k));
+        y.put(r + 3, j + 1, a13.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x3, in, k));
+        y.put(r + 3, j + 2, a23.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x3, in, k));
+        y.put(r + 3, j + 3, a33.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x3, in, k));
     }
 
     private static void storeBf16(Out y, int r, int j, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, MemorySegment w,
