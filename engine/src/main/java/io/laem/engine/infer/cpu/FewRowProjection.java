@@ -160,7 +160,7 @@ public final class FewRowProjection {
 
         private final ProjectionModule[] modules;
         private final float[] x;
-        /** x in {@link VectorKernel#pairOrder} for BF16 modules at one row and at 4-8 (else null): made once for every chunk. */
+        /** x in {@link VectorKernel#pairOrder} for BF16 modules where their kernel reads it so (else null). */
         private final float[] xPairs;
         private final int rows;
         private final int in;
@@ -218,12 +218,7 @@ public final class FewRowProjection {
                 bytes += check(m);
                 bf16 |= m.weights().dtype() == DType.BF16;
             }
-            if (bf16 && (rows == 1 || rows >= 4)) {
-                xPairs = new float[rows * in];
-                VectorKernel.pairOrder(x, rows, in, xPairs);
-            } else {
-                xPairs = null;
-            }
+            xPairs = bf16 ? VectorKernel.pairsFor(x, rows, in) : null;
             int wanted = bytes * rows < tuning.splitBytes() ? 1 : Math.max(1, threads);
             // chunks: each module's A product by rank rows, then every module's columns, about CHUNK_BYTES each
             java.util.List<int[]> list = new java.util.ArrayList<>();

@@ -23,18 +23,15 @@ public record ProjectionModule(WeightView weights, float[] bias, Lora lora, int 
 
         /**
          * Writes {@code part} (a B [out, r] row-major, as PEFT stores it) into rank columns {@code [q0, q0 + r)} of a
-         * blocked B of rank {@code rank} (zeroed, {@link #bBytes} long): blocks of {@code 16} outputs, each block's rank
-         * rows of 16 floats one after the other, so a run of outputs is one contiguous run of B.
+         * blocked B of rank {@code rank} (zeroed, {@link #bBytes} long): blocks of {@link VectorKernel#B_BLOCK} outputs, each
+         * block's rank rows of that many floats one after the other, so a run of outputs is one contiguous run of B.
          */
         public static void putB(MemorySegment b, int rank, int q0, float[] part, int out, int r) {
             for (int j = 0; j < out; j++) {
                 for (int q = 0; q < r; q++) {
-                    b.set(F32_LE, VectorKernel.blockedIndex(j, q0 + q, rank) * Float.BYTES, part[j * r + q]);
+                    b.set(VectorKernel.F32_LE, VectorKernel.blockedIndex(j, q0 + q, rank) * Float.BYTES, part[j * r + q]);
                 }
             }
         }
     }
-
-    private static final java.lang.foreign.ValueLayout.OfFloat F32_LE =
-            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 }

@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final java.lang.foreign.ValueLayout.OfFloat F32_LE = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final java.lang.foreign.ValueLayout.OfFloat F32_LE = java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final java.lang.foreign.ValueLayout.OfShort I16_LE = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     /** 16-bit lanes as many as S has: half its width. */
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
@@ -70,12 +70,20 @@ final class VectorKernel {
      * branches on the dtype: that keeps the tiles small enough for the JIT to keep every vector in registers.
      */
     static void multiplyBf16(MemorySegment w, int in, float[] x, int rows, Out y, int j0, int j1) {
-        float[] xp = null;
-        if (rows == 1 || rows >= 4) {
-            xp = new float[rows * in];
-            pairOrder(x, rows, in, xp);
+        multiplyBf16(w, in, x, pairsFor(x, rows, in), rows, y, j0, j1);
+    }
+
+    /**
+     * x in {@link #pairOrder} where {@link #multiplyBf16(MemorySegment, int, float[], float[], int, Out, int, int)}
+     * reads it that way (one row, and 4-8 rows), else null: made once per projection and shared by its chunks.
+     */
+    static float[] pairsFor(float[] x, int rows, int in) {
+        if (rows != 1 && rows < 4) {
+            return null;
         }
-        multiplyBf16(w, in, x, xp, rows, y, j0, j1);
+        float[] xp = new float[rows * in];
+        pairOrder(x, rows, in, xp);
+        return xp;
     }
 
     /** Values per pair block: one int vector of BF16 pairs. */
@@ -317,19 +325,19 @@ final class VectorKernel {
             a32 = v3o.fma(u2, a32);
             a33 = v3o.fma(u3, a33);
         }
-        y.put(r + 0, j + 0, a00.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x0, in, k));
-        y.put(r + 0, j + 1, a10.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x0, in, k));
-        y.put(r + 0, j + 2, a20.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x0, in, k));
-        y.put(r + 0, j + 3, a30.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x0, in, k));
-        y.put(r + 1, j + 0, a01.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x1, in, k));
+        y.put(r, j, a00.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0, xp, x0, in, k));
+        y.put(r, j + 1, a10.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x0, in, k));
+        y.put(r, j + 2, a20.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x0, in, k));
+        y.put(r, j + 3, a30.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x0, in, k));
+        y.put(r + 1, j, a01.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0, xp, x1, in, k));
         y.put(r + 1, j + 1, a11.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x1, in, k));
         y.put(r + 1, j + 2, a21.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x1, in, k));
         y.put(r + 1, j + 3, a31.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x1, in, k));
-        y.put(r + 2, j + 0, a02.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x2, in, k));
+        y.put(r + 2, j, a02.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0, xp, x2, in, k));
         y.put(r + 2, j + 1, a12.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x2, in, k));
         y.put(r + 2, j + 2, a22.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x2, in, k));
         y.put(r + 2, j + 3, a32.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x2, in, k));
-        y.put(r + 3, j + 0, a03.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 0L * in, xp, x3, in, k));
+        y.put(r + 3, j, a03.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0, xp, x3, in, k));
         y.put(r + 3, j + 1, a13.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 1L * in, xp, x3, in, k));
         y.put(r + 3, j + 2, a23.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 2L * in, xp, x3, in, k));
         y.put(r + 3, j + 3, a33.reduceLanes(VectorOperators.ADD) + tailBf16(w, e0 + 3L * in, xp, x3, in, k));
@@ -717,6 +725,7 @@ final class VectorKernel {
      */
     static void addProduct(float[] u, int rows, int rank, MemorySegment b, Out y, int j0, int j1) {
         int lanes = S.length();
+        long step = (long) B_BLOCK * Float.BYTES; // from one rank row of a block to the next
         for (int j = j0; j < j1; ) {
             int blockEnd = (j / B_BLOCK + 1) * B_BLOCK;
             if (j % lanes != 0 || j + lanes > j1) {
@@ -732,7 +741,6 @@ final class VectorKernel {
             }
             for (; j + lanes <= Math.min(j1, blockEnd); j += lanes) {
                 long at = blockedIndex(j, 0, rank) * Float.BYTES;
-                long step = (long) B_BLOCK * Float.BYTES;
                 int r = 0;
                 for (; r + 4 <= rows; r += 4) {
                     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
